@@ -1,0 +1,42 @@
+"""The ``resonanz`` command line. Sub-commands live in ``resonanz/cli_*.py``, one file per area."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+from rich.logging import RichHandler
+
+from resonanz.settings import get_settings
+
+app = typer.Typer(
+    name="resonanz",
+    help="German-first social listening, weighted by who is speaking.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+@app.callback()
+def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging.")) -> None:
+    level = "DEBUG" if verbose else get_settings().log_level
+    logging.basicConfig(
+        level=level, format="%(message)s", handlers=[RichHandler(show_path=False, rich_tracebacks=False)]
+    )
+
+
+def _register() -> None:
+    """Attach each area's commands. Each module exposes ``register(app)``."""
+    import importlib
+
+    for name in ("cli_store", "cli_collect", "cli_nlp", "cli_link", "cli_answers", "cli_demo"):
+        try:
+            module = importlib.import_module(f"resonanz.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"resonanz.{name}":
+                continue
+            raise
+        module.register(app)
+
+
+_register()

@@ -1,0 +1,162 @@
+"""Application settings: environment variables (``RESONANZ_*``) and one optional TOML file.
+
+Precedence, highest first: explicit arguments, environment variables, the TOML file
+named by ``RESONANZ_CONFIG`` (default: ``<config dir>/resonanz.toml``), defaults.
+Nested sections use ``__`` in environment variables, e.g. ``RESONANZ_SMTP__HOST``.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from platformdirs import user_cache_dir, user_config_dir, user_data_dir
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+APP = "resonanz"
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("RESONANZ_DATA_DIR") or user_data_dir(APP))
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("RESONANZ_CACHE_DIR") or user_cache_dir(APP))
+
+
+def config_file() -> Path:
+    return Path(os.environ.get("RESONANZ_CONFIG") or Path(user_config_dir(APP)) / "resonanz.toml")
+
+
+class SmtpSettings(BaseModel):
+    host: str = "localhost"
+    port: int = 25
+    username: str | None = None
+    password: SecretStr | None = None
+    starttls: bool = False
+    ssl: bool = False
+    sender: str = "resonanz@localhost"
+    timeout: float = 30.0
+
+
+class DigestSettings(BaseModel):
+    recipients: list[str] = Field(default_factory=list)
+    day_of_week: str = "mon"
+    hour: int = 7
+    minute: int = 0
+    timezone: str = "Europe/Berlin"
+
+
+class WebSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 8765
+    secret_key: SecretStr | None = None
+    secure_cookies: bool = False
+
+
+class NlpSettings(BaseModel):
+    sentiment_model: str = "default"
+    """'default' (the bundled offline model), a Hugging Face model id, or a local directory."""
+    batch_tokens: int = 8192
+    max_length: int = 256
+    threads: int | None = None
+    topics_file: Path | None = None
+    flags_file: Path | None = None
+
+
+class ValueSettings(BaseModel):
+    window_months: int = 12
+    abc_basis: str = "revenue"  # revenue | margin
+    abc_method: str = "cumulative"  # cumulative | headcount
+    abc_a_share: float = 0.80
+    abc_b_share: float = 0.95
+    weight_mode: str = "abc"  # abc | revenue_share | clv
+    abc_weights: dict[str, float] = Field(default_factory=lambda: {"A": 5.0, "B": 2.0, "C": 1.0})
+    prospect_weight: float = 0.5
+    loyalty_threshold: float = 100.0
+    loyalty_points: dict[str, float] = Field(
+        default_factory=lambda: {
+            "purchase": 10.0,
+            "positive_post": 5.0,
+            "campaign_reaction": 3.0,
+            "app_use": 1.0,
+        }
+    )
+    discount_rate: float = 0.10
+    clv_horizon_years: int = 3
+
+
+class LinkSettings(BaseModel):
+    auto_threshold: float = 0.95
+    review_threshold: float = 0.60
+
+
+class CollectorSettings(BaseModel):
+    user_agent: str = "Resonanz/0.1 (+https://github.com/resonanz/resonanz; social listening)"
+    backfill_days: int = 30
+    timeout: float = 20.0
+    max_retries: int = 5
+    mastodon_token: SecretStr | None = None
+    bluesky_handle: str | None = None
+    bluesky_app_password: SecretStr | None = None
+    reddit_client_id: str | None = None
+    reddit_client_secret: SecretStr | None = None
+    youtube_api_key: SecretStr | None = None
+    youtube_daily_quota: int = 10000
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="RESONANZ_", env_nested_delimiter="__", extra="ignore", toml_file=None
+    )
+
+    database_url: str = ""
+    log_level: str = "INFO"
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+    digest: DigestSettings = Field(default_factory=DigestSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
+    nlp: NlpSettings = Field(default_factory=NlpSettings)
+    value: ValueSettings = Field(default_factory=ValueSettings)
+    link: LinkSettings = Field(default_factory=LinkSettings)
+    collectors: CollectorSettings = Field(default_factory=CollectorSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = config_file()
+        if path.is_file():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{data_dir() / 'resonanz.db'}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings_cache() -> None:
+    get_settings.cache_clear()
+
+
+def settings_from(**overrides: Any) -> Settings:
+    return Settings(**overrides)
