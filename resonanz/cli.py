@@ -29,7 +29,7 @@ def _register() -> None:
     """Attach each area's commands. Each module exposes ``register(app)``."""
     import importlib
 
-    for name in ("cli_store", "cli_collect", "cli_nlp", "cli_link", "cli_answers", "cli_demo"):
+    for name in ("cli_store", "cli_collect", "cli_nlp", "cli_train", "cli_link", "cli_answers", "cli_demo"):
         try:
             module = importlib.import_module(f"resonanz.{name}")
         except ModuleNotFoundError as exc:

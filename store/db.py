@@ -6,6 +6,7 @@ used through psycopg 3 (``postgresql+psycopg://``).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,10 +39,8 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
-    try:
+    with contextlib.suppress(Exception):  # in-memory databases cannot use WAL
         cur.execute("PRAGMA journal_mode=WAL")
-    except Exception:  # in-memory databases cannot use WAL
-        pass
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
 

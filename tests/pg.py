@@ -47,6 +47,10 @@ def start_postgres(workdir: Path) -> tuple[str, Callable[[], None]]:
     if bindir is None:
         raise PostgresUnavailable("PostgreSQL is not installed (apt-get install postgresql)")
     as_postgres = os.geteuid() == 0
+    if as_postgres:  # the postgres user must reach the directory: pytest's tmp dirs are private
+        import tempfile
+
+        workdir = Path(tempfile.mkdtemp(prefix="resonanz-pg-"))
     workdir.mkdir(parents=True, exist_ok=True)
     datadir = workdir / "pgdata"
     if as_postgres:
@@ -67,6 +71,8 @@ def start_postgres(workdir: Path) -> tuple[str, Callable[[], None]]:
 
     def stop() -> None:
         _run([str(bindir / "pg_ctl"), "-D", str(datadir), "-m", "immediate", "stop"], as_postgres)
+        if as_postgres:
+            shutil.rmtree(workdir, ignore_errors=True)
 
     url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
     deadline = time.time() + 20

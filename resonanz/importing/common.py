@@ -1,0 +1,181 @@
+"""Reading import files and reporting what was wrong where."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+
+class ImportError_(Exception):  # noqa: N801  (avoid shadowing the builtin ImportError)
+    """Base class for import problems."""
+
+
+class ImportFileError(ImportError_):
+    """The file as a whole cannot be imported (encoding, header, format). Nothing was written."""
+
+
+@dataclass(frozen=True)
+class RowError:
+    file: str
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.reason}"
+
+
+@dataclass
+class ImportReport:
+    file: str
+    kind: str
+    rows: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def summary(self) -> str:
+        return (
+            f"{self.kind} from {self.file}: {self.rows} rows, {self.inserted} new, {self.updated} updated, "
+            f"{self.unchanged} unchanged, {len(self.errors)} rejected"
+        )
+
+
+def decode(path: Path, encoding: str = "utf-8") -> str:
+    """Read ``path`` as text; explain undecodable bytes with their line and a fix."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ImportFileError(f"{path}: cannot read the file: {exc.strerror or exc}") from exc
+    if not raw.strip():
+        raise ImportFileError(f"{path}: the file is empty; expected a header line and data rows")
+    enc = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+    try:
+        return raw.decode(enc)
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ImportFileError(
+            f"{path}:{line}: not valid {encoding} (byte 0x{raw[exc.start]:02x}); nothing was imported. "
+            "Save the file as UTF-8, or pass --encoding cp1252 for files exported by Excel on Windows."
+        ) from exc
+
+
+def csv_rows(path: Path, required: set[str], encoding: str = "utf-8") -> Iterator[tuple[int, dict[str, str]]]:
+    """Yield ``(line number, row)`` for each data row of a CSV file with a header.
+
+    The delimiter (comma or semicolon, common in German exports) is sniffed from the header.
+    """
+    text = decode(path, encoding)
+    first = text.splitlines()[0] if text else ""
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        header = [h.strip() for h in (reader.fieldnames or [])]
+    except csv.Error as exc:
+        raise ImportFileError(f"{path}:1: cannot read the header: {exc}") from exc
+    reader.fieldnames = header
+    missing = required - set(header)
+    if missing:
+        raise ImportFileError(
+            f"{path}:1: missing required column(s) {', '.join(sorted(missing))}; "
+            f"found {', '.join(header) or 'none'}. See the column mapping in the README."
+        )
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise ImportFileError(f"{path}:{reader.line_num}: malformed CSV: {exc}; nothing was imported") from exc
+        if None in row:
+            yield reader.line_num, {"__extra__": "x"}
+            continue
+        yield reader.line_num, {k: (v or "").strip() for k, v in row.items() if k is not None}
+
+
+def jsonl_rows(path: Path, encoding: str = "utf-8") -> Iterator[tuple[int, dict[str, Any] | str]]:
+    """Yield ``(line number, object)``; a line that is not a JSON object yields an error string."""
+    text = decode(path, encoding)
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield number, f"invalid JSON: {exc.msg} at column {exc.colno}"
+            continue
+        if not isinstance(obj, dict):
+            yield number, f"expected a JSON object, got {type(obj).__name__}"
+            continue
+        yield number, obj
+
+
+def explain(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "row"
+        value = err.get("input")
+        shown = f" (got {value!r})" if isinstance(value, str | int | float) and loc != "row" else ""
+        parts.append(f"{loc}: {err['msg']}{shown}")
+    return "; ".join(parts)
+
+
+def split_multi(value: str | None) -> list[str]:
+    """Split a multi-valued cell on ``;`` or ``|`` (commas occur inside names)."""
+    if not value:
+        return []
+    for sep in ("|",):
+        value = value.replace(sep, ";")
+    return [v.strip() for v in value.split(";") if v.strip()]
+
+
+def parse_datetime(value: str | datetime) -> datetime:
+    """ISO-8601 (date or date-time; naive values are UTC) or German ``TT.MM.JJJJ[ HH:MM]``."""
+    from store.types import as_utc
+
+    if isinstance(value, datetime):
+        result = as_utc(value)
+        assert result is not None
+        return result
+    text = value.strip()
+    if not text:
+        raise ValueError("a date is required")
+    for fmt in ("%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y"):
+        try:
+            result = as_utc(datetime.strptime(text, fmt))
+            assert result is not None
+            return result
+        except ValueError:
+            pass
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"not a date: {text!r} (use ISO-8601 like 2026-11-16T09:30:00+01:00)") from None
+    result = as_utc(parsed)
+    assert result is not None
+    return result
+
+
+def parse_amount(value: str) -> float:
+    """A money amount; accepts ``1234.56``, ``1.234,56`` and ``1234,56`` (German)."""
+    text = value.strip().replace("€", "").replace("EUR", "").replace(" ", "")
+    if not text:
+        raise ValueError("an amount is required")
+    if "," in text:
+        text = text.replace(".", "").replace(",", ".")
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"not a number: {value!r}") from None

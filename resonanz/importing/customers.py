@@ -1,0 +1,141 @@
+"""Import CRM customers from CSV; upsert on ``crm_id``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError, field_validator
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from resonanz.importing.common import (
+    ImportReport,
+    RowError,
+    csv_rows,
+    explain,
+    parse_datetime,
+    split_multi,
+)
+from store.db import session_scope
+from store.models import Customer
+from store.types import utcnow
+
+REQUIRED = {"crm_id"}
+CONSENT = {"granted", "withdrawn", "unknown"}
+FIELDS = (
+    "first_name",
+    "last_name",
+    "company",
+    "emails",
+    "phones",
+    "handles",
+    "profile_urls",
+    "city",
+    "consent_status",
+    "consent_basis",
+    "consent_at",
+)
+
+
+class CustomerRow(BaseModel):
+    crm_id: str
+    first_name: str | None = None
+    last_name: str | None = None
+    company: str | None = None
+    emails: list[str] = []
+    phones: list[str] = []
+    handles: list[str] = []
+    profile_urls: list[str] = []
+    city: str | None = None
+    consent_status: str = "unknown"
+    consent_basis: str | None = None
+    consent_at: datetime | None = None
+
+    @field_validator("crm_id")
+    @classmethod
+    def _crm_id(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("crm_id must not be empty")
+        return v.strip()
+
+    @field_validator("emails", mode="before")
+    @classmethod
+    def _emails(cls, v: Any) -> list[str]:
+        values = split_multi(v) if isinstance(v, str) else list(v or [])
+        for email in values:
+            if "@" not in email or " " in email or email.startswith("@"):
+                raise ValueError(f"not an e-mail address: {email!r}")
+        return [e.lower() for e in values]
+
+    @field_validator("phones", "handles", "profile_urls", mode="before")
+    @classmethod
+    def _multi(cls, v: Any) -> list[str]:
+        return split_multi(v) if isinstance(v, str) else list(v or [])
+
+    @field_validator("consent_status", mode="before")
+    @classmethod
+    def _consent(cls, v: Any) -> str:
+        value = (v or "unknown").strip().lower()
+        if value not in CONSENT:
+            raise ValueError(f"must be one of {', '.join(sorted(CONSENT))}")
+        return str(value)
+
+    @field_validator("consent_at", mode="before")
+    @classmethod
+    def _consent_at(cls, v: Any) -> datetime | None:
+        return parse_datetime(v) if v else None
+
+    @field_validator("first_name", "last_name", "company", "city", "consent_basis", mode="before")
+    @classmethod
+    def _blank_none(cls, v: Any) -> Any:
+        return v or None
+
+
+def _values(row: CustomerRow) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in FIELDS}
+
+
+def import_customers(engine: Engine, path: Path, encoding: str = "utf-8") -> ImportReport:
+    """Validate every row of ``path``, then upsert the good ones in a single transaction."""
+    report = ImportReport(file=str(path), kind="customers")
+    good: dict[str, tuple[int, CustomerRow]] = {}
+    for line, raw in csv_rows(path, REQUIRED, encoding):
+        report.rows += 1
+        if "__extra__" in raw:
+            report.errors.append(RowError(str(path), line, "more fields than columns in the header"))
+            continue
+        try:
+            row = CustomerRow.model_validate(raw)
+        except ValidationError as exc:
+            report.errors.append(RowError(str(path), line, explain(exc)))
+            continue
+        if row.consent_status == "granted" and not row.consent_basis:
+            report.errors.append(RowError(str(path), line, "consent_status granted needs a consent_basis"))
+            continue
+        if row.crm_id in good:
+            first = good[row.crm_id][0]
+            report.errors.append(RowError(str(path), line, f"duplicate crm_id {row.crm_id!r} (first at line {first})"))
+            continue
+        good[row.crm_id] = (line, row)
+
+    with session_scope(engine) as session:
+        existing = {c.crm_id: c for c in session.exec(select(Customer).where(Customer.crm_id.in_(list(good))))}  # type: ignore[attr-defined]
+        for crm_id, (_line, row) in good.items():
+            values = _values(row)
+            customer = existing.get(crm_id)
+            if customer is None:
+                session.add(Customer(crm_id=crm_id, **values))
+                report.inserted += 1
+                continue
+            changed = {k: v for k, v in values.items() if getattr(customer, k) != v}
+            if not changed:
+                report.unchanged += 1
+                continue
+            for key, value in changed.items():
+                setattr(customer, key, value)
+            customer.updated_at = utcnow()
+            session.add(customer)
+            report.updated += 1
+    return report
