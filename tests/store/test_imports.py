@@ -12,7 +12,10 @@ from sqlmodel import Session, func, select
 from resonanz.importing import ImportFileError, import_customers, import_orders, import_posts
 from store.models import Customer, Order, Post, SocialIdentity
 
-HEADER = "crm_id,first_name,last_name,company,emails,phones,handles,profile_urls,city,consent_status,consent_basis,consent_at\n"
+HEADER = (
+    "crm_id,first_name,last_name,company,emails,phones,handles,profile_urls,city,"
+    "consent_status,consent_basis,consent_at\n"
+)
 
 
 def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
