@@ -1,0 +1,43 @@
+# The two fresh-machine commands (see README):
+#   make demo   - set up and run `resonanz demo` on the embedded default (SQLite, demo data, offline model)
+#   make test   - set up and run the whole test suite, with ruff and mypy
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test setup setup-dev system lint typecheck pytest bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+system:
+	bash scripts/setup-system.sh
+
+demo: setup
+	$(BIN)/resonanz demo
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup
+	$(BIN)/mypy collectors nlp linker store resonanz
+
+pytest: setup
+	$(BIN)/pytest -q
+
+test: system setup lint typecheck pytest
+
+bench: setup
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache
