@@ -85,7 +85,7 @@ def import_orders(engine: Engine, path: Path, encoding: str = "utf-8") -> Import
                     RowError(str(path), line, f"unknown customer crm_id {row.crm_id!r}; import customers first")
                 )
                 continue
-            values = {
+            values: dict[str, Any] = {
                 "customer_id": customer_id,
                 "ordered_at": row.ordered_at,
                 "revenue": row.revenue,

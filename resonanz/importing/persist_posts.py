@@ -62,7 +62,7 @@ def upsert_posts(engine: Engine, items: Sequence[dict[str, Any]]) -> UpsertCount
             post = session.exec(
                 select(Post).where(Post.platform == platform, Post.external_id == item["external_id"])
             ).first()
-            values = {name: item.get(name) for name in POST_FIELDS}
+            values: dict[str, Any] = {name: item.get(name) for name in POST_FIELDS}
             values["metrics"] = values["metrics"] or {}
             values["identity_id"] = identity_id
             values["parent_external_id"] = item.get("parent_external_id")

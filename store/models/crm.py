@@ -18,15 +18,11 @@ class CustomerBase(SQLModel):
     company: str | None = None
     emails: list[str] = Field(default_factory=list, sa_type=JSONType)
     phones: list[str] = Field(default_factory=list, sa_type=JSONType)
-    handles: list[str] = Field(
-        default_factory=list, sa_type=JSONType, description="e.g. '@max@mastodon.social'"
-    )
+    handles: list[str] = Field(default_factory=list, sa_type=JSONType, description="e.g. '@max@mastodon.social'")
     profile_urls: list[str] = Field(default_factory=list, sa_type=JSONType)
     city: str | None = None
     consent_status: str = Field(default="unknown", max_length=20, description="granted/withdrawn/unknown")
-    consent_basis: str | None = Field(
-        default=None, description="GDPR legal basis, e.g. 'Art. 6(1)(a) consent'"
-    )
+    consent_basis: str | None = Field(default=None, description="GDPR legal basis, e.g. 'Art. 6(1)(a) consent'")
     consent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
@@ -85,9 +81,7 @@ class CustomerValue(SQLModel, table=True):
 class IdentityLinkBase(SQLModel):
     method: str = Field(max_length=40, description="email/phone/handle/profile_url/probabilistic/manual")
     probability: float = 1.0
-    status: str = Field(
-        default="pending", max_length=20, index=True, description="pending/auto/confirmed/rejected"
-    )
+    status: str = Field(default="pending", max_length=20, index=True, description="pending/auto/confirmed/rejected")
     evidence: list[str] = Field(default_factory=list, sa_type=JSONType)
 
 

@@ -13,9 +13,7 @@ from store.types import JSONType, UTCDateTime, utcnow
 class ReviewItemBase(SQLModel):
     reasons: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONType)
     severity: int = Field(default=1, ge=0, le=5, index=True)
-    status: str = Field(
-        default="open", max_length=20, index=True, description="open/in_progress/resolved/dismissed"
-    )
+    status: str = Field(default="open", max_length=20, index=True, description="open/in_progress/resolved/dismissed")
     assignee: str | None = Field(default=None, max_length=100)
     notes: str | None = None
 
@@ -71,9 +69,7 @@ class User(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(max_length=100, unique=True, index=True)
     password_hash: str
-    role: str = Field(
-        default="community_manager", max_length=30, description="community_manager/analyst/admin"
-    )
+    role: str = Field(default="community_manager", max_length=30, description="community_manager/analyst/admin")
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
