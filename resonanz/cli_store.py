@@ -28,7 +28,7 @@ from store.models import (
     Source,
 )
 
-console = Console()
+console = Console(soft_wrap=True)
 import_app = typer.Typer(help="Import CRM customers, orders and posts from files.", no_args_is_help=True)
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 

@@ -1,0 +1,48 @@
+"""The import and status commands, as a user runs them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from resonanz.cli import app
+from resonanz.settings import reset_settings_cache
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def db_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("RESONANZ_DATABASE_URL", url)
+    reset_settings_cache()
+    return url
+
+
+def test_import_reports_rejected_rows_and_exits_nonzero(db_url: str, tmp_path: Path) -> None:
+    path = tmp_path / "customers.csv"
+    path.write_text("crm_id,first_name,emails,consent_status\nK-1,Max,max@example.de,unknown\nK-2,Eva,kaputt,unknown\n")
+    result = runner.invoke(app, ["import", "customers", str(path)])
+    assert result.exit_code == 1
+    assert "2 rows, 1 new" in result.output
+    assert f"{path}:3: emails: Value error, not an e-mail address: 'kaputt'" in result.output
+    status = runner.invoke(app, ["status"])
+    assert status.exit_code == 0
+    row = next(line for line in status.output.splitlines() if " customers " in line)
+    assert row.split()[-2] == "1"
+
+
+def test_unreadable_file_exits_2_with_the_reason(db_url: str, tmp_path: Path) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_text("order_id\n1\n")
+    result = runner.invoke(app, ["import", "orders", str(path)])
+    assert result.exit_code == 2
+    assert "missing required column" in result.output
+
+
+def test_db_upgrade_names_the_revision(db_url: str) -> None:
+    result = runner.invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert "schema at revision" in result.output
