@@ -1,0 +1,229 @@
+"""SQL building blocks for the answers: one row per post with its latest score, author segment and weight.
+
+Everything here is SQLAlchemy Core and runs on SQLite and PostgreSQL; aggregates are left to the
+database. The only dialect-specific part is unnesting the ``score.topics`` JSON array.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import (
+    Float,
+    Select,
+    case,
+    cast,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import Subquery
+
+from resonanz.periods import Period
+from store.models import Customer, CustomerValue, IdentityLink, Post, Score
+
+LINKED_STATUSES = ("auto", "confirmed")
+SEGMENTS = ("A", "B", "C", "unvalued", "prospect")
+"""ABC classes of linked customers; 'unvalued' = linked but no value computed yet; 'prospect' = not linked."""
+
+
+@dataclass(frozen=True)
+class AnswerFilter:
+    """Who and what to ask about. Empty lists mean "all"."""
+
+    period: Period
+    classes: Sequence[str] = ()
+    rfm_segments: Sequence[str] = ()
+    loyal: bool | None = None
+    topics: Sequence[str] = ()
+    platforms: Sequence[str] = ()
+    languages: Sequence[str] = ()
+    model_name: str | None = None
+    default_weight: float = 0.5
+    """Weight of a post whose score has none and whose author has no value (prospects)."""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def has_segment_filter(self) -> bool:
+        return bool(self.classes or self.rfm_segments or self.loyal is not None)
+
+    def without_segments(self) -> AnswerFilter:
+        return AnswerFilter(
+            period=self.period,
+            topics=self.topics,
+            platforms=self.platforms,
+            languages=self.languages,
+            model_name=self.model_name,
+            default_weight=self.default_weight,
+        )
+
+
+def link_subquery() -> Subquery:
+    """identity_id -> the one customer it is linked to (confirmed before auto, then most probable)."""
+    ranked = (
+        select(
+            IdentityLink.identity_id.label("identity_id"),
+            IdentityLink.customer_id.label("customer_id"),
+            func.row_number()
+            .over(
+                partition_by=IdentityLink.identity_id,
+                order_by=(
+                    case((IdentityLink.status == "confirmed", 0), else_=1),
+                    IdentityLink.probability.desc(),
+                    IdentityLink.id,
+                ),
+            )
+            .label("rn"),
+        )
+        .join(Customer, Customer.id == IdentityLink.customer_id)
+        .where(IdentityLink.status.in_(LINKED_STATUSES), Customer.erased_at.is_(None))
+        .subquery("ranked_link")
+    )
+    return select(ranked.c.identity_id, ranked.c.customer_id).where(ranked.c.rn == 1).subquery("lnk")
+
+
+def value_subquery() -> Subquery:
+    """customer_id -> the latest CustomerValue row (latest computed_at, then highest id)."""
+    ranked = select(
+        CustomerValue.customer_id,
+        CustomerValue.abc_class,
+        CustomerValue.rfm_segment,
+        CustomerValue.is_loyal,
+        CustomerValue.weight,
+        CustomerValue.revenue,
+        CustomerValue.clv,
+        func.row_number()
+        .over(
+            partition_by=CustomerValue.customer_id,
+            order_by=(CustomerValue.computed_at.desc(), CustomerValue.id.desc()),
+        )
+        .label("rn"),
+    ).subquery("ranked_value")
+    cols = [c for c in ranked.c if c.name != "rn"]
+    return select(*cols).where(ranked.c.rn == 1).subquery("val")
+
+
+def latest_score_id(model_name: str | None = None) -> ColumnElement[Any]:
+    """Correlated scalar: the id of the post's latest score (optionally of one model)."""
+    s2 = Score.__table__.alias("s2")  # type: ignore[attr-defined]
+    query = select(s2.c.id).where(s2.c.post_id == Post.id)
+    if model_name:
+        query = query.where(s2.c.model_name == model_name)
+    return query.order_by(s2.c.scored_at.desc(), s2.c.id.desc()).limit(1).correlate(Post).scalar_subquery()
+
+
+def segment_expr(lnk: Subquery, val: Subquery) -> ColumnElement[str]:
+    return case(
+        (lnk.c.customer_id.is_(None), literal("prospect")),
+        (val.c.abc_class.is_(None), literal("unvalued")),
+        else_=val.c.abc_class,
+    )
+
+
+def sentiment_value(sentiment: Any) -> ColumnElement[int]:
+    return case((sentiment == "positive", 1), (sentiment == "negative", -1), else_=0)
+
+
+def topic_elements(dialect: str, topics_col: Any) -> tuple[Any, ColumnElement[Any]]:
+    """A table-valued unnesting of a topics JSON column and the expression for each element's topic name."""
+    if dialect == "postgresql":
+        elems = func.json_array_elements(topics_col).table_valued("value", joins_implicitly=True)
+        return elems, elems.c.value.op("->>")(literal("topic"))
+    elems = func.json_each(topics_col).table_valued("value", joins_implicitly=True)
+    return elems, func.json_extract(elems.c.value, "$.topic")
+
+
+def has_topic(dialect: str, topics: Sequence[str]) -> ColumnElement[bool]:
+    elems, topic = topic_elements(dialect, Score.topics)
+    return select(literal(1)).select_from(elems).where(topic.in_(list(topics))).exists()
+
+
+def bucket_expr(created_at: Any, periods: Sequence[Period]) -> ColumnElement[int]:
+    """Index of the (contiguous, oldest-first) period a timestamp falls into."""
+    if len(periods) == 1:
+        return literal(0)
+    whens = [(created_at < p.end, i) for i, p in enumerate(periods[:-1])]
+    return case(*whens, else_=len(periods) - 1)
+
+
+def post_rows(flt: AnswerFilter, dialect: str, periods: Sequence[Period] | None = None) -> Subquery:
+    """One row per scored, not deleted post in ``periods`` (default: the filter's period) matching the filter.
+
+    Columns: post_id, identity_id, customer_id, created_at, platform, bucket, segment, weight,
+    sentiment, sval (+1/0/-1), p_negative, p_positive, topics.
+    """
+    periods = list(periods or [flt.period])
+    lnk, val = link_subquery(), value_subquery()
+    segment = segment_expr(lnk, val)
+    weight = cast(func.coalesce(Score.weight, val.c.weight, flt.default_weight), Float)
+    query: Select[Any] = (
+        select(
+            Post.id.label("post_id"),
+            Post.identity_id.label("identity_id"),
+            lnk.c.customer_id.label("customer_id"),
+            Post.created_at.label("created_at"),
+            Post.platform.label("platform"),
+            bucket_expr(Post.created_at, periods).label("bucket"),
+            segment.label("segment"),
+            weight.label("weight"),
+            Score.sentiment.label("sentiment"),
+            sentiment_value(Score.sentiment).label("sval"),
+            Score.p_negative.label("p_negative"),
+            Score.p_positive.label("p_positive"),
+            Score.topics.label("topics"),
+        )
+        .select_from(Post)
+        .join(Score, Score.id == latest_score_id(flt.model_name))
+        .outerjoin(lnk, lnk.c.identity_id == Post.identity_id)
+        .outerjoin(val, val.c.customer_id == lnk.c.customer_id)
+        .where(
+            Post.created_at >= periods[0].start,
+            Post.created_at < periods[-1].end,
+            Post.deleted_at.is_(None),
+        )
+    )
+    if flt.classes:
+        query = query.where(segment.in_(list(flt.classes)))
+    if flt.rfm_segments:
+        query = query.where(val.c.rfm_segment.in_(list(flt.rfm_segments)))
+    if flt.loyal is True:
+        query = query.where(val.c.is_loyal.is_(True))
+    elif flt.loyal is False:
+        query = query.where(or_(val.c.is_loyal.is_(None), val.c.is_loyal == false()))
+    if flt.platforms:
+        query = query.where(Post.platform.in_(list(flt.platforms)))
+    if flt.languages:
+        query = query.where(Post.language.in_(list(flt.languages)))
+    if flt.topics:
+        query = query.where(has_topic(dialect, flt.topics))
+    return query.subquery("rows")
+
+
+def sentiment_aggregates(rows: Subquery) -> list[ColumnElement[Any]]:
+    """The columns every sentiment summary needs; shared by ask, dashboard and digest."""
+    w = rows.c.weight
+    neg = case((rows.c.sentiment == "negative", 1), else_=0)
+    pos = case((rows.c.sentiment == "positive", 1), else_=0)
+    return [
+        func.count().label("posts"),
+        func.count(func.distinct(rows.c.identity_id)).label("authors"),
+        func.count(func.distinct(rows.c.customer_id)).label("customers"),
+        func.sum(rows.c.sval).label("s_sum"),
+        func.sum(w).label("w_sum"),
+        func.sum(w * rows.c.sval).label("ws_sum"),
+        func.sum(neg).label("neg"),
+        func.sum(pos).label("pos"),
+        func.sum(w * neg).label("w_neg"),
+        func.sum(w * pos).label("w_pos"),
+    ]
+
+
+def ratio(num: float | None, den: float | None) -> float | None:
+    if not den:
+        return None
+    return float(num or 0.0) / float(den)

@@ -1,0 +1,295 @@
+"""``resonanz ask``: what does a customer segment say? Value-weighted and plain sentiment, topics,
+quotes and the trend against the previous period of equal length, all aggregated in SQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, func, or_, select
+from sqlmodel import Session
+
+from resonanz.answer_sql import AnswerFilter, post_rows, ratio, sentiment_aggregates, topic_elements
+from resonanz.pareto import ParetoResult, combine, revenue_by_class, voice_by_class
+from resonanz.periods import Period
+from store.models import Post, SocialIdentity
+
+__all__ = ["AnswerFilter", "Answer", "Quote", "SentimentSummary", "TopicRow", "ask", "summarise", "topic_table"]
+
+
+@dataclass
+class SentimentSummary:
+    posts: int = 0
+    authors: int = 0
+    customers: int = 0
+    weight: float = 0.0
+    net: float | None = None
+    """(positive - negative) / posts, from -1 to +1."""
+    net_weighted: float | None = None
+    """The same, each post weighted by its author's value."""
+    negative_share: float | None = None
+    negative_share_weighted: float | None = None
+    positive_share: float | None = None
+    positive_share_weighted: float | None = None
+
+    @classmethod
+    def from_sums(cls, s: dict[str, float]) -> SentimentSummary:
+        posts, w = int(s.get("posts", 0)), float(s.get("w_sum", 0.0))
+        return cls(
+            posts=posts,
+            authors=int(s.get("authors", 0)),
+            customers=int(s.get("customers", 0)),
+            weight=w,
+            net=ratio(s.get("s_sum"), posts),
+            net_weighted=ratio(s.get("ws_sum"), w),
+            negative_share=ratio(s.get("neg"), posts),
+            negative_share_weighted=ratio(s.get("w_neg"), w),
+            positive_share=ratio(s.get("pos"), posts),
+            positive_share_weighted=ratio(s.get("w_pos"), w),
+        )
+
+
+@dataclass
+class TopicRow:
+    topic: str
+    posts: int
+    share: float | None
+    weighted_share: float | None
+    net: float | None
+    net_weighted: float | None
+    negative_weighted: float = 0.0
+    """Sum of the weights of the negative posts on this topic (what a digest ranks complaints by)."""
+    previous_posts: int = 0
+    previous_weighted_share: float | None = None
+
+
+@dataclass
+class Quote:
+    kind: str
+    post_id: int
+    text: str
+    url: str | None
+    platform: str
+    created_at: datetime
+    author: str | None
+    segment: str
+    weight: float
+    sentiment: str
+    p_negative: float
+    p_positive: float
+
+
+@dataclass
+class Answer:
+    filter: AnswerFilter
+    period: Period
+    previous_period: Period
+    current: SentimentSummary
+    previous: SentimentSummary
+    topics: list[TopicRow] = field(default_factory=list)
+    quotes: list[Quote] = field(default_factory=list)
+    pareto: ParetoResult | None = None
+
+    def quotes_of(self, kind: str) -> list[Quote]:
+        return [q for q in self.quotes if q.kind == kind]
+
+    def to_dict(self) -> dict[str, Any]:
+        f = self.filter
+        return {
+            "filter": {
+                "classes": list(f.classes),
+                "rfm_segments": list(f.rfm_segments),
+                "loyal": f.loyal,
+                "topics": list(f.topics),
+                "platforms": list(f.platforms),
+                "languages": list(f.languages),
+                "model_name": f.model_name,
+            },
+            "period": {"label": self.period.label, "start": self.period.start, "end": self.period.end},
+            "previous_period": {"start": self.previous_period.start, "end": self.previous_period.end},
+            "current": asdict(self.current),
+            "previous": asdict(self.previous),
+            "topics": [asdict(t) for t in self.topics],
+            "quotes": [asdict(q) for q in self.quotes],
+            "pareto": self.pareto.to_dict() if self.pareto else None,
+        }
+
+
+def _summary_by_segment(session: Session, flt: AnswerFilter, periods: list[Period]) -> list[dict[str, Any]]:
+    rows = post_rows(flt, session.get_bind().dialect.name, periods)
+    query = select(rows.c.bucket, rows.c.segment, *sentiment_aggregates(rows)).group_by(rows.c.bucket, rows.c.segment)
+    return [dict(r._mapping) for r in session.exec(query).all()]  # type: ignore[call-overload]
+
+
+def summarise(session: Session, flt: AnswerFilter, periods: list[Period]) -> list[SentimentSummary]:
+    """One sentiment summary per period (contiguous, oldest first)."""
+    rows = post_rows(flt, session.get_bind().dialect.name, periods)
+    query = select(rows.c.bucket, *sentiment_aggregates(rows)).group_by(rows.c.bucket)
+    found = {r.bucket: dict(r._mapping) for r in session.exec(query).all()}  # type: ignore[call-overload]
+    return [SentimentSummary.from_sums(found.get(i, {})) for i in range(len(periods))]
+
+
+def topic_table(
+    session: Session, flt: AnswerFilter, periods: list[Period], totals: list[float]
+) -> dict[int, list[TopicRow]]:
+    """bucket -> topic rows (weighted share of the bucket's total weight ``totals[bucket]``)."""
+    rows = post_rows(flt, session.get_bind().dialect.name, periods)
+    elems, topic = topic_elements(session.get_bind().dialect.name, rows.c.topics)
+    w = rows.c.weight
+    neg = case((rows.c.sentiment == "negative", 1), else_=0)
+    query = (
+        select(
+            rows.c.bucket,
+            topic.label("topic"),
+            func.count().label("posts"),
+            func.sum(w).label("w_sum"),
+            func.sum(rows.c.sval).label("s_sum"),
+            func.sum(w * rows.c.sval).label("ws_sum"),
+            func.sum(w * neg).label("w_neg"),
+        )
+        .select_from(rows)
+        .join(elems, topic.is_not(None))
+        .group_by(rows.c.bucket, topic)
+    )
+    counts = [0] * len(periods)
+    grouped: dict[int, list[dict[str, Any]]] = {}
+    for r in session.exec(query).all():  # type: ignore[call-overload]
+        grouped.setdefault(int(r.bucket), []).append(dict(r._mapping))
+    out: dict[int, list[TopicRow]] = {}
+    for bucket, items in grouped.items():
+        counts[bucket] = sum(int(i["posts"]) for i in items)
+        out[bucket] = [
+            TopicRow(
+                topic=str(i["topic"]),
+                posts=int(i["posts"]),
+                share=None,
+                weighted_share=ratio(i["w_sum"], totals[bucket]),
+                net=ratio(i["s_sum"], i["posts"]),
+                net_weighted=ratio(i["ws_sum"], i["w_sum"]),
+                negative_weighted=float(i["w_neg"] or 0.0),
+            )
+            for i in items
+        ]
+    return out
+
+
+def quotes(session: Session, flt: AnswerFilter, limit: int = 3) -> list[Quote]:
+    """The most weighted, most negative and most positive posts of the filter's period."""
+    rows = post_rows(flt, session.get_bind().dialect.name)
+    opinion = rows.c.p_negative + rows.c.p_positive
+    ranked = select(
+        rows.c.post_id,
+        rows.c.segment,
+        rows.c.weight,
+        rows.c.sentiment,
+        rows.c.p_negative,
+        rows.c.p_positive,
+        func.row_number()
+        .over(order_by=(rows.c.weight.desc(), opinion.desc(), rows.c.created_at.desc(), rows.c.post_id))
+        .label("r_w"),
+        func.row_number()
+        .over(
+            order_by=(
+                case((rows.c.sentiment == "negative", 0), else_=1),
+                rows.c.p_negative.desc(),
+                rows.c.weight.desc(),
+                rows.c.post_id,
+            )
+        )
+        .label("r_n"),
+        func.row_number()
+        .over(
+            order_by=(
+                case((rows.c.sentiment == "positive", 0), else_=1),
+                rows.c.p_positive.desc(),
+                rows.c.weight.desc(),
+                rows.c.post_id,
+            )
+        )
+        .label("r_p"),
+    ).subquery("ranked")
+    query = (
+        select(
+            ranked,
+            Post.text,
+            Post.url,
+            Post.platform,
+            Post.created_at,
+            func.coalesce(SocialIdentity.handle, SocialIdentity.display_name).label("author"),
+        )
+        .join(Post, Post.id == ranked.c.post_id)
+        .outerjoin(SocialIdentity, SocialIdentity.id == Post.identity_id)
+        .where(or_(ranked.c.r_w <= limit, ranked.c.r_n <= limit, ranked.c.r_p <= limit))
+    )
+    found = [r._mapping for r in session.exec(query).all()]  # type: ignore[call-overload]
+    out: list[Quote] = []
+    for kind, rank, wanted in (
+        ("most_weighted", "r_w", None),
+        ("most_negative", "r_n", "negative"),
+        ("most_positive", "r_p", "positive"),
+    ):
+        picked = sorted((m for m in found if m[rank] <= limit), key=lambda m: m[rank])
+        for m in picked:
+            if wanted and m["sentiment"] != wanted:
+                continue
+            out.append(
+                Quote(
+                    kind=kind,
+                    post_id=int(m["post_id"]),
+                    text=m["text"] or "",
+                    url=m["url"],
+                    platform=m["platform"],
+                    created_at=m["created_at"],
+                    author=m["author"],
+                    segment=str(m["segment"]),
+                    weight=float(m["weight"]),
+                    sentiment=str(m["sentiment"]),
+                    p_negative=float(m["p_negative"]),
+                    p_positive=float(m["p_positive"]),
+                )
+            )
+    return out
+
+
+def ask(
+    session: Session,
+    flt: AnswerFilter,
+    *,
+    top_topics: int = 10,
+    quote_limit: int = 3,
+    with_pareto: bool = True,
+) -> Answer:
+    """Answer "what does this segment say?" for the filter's period and the period before it."""
+    cur = flt.period
+    prev = cur.previous()
+    periods = [prev, cur]
+    by_segment = _summary_by_segment(session, flt, periods)
+    sums: list[dict[str, float]] = [{}, {}]
+    for row in by_segment:
+        target = sums[int(row["bucket"])]
+        for key, value in row.items():
+            if key not in ("bucket", "segment"):
+                target[key] = target.get(key, 0.0) + float(value or 0.0)
+    previous, current = (SentimentSummary.from_sums(s) for s in sums)
+    topics_by_bucket = topic_table(session, flt, periods, [previous.weight, current.weight])
+    before = {t.topic: t for t in topics_by_bucket.get(0, [])}
+    topics = sorted(topics_by_bucket.get(1, []), key=lambda t: (-(t.weighted_share or 0.0), t.topic))[:top_topics]
+    for t in topics:
+        t.share = ratio(t.posts, current.posts)
+        if t.topic in before:
+            t.previous_posts = before[t.topic].posts
+            t.previous_weighted_share = before[t.topic].weighted_share
+    answer = Answer(flt, cur, prev, current, previous, topics, quotes(session, flt, quote_limit))
+    if with_pareto:
+        if flt.has_segment_filter:
+            voice = voice_by_class(session, flt)
+        else:
+            voice = {
+                str(r["segment"]): (int(r["posts"]), float(r["w_sum"] or 0.0), int(r["authors"]))
+                for r in by_segment
+                if int(r["bucket"]) == 1
+            }
+        answer.pareto = combine(voice, revenue_by_class(session))
+    return answer
