@@ -1,1 +1,6 @@
-"""Resonanz linker."""
+"""Resonanz linker: customer value (ABC, RFM, margin, CLV, loyalty, weights) and identity linking.
+
+Pure functions over plain data (dataclasses and sequences); this package never imports the store,
+the collectors or NLP. The application (``resonanz.valuation``, ``resonanz.linking``,
+``resonanz.weighting``) loads rows, calls these functions and writes the results back.
+"""
