@@ -48,6 +48,9 @@ class CollectorRun(SQLModel, table=True):
     error: str | None = None
     cursor_before: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
     cursor_after: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    heartbeat_at: datetime | None = Field(
+        default=None, sa_type=UTCDateTime, description="last sign of life of a running run (stale ones were killed)"
+    )
 
 
 class SocialIdentityBase(SQLModel):
@@ -97,8 +100,8 @@ class Post(PostBase, table=True):
     source_id: int | None = Field(default=None, foreign_key="source.id", index=True)
     parent_id: int | None = Field(default=None, foreign_key="post.id", index=True)
     thread_root_id: int | None = Field(default=None, foreign_key="post.id", index=True)
-    parent_external_id: str | None = Field(default=None, max_length=300)
-    root_external_id: str | None = Field(default=None, max_length=300)
+    parent_external_id: str | None = Field(default=None, max_length=300, index=True)
+    root_external_id: str | None = Field(default=None, max_length=300, index=True)
     raw: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
     fetched_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
