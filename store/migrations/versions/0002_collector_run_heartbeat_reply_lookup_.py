@@ -8,11 +8,9 @@ Create Date: 2026-11-22 11:49:41.534146
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel.sql.sqltypes
 from alembic import op
 
 import store.types
-
 
 revision: str = "0002"
 down_revision: str | None = "0001"
