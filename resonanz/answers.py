@@ -176,7 +176,11 @@ def topic_table(
 
 
 def quotes(session: Session, flt: AnswerFilter, limit: int = 3) -> list[Quote]:
-    """The most weighted, most negative and most positive posts of the filter's period."""
+    """The most weighted, most negative and most positive posts of the filter's period.
+
+    Each post is quoted once: the clearest negatives and positives are picked first, then the most
+    weighted of the rest (so a high-value complaint shows under "most negative", not twice).
+    """
     rows = post_rows(flt, session.get_bind().dialect.name)
     opinion = rows.c.p_negative + rows.c.p_positive
     ranked = select(
@@ -210,6 +214,7 @@ def quotes(session: Session, flt: AnswerFilter, limit: int = 3) -> list[Quote]:
         )
         .label("r_p"),
     ).subquery("ranked")
+    pool = limit * 3  # room to skip posts already quoted under another heading
     query = (
         select(
             ranked,
@@ -221,19 +226,24 @@ def quotes(session: Session, flt: AnswerFilter, limit: int = 3) -> list[Quote]:
         )
         .join(Post, Post.id == ranked.c.post_id)
         .outerjoin(SocialIdentity, SocialIdentity.id == Post.identity_id)
-        .where(or_(ranked.c.r_w <= limit, ranked.c.r_n <= limit, ranked.c.r_p <= limit))
+        .where(or_(ranked.c.r_w <= pool, ranked.c.r_n <= pool, ranked.c.r_p <= pool))
     )
     found = [r._mapping for r in session.exec(query).all()]  # type: ignore[call-overload]
     out: list[Quote] = []
+    used: set[int] = set()
     for kind, rank, wanted in (
-        ("most_weighted", "r_w", None),
         ("most_negative", "r_n", "negative"),
         ("most_positive", "r_p", "positive"),
+        ("most_weighted", "r_w", None),
     ):
-        picked = sorted((m for m in found if m[rank] <= limit), key=lambda m: m[rank])
-        for m in picked:
-            if wanted and m["sentiment"] != wanted:
+        picked = 0
+        for m in sorted((m for m in found if m[rank] <= pool), key=lambda m: m[rank]):
+            if picked >= limit:
+                break
+            if (wanted and m["sentiment"] != wanted) or int(m["post_id"]) in used:
                 continue
+            used.add(int(m["post_id"]))
+            picked += 1
             out.append(
                 Quote(
                     kind=kind,
@@ -250,6 +260,8 @@ def quotes(session: Session, flt: AnswerFilter, limit: int = 3) -> list[Quote]:
                     p_positive=float(m["p_positive"]),
                 )
             )
+    order = {"most_weighted": 0, "most_negative": 1, "most_positive": 2}
+    out.sort(key=lambda q: order[q.kind])
     return out
 
 

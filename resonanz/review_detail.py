@@ -59,17 +59,27 @@ class ItemDetail:
 
     @property
     def evidence(self) -> list[dict[str, Any]]:
-        """Flag reasons from the review item and from the latest score, then topic evidence."""
-        out: list[dict[str, Any]] = [dict(r, source="review") for r in self.item.reasons if isinstance(r, dict)]
+        """Flag reasons from the review item and the latest score, then topic evidence (uniform keys)."""
+        out = [_evidence(r, "review") for r in self.item.reasons if isinstance(r, dict)]
         score = self.post.score
         if score:
-            out += [dict(f, source="model") for f in score.flags if isinstance(f, dict)]
+            out += [_evidence(f, "model") for f in score.flags if isinstance(f, dict)]
             out += [
-                {"flag": f"topic: {t.get('topic')}", "reason": t.get("evidence"), "severity": None, "source": "topic"}
+                _evidence({"flag": f"topic: {t.get('topic')}", "evidence": t.get("evidence")}, "topic")
                 for t in score.topics
                 if isinstance(t, dict)
             ]
         return out
+
+
+def _evidence(raw: dict[str, Any], source: str) -> dict[str, Any]:
+    return {
+        "flag": str(raw.get("flag") or raw.get("label") or ""),
+        "severity": raw.get("severity"),
+        "reason": str(raw.get("reason") or ""),
+        "evidence": raw.get("evidence") if isinstance(raw.get("evidence"), str) else None,
+        "source": source,
+    }
 
 
 def latest_score(session: Session, post_id: int, model_name: str | None = None) -> Score | None:

@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 
 from resonanz.pareto import ParetoResult
 
-CLASS_COLOURS = {"A": "#1b5e20", "B": "#2e7d32", "C": "#81c784", "prospect": "#9e9e9e", "unvalued": "#bdbdbd"}
+CLASS_COLOURS = {"A": "#1565c0", "B": "#ef6c00", "C": "#8e24aa", "prospect": "#9e9e9e", "unvalued": "#bdbdbd"}
 LABELS = {"A": "A", "B": "B", "C": "C", "prospect": "Prospects", "unvalued": "Not valued"}
 
 

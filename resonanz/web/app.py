@@ -1,0 +1,71 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.engine import Engine
+from starlette.exceptions import HTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from resonanz.answer_errors import NotFoundError
+from resonanz.settings import Settings, get_settings
+from resonanz.web import routes_admin, routes_auth, routes_pages, routes_queue
+from resonanz.web.deps import LoginRequired
+from resonanz.web.security import SecurityHeaders, secret_key
+from resonanz.web.templating import make_templates, render
+
+log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).parent / "static"
+SESSION_COOKIE = "resonanz_session"
+SESSION_MAX_AGE = 12 * 3600
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    """The web app. Without ``engine`` the configured database is opened (and migrated) at startup."""
+    settings = settings or get_settings()
+    app = FastAPI(title="Resonanz", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.settings = settings
+    app.state.templates = make_templates()
+    if engine is None:
+        from resonanz.db import engine_from_settings
+
+        engine = engine_from_settings(settings)
+    app.state.engine = engine
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret_key(settings),
+        session_cookie=SESSION_COOKIE,
+        max_age=SESSION_MAX_AGE,
+        same_site="lax",
+        https_only=settings.web.secure_cookies,
+    )
+    app.add_middleware(SecurityHeaders)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for module in (routes_auth, routes_queue, routes_pages, routes_admin):
+        app.include_router(module.router)
+
+    @app.exception_handler(LoginRequired)
+    async def _login(request: Request, exc: LoginRequired) -> Response:
+        return RedirectResponse(f"/login?next={_quote(exc.next_path)}", status_code=303)
+
+    @app.exception_handler(NotFoundError)
+    async def _missing(request: Request, exc: NotFoundError) -> Response:
+        return render(request, "error.html", status_code=404, message=str(exc))
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException) -> Response:
+        return render(request, "error.html", status_code=exc.status_code, message=str(exc.detail))
+
+    return app
+
+
+def _quote(path: str) -> str:
+    from urllib.parse import quote
+
+    return quote(path, safe="/")

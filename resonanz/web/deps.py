@@ -1,0 +1,71 @@
+"""FastAPI dependencies: database session, settings, the logged-in user, roles and CSRF checks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fastapi import Depends, HTTPException, Request
+from sqlmodel import Session
+
+from resonanz.accounts import CAN_ACT
+from resonanz.settings import Settings
+from resonanz.web.security import CSRF_FIELD, CSRF_HEADER, csrf_ok
+from store.models import User
+
+
+class LoginRequired(Exception):
+    """Raised by ``current_user`` when nobody is logged in; answered with a redirect to /login."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with Session(request.app.state.engine, expire_on_commit=False) as session:
+        yield session
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def current_user(request: Request, session: Session = Depends(get_session)) -> User:
+    uid = request.session.get("uid")
+    user = session.get(User, uid) if isinstance(uid, int) else None
+    if user is None or not user.active:
+        if uid is not None:
+            request.session.pop("uid", None)
+        path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise LoginRequired(path if request.method == "GET" else "/queue")
+    request.state.user = user
+    return user
+
+
+async def verify_csrf(request: Request) -> None:
+    """Every POST carries the session's token as form field ``csrf_token`` (or header X-CSRF-Token)."""
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None:
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        sent = value if isinstance(value, str) else None
+    if not csrf_ok(request, sent):
+        raise HTTPException(status_code=403, detail="The form has expired or is not from this site. Reload the page.")
+
+
+def acting_user(user: User = Depends(current_user), _csrf: None = Depends(verify_csrf)) -> User:
+    """Community managers and admins work the queue; analysts only read."""
+    if user.role not in CAN_ACT:
+        raise HTTPException(status_code=403, detail="Your role can read the queue but not act on it.")
+    return user
+
+
+def admin_reader(user: User = Depends(current_user)) -> User:
+    if user.role != "admin":
+        raise HTTPException(status_code=403, detail="Only administrators manage users.")
+    return user
+
+
+def admin_user(user: User = Depends(admin_reader), _csrf: None = Depends(verify_csrf)) -> User:
+    return user

@@ -1,0 +1,55 @@
+"""Login and logout."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session
+
+from resonanz.accounts import authenticate
+from resonanz.web.deps import current_user, get_session, verify_csrf
+from resonanz.web.security import csrf_token, safe_next
+from resonanz.web.templating import render
+from store.models import User
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+
+@router.get("/login")
+def login_page(request: Request, next: str = "/queue") -> Response:
+    return render(request, "login.html", next=safe_next(next), error=None)
+
+
+@router.post("/login", dependencies=[Depends(verify_csrf)])
+def login(
+    request: Request,
+    username: str = Form(...),
+    password: str = Form(...),
+    next: str = Form("/queue"),
+    session: Session = Depends(get_session),
+) -> Response:
+    user = authenticate(session, username.strip(), password)
+    if user is None:
+        log.warning("failed login for %r", username)
+        return render(
+            request,
+            "login.html",
+            status_code=401,
+            next=safe_next(next),
+            error="Wrong user name or password, or the account is deactivated.",
+        )
+    session.commit()
+    request.session.clear()  # a fresh session (and CSRF token) after login
+    request.session["uid"] = user.id
+    csrf_token(request)
+    log.info("%s logged in", user.username)
+    return RedirectResponse(safe_next(next), status_code=303)
+
+
+@router.post("/logout", dependencies=[Depends(verify_csrf)])
+def logout(request: Request, user: User = Depends(current_user)) -> Response:
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)

@@ -1,0 +1,172 @@
+"""Read-only pages: dashboard, ask, and the digest archive."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime, timedelta
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from sqlmodel import Session, col, select
+
+from resonanz.answer_errors import InvalidFilterError
+from resonanz.answer_format import to_csv, to_json
+from resonanz.answers import AnswerFilter, ask
+from resonanz.dashboard import dashboard
+from resonanz.digest import charts
+from resonanz.periods import iso_week, resolve_period
+from resonanz.settings import Settings
+from resonanz.web.deps import current_user, get_session, get_settings
+from resonanz.web.security import DIGEST_CSP
+from resonanz.web.templating import render
+from store.models import Digest, User
+
+router = APIRouter()
+
+
+def data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def _clean(values: list[str]) -> list[str]:
+    return [v for v in (v.strip() for v in values) if v]
+
+
+@router.get("/dashboard")
+def dashboard_page(
+    request: Request,
+    weeks: int = Query(default=12, ge=2, le=52),
+    week: str = "",
+    platform: list[str] = Query(default=[]),
+    user: User = Depends(current_user),
+    session: Session = Depends(get_session),
+    settings: Settings = Depends(get_settings),
+) -> Response:
+    tz = settings.digest.timezone
+    try:
+        now = iso_week(week, tz).end - timedelta(seconds=1) if week else datetime.now(UTC)
+    except InvalidFilterError as exc:
+        raise HTTPException(status_code=400, detail=str(exc)) from exc
+    base = AnswerFilter(
+        period=resolve_period(days=7 * weeks, tz=tz, now=now),
+        platforms=_clean(platform),
+        default_weight=settings.value.prospect_weight,
+    )
+    board = dashboard(session, now=now, weeks=weeks, tz=tz, base=base)
+    images = {
+        "sentiment": data_uri(charts.sentiment_trend_chart(board.labels, board.sentiment_by_class)),
+        "topics": data_uri(charts.topic_trend_chart(board.labels, board.topic_share)),
+    }
+    if board.pareto:
+        images["pareto"] = data_uri(charts.pareto_chart(board.pareto))
+    return render(
+        request, "dashboard.html", board=board, images=images, weeks=weeks, week=week, platforms=_clean(platform)
+    )
+
+
+@router.get("/ask")
+def ask_page(
+    request: Request,
+    classes: list[str] = Query(default=[], alias="class"),
+    rfm: list[str] = Query(default=[]),
+    loyal: str = "",
+    topic: list[str] = Query(default=[]),
+    platform: list[str] = Query(default=[]),
+    language: list[str] = Query(default=[]),
+    since: str = "",
+    until: str = "",
+    week: str = "",
+    format: str = Query(default="html", pattern="^(html|json|csv)$"),
+    user: User = Depends(current_user),
+    session: Session = Depends(get_session),
+    settings: Settings = Depends(get_settings),
+) -> Response:
+    error = None
+    answer = None
+    chart = None
+    try:
+        period = resolve_period(
+            since=since or None, until=until or None, week=week or None, tz=settings.digest.timezone
+        )
+        flt = AnswerFilter(
+            period=period,
+            classes=_clean(classes),
+            rfm_segments=_clean(rfm),
+            loyal={"yes": True, "no": False}.get(loyal),
+            topics=_clean(topic),
+            platforms=_clean(platform),
+            languages=_clean(language),
+            default_weight=settings.value.prospect_weight,
+            model_name=None,
+        )
+        answer = ask(session, flt)
+    except InvalidFilterError as exc:
+        if format != "html":
+            raise HTTPException(status_code=400, detail=str(exc)) from exc
+        error = str(exc)
+    if answer is not None and format == "json":
+        return Response(to_json(answer), media_type="application/json")
+    if answer is not None and format == "csv":
+        return PlainTextResponse(
+            to_csv(answer),
+            media_type="text/csv",
+            headers={"content-disposition": 'attachment; filename="resonanz-answer.csv"'},
+        )
+    if answer is not None and answer.pareto:
+        chart = data_uri(charts.pareto_chart(answer.pareto))
+    return render(
+        request,
+        "ask.html",
+        answer=answer,
+        error=error,
+        chart=chart,
+        form={
+            "class": _clean(classes),
+            "rfm": ", ".join(_clean(rfm)),
+            "loyal": loyal,
+            "topic": ", ".join(_clean(topic)),
+            "platform": ", ".join(_clean(platform)),
+            "language": ", ".join(_clean(language)),
+            "since": since,
+            "until": until,
+            "week": week,
+        },
+        query=str(request.url.query),
+    )
+
+
+@router.get("/digests")
+def digests_page(
+    request: Request, user: User = Depends(current_user), session: Session = Depends(get_session)
+) -> Response:
+    digests = session.exec(
+        select(Digest.id, Digest.period_label, Digest.created_at, Digest.sent_at, Digest.recipients)
+        .order_by(col(Digest.period_start).desc())
+        .limit(200)
+    ).all()
+    return render(request, "digests.html", digests=digests)
+
+
+def _digest(session: Session, digest_id: int) -> Digest:
+    digest = session.get(Digest, digest_id)
+    if digest is None:
+        raise HTTPException(status_code=404, detail=f"Digest {digest_id} does not exist.")
+    return digest
+
+
+@router.get("/digests/{digest_id}")
+def digest_page(
+    request: Request,
+    digest_id: int,
+    user: User = Depends(current_user),
+    session: Session = Depends(get_session),
+) -> Response:
+    return render(request, "digest.html", digest=_digest(session, digest_id))
+
+
+@router.get("/digests/{digest_id}/html")
+def digest_html(
+    digest_id: int, user: User = Depends(current_user), session: Session = Depends(get_session)
+) -> Response:
+    """The archived HTML itself, sandboxed (no scripts; only inline styles and embedded images)."""
+    return HTMLResponse(_digest(session, digest_id).content_html, headers={"content-security-policy": DIGEST_CSP})

@@ -1,0 +1,238 @@
+"""The review queue: list, one item in context, and the actions on it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session, col, select
+
+from resonanz.answer_errors import ActionError, UserError
+from resonanz.review_actions import (
+    SENTIMENTS,
+    add_note,
+    assign,
+    correct_sentiment,
+    correct_topic,
+    decide_link,
+    set_status,
+)
+from resonanz.review_detail import item_detail, latest_value
+from resonanz.review_queue import ACTIVE_STATUSES, STATUSES, UNASSIGNED, QueueFilter, list_queue, queue_facets
+from resonanz.settings import Settings
+from resonanz.web.deps import acting_user, current_user, get_session, get_settings
+from resonanz.web.templating import flash, render
+from store.models import Customer, IdentityLink, SocialIdentity, User
+
+router = APIRouter()
+PER_PAGE = 25
+
+
+def _clean(values: list[str]) -> list[str]:
+    return [v for v in (v.strip() for v in values) if v]
+
+
+@router.get("/")
+def home() -> Response:
+    return RedirectResponse("/queue", status_code=303)
+
+
+@router.get("/queue")
+def queue_page(
+    request: Request,
+    status: list[str] = Query(default=[]),
+    severity: int | None = Query(default=None, ge=0, le=5),
+    classes: list[str] = Query(default=[], alias="class"),
+    platform: list[str] = Query(default=[]),
+    topic: str = "",
+    assignee: str = "",
+    page: int = Query(default=1, ge=1),
+    user: User = Depends(current_user),
+    session: Session = Depends(get_session),
+    settings: Settings = Depends(get_settings),
+) -> Response:
+    statuses = _clean(status) or list(ACTIVE_STATUSES)
+    if "all" in statuses:
+        statuses = []
+    who = user.username if assignee == "me" else assignee.strip() or None
+    qf = QueueFilter(
+        statuses=statuses,
+        min_severity=severity,
+        classes=_clean(classes),
+        platforms=_clean(platform),
+        topics=_clean([topic]),
+        assignee=who,
+        default_weight=settings.value.prospect_weight,
+    )
+    result = list_queue(session, qf, page=page, per_page=PER_PAGE)
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "page"]
+    pager_query = urlencode(params)
+    return render(
+        request,
+        "queue.html",
+        result=result,
+        qf=qf,
+        statuses=STATUSES,
+        facets=queue_facets(session),
+        pager_query=pager_query,
+        selected={
+            "status": statuses,
+            "class": qf.classes,
+            "platform": qf.platforms,
+            "topic": topic,
+            "assignee": assignee,
+            "severity": severity,
+        },
+        unassigned=UNASSIGNED,
+    )
+
+
+@router.get("/queue/{item_id}")
+def item_page(
+    request: Request,
+    item_id: int,
+    user: User = Depends(current_user),
+    session: Session = Depends(get_session),
+) -> Response:
+    detail = item_detail(session, item_id)
+    users = session.exec(select(User).where(col(User.active)).order_by(col(User.username))).all()
+    return render(
+        request,
+        "item.html",
+        d=detail,
+        users=[u.username for u in users if u.role != "analyst"],
+        statuses=STATUSES,
+        sentiments=SENTIMENTS,
+    )
+
+
+def _act(request: Request, session: Session, item_id: int, action: Callable[[], Any], done: str) -> Response:
+    try:
+        action()
+        session.commit()
+        flash(request, done, "ok")
+    except (ActionError, UserError) as exc:
+        session.rollback()
+        flash(request, str(exc), "error")
+    return RedirectResponse(f"/queue/{item_id}", status_code=303)
+
+
+@router.post("/queue/{item_id}/assign")
+def assign_item(
+    request: Request,
+    item_id: int,
+    assignee: str = Form(""),
+    user: User = Depends(acting_user),
+    session: Session = Depends(get_session),
+) -> Response:
+    target = user.username if assignee == "me" else assignee
+    return _act(
+        request,
+        session,
+        item_id,
+        lambda: assign(session, item_id, target, user.username),
+        f"Assigned to {target}." if target else "Unassigned.",
+    )
+
+
+@router.post("/queue/{item_id}/status")
+def change_status(
+    request: Request,
+    item_id: int,
+    status: str = Form(...),
+    user: User = Depends(acting_user),
+    session: Session = Depends(get_session),
+) -> Response:
+    return _act(
+        request,
+        session,
+        item_id,
+        lambda: set_status(session, item_id, status, user.username),
+        f"Status set to {status.replace('_', ' ')}.",
+    )
+
+
+@router.post("/queue/{item_id}/note")
+def note_item(
+    request: Request,
+    item_id: int,
+    note: str = Form(""),
+    user: User = Depends(acting_user),
+    session: Session = Depends(get_session),
+) -> Response:
+    return _act(request, session, item_id, lambda: add_note(session, item_id, note, user.username), "Note saved.")
+
+
+@router.post("/queue/{item_id}/sentiment")
+def fix_sentiment(
+    request: Request,
+    item_id: int,
+    sentiment: str = Form(...),
+    user: User = Depends(acting_user),
+    session: Session = Depends(get_session),
+) -> Response:
+    return _act(
+        request,
+        session,
+        item_id,
+        lambda: correct_sentiment(session, item_id, sentiment, user.username),
+        f"Sentiment corrected to {sentiment}; saved as training feedback.",
+    )
+
+
+@router.post("/queue/{item_id}/topic")
+def fix_topic(
+    request: Request,
+    item_id: int,
+    topic: str = Form(""),
+    user: User = Depends(acting_user),
+    session: Session = Depends(get_session),
+) -> Response:
+    return _act(
+        request,
+        session,
+        item_id,
+        lambda: correct_topic(session, item_id, topic, user.username),
+        "Topic corrected; saved as training feedback.",
+    )
+
+
+@router.post("/links/{link_id}/decide")
+def decide(
+    request: Request,
+    link_id: int,
+    decision: str = Form(...),
+    item_id: int | None = Form(None),
+    user: User = Depends(acting_user),
+    session: Session = Depends(get_session),
+) -> Response:
+    back = f"/queue/{item_id}" if item_id else "/links"
+    try:
+        link = decide_link(session, link_id, decision, user.username, item_id)
+        session.commit()
+        flash(request, f"Link {link.status}.", "ok")
+    except ActionError as exc:
+        session.rollback()
+        flash(request, str(exc), "error")
+    return RedirectResponse(back, status_code=303)
+
+
+@router.get("/links")
+def links_page(
+    request: Request,
+    user: User = Depends(current_user),
+    session: Session = Depends(get_session),
+) -> Response:
+    rows = session.exec(
+        select(IdentityLink, SocialIdentity, Customer)
+        .join(SocialIdentity, col(SocialIdentity.id) == IdentityLink.identity_id)
+        .join(Customer, col(Customer.id) == IdentityLink.customer_id)
+        .where(IdentityLink.status == "pending")
+        .order_by(col(IdentityLink.probability).desc(), col(IdentityLink.id))
+        .limit(200)
+    ).all()
+    pending = [(link, ident, cust, latest_value(session, cust.id)) for link, ident, cust in rows if cust.id]
+    return render(request, "links.html", pending=pending)
