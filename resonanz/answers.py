@@ -178,8 +178,8 @@ def topic_table(
 def quotes(session: Session, flt: AnswerFilter, limit: int = 3) -> list[Quote]:
     """The most weighted, most negative and most positive posts of the filter's period.
 
-    Each post is quoted once: the clearest negatives and positives are picked first, then the most
-    weighted of the rest (so a high-value complaint shows under "most negative", not twice).
+    Each post is quoted once: the most weighted first, then the clearest negatives and positives of
+    the rest (so the list shows up to ``3 * limit`` different voices).
     """
     rows = post_rows(flt, session.get_bind().dialect.name)
     opinion = rows.c.p_negative + rows.c.p_positive
@@ -232,9 +232,9 @@ def quotes(session: Session, flt: AnswerFilter, limit: int = 3) -> list[Quote]:
     out: list[Quote] = []
     used: set[int] = set()
     for kind, rank, wanted in (
+        ("most_weighted", "r_w", None),
         ("most_negative", "r_n", "negative"),
         ("most_positive", "r_p", "positive"),
-        ("most_weighted", "r_w", None),
     ):
         picked = 0
         for m in sorted((m for m in found if m[rank] <= pool), key=lambda m: m[rank]):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import typer
+from rich.console import Console
 from rich.logging import RichHandler
 
 from resonanz.settings import get_settings
@@ -20,9 +21,9 @@ app = typer.Typer(
 @app.callback()
 def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging.")) -> None:
     level = "DEBUG" if verbose else get_settings().log_level
-    logging.basicConfig(
-        level=level, format="%(message)s", handlers=[RichHandler(show_path=False, rich_tracebacks=False)]
-    )
+    # Logs go to stderr so that `--format json|csv` output on stdout stays clean.
+    handler = RichHandler(console=Console(stderr=True), show_path=False, rich_tracebacks=False)
+    logging.basicConfig(level=level, format="%(message)s", handlers=[handler])
 
 
 def _register() -> None:
