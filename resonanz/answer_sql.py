@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import (
     Float,
     Select,
+    Table,
     case,
     cast,
     false,
@@ -25,7 +26,17 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Subquery
 
 from resonanz.periods import Period
-from store.models import Customer, CustomerValue, IdentityLink, Post, Score
+from store.models import Customer, CustomerValue, IdentityLink, Post, ReviewItem, Score, SocialIdentity
+
+
+def _table(model: Any) -> Table:
+    table: Table = model.__table__
+    return table
+
+
+POST, SCORE, IDENTITY = _table(Post), _table(Score), _table(SocialIdentity)
+LINK, VALUE, CUSTOMER, ITEM = _table(IdentityLink), _table(CustomerValue), _table(Customer), _table(ReviewItem)
+"""Core tables (typed for mypy); the queries here are Core, not ORM."""
 
 LINKED_STATUSES = ("auto", "confirmed")
 SEGMENTS = ("A", "B", "C", "unvalued", "prospect")
@@ -67,21 +78,21 @@ def link_subquery() -> Subquery:
     """identity_id -> the one customer it is linked to (confirmed before auto, then most probable)."""
     ranked = (
         select(
-            IdentityLink.identity_id.label("identity_id"),
-            IdentityLink.customer_id.label("customer_id"),
+            LINK.c.identity_id.label("identity_id"),
+            LINK.c.customer_id.label("customer_id"),
             func.row_number()
             .over(
-                partition_by=IdentityLink.identity_id,
+                partition_by=LINK.c.identity_id,
                 order_by=(
-                    case((IdentityLink.status == "confirmed", 0), else_=1),
-                    IdentityLink.probability.desc(),
-                    IdentityLink.id,
+                    case((LINK.c.status == "confirmed", 0), else_=1),
+                    LINK.c.probability.desc(),
+                    LINK.c.id,
                 ),
             )
             .label("rn"),
         )
-        .join(Customer, Customer.id == IdentityLink.customer_id)
-        .where(IdentityLink.status.in_(LINKED_STATUSES), Customer.erased_at.is_(None))
+        .join(CUSTOMER, CUSTOMER.c.id == LINK.c.customer_id)
+        .where(LINK.c.status.in_(LINKED_STATUSES), CUSTOMER.c.erased_at.is_(None))
         .subquery("ranked_link")
     )
     return select(ranked.c.identity_id, ranked.c.customer_id).where(ranked.c.rn == 1).subquery("lnk")
@@ -90,17 +101,17 @@ def link_subquery() -> Subquery:
 def value_subquery() -> Subquery:
     """customer_id -> the latest CustomerValue row (latest computed_at, then highest id)."""
     ranked = select(
-        CustomerValue.customer_id,
-        CustomerValue.abc_class,
-        CustomerValue.rfm_segment,
-        CustomerValue.is_loyal,
-        CustomerValue.weight,
-        CustomerValue.revenue,
-        CustomerValue.clv,
+        VALUE.c.customer_id,
+        VALUE.c.abc_class,
+        VALUE.c.rfm_segment,
+        VALUE.c.is_loyal,
+        VALUE.c.weight,
+        VALUE.c.revenue,
+        VALUE.c.clv,
         func.row_number()
         .over(
-            partition_by=CustomerValue.customer_id,
-            order_by=(CustomerValue.computed_at.desc(), CustomerValue.id.desc()),
+            partition_by=VALUE.c.customer_id,
+            order_by=(VALUE.c.computed_at.desc(), VALUE.c.id.desc()),
         )
         .label("rn"),
     ).subquery("ranked_value")
@@ -110,11 +121,11 @@ def value_subquery() -> Subquery:
 
 def latest_score_id(model_name: str | None = None) -> ColumnElement[Any]:
     """Correlated scalar: the id of the post's latest score (optionally of one model)."""
-    s2 = Score.__table__.alias("s2")  # type: ignore[attr-defined]
-    query = select(s2.c.id).where(s2.c.post_id == Post.id)
+    s2 = SCORE.alias("s2")
+    query = select(s2.c.id).where(s2.c.post_id == POST.c.id)
     if model_name:
         query = query.where(s2.c.model_name == model_name)
-    return query.order_by(s2.c.scored_at.desc(), s2.c.id.desc()).limit(1).correlate(Post).scalar_subquery()
+    return query.order_by(s2.c.scored_at.desc(), s2.c.id.desc()).limit(1).correlate(POST).scalar_subquery()
 
 
 def segment_expr(lnk: Subquery, val: Subquery) -> ColumnElement[str]:
@@ -139,7 +150,7 @@ def topic_elements(dialect: str, topics_col: Any) -> tuple[Any, ColumnElement[An
 
 
 def has_topic(dialect: str, topics: Sequence[str]) -> ColumnElement[bool]:
-    elems, topic = topic_elements(dialect, Score.topics)
+    elems, topic = topic_elements(dialect, SCORE.c.topics)
     return select(literal(1)).select_from(elems).where(topic.in_(list(topics))).exists()
 
 
@@ -160,31 +171,31 @@ def post_rows(flt: AnswerFilter, dialect: str, periods: Sequence[Period] | None 
     periods = list(periods or [flt.period])
     lnk, val = link_subquery(), value_subquery()
     segment = segment_expr(lnk, val)
-    weight = cast(func.coalesce(Score.weight, val.c.weight, flt.default_weight), Float)
+    weight = cast(func.coalesce(SCORE.c.weight, val.c.weight, flt.default_weight), Float)
     query: Select[Any] = (
         select(
-            Post.id.label("post_id"),
-            Post.identity_id.label("identity_id"),
+            POST.c.id.label("post_id"),
+            POST.c.identity_id.label("identity_id"),
             lnk.c.customer_id.label("customer_id"),
-            Post.created_at.label("created_at"),
-            Post.platform.label("platform"),
-            bucket_expr(Post.created_at, periods).label("bucket"),
+            POST.c.created_at.label("created_at"),
+            POST.c.platform.label("platform"),
+            bucket_expr(POST.c.created_at, periods).label("bucket"),
             segment.label("segment"),
             weight.label("weight"),
-            Score.sentiment.label("sentiment"),
-            sentiment_value(Score.sentiment).label("sval"),
-            Score.p_negative.label("p_negative"),
-            Score.p_positive.label("p_positive"),
-            Score.topics.label("topics"),
+            SCORE.c.sentiment.label("sentiment"),
+            sentiment_value(SCORE.c.sentiment).label("sval"),
+            SCORE.c.p_negative.label("p_negative"),
+            SCORE.c.p_positive.label("p_positive"),
+            SCORE.c.topics.label("topics"),
         )
-        .select_from(Post)
-        .join(Score, Score.id == latest_score_id(flt.model_name))
-        .outerjoin(lnk, lnk.c.identity_id == Post.identity_id)
+        .select_from(POST)
+        .join(SCORE, SCORE.c.id == latest_score_id(flt.model_name))
+        .outerjoin(lnk, lnk.c.identity_id == POST.c.identity_id)
         .outerjoin(val, val.c.customer_id == lnk.c.customer_id)
         .where(
-            Post.created_at >= periods[0].start,
-            Post.created_at < periods[-1].end,
-            Post.deleted_at.is_(None),
+            POST.c.created_at >= periods[0].start,
+            POST.c.created_at < periods[-1].end,
+            POST.c.deleted_at.is_(None),
         )
     )
     if flt.classes:
@@ -196,9 +207,9 @@ def post_rows(flt: AnswerFilter, dialect: str, periods: Sequence[Period] | None 
     elif flt.loyal is False:
         query = query.where(or_(val.c.is_loyal.is_(None), val.c.is_loyal == false()))
     if flt.platforms:
-        query = query.where(Post.platform.in_(list(flt.platforms)))
+        query = query.where(POST.c.platform.in_(list(flt.platforms)))
     if flt.languages:
-        query = query.where(Post.language.in_(list(flt.languages)))
+        query = query.where(POST.c.language.in_(list(flt.languages)))
     if flt.topics:
         query = query.where(has_topic(dialect, flt.topics))
     return query.subquery("rows")

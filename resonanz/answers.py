@@ -11,10 +11,9 @@ from typing import Any
 from sqlalchemy import case, func, or_, select
 from sqlmodel import Session
 
-from resonanz.answer_sql import AnswerFilter, post_rows, ratio, sentiment_aggregates, topic_elements
+from resonanz.answer_sql import IDENTITY, POST, AnswerFilter, post_rows, ratio, sentiment_aggregates, topic_elements
 from resonanz.pareto import ParetoResult, combine, revenue_by_class, voice_by_class
 from resonanz.periods import Period
-from store.models import Post, SocialIdentity
 
 __all__ = ["AnswerFilter", "Answer", "Quote", "SentimentSummary", "TopicRow", "ask", "summarise", "topic_table"]
 
@@ -218,14 +217,14 @@ def quotes(session: Session, flt: AnswerFilter, limit: int = 3) -> list[Quote]:
     query = (
         select(
             ranked,
-            Post.text,
-            Post.url,
-            Post.platform,
-            Post.created_at,
-            func.coalesce(SocialIdentity.handle, SocialIdentity.display_name).label("author"),
+            POST.c.text,
+            POST.c.url,
+            POST.c.platform,
+            POST.c.created_at,
+            func.coalesce(IDENTITY.c.handle, IDENTITY.c.display_name).label("author"),
         )
-        .join(Post, Post.id == ranked.c.post_id)
-        .outerjoin(SocialIdentity, SocialIdentity.id == Post.identity_id)
+        .join(POST, POST.c.id == ranked.c.post_id)
+        .outerjoin(IDENTITY, IDENTITY.c.id == POST.c.identity_id)
         .where(or_(ranked.c.r_w <= pool, ranked.c.r_n <= pool, ranked.c.r_p <= pool))
     )
     found = [r._mapping for r in session.exec(query).all()]  # type: ignore[call-overload]

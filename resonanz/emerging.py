@@ -17,9 +17,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
-from resonanz.answer_sql import AnswerFilter, post_rows
+from resonanz.answer_sql import POST, AnswerFilter, post_rows
 from resonanz.periods import Period
-from store.models import Post
 
 log = logging.getLogger(__name__)
 
@@ -56,10 +55,10 @@ class EmergingTopic:
 def _negative_texts(session: Session, flt: AnswerFilter) -> list[tuple[int, str]]:
     rows = post_rows(flt, session.get_bind().dialect.name)
     query = (
-        select(Post.id, Post.text)
-        .join(rows, rows.c.post_id == Post.id)
+        select(POST.c.id, POST.c.text)
+        .join(rows, rows.c.post_id == POST.c.id)
         .where(rows.c.sentiment == "negative")
-        .order_by(Post.created_at.desc())
+        .order_by(POST.c.created_at.desc())
         .limit(MAX_TEXTS)
     )
     return [(int(i), t or "") for i, t in session.exec(query).all()]  # type: ignore[call-overload]

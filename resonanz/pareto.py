@@ -13,8 +13,7 @@ from typing import Any
 from sqlalchemy import case, func, literal, select
 from sqlmodel import Session
 
-from resonanz.answer_sql import SEGMENTS, AnswerFilter, post_rows, ratio, value_subquery
-from store.models import Customer
+from resonanz.answer_sql import CUSTOMER, SEGMENTS, AnswerFilter, post_rows, ratio, value_subquery
 
 
 @dataclass
@@ -84,10 +83,10 @@ def revenue_by_class(session: Session) -> dict[str, tuple[int, float]]:
     val = value_subquery()
     segment = case((val.c.abc_class.is_(None), literal("unvalued")), else_=val.c.abc_class)
     query = (
-        select(segment.label("segment"), func.count(Customer.id), func.sum(func.coalesce(val.c.revenue, 0.0)))
-        .select_from(Customer)
-        .outerjoin(val, val.c.customer_id == Customer.id)
-        .where(Customer.erased_at.is_(None))
+        select(segment.label("segment"), func.count(CUSTOMER.c.id), func.sum(func.coalesce(val.c.revenue, 0.0)))
+        .select_from(CUSTOMER)
+        .outerjoin(val, val.c.customer_id == CUSTOMER.c.id)
+        .where(CUSTOMER.c.erased_at.is_(None))
         .group_by(segment)
     )
     return {str(seg): (int(n), float(rev or 0.0)) for seg, n, rev in session.exec(query).all()}  # type: ignore[call-overload]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import desc
 from sqlmodel import Session, col, select
 
 from resonanz.answer_errors import NotFoundError
@@ -86,14 +85,14 @@ def latest_score(session: Session, post_id: int, model_name: str | None = None) 
     query = select(Score).where(Score.post_id == post_id)
     if model_name:
         query = query.where(Score.model_name == model_name)
-    return session.exec(query.order_by(desc(Score.scored_at), desc(Score.id)).limit(1)).first()
+    return session.exec(query.order_by(col(Score.scored_at).desc(), col(Score.id).desc()).limit(1)).first()
 
 
 def latest_value(session: Session, customer_id: int) -> CustomerValue | None:
     query = (
         select(CustomerValue)
         .where(CustomerValue.customer_id == customer_id)
-        .order_by(desc(CustomerValue.computed_at), desc(CustomerValue.id))
+        .order_by(col(CustomerValue.computed_at).desc(), col(CustomerValue.id).desc())
         .limit(1)
     )
     return session.exec(query).first()
@@ -134,7 +133,7 @@ def item_detail(session: Session, item_id: int, model_name: str | None = None, h
             select(IdentityLink, Customer)
             .join(Customer, col(Customer.id) == IdentityLink.customer_id)
             .where(IdentityLink.identity_id == post.identity_id)
-            .order_by(desc(IdentityLink.probability))
+            .order_by(col(IdentityLink.probability).desc())
         ).all()
         for link, customer in links:
             assert customer.id is not None
@@ -148,7 +147,7 @@ def item_detail(session: Session, item_id: int, model_name: str | None = None, h
         older = session.exec(
             select(Post)
             .where(Post.identity_id == post.identity_id, Post.id != post.id)
-            .order_by(desc(Post.created_at))
+            .order_by(col(Post.created_at).desc())
             .limit(history)
         )
         detail.history = [_view(session, p, model_name) for p in older]

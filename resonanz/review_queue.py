@@ -11,8 +11,18 @@ from sqlalchemy import Float, case, cast, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
-from resonanz.answer_sql import has_topic, latest_score_id, link_subquery, segment_expr, value_subquery
-from store.models import Customer, Post, ReviewItem, Score, SocialIdentity
+from resonanz.answer_sql import (
+    CUSTOMER,
+    IDENTITY,
+    ITEM,
+    POST,
+    SCORE,
+    has_topic,
+    latest_score_id,
+    link_subquery,
+    segment_expr,
+    value_subquery,
+)
 
 STATUSES = ("open", "in_progress", "resolved", "dismissed")
 ACTIVE_STATUSES = ("open", "in_progress")
@@ -70,27 +80,27 @@ def _base(qf: QueueFilter, dialect: str) -> tuple[Any, dict[str, ColumnElement[A
     lnk, val = link_subquery(), value_subquery()
     segment = segment_expr(lnk, val)
     weight = cast(func.coalesce(val.c.weight, qf.default_weight), Float)
-    priority = case((ReviewItem.priority > 0, ReviewItem.priority), else_=ReviewItem.severity * weight)
+    priority = case((ITEM.c.priority > 0, ITEM.c.priority), else_=ITEM.c.severity * weight)
     query = (
-        select(ReviewItem.id)
-        .select_from(ReviewItem)
-        .join(Post, Post.id == ReviewItem.post_id)
-        .outerjoin(Score, Score.id == latest_score_id(qf.model_name))
-        .outerjoin(lnk, lnk.c.identity_id == Post.identity_id)
+        select(ITEM.c.id)
+        .select_from(ITEM)
+        .join(POST, POST.c.id == ITEM.c.post_id)
+        .outerjoin(SCORE, SCORE.c.id == latest_score_id(qf.model_name))
+        .outerjoin(lnk, lnk.c.identity_id == POST.c.identity_id)
         .outerjoin(val, val.c.customer_id == lnk.c.customer_id)
     )
     if qf.statuses:
-        query = query.where(ReviewItem.status.in_(list(qf.statuses)))
+        query = query.where(ITEM.c.status.in_(list(qf.statuses)))
     if qf.min_severity is not None:
-        query = query.where(ReviewItem.severity >= qf.min_severity)
+        query = query.where(ITEM.c.severity >= qf.min_severity)
     if qf.classes:
         query = query.where(segment.in_(list(qf.classes)))
     if qf.platforms:
-        query = query.where(Post.platform.in_(list(qf.platforms)))
+        query = query.where(POST.c.platform.in_(list(qf.platforms)))
     if qf.assignee == UNASSIGNED:
-        query = query.where(or_(ReviewItem.assignee.is_(None), ReviewItem.assignee == ""))
+        query = query.where(or_(ITEM.c.assignee.is_(None), ITEM.c.assignee == ""))
     elif qf.assignee:
-        query = query.where(ReviewItem.assignee == qf.assignee)
+        query = query.where(ITEM.c.assignee == qf.assignee)
     if qf.topics:
         query = query.where(has_topic(dialect, qf.topics))
     cols = {"segment": segment, "weight": weight, "priority": priority, "customer_id": lnk.c.customer_id}
@@ -105,29 +115,29 @@ def list_queue(session: Session, qf: QueueFilter, page: int = 1, per_page: int =
     page = max(1, min(page, max(1, -(-total // per_page))))
     rows_q = (
         query.add_columns(
-            ReviewItem.severity,
-            ReviewItem.status,
-            ReviewItem.assignee,
-            ReviewItem.reasons,
-            ReviewItem.post_id,
-            Post.text,
-            Post.url,
-            Post.platform,
-            Post.created_at,
-            func.coalesce(SocialIdentity.handle, SocialIdentity.display_name).label("author"),
+            ITEM.c.severity,
+            ITEM.c.status,
+            ITEM.c.assignee,
+            ITEM.c.reasons,
+            ITEM.c.post_id,
+            POST.c.text,
+            POST.c.url,
+            POST.c.platform,
+            POST.c.created_at,
+            func.coalesce(IDENTITY.c.handle, IDENTITY.c.display_name).label("author"),
             cols["segment"].label("segment"),
             cols["customer_id"].label("customer_id"),
-            Customer.first_name,
-            Customer.last_name,
-            Customer.company,
+            CUSTOMER.c.first_name,
+            CUSTOMER.c.last_name,
+            CUSTOMER.c.company,
             cols["weight"].label("weight"),
             cols["priority"].label("eff_priority"),
-            Score.sentiment,
-            Score.topics,
+            SCORE.c.sentiment,
+            SCORE.c.topics,
         )
-        .outerjoin(SocialIdentity, SocialIdentity.id == Post.identity_id)
-        .outerjoin(Customer, Customer.id == cols["customer_id"])
-        .order_by(cols["priority"].desc(), ReviewItem.severity.desc(), ReviewItem.created_at, ReviewItem.id)
+        .outerjoin(IDENTITY, IDENTITY.c.id == POST.c.identity_id)
+        .outerjoin(CUSTOMER, CUSTOMER.c.id == cols["customer_id"])
+        .order_by(cols["priority"].desc(), ITEM.c.severity.desc(), ITEM.c.created_at, ITEM.c.id)
         .offset((page - 1) * per_page)
         .limit(per_page)
     )
@@ -169,10 +179,10 @@ def customer_name(first: str | None, last: str | None, company: str | None) -> s
 def queue_facets(session: Session) -> dict[str, list[str]]:
     """Values offered in the filter form: platforms and assignees that occur in the queue."""
     platforms = session.exec(  # type: ignore[call-overload]
-        select(Post.platform).join(ReviewItem, ReviewItem.post_id == Post.id).distinct().order_by(Post.platform)
+        select(POST.c.platform).join(ITEM, ITEM.c.post_id == POST.c.id).distinct().order_by(POST.c.platform)
     ).all()
     assignees = session.exec(  # type: ignore[call-overload]
-        select(ReviewItem.assignee).where(ReviewItem.assignee.is_not(None)).distinct().order_by(ReviewItem.assignee)
+        select(ITEM.c.assignee).where(ITEM.c.assignee.is_not(None)).distinct().order_by(ITEM.c.assignee)
     ).all()
     return {"platforms": [p[0] for p in platforms], "assignees": [a[0] for a in assignees if a[0]]}
 

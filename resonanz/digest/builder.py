@@ -113,7 +113,7 @@ def collect(session: Session, settings: Settings, period: Period) -> DigestData:
     if overall.pareto:
         data.images["pareto"] = charts.pareto_chart(overall.pareto)
     data.images["negative_topics"] = charts.bar_chart(
-        [(t["topic"], t["negative_weight"]) for t in negative_topics],
+        [(t.topic, t.negative_weighted) for t in negative],
         title="Top negative topics, weighted by customer value",
         xlabel="sum of weights of negative posts",
     )

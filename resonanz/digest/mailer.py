@@ -67,6 +67,7 @@ def build_message(digest: Digest, sender: str, recipients: Sequence[str]) -> Ema
     msg.set_content(plain_text(digest))
     msg.add_alternative(html, subtype="html")
     html_part = msg.get_payload()[1]  # type: ignore[index]
+    assert isinstance(html_part, EmailMessage)
     for i, (cid, data) in enumerate(images, 1):
         html_part.add_related(data, maintype="image", subtype="png", cid=cid, filename=f"chart{i}.png")
     return msg

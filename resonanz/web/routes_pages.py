@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
-from sqlmodel import Session, col, select
+from sqlalchemy import select as core_select
+from sqlmodel import Session, col
 
 from resonanz.answer_errors import InvalidFilterError
 from resonanz.answer_format import to_csv, to_json
@@ -139,8 +140,14 @@ def ask_page(
 def digests_page(
     request: Request, user: User = Depends(current_user), session: Session = Depends(get_session)
 ) -> Response:
-    digests = session.exec(
-        select(Digest.id, Digest.period_label, Digest.created_at, Digest.sent_at, Digest.recipients)
+    digests = session.exec(  # type: ignore[call-overload]
+        core_select(
+            col(Digest.id),
+            col(Digest.period_label),
+            col(Digest.created_at),
+            col(Digest.sent_at),
+            col(Digest.recipients),
+        )
         .order_by(col(Digest.period_start).desc())
         .limit(200)
     ).all()
