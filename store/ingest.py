@@ -1,0 +1,304 @@
+"""Bulk upsert of collected posts and their authors, in the caller's transaction.
+
+Takes plain mappings (no collector types): each post record has ``platform``, ``external_id``,
+``kind``, ``url``, ``text``, ``title``, ``language``, ``created_at``, ``edited_at``,
+``deleted`` (bool), ``metrics``, ``raw``, ``identity`` (a mapping or ``None``),
+``parent_external_id`` and ``root_external_id``.
+
+- Posts are upserted on (platform, external_id): a re-fetched post updates the stored row
+  (text edits, metric changes, deletions) and counts as *unchanged* when nothing differs.
+- A deletion marker (``deleted=True``) sets ``deleted_at`` and keeps the last known text; a
+  marker for a post never stored is skipped.
+- ``created_at`` and the first ``source_id`` are kept; a language already set (by the
+  platform or by language detection) is not overwritten.
+- Identities are upserted on (platform, account_id) with ``last_seen`` updated; known fields
+  are never erased by a platform that does not report them.
+- ``parent_id``/``thread_root_id`` are resolved from the external ids in both directions
+  (a reply stored before its parent gets linked when the parent arrives).
+
+Statements are few and set-based (one SELECT, one executemany INSERT and UPDATE, and the
+thread links per chunk), so throughput is close to the database's executemany rate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session
+
+from store.models import Post, SocialIdentity
+from store.types import as_utc, utcnow
+
+CHUNK = 500
+IDENTITY_FIELDS = ("handle", "display_name", "profile_url", "bio", "location")
+_POST: Table = Post.__table__  # type: ignore[attr-defined]
+_IDENTITY: Table = SocialIdentity.__table__  # type: ignore[attr-defined]
+
+
+@dataclass
+class IngestResult:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    skipped: int = 0
+    identities: int = 0
+
+    def add(self, other: IngestResult) -> None:
+        for name in ("new", "updated", "unchanged", "deleted", "skipped", "identities"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+def _dialect_insert(conn: Connection, table: Table) -> Any:
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table)
+    if conn.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table)
+    raise NotImplementedError(f"bulk upsert is not implemented for {conn.dialect.name}")
+
+
+def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def upsert_identities(
+    conn: Connection, identities: Iterable[Mapping[str, Any]], now: datetime
+) -> dict[tuple[str, str], int]:
+    """Insert or refresh identities; return their ids by (platform, account_id)."""
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for ident in identities:
+        key = (str(ident["platform"]), str(ident["account_id"]))
+        rows[key] = {
+            "platform": key[0],
+            "account_id": key[1],
+            **{name: ident.get(name) for name in IDENTITY_FIELDS},
+            "first_seen": now,
+            "last_seen": now,
+        }
+    if not rows:
+        return {}
+    stmt = _dialect_insert(conn, _IDENTITY)
+    set_: dict[str, Any] = {name: func.coalesce(stmt.excluded[name], _IDENTITY.c[name]) for name in IDENTITY_FIELDS}
+    set_["last_seen"] = stmt.excluded.last_seen
+    stmt = stmt.on_conflict_do_update(index_elements=[_IDENTITY.c.platform, _IDENTITY.c.account_id], set_=set_)
+    ordered = [rows[key] for key in sorted(rows)]  # a fixed order avoids deadlocks between concurrent runs
+    for chunk in _chunks(ordered):
+        conn.execute(stmt, list(chunk))
+    ids: dict[tuple[str, str], int] = {}
+    by_platform: dict[str, list[str]] = {}
+    for platform, account_id in rows:
+        by_platform.setdefault(platform, []).append(account_id)
+    for platform, accounts in by_platform.items():
+        for chunk in _chunks(accounts):
+            query = select(_IDENTITY.c.id, _IDENTITY.c.account_id).where(
+                _IDENTITY.c.platform == platform, _IDENTITY.c.account_id.in_(chunk)
+            )
+            for row in conn.execute(query):
+                ids[(platform, row.account_id)] = row.id
+    return ids
+
+
+_keep = object()  # marks an update that leaves ``raw`` as it is (deletion markers carry no raw)
+_COMPARED = ("kind", "url", "text", "title", "edited_at", "deleted_at", "metrics", "identity_id")
+
+
+def ingest_posts(
+    session: Session,
+    records: Sequence[Mapping[str, Any]],
+    *,
+    source_id: int | None = None,
+    now: datetime | None = None,
+) -> IngestResult:
+    """Upsert ``records`` in the session's transaction (the caller commits)."""
+    now = now or utcnow()
+    conn = session.connection()
+    result = IngestResult()
+    latest: dict[tuple[str, str], Mapping[str, Any]] = {}
+    for record in records:
+        latest[(str(record["platform"]), str(record["external_id"]))] = record
+    if not latest:
+        return result
+    identity_ids = upsert_identities(conn, (r["identity"] for r in latest.values() if r.get("identity")), now)
+    result.identities = len(identity_ids)
+
+    by_platform: dict[str, list[Mapping[str, Any]]] = {}
+    for (platform, _), record in latest.items():
+        by_platform.setdefault(platform, []).append(record)
+    for platform, items in by_platform.items():
+        for chunk in _chunks(items):
+            _ingest_chunk(conn, platform, chunk, identity_ids, source_id, now, result)
+            resolve_threads(conn, platform, [str(r["external_id"]) for r in chunk])
+    return result
+
+
+def _ingest_chunk(
+    conn: Connection,
+    platform: str,
+    records: Sequence[Mapping[str, Any]],
+    identity_ids: Mapping[tuple[str, str], int],
+    source_id: int | None,
+    now: datetime,
+    result: IngestResult,
+) -> None:
+    columns = [_POST.c[name] for name in ("id", "external_id", "language", "parent_external_id",
+                                          "root_external_id", "parent_id", "thread_root_id", *_COMPARED)]  # fmt: skip
+    query = select(*columns).where(
+        _POST.c.platform == platform, _POST.c.external_id.in_([r["external_id"] for r in records])
+    )
+    existing = {row.external_id: row for row in conn.execute(query)}
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    for record in records:
+        ident = record.get("identity")
+        identity_id = identity_ids.get((platform, str(ident["account_id"]))) if ident else None
+        deleted = bool(record.get("deleted"))
+        old = existing.get(record["external_id"])
+        if old is None:
+            if deleted:
+                result.skipped += 1
+                continue
+            inserts.append(_new_row(platform, record, identity_id, source_id, now))
+            continue
+        values = _merged(old, record, identity_id, deleted, now)
+        if (
+            all(values[name] == getattr(old, name) for name in _COMPARED)
+            and values["language"] == old.language
+            and (
+                values["parent_external_id"] == old.parent_external_id
+                and values["root_external_id"] == old.root_external_id
+            )
+        ):
+            result.unchanged += 1
+            continue
+        if deleted and old.deleted_at is None:
+            result.deleted += 1
+        values["b_id"] = old.id
+        values["raw"] = dict(record.get("raw") or {}) if not deleted else _keep
+        updates.append(values)
+        result.updated += 1
+    if inserts:
+        stmt = _dialect_insert(conn, _POST).on_conflict_do_nothing(
+            index_elements=[_POST.c.platform, _POST.c.external_id]
+        )
+        conn.execute(stmt, inserts)
+        result.new += len(inserts)
+    if updates:
+        with_raw = [u for u in updates if u["raw"] is not _keep]
+        without_raw = [{k: v for k, v in u.items() if k != "raw"} for u in updates if u["raw"] is _keep]
+        stmt = update(_POST).where(_POST.c.id == bindparam("b_id"))
+        for group in (with_raw, without_raw):
+            if group:
+                conn.execute(stmt, group)
+
+
+def _new_row(
+    platform: str, record: Mapping[str, Any], identity_id: int | None, source_id: int | None, now: datetime
+) -> dict[str, Any]:
+    return {
+        "platform": platform,
+        "external_id": str(record["external_id"]),
+        "kind": record.get("kind") or "post",
+        "url": record.get("url"),
+        "text": record.get("text") or "",
+        "title": record.get("title"),
+        "language": record.get("language"),
+        "created_at": as_utc(record.get("created_at")) or now,
+        "edited_at": as_utc(record.get("edited_at")),
+        "deleted_at": None,
+        "metrics": dict(record.get("metrics") or {}),
+        "identity_id": identity_id,
+        "source_id": source_id,
+        "parent_id": None,
+        "thread_root_id": None,
+        "parent_external_id": record.get("parent_external_id"),
+        "root_external_id": record.get("root_external_id"),
+        "raw": dict(record.get("raw") or {}),
+        "fetched_at": now,
+    }
+
+
+def _merged(
+    old: Any, record: Mapping[str, Any], identity_id: int | None, deleted: bool, now: datetime
+) -> dict[str, Any]:
+    """The row's new values: a deletion marker keeps what it does not know; live posts overwrite."""
+    if deleted:
+        values = {name: getattr(old, name) for name in _COMPARED}
+        values["deleted_at"] = old.deleted_at or now
+        values.update(language=old.language, parent_external_id=old.parent_external_id,
+                      root_external_id=old.root_external_id, parent_id=old.parent_id,
+                      thread_root_id=old.thread_root_id, fetched_at=now)  # fmt: skip
+        return values
+    text = record.get("text") or ""
+    edited_at = as_utc(record.get("edited_at"))
+    if edited_at is None:
+        edited_at = now if text != old.text else old.edited_at
+    parent = record.get("parent_external_id") or old.parent_external_id
+    root = record.get("root_external_id") or old.root_external_id
+    return {
+        "kind": record.get("kind") or old.kind,
+        "url": record.get("url") or old.url,
+        "text": text,
+        "title": record.get("title"),
+        "edited_at": edited_at,
+        "deleted_at": None,
+        "metrics": dict(record.get("metrics") or {}) or old.metrics,
+        "identity_id": identity_id if identity_id is not None else old.identity_id,
+        "language": old.language or record.get("language"),
+        "parent_external_id": parent,
+        "root_external_id": root,
+        "parent_id": old.parent_id if parent == old.parent_external_id else None,
+        "thread_root_id": old.thread_root_id if root == old.root_external_id else None,
+        "fetched_at": now,
+    }
+
+
+def _link(conn: Connection, platform: str, target: str, via: str, where: ColumnElement[bool]) -> None:
+    other = _POST.alias("linked")
+    found = (
+        select(other.c.id)
+        .where(other.c.platform == _POST.c.platform, other.c.external_id == _POST.c[via])
+        .scalar_subquery()
+    )
+    conn.execute(
+        update(_POST)
+        .where(_POST.c.platform == platform, _POST.c[target].is_(None), _POST.c[via].is_not(None), where)
+        .values({target: found})
+    )
+
+
+def resolve_threads(conn: Connection, platform: str, external_ids: Collection[str]) -> None:
+    """Link ``parent_id``/``thread_root_id`` for these posts and for stored posts that point at them."""
+    if not external_ids:
+        return
+    ids = list(external_ids)
+    for target, via in (("parent_id", "parent_external_id"), ("thread_root_id", "root_external_id")):
+        _link(conn, platform, target, via, _POST.c.external_id.in_(ids))
+        _link(conn, platform, target, via, _POST.c[via].in_(ids))
+
+
+def mark_missing_deleted(
+    session: Session, platform: str, root_external_id: str, present: Collection[str], now: datetime | None = None
+) -> int:
+    """Replies under ``root_external_id`` that the platform no longer lists are marked deleted."""
+    stmt = (
+        update(_POST)
+        .where(
+            _POST.c.platform == platform,
+            _POST.c.root_external_id == root_external_id,
+            _POST.c.deleted_at.is_(None),
+            _POST.c.external_id.not_in(list(present)),
+        )
+        .values(deleted_at=now or utcnow())
+    )
+    return int(session.connection().execute(stmt).rowcount or 0)
