@@ -1,0 +1,55 @@
+"""From scored candidates to one decision per identity: exclusivity, thresholds.
+
+An author is at most one customer. If Splink finds two customers named "Max Müller" in Köln for
+the same author, each pair alone may look certain, but together they cannot both be right. With
+``o_j = 2^w_j`` the posterior odds of candidate ``j`` (prior included, see :mod:`linker.model`),
+the probability that the author is candidate ``c`` is::
+
+    p_c = o_c / (1 + sum_j o_j)
+
+(the ``1`` is "the author is none of them"). One candidate: ``p = o / (1 + o)``, Splink's own
+match probability. Two equal candidates with odds 3 each: 3 / 7 = 0.43 each -> neither is
+auto-linked, the better one (lower customer id on ties) goes to review if above the review
+threshold. Only the best candidate per identity becomes a decision; pairs a human has rejected
+are removed before normalising (they are known not to be the author).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+from linker.probabilistic import Candidate
+from linker.records import LinkThresholds
+
+
+def _odds(weight: float) -> float:
+    return math.pow(2.0, min(weight, 1000.0)) if weight < 1000 else math.inf
+
+
+def exclusive_probabilities(candidates: Iterable[Candidate]) -> dict[int, list[tuple[Candidate, float]]]:
+    """identity -> its candidates with normalised probabilities, best first (ties by customer id)."""
+    by_identity: dict[int, list[Candidate]] = {}
+    for cand in candidates:
+        by_identity.setdefault(cand.identity_id, []).append(cand)
+    result: dict[int, list[tuple[Candidate, float]]] = {}
+    for iid, cands in by_identity.items():
+        odds = [_odds(c.match_weight) for c in cands]
+        total = 1.0 + sum(odds)
+        ranked = sorted(zip(cands, odds, strict=True), key=lambda co: (-co[1], co[0].customer_id))
+        result[iid] = [(c, (o / total) if math.isfinite(total) else 1.0) for c, o in ranked]
+    return result
+
+
+def best_per_identity(
+    candidates: Iterable[Candidate],
+    thresholds: LinkThresholds,
+    excluded: frozenset[tuple[int, int]] = frozenset(),
+) -> dict[int, tuple[Candidate, float, str, int]]:
+    """identity -> (best candidate, its probability, status, number of other candidates)."""
+    kept = [c for c in candidates if (c.identity_id, c.customer_id) not in excluded]
+    out: dict[int, tuple[Candidate, float, str, int]] = {}
+    for iid, ranked in exclusive_probabilities(kept).items():
+        best, p = ranked[0]
+        out[iid] = (best, p, thresholds.status(p), len(ranked) - 1)
+    return out

@@ -1,0 +1,160 @@
+"""Comparison features for the probabilistic step: one flat row per customer and per identity.
+
+Both sides get the same columns, computed in Python (folding, nicknames, Kölner Phonetik and
+handle splitting have no SQL equivalent), so that Splink only compares ready-made values:
+
+``first_name`` / ``last_name``  folded tokens; a single letter is an initial ("Max M.")
+``first_canon``                 nickname group key (Hans and Johannes share "johannes")
+``first_initial`` / ``last_initial``
+``last_phon``                   Kölner Phonetik code of the last name (None for initials)
+``city``                        folded city key ("Köln, NRW" and "Cologne" -> "koeln")
+``contact_keys``                e-mail user names and personal domains: ``local:maxmueller87``,
+                                ``domain:mueller-design.de``; on the identity side from the bio and
+                                from handles that contain digits (people reuse "maxmueller87")
+``tf_*``                        smoothed term frequencies (see :func:`term_frequencies`)
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from linker.handles import url_keys
+from linker.names import NameLexicon, ParsedName, handle_user, identity_name
+from linker.nicknames import canonical_first_name
+from linker.normalise import (
+    email_local_key,
+    emails_in,
+    fold_compact,
+    name_tokens,
+    normalise_city,
+    normalise_email,
+    personal_domain,
+    url_host,
+    urls_in,
+)
+from linker.phonetics import koelner_phonetik
+from linker.records import CustomerRecord, IdentityRecord
+
+MIN_LOCAL_KEY = 6
+TF_PSEUDO_COUNT = 1000.0
+"""Pseudo-records of the background population mixed into every term frequency."""
+
+PLATFORM_HOSTS = frozenset(
+    {"bsky.app", "reddit.com", "youtube.com", "twitter.com", "x.com", "instagram.com", "tiktok.com", "facebook.com",
+     "threads.net", "github.com", "linkedin.com", "twitch.tv", "linktr.ee", "mastodon.social", "youtu.be"}
+)  # fmt: skip
+
+FEATURE_COLUMNS = (
+    "unique_id",
+    "first_name",
+    "first_canon",
+    "first_initial",
+    "last_name",
+    "last_initial",
+    "last_phon",
+    "city",
+    "contact_keys",
+)
+
+
+def _name_columns(first: str | None, last: str | None) -> dict[str, Any]:
+    return {
+        "first_name": first,
+        "first_canon": canonical_first_name(first) if first and len(first) > 1 else None,
+        "first_initial": first[0] if first else None,
+        "last_name": last,
+        "last_initial": last[0] if last else None,
+        "last_phon": (koelner_phonetik(last) or None) if last and len(last) > 1 else None,
+    }
+
+
+def personal_domains(customers: Iterable[CustomerRecord]) -> set[str]:
+    """Non-freemail e-mail domains used by exactly one customer (shared ones are company domains)."""
+    counts: Counter[str] = Counter()
+    for c in customers:
+        domains = set()
+        for raw in c.emails:
+            email = normalise_email(raw)
+            domain = personal_domain(email) if email else None
+            if domain:
+                domains.add(domain)
+        counts.update(domains)
+    return {d for d, n in counts.items() if n == 1}
+
+
+def customer_features(customer: CustomerRecord, personal: set[str]) -> dict[str, Any]:
+    first_tokens = name_tokens(customer.first_name)
+    last_tokens = name_tokens(customer.last_name)
+    row: dict[str, Any] = {"unique_id": customer.customer_id}
+    row.update(_name_columns(first_tokens[0] if first_tokens else None, last_tokens[-1] if last_tokens else None))
+    row["city"] = normalise_city(customer.city)
+    keys: set[str] = set()
+    for raw in customer.emails:
+        email = normalise_email(raw)
+        if not email:
+            continue
+        local = email_local_key(email)
+        if len(local) >= MIN_LOCAL_KEY:
+            keys.add("local:" + local)
+        domain = personal_domain(email)
+        if domain and domain in personal:
+            keys.add("domain:" + domain)
+    for url in customer.profile_urls:
+        host = url_host(url)
+        if host and host not in PLATFORM_HOSTS and not any(k.partition(":")[0] != "url" for k in url_keys(url)):
+            keys.add("domain:" + host)
+    row["contact_keys"] = sorted(keys)
+    return row
+
+
+def identity_features(identity: IdentityRecord, lexicon: NameLexicon) -> tuple[dict[str, Any], ParsedName]:
+    name = identity_name(identity.display_name, identity.handle, lexicon)
+    row: dict[str, Any] = {"unique_id": identity.identity_id}
+    row.update(_name_columns(name.first, name.last))
+    row["city"] = normalise_city(identity.location)
+    keys: set[str] = set()
+    for email in emails_in(identity.bio):
+        local = email_local_key(email)
+        if len(local) >= MIN_LOCAL_KEY:
+            keys.add("local:" + local)
+        domain = personal_domain(email)
+        if domain:
+            keys.add("domain:" + domain)
+    for url in urls_in(identity.bio):
+        host = url_host(url)
+        if host and host not in PLATFORM_HOSTS:
+            keys.add("domain:" + host)
+    user = fold_compact(handle_user(identity.handle))
+    if len(user) >= MIN_LOCAL_KEY and any(ch.isdigit() for ch in user):
+        keys.add("local:" + user)
+    row["contact_keys"] = sorted(keys)
+    return row, name
+
+
+def term_frequencies(
+    rows: Sequence[Mapping[str, Any]], column: str, prior: float, pseudo_count: float = TF_PSEUDO_COUNT
+) -> dict[str, float]:
+    """value -> smoothed frequency among the customers: ``(count + a * prior) / (n + a)``.
+
+    Splink's term-frequency adjustment replaces the exact-match u probability by the value's
+    frequency, so "Müller" (common) counts less than "Przybilla" (rare). A small CRM cannot
+    estimate frequencies (with 10 customers every name would have 10 %), so the counts are
+    shrunk towards the prior with ``a`` pseudo-records; with 100,000 customers the data dominate.
+    """
+    counts = Counter(r[column] for r in rows if r.get(column))
+    n = len(rows)
+    return {v: (c + pseudo_count * prior) / (n + pseudo_count) for v, c in counts.items()}
+
+
+def with_tf(
+    rows: list[dict[str, Any]], column: str, table: Mapping[str, float], n: int, prior: float,
+    pseudo_count: float = TF_PSEUDO_COUNT,
+) -> None:
+    """Add ``tf_<column>`` to every row in place; unseen values get the frequency of a zero count."""
+    unseen = pseudo_count * prior / (n + pseudo_count)
+    key = "tf_" + column
+    for row in rows:
+        value = row.get(column)
+        row[key] = None if value is None else table.get(value, unseen)

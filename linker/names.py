@@ -1,0 +1,178 @@
+"""Reading a person's name out of a display name or a handle.
+
+Display names: "Max Müller" -> (max, mueller); "Max M." -> (max, m) with "m" an initial;
+"Dr. Hans-Peter Müller | Fotograf" -> (hans, mueller); "Kaffee & Kuchen GmbH" -> no name.
+
+Handles: separators, camelCase and digits split words ("max_mueller87", "MaxMueller", "m.mueller",
+"mueller.max"); a handle without separators is split with a lexicon of known first names (the
+CRM's own first names plus the nickname table) and known last names (the CRM's): "maxmueller" ->
+max + mueller, "annaschmidt87" -> anna + schmidt, "mmueller" -> m + mueller. A split is only
+accepted when the remainder is a known last name, so "maximilian" is not read as "max imilian".
+
+When both are present, the display name wins and the handle fills gaps ("Max M." with the handle
+"max_mueller87" gives max + mueller).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from linker.nicknames import known_first_names
+from linker.normalise import fold, name_tokens
+
+_TITLES = frozenset(
+    {"dr", "prof", "herr", "frau", "dipl", "ing", "mag", "med", "phil", "rer", "nat", "jun", "sen", "jr", "sr",
+     "mba", "msc", "bsc", "ma", "ba", "von", "van", "der", "den", "de", "zu", "vom", "la", "le", "mr", "mrs", "ms"}
+)  # fmt: skip
+_NOT_A_PERSON = frozenset(
+    {"gmbh", "ag", "kg", "ug", "ev", "shop", "store", "official", "offiziell", "team", "news", "verlag", "magazin",
+     "redaktion", "support", "service", "kanal", "channel", "podcast", "radio", "tv", "media", "blog", "bot",
+     "club", "verein", "stadt", "fans", "community", "group", "gruppe"}
+)  # fmt: skip
+_HANDLE_NOISE = frozenset(
+    {"official", "real", "the", "der", "die", "das", "xx", "xxx", "offiziell", "de", "vlog", "tv", "blog", "photo",
+     "foto", "fotos", "music", "art", "design", "mr", "mrs", "hh", "ber", "muc", "koeln", "berlin", "yt", "me",
+     "its", "ich", "bin", "insta", "online"}
+)  # fmt: skip
+_CAMEL = re.compile(r"(?<=[a-zäöüß])(?=[A-ZÄÖÜ])")
+_INITIAL = re.compile(r"^[^\W\d_]\.?$")
+_TLD = re.compile(r"\.(de|at|ch|com|net|org|eu|io|me|social|app|dev|info|online|page)$", re.I)
+MIN_FIRST = 3
+MIN_LAST = 3
+
+
+@dataclass(frozen=True, slots=True)
+class NameLexicon:
+    """Folded first and last names that are known to exist (used to split handles)."""
+
+    first_names: frozenset[str] = frozenset()
+    last_names: frozenset[str] = frozenset()
+
+    @classmethod
+    def build(cls, first_names: Iterable[str | None], last_names: Iterable[str | None]) -> NameLexicon:
+        firsts = {t for n in first_names for t in name_tokens(n)[:1]}
+        lasts = {t for n in last_names for t in name_tokens(n)[-1:]}
+        return cls(frozenset(firsts | known_first_names()), frozenset(lasts))
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedName:
+    first: str | None = None
+    last: str | None = None
+    source: str = ""
+    """Where the name came from: "display", "handle", "display+handle" or "" (no name)."""
+
+    @property
+    def empty(self) -> bool:
+        return not (self.first or self.last)
+
+
+def _initial(token: str) -> bool:
+    return len(token) == 1
+
+
+def split_compact(word: str, lexicon: NameLexicon) -> tuple[str, str] | None:
+    """Split a separator-less folded word into (first, last) with the lexicon, or None."""
+    if word in lexicon.first_names or len(word) < MIN_FIRST + MIN_LAST - 1:
+        return None
+    best: tuple[int, str, str] | None = None
+    for i in range(MIN_FIRST, len(word) - MIN_LAST + 1):
+        head, tail = word[:i], word[i:]
+        if head in lexicon.first_names and tail in lexicon.last_names:
+            candidate = (len(head), head, tail)
+        elif tail in lexicon.first_names and head in lexicon.last_names:
+            candidate = (len(tail), tail, head)
+        else:
+            continue
+        if best is None or candidate[0] > best[0]:
+            best = candidate
+    if best:
+        return best[1], best[2]
+    if len(word) > MIN_LAST and word[1:] in lexicon.last_names:
+        return word[0], word[1:]
+    return None
+
+
+def _from_tokens(tokens: list[str], lexicon: NameLexicon, source: str) -> ParsedName:
+    if len(tokens) >= 2:
+        first, last = tokens[0], tokens[-1]
+        if first not in lexicon.first_names and last in lexicon.first_names and not _initial(last):
+            first, last = last, first
+        return ParsedName(first, last, source)
+    if len(tokens) == 1:
+        word = tokens[0]
+        if _initial(word) or word in lexicon.first_names:
+            return ParsedName(word, None, source)
+        split = split_compact(word, lexicon)
+        if split:
+            return ParsedName(split[0], split[1], source)
+    return ParsedName()
+
+
+def parse_display_name(text: str | None, lexicon: NameLexicon) -> ParsedName:
+    """A person's (first, last) from a display name; empty for organisations and pseudonyms."""
+    if not text or any(t in _NOT_A_PERSON for t in fold(text).split()):
+        return ParsedName()
+    head = re.split(r"\s[|•·–—:/]\s?|\s-\s|[|•·]", text)[0]
+    head = re.sub(r"[(\[].*?[)\]]", " ", head)
+    head = _CAMEL.sub(" ", head)
+    raw_tokens = head.split()
+    tokens: list[str] = []
+    for raw in raw_tokens:
+        folded = fold(raw)
+        if not folded:
+            continue
+        if _INITIAL.match(raw.strip(",;")):
+            tokens.append(folded[0])
+            continue
+        for part in folded.split():
+            if part.isalpha() and part not in _TITLES:
+                tokens.append(part)
+    return _from_tokens(tokens, lexicon, "display")
+
+
+def handle_user(handle: str | None) -> str:
+    """The user part of a handle: "@max@mastodon.social" -> "max", "max.bsky.social" -> "max", "u/max" -> "max"."""
+    if not handle:
+        return ""
+    text = handle.strip()
+    text = re.sub(r"^(https?://)?(www\.)?[^/]+/(@|u/|user/|profile/|c/)?", "", text) if "/" in text else text
+    text = text.lstrip("@")
+    if text.lower().startswith("u/"):
+        text = text[2:]
+    text = text.split("@")[0]
+    if text.lower().endswith(".bsky.social"):
+        text = text[: -len(".bsky.social")]
+    elif _TLD.search(text) and not text.lower().startswith("did:"):
+        text = text.rsplit(".", 1)[0]  # custom bluesky domain "max-mueller.de" -> "max-mueller"
+    return text.strip("/")
+
+
+def parse_handle(handle: str | None, lexicon: NameLexicon) -> ParsedName:
+    """A person's (first, last) from a handle, if it spells one."""
+    user = handle_user(handle)
+    if not user or user.lower().startswith("did:"):
+        return ParsedName()
+    spaced = _CAMEL.sub(" ", user)
+    tokens = [t for t in re.split(r"[^a-z]+", fold(spaced).replace(" ", "_")) if t and t not in _HANDLE_NOISE]
+    return _from_tokens(tokens, lexicon, "handle")
+
+
+def identity_name(display_name: str | None, handle: str | None, lexicon: NameLexicon) -> ParsedName:
+    """Merge the display-name and handle readings: display wins, the handle fills initials and gaps."""
+    shown = parse_display_name(display_name, lexicon)
+    from_handle = parse_handle(handle, lexicon)
+    if from_handle.empty:
+        return shown
+    if shown.empty:
+        return from_handle
+    first, last = shown.first, shown.last
+    used_handle = False
+    hf, hl = from_handle.first, from_handle.last
+    if hf and (not first or (_initial(first) and not _initial(hf) and hf[0] == first[0])):
+        first, used_handle = hf, True
+    if hl and (not last or (_initial(last) and not _initial(hl) and hl[0] == last[0])):
+        last, used_handle = hl, True
+    return ParsedName(first, last, "display+handle" if used_handle else "display")
