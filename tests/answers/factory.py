@@ -25,13 +25,14 @@ WEEK = "2026-W47"
 MONDAY = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)  # inside 2026-W47 in Berlin
 PREV_MONDAY = MONDAY - timedelta(days=7)
 
+_SEQ = itertools.count(1)  # shared by all factories: unique ids across several in one database
 _P = {"negative": (0.9, 0.07, 0.03), "neutral": (0.1, 0.8, 0.1), "positive": (0.03, 0.07, 0.9)}
 
 
 class Factory:
     def __init__(self, session: Session) -> None:
         self.session = session
-        self._seq = itertools.count(1)
+        self._seq = _SEQ
 
     def customer(
         self,
