@@ -47,7 +47,8 @@ def session_fixture(mem_engine: Engine) -> Iterator[Session]:
 @pytest.fixture(name="users")
 def users_fixture(session: Session) -> dict[str, User]:
     out = {}
-    for name, role in (("carla", "community_manager"), ("anton", "analyst"), ("ada", "admin"), ("cem", "community_manager")):
+    roles = {"carla": "community_manager", "anton": "analyst", "ada": "admin", "cem": "community_manager"}
+    for name, role in roles.items():
         user = User(username=name, password_hash=_hash(PASSWORD), role=role)
         session.add(user)
         out[name] = user
