@@ -1,0 +1,158 @@
+"""Load sequence-classification and encoder models from ``"default"``, a local directory or a Hugging Face id.
+
+The version that is stored with every score comes from, in order: the config key
+``resonanz_model_version`` (the bundled models), the Hugging Face commit hash of a downloaded
+model, or a content hash of the weight files of a local directory. A non-default precision is
+appended (``+bf16``) because it changes the numbers slightly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from nlp.errors import ModelLoadError
+
+log = logging.getLogger(__name__)
+
+DEFAULT = "default"
+DEFAULT_SENTIMENT_NAME = "resonanz-default-sentiment"
+DEFAULT_OFFENSIVE_NAME = "resonanz-default-offensive"
+PRECISIONS = ("fp32", "bf16")
+_WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth")
+
+
+@dataclass
+class LoadedModel:
+    tokenizer: Any
+    model: Any
+    name: str
+    version: str
+
+
+def _model_help(what: str) -> str:
+    return (
+        f"Set the {what} to 'default' (works offline), to a local directory that holds config.json, the weights "
+        "and the tokenizer, or to a Hugging Face model id (needs internet the first time)."
+    )
+
+
+def resolve_default(kind: str, cache_dir: Path | None = None) -> Path:
+    """The directory of helper model ``kind`` (``sentiment``, ``offensive``, ``base``) from nlp.default_model."""
+    try:
+        from nlp import default_model
+    except ImportError as exc:
+        raise ModelLoadError(
+            f"the bundled default {kind} model is not part of this installation ({exc}). " + _model_help("model")
+        ) from exc
+    loaders = {
+        "sentiment": ("ensure_sentiment_model",),
+        "offensive": ("ensure_offensive_model", "ensure_offensive_classifier"),
+        "base": ("ensure_base_model",),
+    }
+    for attr in loaders[kind]:
+        fn = getattr(default_model, attr, None)
+        if fn is not None:
+            return Path(fn(cache_dir))
+    raise ModelLoadError(f"this installation has no bundled default {kind} model. " + _model_help("model"))
+
+
+@lru_cache(maxsize=32)
+def _hash_files(files: tuple[tuple[str, int, float], ...]) -> str:
+    digest = hashlib.sha256()
+    for path, size, _mtime in files:
+        digest.update(Path(path).name.encode())
+        digest.update(str(size).encode())
+        with open(path, "rb") as fh:
+            while chunk := fh.read(1 << 22):
+                digest.update(chunk)
+    return digest.hexdigest()[:12]
+
+
+def content_version(directory: Path) -> str:
+    """A short content hash of the weight files in ``directory`` (cached per size and mtime)."""
+    files = sorted(p for p in directory.iterdir() if p.suffix in _WEIGHT_SUFFIXES and p.is_file())
+    if not files:
+        return "unknown"
+    return "sha-" + _hash_files(tuple((str(p), p.stat().st_size, p.stat().st_mtime) for p in files))
+
+
+def model_version(model: Any, source: str) -> str:
+    config = model.config
+    explicit = getattr(config, "resonanz_model_version", None)
+    if explicit:
+        return str(explicit)
+    commit = getattr(config, "_commit_hash", None)
+    if commit:
+        return str(commit)[:12]
+    path = Path(source)
+    return content_version(path) if path.is_dir() else "unknown"
+
+
+def _source(spec: str, kind: str, cache_dir: Path | None) -> str:
+    if spec == DEFAULT:
+        return str(resolve_default(kind, cache_dir))
+    path = Path(spec).expanduser()
+    return str(path) if path.is_dir() else spec
+
+
+def _name_for(spec: str, source: str, default_name: str) -> str:
+    if spec == DEFAULT:
+        return default_name
+    path = Path(source)
+    return path.name if path.is_dir() else spec
+
+
+def _apply_precision(model: Any, precision: str) -> Any:
+    if precision not in PRECISIONS:
+        raise ModelLoadError(f"unknown precision {precision!r}; use one of {', '.join(PRECISIONS)}.")
+    if precision == "bf16":
+        model = model.to(torch.bfloat16)
+    return model
+
+
+def load_classifier(
+    spec: str,
+    *,
+    kind: str = "sentiment",
+    cache_dir: Path | None = None,
+    precision: str = "fp32",
+) -> LoadedModel:
+    """Load a sequence classifier and its tokenizer (``spec``: 'default', a directory or a hub id)."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    source = _source(spec, kind, cache_dir)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source)
+        model = AutoModelForSequenceClassification.from_pretrained(source)
+    except (OSError, ValueError, KeyError) as exc:
+        raise ModelLoadError(f"cannot load the {kind} model {spec!r}: {exc}. " + _model_help(f"{kind} model")) from exc
+    model = _apply_precision(model.eval(), precision)
+    default_name = DEFAULT_SENTIMENT_NAME if kind == "sentiment" else DEFAULT_OFFENSIVE_NAME
+    version = model_version(model, source)
+    if precision != "fp32":
+        version = f"{version}+{precision}"
+    name = _name_for(spec, source, default_name)
+    log.info("loaded %s model %s (version %s, %s)", kind, name, version, precision)
+    return LoadedModel(tokenizer=tokenizer, model=model, name=name, version=version)
+
+
+def load_encoder(spec: str, *, cache_dir: Path | None = None, precision: str = "fp32") -> LoadedModel:
+    """Load a plain encoder (``AutoModel``) for embeddings; ``'default'`` is the bundled e5-small."""
+    from transformers import AutoModel, AutoTokenizer
+
+    source = _source(spec, "base", cache_dir)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source)
+        model = AutoModel.from_pretrained(source)
+    except (OSError, ValueError, KeyError) as exc:
+        raise ModelLoadError(f"cannot load the embedding model {spec!r}: {exc}. " + _model_help("model")) from exc
+    model = _apply_precision(model.eval(), precision)
+    version = model_version(model, source)
+    return LoadedModel(tokenizer=tokenizer, model=model, name=_name_for(spec, source, "e5-small"), version=version)
