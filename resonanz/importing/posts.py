@@ -14,7 +14,8 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from sqlalchemy.engine import Engine
 
 from resonanz.importing.common import ImportReport, RowError, csv_rows, explain, jsonl_rows, parse_datetime
-from resonanz.importing.persist_posts import upsert_posts
+from store.db import session_scope
+from store.ingest import ingest_posts
 
 REQUIRED_CSV = {"platform", "external_id", "text", "created_at", "author_account_id"}
 KINDS = {"post", "comment", "review"}
@@ -148,7 +149,17 @@ def import_posts(engine: Engine, path: Path, encoding: str = "utf-8") -> ImportR
             )
             continue
         rows[key] = (line, row)
-    items = [row.model_dump() for _, row in rows.values()]
-    counts = upsert_posts(engine, items)
-    report.inserted, report.updated, report.unchanged = counts.inserted, counts.updated, counts.unchanged
+    records = [_record(row) for _, row in rows.values()]
+    with session_scope(engine) as session:
+        result = ingest_posts(session, records)
+    report.inserted, report.updated, report.unchanged = result.new, result.updated + result.deleted, result.unchanged
     return report
+
+
+def _record(row: PostRow) -> dict[str, Any]:
+    """The store's ingest record for one validated row."""
+    data = row.model_dump(exclude={"author", "deleted_at"})
+    data["deleted"] = row.deleted_at is not None
+    data["identity"] = {"platform": row.platform, **row.author.model_dump()}
+    data["raw"] = {}
+    return data

@@ -203,22 +203,16 @@ def test_posts_csv_with_metrics(engine: Engine, tmp_path: Path) -> None:
 def test_a_crash_halfway_leaves_no_half_transaction(
     engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import resonanz.importing.persist_posts as persist
+    import store.ingest
 
-    calls = {"n": 0}
-    real = persist._identity
+    def crash(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk full")
 
-    def flaky(*args: object, **kwargs: object) -> int:
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise RuntimeError("disk full")
-        return real(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(persist, "_identity", flaky)
+    monkeypatch.setattr(store.ingest, "resolve_threads", crash)  # after identities and posts were written
     lines = [json.dumps(post(str(i), f"Beitrag {i}")) for i in range(5)]
     path = write(tmp_path / "posts.jsonl", "\n".join(lines))
     with pytest.raises(RuntimeError, match="disk full"):
         import_posts(engine, path)
     assert count(engine, Post) == 0 and count(engine, SocialIdentity) == 0
-    monkeypatch.setattr(persist, "_identity", real)
+    monkeypatch.undo()
     assert import_posts(engine, path).inserted == 5
