@@ -84,9 +84,7 @@ def _months_between(start: datetime, end: datetime) -> int:
     return max(1, (end.year - start.year) * 12 + end.month - start.month)
 
 
-def simple_clvs(
-    margins: Mapping[int, float], window: Window, retention: float, config: ClvConfig
-) -> dict[int, float]:
+def simple_clvs(margins: Mapping[int, float], window: Window, retention: float, config: ClvConfig) -> dict[int, float]:
     """customer -> simple CLV from their window margin (scaled to one year)."""
     scale = 12 / _months_between(window.start, window.end)
     return {

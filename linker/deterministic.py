@@ -145,6 +145,8 @@ def deterministic_links(
             else:
                 status = thresholds.status(share)
                 status = PENDING if status == AUTO else status
-            decisions.append(LinkDecision(identity.identity_id, cid, hits[0][2].field, round(share, 4), status, evidence))
+            decisions.append(
+                LinkDecision(identity.identity_id, cid, hits[0][2].field, round(share, 4), status, evidence)
+            )
         result[identity.identity_id] = decisions
     return result

@@ -149,7 +149,11 @@ def term_frequencies(
 
 
 def with_tf(
-    rows: list[dict[str, Any]], column: str, table: Mapping[str, float], n: int, prior: float,
+    rows: list[dict[str, Any]],
+    column: str,
+    table: Mapping[str, float],
+    n: int,
+    prior: float,
     pseudo_count: float = TF_PSEUDO_COUNT,
 ) -> None:
     """Add ``tf_<column>`` to every row in place; unseen values get the frequency of a zero count."""

@@ -58,17 +58,27 @@ def url_keys(url: str) -> set[str]:
     first = parts[0].lower() if parts else ""
     second = parts[1] if len(parts) > 1 else ""
     account: str | None = None
-    if platform == "bsky" and first == "profile" and second:
-        account = _clean(second)
-    elif platform == "reddit" and first in ("user", "u") and second:
+    if (
+        platform == "bsky"
+        and first == "profile"
+        and second
+        or platform == "reddit"
+        and first in ("user", "u")
+        and second
+    ):
         account = _clean(second)
     elif platform == "youtube" and first.startswith("@"):
         account = _clean(first)
     elif platform == "youtube" and first == "channel" and second:
         account = "channel:" + second.lower()
-    elif platform == "youtube" and first in ("c", "user") and second:
-        account = _clean(second)
-    elif platform == "linkedin" and first == "in" and second:
+    elif (
+        platform == "youtube"
+        and first in ("c", "user")
+        and second
+        or platform == "linkedin"
+        and first == "in"
+        and second
+    ):
         account = _clean(second)
     elif platform in ("x", "instagram", "tiktok", "facebook", "threads", "github", "twitch") and first:
         if first not in ("home", "explore", "search", "hashtag", "p", "watch", "share", "i"):

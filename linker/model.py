@@ -140,7 +140,9 @@ COMPARISONS: list[dict[str, Any]] = [
     {
         "output_column_name": "contact",
         "comparison_levels": [
-            _null("contact_keys_l IS NULL OR contact_keys_r IS NULL OR len(contact_keys_l) = 0 OR len(contact_keys_r) = 0"),
+            _null(
+                "contact_keys_l IS NULL OR contact_keys_r IS NULL OR len(contact_keys_l) = 0 OR len(contact_keys_r) = 0"
+            ),
             _level("len(list_intersect(contact_keys_l, contact_keys_r)) > 0", 0.30, 0.00005, "shared"),
             _level("ELSE", 0.70, 0.99995, "none"),
         ],

@@ -93,15 +93,14 @@ class ValueSnapshot:
 
 def purchase_activities(orders: Iterable[OrderRecord]) -> list[Activity]:
     """One ``purchase`` activity per positive order (refunds earn no points)."""
-    return [
-        Activity(o.customer_id, "purchase", o.ordered_at, o.order_id)
-        for o in orders
-        if o.revenue > 0
-    ]
+    return [Activity(o.customer_id, "purchase", o.ordered_at, o.order_id) for o in orders if o.revenue > 0]
 
 
 def _clvs(
-    ids: list[int], orders: Sequence[OrderRecord], totals: Mapping[int, CustomerTotals], window: Window,
+    ids: list[int],
+    orders: Sequence[OrderRecord],
+    totals: Mapping[int, CustomerTotals],
+    window: Window,
     config: ClvConfig,
 ) -> tuple[dict[int, float], str, str | None, float]:
     measured = estimate_retention(orders, window)

@@ -78,9 +78,15 @@ class ValueSettings(BaseModel):
     abc_method: str = "cumulative"  # cumulative | headcount
     abc_a_share: float = 0.80
     abc_b_share: float = 0.95
+    abc_a_headcount: float = 0.20
+    """headcount method: the best 20 % (rounded up) are A ..."""
+    abc_c_headcount: float = 0.20
+    """... and the worst 20 % (rounded down) are C."""
     weight_mode: str = "abc"  # abc | revenue_share | clv
     abc_weights: dict[str, float] = Field(default_factory=lambda: {"A": 5.0, "B": 2.0, "C": 1.0})
     prospect_weight: float = 0.5
+    max_weight: float = 50.0
+    """Cap for the relative weight modes (revenue_share, clv)."""
     loyalty_threshold: float = 100.0
     loyalty_points: dict[str, float] = Field(
         default_factory=lambda: {
@@ -92,11 +98,17 @@ class ValueSettings(BaseModel):
     )
     discount_rate: float = 0.10
     clv_horizon_years: int = 3
+    clv_model: str = "auto"  # auto (BG/NBD + Gamma-Gamma when the history allows) | simple
+    clv_min_repeat_customers: int = 20
+    retention_rate: float | None = None
+    """Yearly retention for the simple CLV model; None = measured from the previous window."""
 
 
 class LinkSettings(BaseModel):
     auto_threshold: float = 0.95
     review_threshold: float = 0.60
+    expected_customer_share: float = 0.30
+    """Prior: share of social authors who are customers at all (see linker/model.py)."""
 
 
 class CollectorSettings(BaseModel):

@@ -17,7 +17,9 @@ from linker.records import AUTO, PENDING, REJECTED, CustomerRecord, IdentityReco
 MAX = CustomerRecord(1, "K1", "Max", "Müller", ("max.mueller87@gmx.de",), (), (), (), "Köln")
 JS = CustomerRecord(2, "K2", "Johannes", "Schmidt", ("js@web.de",), (), ("@jschmidt@chaos.social",), (), "Berlin")
 STEFFI = CustomerRecord(3, "K3", "Stefanie", "Meier", ("steffi@meier-design.de",), (), (), (), "München")
-ANNA = CustomerRecord(4, "K4", "Anna", "Weber", (), ("0221 1234567",), (), ("https://www.youtube.com/@AnnaKocht",), "Köln")
+ANNA = CustomerRecord(
+    4, "K4", "Anna", "Weber", (), ("0221 1234567",), (), ("https://www.youtube.com/@AnnaKocht",), "Köln"
+)
 MAX_HH = CustomerRecord(5, "K5", "Max", "Müller", (), (), (), (), "Hamburg")
 FAMILY_A = CustomerRecord(6, "K6", "Eva", "Klein", ("familie.klein@web.de",), (), (), (), None)
 FAMILY_B = CustomerRecord(7, "K7", "Tom", "Klein", ("familie.klein@web.de",), (), ("@tomk",), (), None)
@@ -87,7 +89,9 @@ def test_thresholds_and_ties() -> None:
     c, p, status, others = best[9]
     assert (c.customer_id, round(p, 4), status, others) == (4, round(3 / 7, 4), REJECTED, 1)
     # once a human rejected one of them, the other one is alone: 3/4 -> review
-    c, p, status, _ = best_per_identity([cand(5, 9, math.log2(3)), cand(4, 9, math.log2(3))], th, frozenset({(9, 4)}))[9]
+    c, p, status, _ = best_per_identity([cand(5, 9, math.log2(3)), cand(4, 9, math.log2(3))], th, frozenset({(9, 4)}))[
+        9
+    ]
     assert (c.customer_id, p, status) == (5, 0.75, PENDING)
 
 
