@@ -26,7 +26,7 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from collectors.errors import AuthError, HttpStatusError, MalformedResponseError, NotFoundError
@@ -100,7 +100,7 @@ class Listing:
 
 
 def iso(value: datetime) -> str:
-    return value.isoformat()
+    return value.astimezone(UTC).isoformat()
 
 
 def snapshot(state: Mapping[str, Any]) -> dict[str, Any]:
@@ -275,8 +275,6 @@ class Collector(ABC):
             if entry is None:
                 entry = {"t": iso(ref.created_at), "r": iso(options.now) if ref.complete else None}
                 threads[ref.key] = entry
-            elif not ref.complete:
-                entry["r"] = None  # the listing shows new activity: refresh soon
             entry.update(ref.extra)
 
     def _refresh_threads(self, spec: SourceSpec, state: dict[str, Any], options: CollectOptions) -> Iterator[Batch]:

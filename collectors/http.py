@@ -40,6 +40,18 @@ def redact_url(url: str | httpx.URL) -> str:
     return str(parsed.copy_with(params=params))
 
 
+class _RedactingFilter(logging.Filter):
+    """httpx logs every request URL at INFO; mask credentials in those URLs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and record.args:
+            record.args = tuple(redact_url(a) if isinstance(a, httpx.URL) else a for a in record.args)
+        return True
+
+
+logging.getLogger("httpx").addFilter(_RedactingFilter())
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """``max_retries`` extra attempts; backoff doubles from ``backoff_base`` up to ``backoff_cap``
