@@ -20,6 +20,7 @@ from pathlib import Path
 from nlp.default_model import ensure_base_model
 from nlp.training.data import Example, load_germeval2017, load_germeval2018
 from nlp.training.pipeline import train_task
+from nlp.training.recipes import MAX_LENGTH, RECIPES
 from nlp.training.trainer import TrainConfig
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -43,12 +44,13 @@ def main() -> None:
     ap.add_argument("--flausch", type=int, default=0, help="extra positives from GermEval 2025 Flausch (sentiment)")
     ap.add_argument("--output", type=Path)
     ap.add_argument("--tag", default="default")
-    ap.add_argument("--max-length", type=int, default=128)
+    ap.add_argument("--max-length", type=int, default=MAX_LENGTH)
     for name, value in TrainConfig().to_dict().items():
-        ap.add_argument("--" + name.replace("_", "-"), type=type(value), default=value)
+        ap.add_argument("--" + name.replace("_", "-"), type=type(value), default=None, help="overrides the recipe")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    config = TrainConfig(**{k: getattr(args, k) for k in TrainConfig().to_dict()})
+    overrides = {k: getattr(args, k) for k in TrainConfig().to_dict() if getattr(args, k) is not None}
+    config = TrainConfig(**{**RECIPES[args.task], **overrides})
     if args.task == "sentiment":
         examples = [e for f in ("dev.xml", "test_dia.xml") for e in load_germeval2017(DATA / "germeval2017" / f)]
     else:

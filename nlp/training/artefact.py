@@ -32,6 +32,8 @@ class ArtefactMeta:
     n_top: int
     max_length: int
     prefix: str = "passage: "
+    lora_scale: float = 0.0
+    """> 0: the file holds LoRA factors ``X.lora_A``/``X.lora_B`` merged as ``W + lora_scale * B A``."""
     format_version: int = FORMAT_VERSION
     metrics: dict[str, Any] = field(default_factory=dict)
     train_config: dict[str, Any] = field(default_factory=dict)
@@ -43,7 +45,9 @@ def save_artefact(path: Path, model: TopModel, meta: ArtefactMeta) -> Path:
     """Write ``model``'s trainable part as fp16 safetensors with ``meta`` (atomically)."""
     from safetensors.torch import save_file
 
-    tensors = {k: v.detach().to(torch.float16).contiguous() for k, v in model.hf_state_dict().items()}
+    trainable_only = meta.lora_scale > 0  # frozen base matrices come from the base model again
+    state = model.hf_state_dict(trainable_only=trainable_only)
+    tensors = {k: v.detach().to(torch.float16).contiguous() for k, v in state.items()}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     save_file(tensors, str(tmp), metadata={META_KEY: json.dumps(asdict(meta), sort_keys=True)})
@@ -88,6 +92,14 @@ def overlay_artefact(base_dir: Path, weights: Path, out_dir: Path) -> Path:
     config = json.loads((base_dir / "config.json").read_text(encoding="utf-8"))
     tensors = {f"bert.{k}": v for k, v in load_file(str(base_dir / "model.safetensors")).items()}
     overlay = load_artefact_tensors(weights)
+    lora = {k: v for k, v in overlay.items() if k.endswith((".lora_A", ".lora_B"))}
+    if lora:
+        from nlp.training.lora import merge_lora
+
+        stems = {k.rsplit(".", 1)[0] for k in lora}
+        frozen = {f"{s}.weight": tensors[f"{s}.weight"] for s in stems if f"{s}.weight" in tensors}
+        merged = merge_lora({**lora, **frozen}, meta.lora_scale)
+        overlay = {**{k: v for k, v in overlay.items() if k not in lora}, **merged}
     unknown = sorted(set(overlay) - set(tensors) - {"classifier.weight", "classifier.bias"})
     if unknown or "classifier.weight" not in overlay:
         raise ModelFileError(f"{weights}: tensors do not fit the base model (unexpected: {unknown[:3]}).")

@@ -42,16 +42,27 @@ class TopModel(nn.Module):
             hidden = ((hidden * weights).sum(1) / weights.sum(1))[:, None, :]
         return self.classifier(self.dropout(self.pooler(hidden)))
 
-    def hf_state_dict(self) -> dict[str, torch.Tensor]:
-        """Parameters under their ``BertForSequenceClassification`` names."""
+    def enable_lora(self, rank: int, alpha: float) -> None:
+        """Freeze the top layers' weight matrices and train low-rank adapters, biases and LayerNorms instead."""
+        from nlp.training.lora import apply_lora
+
+        apply_lora(self.layers, rank, alpha)
+        self.lora_scale = alpha / rank
+
+    lora_scale: float = 0.0
+
+    def hf_state_dict(self, *, trainable_only: bool = False) -> dict[str, torch.Tensor]:
+        """Parameters under their ``BertForSequenceClassification`` names (LoRA factors as ``X.lora_A/B``)."""
         out: dict[str, torch.Tensor] = {}
-        for offset, layer in enumerate(self.layers):
-            for key, value in layer.state_dict().items():
-                out[f"bert.encoder.layer.{self.first_layer + offset}.{key}"] = value
-        for key, value in self.pooler.state_dict().items():
-            out[f"bert.pooler.{key}"] = value
-        for key, value in self.classifier.state_dict().items():
-            out[f"classifier.{key}"] = value
+        parts: list[tuple[str, nn.Module]] = [
+            *((f"bert.encoder.layer.{self.first_layer + i}.", layer) for i, layer in enumerate(self.layers)),
+            ("bert.pooler.", self.pooler),
+            ("classifier.", self.classifier),
+        ]
+        for prefix, module in parts:
+            for key, value in module.named_parameters():
+                if value.requires_grad or not trainable_only:
+                    out[prefix + key] = value.detach()
         return out
 
     def load_hf_state_dict(self, tensors: dict[str, torch.Tensor], *, strict: bool = True) -> None:

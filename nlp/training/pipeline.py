@@ -61,6 +61,8 @@ def train_task(
     torch.set_num_threads(config.threads)
     log.info("training %s on %s", task, describe(examples))
     template: TopModel = load_top_from_base(str(base_dir), config.n_top, len(labels), config.dropout)
+    if config.lora_rank:
+        template.enable_lora(config.lora_rank, config.lora_alpha)
     n_frozen = template.first_layer
     cache = encode_lower(base_dir, [e.text for e in examples], n_frozen, max_length, cache_dir=feature_dir, desc=task)
     extra_pair = None
@@ -90,6 +92,7 @@ def train_task(
         base_sha256=json.loads((base_dir / "config.json").read_text(encoding="utf-8"))["resonanz_source"]["sha256"],
         n_top=config.n_top,
         max_length=max_length,
+        lora_scale=template.lora_scale,
         metrics=metrics,
         train_config=config.to_dict(),
         data=list(sources),

@@ -36,6 +36,9 @@ class TrainConfig:
     class_weight_power: float = 0.5
     """Loss weight of a class = (frequency)^-power, normalised; 0 = unweighted, 1 = fully balanced."""
     label_smoothing: float = 0.0
+    lora_rank: int = 0
+    """0: train the top layers fully; > 0: train rank-r adapters (tiny artefact, allows more layers)."""
+    lora_alpha: float = 16.0
     val_fraction: float = 0.1
     seed: int = 13
     threads: int = 2
@@ -143,7 +146,7 @@ def train_top(
     head = list(model.pooler.parameters()) + list(model.classifier.parameters())
     opt = torch.optim.AdamW(
         [
-            {"params": list(model.layers.parameters()), "lr": config.lr_layers},
+            {"params": [p for p in model.layers.parameters() if p.requires_grad], "lr": config.lr_layers},
             {"params": head, "lr": config.lr_head},
         ],
         weight_decay=config.weight_decay,

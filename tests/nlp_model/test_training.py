@@ -116,19 +116,28 @@ def test_class_weights_favour_rare_class() -> None:
     assert float(class_weights(np.array([0, 1]), 2, 0.0)[0]) == pytest.approx(1.0)
 
 
-def test_artefact_round_trip_and_overlay(tiny_base: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("lora_rank", [0, 4])
+def test_artefact_round_trip_and_overlay(tiny_base: Path, tmp_path: Path, lora_rank: int) -> None:
+    from safetensors import safe_open
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     torch.manual_seed(1)
-    model = load_top_from_base(str(tiny_base), 1, 3)
+    model = load_top_from_base(str(tiny_base), 2 if lora_rank else 1, 3)
+    if lora_rank:
+        model.enable_lora(lora_rank, 8.0)
     with torch.no_grad():
         for p in model.parameters():
-            p.add_(torch.randn_like(p) * 0.05)  # differ from the base so the overlay is observable
+            if p.requires_grad:  # frozen LoRA base matrices must stay equal to the base model's
+                p.add_(torch.randn_like(p) * 0.05)  # differ from the base so the overlay is observable
     model.eval()
     meta = ArtefactMeta(task="sentiment", labels=["negative", "neutral", "positive"], base_sha256="0" * 64, n_top=1,
-                        max_length=32, metrics={"cv": {"mean_micro_f1": 0.5}})  # fmt: skip
+                        max_length=32, metrics={"cv": {"mean_micro_f1": 0.5}}, lora_scale=model.lora_scale)  # fmt: skip
     path = save_artefact(tmp_path / "w.safetensors", model, meta)
     assert read_artefact_meta(path) == meta
+    with safe_open(str(path), framework="pt") as fh:
+        names = set(fh.keys())
+    assert ("bert.encoder.layer.0.attention.self.query.lora_A" in names) == bool(lora_rank)
+    assert ("bert.encoder.layer.1.intermediate.dense.weight" in names) == (not lora_rank)  # frozen W not shipped
 
     out = overlay_artefact(tiny_base, path, tmp_path / "clf")
     config = json.loads((out / "config.json").read_text())
