@@ -28,7 +28,7 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
             ["Bahn schon wieder zu spät", "Danke für die Hilfe!", "Fahrplan ab Montag", "   "])]  # fmt: skip
         s.add_all(posts)
         s.flush()
-        ids = [p.id for p in posts]
+        ids = [int(p.id or 0) for p in posts]
         rows = [
             (ids[0], "sentiment", "negative", t0),
             (ids[1], "sentiment", "neutral", t0),
