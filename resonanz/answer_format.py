@@ -116,8 +116,11 @@ def _topic_table(answer: Answer) -> Table:
 
 def _quote_table(answer: Answer) -> Table:
     table = Table(title="Representative quotes", title_justify="left", show_lines=True)
-    for col in ("", "quote", "who", "weight", "link"):
-        table.add_column(col)
+    table.add_column("", no_wrap=True)
+    table.add_column("quote", min_width=40, ratio=3)
+    table.add_column("who", ratio=1)
+    table.add_column("weight", justify="right")
+    table.add_column("link", ratio=1, overflow="fold")
     for q in answer.quotes:
         table.add_row(
             QUOTE_TITLES.get(q.kind, q.kind),

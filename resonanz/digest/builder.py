@@ -86,7 +86,9 @@ def collect(session: Session, settings: Settings, period: Period) -> DigestData:
     a_customers = ask(
         session, AnswerFilter(period=period, classes=["A"], default_weight=flt.default_weight), with_pareto=False
     )
-    negative = sorted((t for t in overall.topics if t.negative_weighted > 0), key=lambda t: -t.negative_weighted)[:5]
+    negative = sorted(
+        (t for t in overall.topics if t.negative_weighted > 0), key=lambda t: (-t.negative_weighted, t.topic)
+    )[:5]
     negative_topics = [
         {
             "topic": t.topic,

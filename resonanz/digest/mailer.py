@@ -30,10 +30,8 @@ _DATA_URI_RE = re.compile(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
 
 def subject(digest: Digest) -> str:
     s = digest.summary or {}
-    return (
-        f"Resonanz weekly digest {digest.period_label}: {s.get('posts', 0)} posts, "
-        f"net sentiment {net(s.get('net_weighted'))} value-weighted"
-    )
+    # short enough not to be folded (a folded Subject reads back with a leading space in some clients)
+    return f"Resonanz digest {digest.period_label}: {s.get('posts', 0)} posts, sentiment {net(s.get('net_weighted'))}"
 
 
 def plain_text(digest: Digest) -> str:
@@ -69,7 +67,9 @@ def build_message(digest: Digest, sender: str, recipients: Sequence[str]) -> Ema
     html_part = msg.get_payload()[1]  # type: ignore[index]
     assert isinstance(html_part, EmailMessage)
     for i, (cid, data) in enumerate(images, 1):
-        html_part.add_related(data, maintype="image", subtype="png", cid=cid, filename=f"chart{i}.png")
+        html_part.add_related(
+            data, maintype="image", subtype="png", cid=cid, filename=f"chart{i}.png", disposition="inline"
+        )
     return msg
 
 

@@ -1,0 +1,93 @@
+"""The Monday job, its trigger, and ``resonanz digest``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+from typer.testing import CliRunner
+
+from resonanz.cli import app
+from resonanz.digest import digest_trigger, weekly_digest_job
+from resonanz.settings import Settings, reset_settings_cache
+from store.models import Digest
+from tests.answers.factory import WEEK
+from tests.digest.conftest import SmtpServer
+
+runner = CliRunner()
+
+
+def test_trigger_is_monday_morning_in_berlin() -> None:
+    trigger = digest_trigger(Settings())
+    sunday = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+    fire = trigger.get_next_fire_time(None, sunday)
+    assert fire is not None
+    assert (fire.isoformat(), str(fire.tzinfo)) == ("2026-11-23T07:00:00+01:00", "Europe/Berlin")
+    custom = digest_trigger(Settings(digest={"day_of_week": "tue", "hour": 9, "minute": 30, "timezone": "UTC"}))
+    fire = custom.get_next_fire_time(None, sunday)
+    assert fire is not None and fire.isoformat() == "2026-11-24T09:30:00+00:00"
+
+
+@pytest.fixture
+def env_for(monkeypatch: pytest.MonkeyPatch, scenario_engine: Engine) -> Callable[[int | None], str]:
+    def apply(port: int | None) -> str:
+        url = scenario_engine.url.render_as_string(hide_password=False)
+        monkeypatch.setenv("RESONANZ_DATABASE_URL", url)
+        if port is not None:
+            monkeypatch.setenv("RESONANZ_SMTP__HOST", "127.0.0.1")
+            monkeypatch.setenv("RESONANZ_SMTP__PORT", str(port))
+            monkeypatch.setenv("RESONANZ_DIGEST__RECIPIENTS", json.dumps(["team@example.de"]))
+        reset_settings_cache()
+        return url
+
+    return apply
+
+
+def test_job_builds_last_week_and_sends(
+    env_for: Callable[[int | None], str], smtp_server: Callable[..., SmtpServer], scenario_engine: Engine
+) -> None:
+    server = smtp_server()
+    url = env_for(server.port)
+    assert weekly_digest_job(url, now=datetime(2026, 11, 23, 6, 0, tzinfo=UTC)) == WEEK
+    subject = server.inbox.messages[0]["Subject"]
+    assert subject == f"Resonanz digest {WEEK}: 9 posts, sentiment -0.15", subject
+    with Session(scenario_engine) as session:
+        assert session.exec(select(Digest)).one().sent_at is not None
+
+
+def test_job_without_recipients_archives_only(env_for: Callable[[int | None], str], scenario_engine: Engine) -> None:
+    url = env_for(None)
+    assert weekly_digest_job(url, now=datetime(2026, 11, 23, 6, 0, tzinfo=UTC)) == WEEK
+    with Session(scenario_engine) as session:
+        assert session.exec(select(Digest)).one().sent_at is None
+
+
+def test_job_logs_mail_failure_and_keeps_running(
+    env_for: Callable[[int | None], str], caplog: pytest.LogCaptureFixture
+) -> None:
+    from tests.web.live import free_port
+
+    url = env_for(free_port())  # nobody listens there
+    assert weekly_digest_job(url, now=datetime(2026, 11, 23, 6, 0, tzinfo=UTC)) is None
+    assert "weekly digest failed" in caplog.text
+
+
+def test_cli_digest_output_and_send(
+    env_for: Callable[[int | None], str], smtp_server: Callable[..., SmtpServer], tmp_path: Path
+) -> None:
+    server = smtp_server()
+    env_for(server.port)
+    out = tmp_path / "d.html"
+    result = runner.invoke(app, ["digest", "--week", WEEK, "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Resonanz weekly digest" in out.read_text(encoding="utf-8") and not server.inbox.envelopes
+    result = runner.invoke(app, ["digest", "--week", WEEK, "--send", "--to", "x@example.de"])
+    assert result.exit_code == 0, result.output
+    assert "Sent to x@example.de" in result.output and server.inbox.envelopes[0].rcpt_tos == ["x@example.de"]
+    result = runner.invoke(app, ["digest", "--week", "W99"])
+    assert result.exit_code == 1 and "ISO week" in result.output
