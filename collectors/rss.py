@@ -90,8 +90,9 @@ class RssCollector(Collector):
             digest = hashlib.sha1(f"{entry.get('title')}|{entry.get('published')}".encode()).hexdigest()
             entry_id = f"sha1:{digest}"
         external_id = entry_id if ":" in entry_id else f"{feed_url}#{entry_id}"
-        published = _time(entry.get("published_parsed"))
-        updated = _time(entry.get("updated_parsed"))
+        published = _time(dict.get(entry, "published_parsed"))
+        updated = _time(dict.get(entry, "updated_parsed"))  # plain dict access: no fallback to 'published'
+
         created = published or updated or options.now
         if created < options.horizon:
             return None
@@ -108,7 +109,7 @@ class RssCollector(Collector):
                 display_name=author,
                 profile_url=detail.get("href"),
             )
-        raw = {k: entry.get(k) for k in ("id", "link", "title", "published", "updated", "author", "comments")}
+        raw = {k: dict.get(entry, k) for k in ("id", "link", "title", "published", "updated", "author", "comments")}
         raw["tags"] = [t.get("term") for t in entry.get("tags") or [] if isinstance(t, Mapping)]
         return CollectedPost(
             platform=self.platform,
