@@ -82,7 +82,7 @@ class RssCollector(Collector):
         return Page(posts=posts, next_token=None, url=shown, errors=errors, seen=len(parsed.entries))
 
     def parse_entry(
-        self, entry: Mapping[str, Any], feed_url: str, kind: str, language: str | None, options: CollectOptions
+        self, entry: dict[str, Any], feed_url: str, kind: str, language: str | None, options: CollectOptions
     ) -> CollectedPost | None:
         link = entry.get("link")
         entry_id = entry.get("id") or link
