@@ -82,7 +82,10 @@ def train_task(
     if extra:
         metrics["n_extra"] = len(extra)
     if folds > 1:
-        metrics["cv"] = cross_validate(make_model, cache, y, config, folds, extra=extra_pair, label_names=labels)
+        metrics["cv"] = cross_validate(
+            make_model, cache, y, config, folds, extra=extra_pair, label_names=labels,
+            checkpoint_dir=feature_dir / "cv" if feature_dir else None,
+        )  # fmt: skip
         log.info("CV %s: %s", task, json.dumps({k: metrics["cv"][k] for k in ("mean_micro_f1", "mean_macro_f1")}))
     final = train_top(make_model, cache, y, config, extra=extra_pair, desc="final")
     metrics["final"] = {"best_epoch": final.best_epoch, "val_macro_f1": final.val_macro_f1, "history": final.history}

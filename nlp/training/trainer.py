@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 import logging
 import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -207,16 +210,35 @@ def cross_validate(
     *,
     extra: tuple[HiddenCache, np.ndarray] | None = None,
     label_names: Sequence[str] = (),
+    checkpoint_dir: Path | None = None,
 ) -> dict[str, object]:
-    """Stratified ``folds``-fold CV (fixed seed); returns per-fold and pooled micro/macro F1."""
+    """Stratified ``folds``-fold CV (fixed seed); returns per-fold and pooled micro/macro F1.
+
+    With ``checkpoint_dir``, each finished fold's predictions are saved there and reused when the run
+    is restarted with the same data, labels and config (an interrupted CV resumes at the next fold).
+    """
     skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=config.seed)
     pred = np.full(len(labels), -1)
     per_fold: list[dict[str, float]] = []
+    run_key = hashlib.sha256(
+        json.dumps([config.to_dict(), folds, extra is not None and len(extra[1])]).encode()
+        + labels.tobytes() + np.asarray(cache.offsets).tobytes()
+    ).hexdigest()[:16]  # fmt: skip
     for k, (tr, te) in enumerate(skf.split(np.zeros(len(labels)), labels), 1):
+        done = checkpoint_dir / f"cv-{run_key}-fold{k}.json" if checkpoint_dir else None
+        if done is not None and done.is_file():
+            saved = json.loads(done.read_text(encoding="utf-8"))
+            pred[te] = np.array(saved["pred"])
+            per_fold.append(saved["scores"])
+            log.info("fold %d: resumed from %s", k, done)
+            continue
         result = train_top(make_model, cache.subset(tr), labels[tr], config, extra=extra, desc=f"fold {k}/{folds}")
         pred[te] = predict_proba(result.model, cache.subset(te)).argmax(1)
         scores = {**_scores(labels[te], pred[te]), "best_epoch": result.best_epoch}
         per_fold.append(scores)
+        if done is not None:
+            done.parent.mkdir(parents=True, exist_ok=True)
+            done.write_text(json.dumps({"scores": scores, "pred": pred[te].tolist()}), encoding="utf-8")
         log.info("fold %d: micro-F1 %.4f macro-F1 %.4f (best epoch %d)", k, scores["micro_f1"], scores["macro_f1"],
                  result.best_epoch)  # fmt: skip
     pooled = _scores(labels, pred)

@@ -165,3 +165,23 @@ def test_bad_artefact_files(tmp_path: Path) -> None:
     save_file({"a": torch.zeros(1)}, str(path))
     with pytest.raises(ModelFileError, match="not a resonanz model artefact"):
         read_artefact_meta(path)
+
+
+def test_cross_validation_resumes_from_checkpoints(tiny_base: Path, tmp_path: Path) -> None:
+    from nlp.training.trainer import cross_validate
+
+    texts, y = _toy_data()
+    cache = encode_lower(tiny_base, texts, 1, 32)
+    config = TrainConfig(max_epochs=1, patience=1, batch_size=8, val_fraction=0.2, threads=1)
+    trained: list[int] = []
+
+    def make() -> TopModel:
+        trained.append(1)
+        return load_top_from_base(str(tiny_base), 1, 2)
+
+    first = cross_validate(make, cache, y, config, 2, checkpoint_dir=tmp_path)
+    assert len(trained) == 2 and len(list(tmp_path.glob("cv-*-fold*.json"))) == 2
+    (next(iter(sorted(tmp_path.glob("cv-*-fold2.json"))))).unlink()  # as if interrupted during fold 2
+    second = cross_validate(make, cache, y, config, 2, checkpoint_dir=tmp_path)
+    assert len(trained) == 3  # only fold 2 was trained again
+    assert second["folds"] == first["folds"]  # fold 1 reused verbatim; fold 2 retrained identically (seeded)
