@@ -72,16 +72,18 @@ def add_replies(world: World) -> None:
 
     brand_answers([t for t in BRAND_REPLIES if t != "abusive"])
     for entry in REPLIES["followups"]:
-        options = [p for p in world.posts if p["_account"]["tag"] == "brand" and entry.target[1:] in p["text"]
+        snippet = (entry.target or "~")[1:]
+        options = [p for p in world.posts if p["_account"]["tag"] == "brand" and snippet in p["text"]
                    and p.get("_story") is None and p["_depth"] < 3]  # fmt: skip
         if options:
             wait = 49.0 if "48 Stunden" in entry.text else 0.0
             post = options[0]
             reply(world, post, post["_parent"]["_account"], entry, 5.0, post["_when"] + timedelta(hours=wait))
     for entry in REPLIES["community"] + REPLIES["abusive"]:
-        options = targets(world, entry.target)
-        assert options, f"no post for reply target {entry.target!r}"
-        post = options[0] if entry.target.startswith(("~", "youtube:", "reddit:")) else rng.choice(options)
+        target = entry.target or "general"
+        options = targets(world, target)
+        assert options, f"no post for reply target {target!r}"
+        post = options[0] if target.startswith(("~", "youtube:", "reddit:")) else rng.choice(options)
         account = world.anon(post["platform"], avoid=(post["_account"]["key"],))
         reply(world, post, account, entry, 2.5)
     brand_answers(["abusive"])

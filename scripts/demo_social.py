@@ -44,7 +44,9 @@ WINDOWS = [("Weihnachtsröstung", "2026-11-16 10:05", None), ("Christmas roast",
            ("Adventskalender", "2026-11-10 08:00", None), ("Black Friday", "2026-11-03 12:00", "2026-11-10 22:00"),
            ("Elternzeit", "2026-11-03 12:00", None), ("Aufregung", "2026-10-17 08:00", None),
            ("trotz allem Gemecker", "2026-10-17 08:00", None)]  # fmt: skip
-UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"})
+_UMLAUT_MAP: dict[str, str | int | None] = {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "Ae", "Ö": "Oe",
+                                            "Ü": "Ue", "ı": "i", "é": "e"}  # fmt: skip
+UMLAUTS = str.maketrans(_UMLAUT_MAP)
 WEEKDAYS = {"Es ist Samstag": 5, "Sonntagmorgen": 6}  # texts that name the day they are written on
 YOUTUBE_TOPICS = ("quality", "price", "general", "store", "availability", "subscription")
 
@@ -54,7 +56,7 @@ def _chars(rng: random.Random, alphabet: str, n: int) -> str:
 
 
 def _fold(text: str) -> str:
-    text = text.lower().translate(str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "ı": "i", "é": "e"}))
+    text = text.lower().translate(UMLAUTS)
     return re.sub(r"[^a-z0-9]+", "", text)
 
 
@@ -163,7 +165,7 @@ class World:
 
     def story_accounts(self) -> None:
         for key, (_k, platform, user, display, bio, location, cust, tag, via) in STORY_ACCOUNTS.items():
-            customer = self.by_story.get(cust or "")
+            customer = self.by_story.get(cust) or {}
             meta = {"tag": tag, "via": via}
             if tag in ("exact", "fuzzy"):
                 meta["crm_id"] = customer["crm_id"]
@@ -172,7 +174,7 @@ class World:
             elif tag == "trap":
                 meta["resembles_crm_id"] = customer["crm_id"]
             account = self.account(platform, key, user, display, bio, location, **meta)
-            if platform == "youtube" and location:
+            if platform == "youtube" and location:  # YouTube only knows countries
                 account["author"]["location"] = None if location == "Deutschland" else location
         for key, row in RSS_AUTHORS.items():
             _k, site, base, name, path = row
@@ -210,8 +212,7 @@ class World:
                 crm = account["author"]["profile_url"] if by_url else "u/" + account["author"]["handle"]
             else:
                 handle = cust["first_name"].replace(" ", "") + cust["last_name"].replace(" ", "")
-                handle = re.sub(r"[^A-Za-z0-9]", "", handle.translate(str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue",
-                                                                                     "ß": "ss"})))  # fmt: skip
+                handle = re.sub(r"[^A-Za-z0-9]", "", handle.translate(UMLAUTS))
                 account = self.account(platform, f"c{i}", handle, full, "Kanal über Kaffee, Küche und Kram.")
                 crm, by_url = account["author"]["profile_url"], True
             (cust["profile_urls"] if by_url else cust["handles"]).append(crm)
@@ -277,13 +278,14 @@ class World:
                 slug = "_".join(re.findall(r"[a-z0-9]+", _fold_words(title or ""))[:8])
                 ext, url = f"t3_{code}", f"https://www.reddit.com/r/{community}/comments/{code}/{slug}/"
             else:
-                ext, url = f"t1_{code}", root["url"].rsplit("/", 2)[0].rsplit("/", 1)[0] + f"/comment/{code}/"
+                ext, url = f"t1_{code}", root["url"].rsplit("/", 2)[0] + f"/comment/{code}/"
         elif platform == "youtube":
             if root is None:
                 ext = _chars(rng, string.ascii_letters + string.digits + "-_", 11)
             elif parent is root:
                 ext = "Ugx" + _chars(rng, string.ascii_letters + string.digits + "-_", 19) + "4AaABAg"
             else:
+                assert parent is not None
                 ext = parent["external_id"] + "." + _chars(rng, string.ascii_letters + string.digits + "-_", 22)
             url = f"https://www.youtube.com/watch?v={(root or {}).get('external_id', ext)}" + (
                 f"&lc={ext}" if root else ""
@@ -405,5 +407,5 @@ def _lang(text: str) -> str:
 
 
 def _fold_words(text: str) -> str:
-    text = text.lower().translate(str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"}))
+    text = text.lower().translate(UMLAUTS)
     return re.sub(r"[^a-z0-9]+", " ", text)

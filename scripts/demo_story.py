@@ -7,10 +7,10 @@ them); indented lines continue the line above.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 
-def _records(block: str, sep: str = " | ") -> list[list[str | None]]:
+def _records(block: str, sep: str = " | ") -> list[list[Any]]:
     """Rows of a ``|``-separated table; indented lines continue the row above; ``-`` is empty."""
     rows: list[str] = []
     for line in block.splitlines():

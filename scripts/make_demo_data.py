@@ -38,6 +38,8 @@ ORDERS_START = datetime(2024, 11, 16, tzinfo=BERLIN)
 ORDERS_END = datetime(2026, 11, 15, 23, 59, tzinfo=BERLIN)
 N_CUSTOMERS = 200
 OUT = Path(__file__).resolve().parent.parent / "resonanz" / "demo_data"
+_FOLD_MAP: dict[str, str | int | None] = {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "ı": "i"}
+FOLD = str.maketrans(_FOLD_MAP)
 CONSENT_BASIS = "Art. 6 Abs. 1 lit. a DSGVO (Einwilligung)"
 CONSENT_BASIS_B2B = "Art. 6 Abs. 1 lit. f DSGVO (berechtigtes Interesse)"
 
@@ -60,7 +62,7 @@ CONSENT_MIX = {"withdrawn": 5, "unknown": 40}
 
 def fold(text: str) -> str:
     """ASCII for e-mail addresses and handles: Müller -> mueller, Aydın -> aydin."""
-    text = text.lower().translate(str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "ı": "i"}))
+    text = text.lower().translate(FOLD)
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", text).strip("-")
 
@@ -107,7 +109,8 @@ def build_customers(rng: random.Random, fake: Faker) -> list[dict]:
     def new_name() -> tuple[str, str]:
         while True:
             name = (fake.first_name(), fake.last_name())
-            if name not in reserved and name not in used and "-" not in name[1]:
+            if name not in reserved and name not in used and "-" not in name[1] and "." not in name[0] \
+                    and name[1] not in ("Mühle", "Kaffee", "Bohne"):  # fmt: skip
                 used.add(name)
                 return name
 
@@ -136,8 +139,8 @@ def build_customers(rng: random.Random, fake: Faker) -> list[dict]:
     for company, city, segment in COMPANIES:
         first, last = new_name()
         domain = fold(company.replace("GmbH", "").replace("mbB", "").replace("e.V.", "")).replace("--", "-") + ".de"
-        emails = [f"{fold(first)}.{fold(last)}@{domain}".replace("-", "", 1)]
-        emails.insert(
+        mailboxes = [f"{fold(first).replace('-', '')}.{fold(last).replace('-', '')}@{domain}"]
+        mailboxes.insert(
             0 if rng.random() < 0.6 else 1, rng.choice(["einkauf", "info", "buero", "rechnung"]) + "@" + domain
         )
         customers.append(
@@ -147,7 +150,7 @@ def build_customers(rng: random.Random, fake: Faker) -> list[dict]:
                 "company": company,
                 "city": city,
                 "segment": segment,
-                "emails": emails,
+                "emails": mailboxes,
                 "phones": [phone(rng, city) for _ in range(rng.choice([1, 1, 2]))],
             }
         )
@@ -223,14 +226,14 @@ def customer_orders(rng: random.Random, cust: dict) -> list[tuple[datetime, floa
         interval, basket = {"b2b_top": (7, 640.0), "b2b_large": (14, 215.0), "b2b_small": (30, 85.0)}[seg]
         if seg == "b2b_top":
             factor = 1.0
-        day = rng.uniform(0, interval)
+        day: float = rng.uniform(0, interval)
         while day < span:
             days.append((int(day), basket * factor * rng.lognormvariate(0, 0.25)))
             day += rng.uniform(0.7, 1.3) * interval
     elif seg in ("abo", "vip", "abo_ends"):
         price = {"vip": 104.0, "abo": rng.choice([19.9, 24.9, 29.8, 39.6, 49.5, 59.4])}.get(seg, 24.9)
         start = rng.uniform(-200, span * 0.7) if seg == "abo" else rng.uniform(-60, 20)
-        end = span
+        end: float = span
         if seg == "abo" and rng.random() < 0.22:
             end = rng.uniform(max(start, 0) + 40, span)
         elif seg == "abo_ends":
