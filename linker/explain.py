@@ -12,7 +12,7 @@ from __future__ import annotations
 from rapidfuzz.distance import JaroWinkler
 
 from linker.names import ParsedName, handle_user
-from linker.normalise import fold
+from linker.normalise import fold, name_tokens
 from linker.phonetics import koelner_phonetik
 from linker.probabilistic import Candidate
 from linker.records import CustomerRecord, IdentityRecord
@@ -22,9 +22,21 @@ def _title(token: str | None) -> str:
     return token.capitalize() if token else "?"
 
 
+def _first_token(text: str) -> str:
+    tokens = name_tokens(text)
+    return tokens[0] if tokens else ""
+
+
+def _last_token(text: str) -> str:
+    tokens = name_tokens(text)
+    return tokens[-1] if tokens else ""
+
+
 def _first_text(level: str, customer: CustomerRecord, name: ParsedName) -> str:
     theirs = _title(name.first)
     ours = customer.first_name or "?"
+    if level == "exact" and name.alt_first and name.first != _first_token(ours):
+        return f"Vorname laut Handle gleich ('{_title(name.alt_first)}')"
     return {
         "exact": "Vorname gleich",
         "nickname": f"Vorname '{theirs}' ist Kurzform/Variante von '{ours}'",
@@ -43,6 +55,8 @@ def _last_text(level: str, customer: CustomerRecord, name: ParsedName) -> str:
         if code and code == koelner_phonetik(fold(ours)):
             return f"Nachname klingt gleich ('{theirs}' ~ '{ours}', Kölner Phonetik {code})"
         return f"Nachname ähnlich ('{theirs}' ~ '{ours}', Tippfehler?)"
+    if level == "exact" and name.alt_last and name.last != _last_token(ours):
+        return f"Nachname laut Handle gleich ('{_title(name.alt_last)}', angezeigt '{theirs}')"
     return {
         "exact": "Nachname gleich",
         "initial": f"Initiale '{theirs[0]}.' passt zu '{ours}'",
@@ -54,6 +68,8 @@ def _last_text(level: str, customer: CustomerRecord, name: ParsedName) -> str:
 def _shown_name(identity: IdentityRecord, name: ParsedName) -> str:
     if name.source == "handle":
         return handle_user(identity.handle)
+    if name.alt_last:
+        return f"{identity.display_name} / {handle_user(identity.handle)}"
     if name.source == "display+handle":
         return f"{identity.display_name} / {handle_user(identity.handle)}"
     return identity.display_name or ""

@@ -4,6 +4,7 @@ Both sides get the same columns, computed in Python (folding, nicknames, Kölner
 handle splitting have no SQL equivalent), so that Splink only compares ready-made values:
 
 ``first_name`` / ``last_name``  folded tokens; a single letter is an initial ("Max M.")
+``first_alt`` / ``last_alt``    a second full reading from the handle, if it differs (identities only)
 ``first_canon``                 nickname group key (Hans and Johannes share "johannes")
 ``first_initial`` / ``last_initial``
 ``last_phon``                   Kölner Phonetik code of the last name (None for initials)
@@ -38,7 +39,7 @@ from linker.phonetics import koelner_phonetik
 from linker.records import CustomerRecord, IdentityRecord
 
 MIN_LOCAL_KEY = 6
-TF_PSEUDO_COUNT = 1000.0
+TF_PSEUDO_COUNT = 200.0
 """Pseudo-records of the background population mixed into every term frequency."""
 
 PLATFORM_HOSTS = frozenset(
@@ -59,14 +60,23 @@ FEATURE_COLUMNS = (
 )
 
 
-def _name_columns(first: str | None, last: str | None) -> dict[str, Any]:
+def _phon(last: str | None) -> str | None:
+    return (koelner_phonetik(last) or None) if last and len(last) > 1 else None
+
+
+def _name_columns(
+    first: str | None, last: str | None, alt: tuple[str | None, str | None] = (None, None)
+) -> dict[str, Any]:
     return {
         "first_name": first,
         "first_canon": canonical_first_name(first) if first and len(first) > 1 else None,
         "first_initial": first[0] if first else None,
         "last_name": last,
         "last_initial": last[0] if last else None,
-        "last_phon": (koelner_phonetik(last) or None) if last and len(last) > 1 else None,
+        "last_phon": _phon(last),
+        "first_alt": alt[0],
+        "last_alt": alt[1],
+        "last_alt_phon": _phon(alt[1]),
     }
 
 
@@ -112,7 +122,7 @@ def customer_features(customer: CustomerRecord, personal: set[str]) -> dict[str,
 def identity_features(identity: IdentityRecord, lexicon: NameLexicon) -> tuple[dict[str, Any], ParsedName]:
     name = identity_name(identity.display_name, identity.handle, lexicon)
     row: dict[str, Any] = {"unique_id": identity.identity_id}
-    row.update(_name_columns(name.first, name.last))
+    row.update(_name_columns(name.first, name.last, (name.alt_first, name.alt_last)))
     row["city"] = normalise_city(identity.location)
     keys: set[str] = set()
     for email in emails_in(identity.bio):

@@ -10,14 +10,15 @@ max + mueller, "annaschmidt87" -> anna + schmidt, "mmueller" -> m + mueller. A s
 accepted when the remainder is a known last name, so "maximilian" is not read as "max imilian".
 
 When both are present, the display name wins and the handle fills gaps ("Max M." with the handle
-"max_mueller87" gives max + mueller).
+"max_mueller87" gives max + mueller); a handle that spells a different full name is kept as an
+alternative reading (typos in display names are common, handles are typed once and reused).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 from linker.nicknames import known_first_names
 from linker.normalise import fold, name_tokens
@@ -49,12 +50,27 @@ class NameLexicon:
 
     first_names: frozenset[str] = frozenset()
     last_names: frozenset[str] = frozenset()
+    compound_firsts: Mapping[str, str] = field(default_factory=dict)
+    """Compound first names written together -> their first part: "franzjosef" -> "franz"."""
 
     @classmethod
     def build(cls, first_names: Iterable[str | None], last_names: Iterable[str | None]) -> NameLexicon:
-        firsts = {t for n in first_names for t in name_tokens(n)[:1]}
+        firsts: set[str] = set()
+        compounds: dict[str, str] = {}
+        for name in first_names:
+            tokens = name_tokens(name)
+            if tokens:
+                firsts.add(tokens[0])
+            if len(tokens) > 1:
+                compounds["".join(tokens)] = tokens[0]
         lasts = {t for n in last_names for t in name_tokens(n)[-1:]}
-        return cls(frozenset(firsts | known_first_names()), frozenset(lasts))
+        return cls(frozenset(firsts | known_first_names()), frozenset(lasts), compounds)
+
+    def first_part(self, word: str) -> str | None:
+        """``word`` as a first name: itself if known, the first part of a known compound, else None."""
+        if word in self.first_names:
+            return word
+        return self.compound_firsts.get(word)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +79,10 @@ class ParsedName:
     last: str | None = None
     source: str = ""
     """Where the name came from: "display", "handle", "display+handle" or "" (no name)."""
+    alt_first: str | None = None
+    alt_last: str | None = None
+    """A second full reading (from the handle) when it differs from the display name, e.g. the
+    display name has a typo ("Schiedecke") but the handle spells it right ("suzanneschmiedecke")."""
 
     @property
     def empty(self) -> bool:
@@ -74,16 +94,22 @@ def _initial(token: str) -> bool:
 
 
 def split_compact(word: str, lexicon: NameLexicon) -> tuple[str, str] | None:
-    """Split a separator-less folded word into (first, last) with the lexicon, or None."""
-    if word in lexicon.first_names or len(word) < MIN_FIRST + MIN_LAST - 1:
+    """Split a separator-less folded word into (first, last) with the lexicon, or None.
+
+    Tried in order: first name + known last name ("maxmueller", also "franzjosefmueller"), known
+    last name + first name ("muellermax"), initial + known last name ("mmueller"), first name +
+    initial ("maxm", a common handle pattern).
+    """
+    if lexicon.first_part(word) or len(word) < MIN_FIRST + 1:
         return None
     best: tuple[int, str, str] | None = None
     for i in range(MIN_FIRST, len(word) - MIN_LAST + 1):
         head, tail = word[:i], word[i:]
-        if head in lexicon.first_names and tail in lexicon.last_names:
-            candidate = (len(head), head, tail)
-        elif tail in lexicon.first_names and head in lexicon.last_names:
-            candidate = (len(tail), tail, head)
+        head_first, tail_first = lexicon.first_part(head), lexicon.first_part(tail)
+        if head_first and tail in lexicon.last_names:
+            candidate = (len(head), head_first, tail)
+        elif tail_first and head in lexicon.last_names:
+            candidate = (len(tail), tail_first, head)
         else:
             continue
         if best is None or candidate[0] > best[0]:
@@ -92,6 +118,9 @@ def split_compact(word: str, lexicon: NameLexicon) -> tuple[str, str] | None:
         return best[1], best[2]
     if len(word) > MIN_LAST and word[1:] in lexicon.last_names:
         return word[0], word[1:]
+    head_first = lexicon.first_part(word[:-1])
+    if head_first and len(word) > MIN_FIRST:
+        return head_first, word[-1]
     return None
 
 
@@ -100,11 +129,17 @@ def _from_tokens(tokens: list[str], lexicon: NameLexicon, source: str) -> Parsed
         first, last = tokens[0], tokens[-1]
         if first not in lexicon.first_names and last in lexicon.first_names and not _initial(last):
             first, last = last, first
+        elif first in lexicon.first_names and all(
+            t in lexicon.first_names and t not in lexicon.last_names for t in tokens[1:]
+        ):
+            return ParsedName(first, None, source)  # "Franz Josef", "Anna Lena": a compound first name
         return ParsedName(first, last, source)
     if len(tokens) == 1:
         word = tokens[0]
-        if _initial(word) or word in lexicon.first_names:
+        if _initial(word):
             return ParsedName(word, None, source)
+        if lexicon.first_part(word):
+            return ParsedName(lexicon.first_part(word), None, source)
         split = split_compact(word, lexicon)
         if split:
             return ParsedName(split[0], split[1], source)
@@ -175,4 +210,7 @@ def identity_name(display_name: str | None, handle: str | None, lexicon: NameLex
         first, used_handle = hf, True
     if hl and (not last or (_initial(last) and not _initial(hl) and hl[0] == last[0])):
         last, used_handle = hl, True
-    return ParsedName(first, last, "display+handle" if used_handle else "display")
+    alt_first = alt_last = None
+    if hf and hl and not _initial(hf) and not _initial(hl) and (hf, hl) != (first, last):
+        alt_first, alt_last = hf, hl
+    return ParsedName(first, last, "display+handle" if used_handle else "display", alt_first, alt_last)
