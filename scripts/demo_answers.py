@@ -12,13 +12,13 @@ from demo_content import parse_entries
 REPLIES = parse_entries(
     """
 ## community
-neg -> delivery | Same hier. Seit Dienstag nix.
-neg -> app | Bei mir auch! Dachte schon, ich bin die Einzige.
-neu -> app | Hast du's mal über die Website probiert statt über die App? Bei mir ging's da.
+neg -> ~Tag 8. | Same hier. Seit Dienstag nix.
+neg -> app:negative | Bei mir auch! Dachte schon, ich bin die Einzige.
+neu -> ~ohne funktionierenden Warenkorb | Hast du's mal über die Website probiert statt über die App? Bei mir ging's da.
 pos -> ~Eiskaffee | lol, der Eiskaffee-Bot ist legendär 😂
-neg -> price | Kann ich so unterschreiben. Leider.
+neg -> price:negative | Kann ich so unterschreiben. Leider.
 neg churn -> ~Ich kündige mein Abo | Ich hab meins auch gekündigt. Gibt genug andere Röstereien.
-pos -> delivery | Ehrlich gesagt hatte ich nie Probleme. Vielleicht liegt's am Paketdienst bei dir in der
+pos -> delivery:negative | Ehrlich gesagt hatte ich nie Probleme. Vielleicht liegt's am Paketdienst bei dir in der
     Gegend?
 neu -> ~Nach vier Jahren Abo | Welche Rösterei nimmst du jetzt stattdessen? Suche auch nach Alternativen.
 neu -> ~Kündigungsbutton | Der Kündigungsbutton ist übrigens gesetzlich vorgeschrieben. Die
@@ -36,9 +36,9 @@ neg -> ~Nach dem App-Update sind alle | Kein Einzelfall. Im Reddit-Thread dazu s
     Kommentare.
 pos -> ~ist der Wahnsinn | +1, die Herbströstung ist echt gut
 neg -> ~ist der Wahnsinn | Nee, die ist mir viel zu sauer. Geschmäcker sind verschieden 🤷‍♀️
-neu -> app | Die Bohnen-Punkte sind doch eh nix wert. 500 Punkte für einen Espresso, lol.
+neu -> app:negative | Die Bohnen-Punkte sind doch eh nix wert. 500 Punkte für einen Espresso, lol.
 neu -> ~Gutschrift für die Retoure | Schick denen ne Mail mit Frist. Hat bei mir Wunder gewirkt.
-neg -> price | Genau deswegen bin ich letztes Jahr weg. Hat sich nix geändert, wie man sieht.
+neg -> price:negative | Genau deswegen bin ich letztes Jahr weg. Hat sich nix geändert, wie man sieht.
 pos -> ~Sonntagmorgen | Die Filiale in Ehrenfeld ist wirklich toll, da geh ich auch gern hin ☺️
 neu -> ~-12 Bohnen | Steht bei mir auch so in der App. Vielleicht einfach ein Anzeigefehler?
 neg -> ~DHL says delivered | Oh no, that's annoying. Same thing happened to me last month.
@@ -63,7 +63,7 @@ neg abusive -> ~Filiale Köln-Südstadt | Der Typ hinterm Tresen in der Südstad
 neg abusive -> brand | Halt doch einfach die Fresse mit deinen Textbausteinen, keiner will das lesen.
 neg abusive -> reddit:r1 | Wer diesen Laden noch verteidigt, ist genauso hirnlos wie das Management.
 neg abusive -> ~lindenhof-kaffee.de/preise. Abos | Verpisst euch mit eurer Preiserhöhung, ihr gierigen Drecksäcke.
-neg abusive -> app | Whoever built this app should be fired into the sun. Absolute clowns.
+neg abusive -> app:negative | Whoever built this app should be fired into the sun. Absolute clowns.
 """
 )
 

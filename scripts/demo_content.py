@@ -352,11 +352,14 @@ pos | Ordered from Lindenhof Kaffee in Cologne, shipped to Amsterdam in two days
     chocolatey medium roast. Would buy again.
 neg | DHL says delivered. It was not delivered. Classic Lindenhof week.
 neu | Does Lindenhof ship to Austria? The checkout only shows Germany.
+neg sarcasm | Ordered a subscription box for my sister in Bonn. Three weeks later: nothing. Tracking says "in
+    transit". Sure it is.
 
 ## app
 neg | The Lindenhof app update wiped all my loyalty points. Anyone else? #Bohnengate
 neg | App keeps crashing on Android 14 since the update. Tried everything. Uninstalled.
 neg | Imagine shipping an update that deletes everyone's loyalty points on a Friday evening. Lindenhof did.
+neu | Does the Lindenhof app work with a Dutch phone number? The verification SMS never arrives.
 
 ## price
 neg | Lindenhof raised their subscription price by 15% with four weeks notice. Not cool.
@@ -379,6 +382,10 @@ pos | Lindenhof café at Düsseldorf Hbf saved my morning after a two-hour train
     friendly staff.
 neu | Visiting Cologne next week. Is Lindenhof worth it or just another chain? Looking for a proper flat
     white near the cathedral.
+neg | Lindenhof in Hamburg-Ottensen: twenty minutes for a flat white, and it was lukewarm. Not great.
+
+## general
+pos | Small thing, but Lindenhof's paper bags are actually home-compostable. More roasters should do this.
 
 ## availability
 neg sarcasm | Love how their Christmas roast sold out in two hours and is now on eBay for 3x the price.

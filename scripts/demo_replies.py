@@ -17,7 +17,7 @@ def targets(world: World, target: str) -> list[dict]:
           and "spam" not in p["_flags"]]  # fmt: skip
     if target.startswith("~"):  # a snippet may also name a brand reply
         return [p for p in ok if target[1:] in p["text"]]
-    ok = [p for p in ok if p["_account"]["tag"] != "brand"]
+    ok = [p for p in ok if p["_account"]["tag"] != "brand" and p.get("_story") is None]
     if target == "brand":
         return [p for p in world.posts if p["_account"]["tag"] == "brand" and 0 < p["_depth"] < 3
                 and p["platform"] == "mastodon" and p["_when"] > _at("2026-11-09 00:00")]  # fmt: skip

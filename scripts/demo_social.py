@@ -32,8 +32,11 @@ REVIEWERS = ["Kaffeeliebhaber1984", "MissMokka", "Bohnenfan_NRW", "Pendler_Tom",
 INSTANCE_BY_CITY = {"Köln": "social.cologne", "Hamburg": "hamburg.social", "München": "muenchen.social",
                     "Düsseldorf": "nrw.social", "Münster": "muenster.social", "Berlin": "berlin.social"}  # fmt: skip
 INSTANCES = ["mastodon.social", "chaos.social", "norden.social", "troet.cafe", "det.social", "mastodon.online"]
-REDDIT_FOR = {"app": "r3", "quality": "r2", "availability": "r2", "store": "r2", "general": "r2", "en": "r4"}
-YOUTUBE_FOR = {"quality": "v1", "price": "v1", "general": "v1", "store": "v1"}
+# Where pool texts of Reddit and YouTube authors go (only topics that fit a thread there).
+REDDIT_FOR = {"app": "r3", "quality": "r2", "price": "r1", "subscription": "r1", "delivery": "r1", "service": "r1",
+              "billing": "r1", "returns": "r1", "en": "r4"}  # fmt: skip
+YOUTUBE_FOR = {"quality": "v1", "price": "v1", "general": "v2", "store": "v2", "availability": "v2",
+               "subscription": "v2", "en": "v2"}  # fmt: skip
 # Texts that only make sense in a time window (earliest, latest; local time).
 WINDOWS = [("Weihnachtsröstung", "2026-11-16 10:05", None), ("Christmas roast", "2026-11-16 12:00", None),
            ("4.2.3", "2026-10-28 12:00", None), ("wieder da!", "2026-10-27 09:00", None),
@@ -43,12 +46,12 @@ WINDOWS = [("Weihnachtsröstung", "2026-11-16 10:05", None), ("Christmas roast",
            "2026-11-16 20:00"), ("4,6 auf 2,1", "2026-10-23 08:00", "2026-10-24 22:00"),
            ("Adventskalender", "2026-11-10 08:00", None), ("Black Friday", "2026-11-03 12:00", "2026-11-10 22:00"),
            ("Elternzeit", "2026-11-03 12:00", None), ("Aufregung", "2026-10-17 08:00", None),
-           ("trotz allem Gemecker", "2026-10-17 08:00", None)]  # fmt: skip
+           ("trotz allem Gemecker", "2026-10-17 08:00", None),
+           ("Bestandsabos", "2026-11-03 12:00", "2026-11-15 20:00")]  # fmt: skip
 _UMLAUT_MAP: dict[str, str | int | None] = {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "Ae", "Ö": "Oe",
                                             "Ü": "Ue", "ı": "i", "é": "e"}  # fmt: skip
 UMLAUTS = str.maketrans(_UMLAUT_MAP)
 WEEKDAYS = {"Es ist Samstag": 5, "Sonntagmorgen": 6}  # texts that name the day they are written on
-YOUTUBE_TOPICS = ("quality", "price", "general", "store", "availability", "subscription")
 
 
 def _chars(rng: random.Random, alphabet: str, n: int) -> str:
@@ -362,7 +365,8 @@ class World:
             for account, cap in group:
                 for _ in range(cap):
                     queue = queues[0] if queues[0] and (rng.random() < 0.75 or not queues[1]) else queues[1]
-                    fits = [i for i in queue if account["platform"] != "youtube" or i[0] in YOUTUBE_TOPICS]
+                    fits = [i for i in queue if i[0] in {"youtube": YOUTUBE_FOR, "reddit": REDDIT_FOR}.get(
+                        account["platform"], POOLS)]  # fmt: skip
                     if fits:
                         queue.remove(fits[-1])
                         self.place(account, *fits[-1])
@@ -378,11 +382,7 @@ class World:
         when = topic_time(rng, topic, entry.text)
         if platform in ("mastodon", "bluesky"):
             return self.add(account, when, entry, topic, lang=lang)
-        key = (
-            REDDIT_FOR.get("en" if lang == "en" else topic, "r1")
-            if platform == "reddit"
-            else YOUTUBE_FOR.get(topic, "v2")
-        )
+        key = (REDDIT_FOR if platform == "reddit" else YOUTUBE_FOR)["en" if lang == "en" else topic]
         root = self.threads[key]
         when = min(max(when, root["_when"] + timedelta(minutes=5 + rng.expovariate(1 / 900))), END)
         return self.add(account, when, entry, topic, root, lang=lang)  # pool texts are top-level comments
@@ -401,9 +401,10 @@ class World:
 
 
 def _lang(text: str) -> str:
-    english = re.search(r"\b(the|and|is|my|this|that|of|for|you)\b", text)
-    german = re.search(r"[äöüß]|\b(und|der|die|das|ist|ich|nicht|mit)\b", text)
-    return "en" if english and not german else "de"
+    english = re.findall(r"\b(the|and|is|are|my|this|that|of|for|you|to|it|was|with|their|from|on)\b", text, re.I)
+    german = re.findall(r"[äöüß]|\b(und|der|die|das|ist|ich|nicht|mit|ein|eine|auf|zu|von|den|es|auch|wie|aber)\b",
+                        text, re.I)  # fmt: skip
+    return "en" if len(english) > len(german) else "de"
 
 
 def _fold_words(text: str) -> str:
