@@ -134,9 +134,12 @@ def train_top(
     model = make_model()
     num_labels = model.classifier.out_features
     idx = np.arange(len(cache))
-    stratify = labels if np.bincount(labels).min() >= 2 else None
+    counts = np.bincount(labels)
+    present = int((counts > 0).sum())
+    n_val = max(present, math.ceil(config.val_fraction * len(labels)))  # stratification needs >= 1 per class
+    can_stratify = counts[counts > 0].min() >= 2 and n_val <= len(labels) - present
     train_idx, val_idx = train_test_split(
-        idx, test_size=config.val_fraction, random_state=config.seed, stratify=stratify
+        idx, test_size=n_val, random_state=config.seed, stratify=labels if can_stratify else None
     )
     train_cache, train_y = cache.subset(train_idx), labels[train_idx]
     if extra is not None:

@@ -60,3 +60,37 @@ def test_gather_files_and_feedback(db: str, tmp_path: Path) -> None:
     bad.write_text("text,label\nx,sehr gut\n", encoding="utf-8")
     with pytest.raises(TrainingDataError, match=r"bad\.csv:2"):
         gather("sentiment", [bad], False, False)
+
+
+def test_train_command_end_to_end(tiny_base: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from transformers import AutoModelForSequenceClassification
+    from typer.testing import CliRunner
+
+    import nlp.default_model
+    from resonanz.cli_train import register
+
+    monkeypatch.setattr(nlp.default_model, "ensure_base_model", lambda cache_dir=None: tiny_base)
+    monkeypatch.setenv("RESONANZ_CACHE_DIR", str(tmp_path / "cache"))
+    data = tmp_path / "posts.csv"
+    rows = ["danke super fahrt,positive", "zug schon wieder spät,negative", "bahn heute,neutral"] * 8
+    data.write_text("text,label\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    app = typer.Typer()
+    register(app)
+    app.command("noop")(lambda: None)  # a second command keeps "train" a sub-command group
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["train", "sentiment", "--data", str(data), "--output", str(out),
+                                      "--folds", "2", "--epochs", "2", "--threads", "1"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "2-fold CV: micro-F1" in result.output
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert len(metrics["cv"]["folds"]) == 2 and metrics["label_counts"] == {"negative": 8, "neutral": 8, "positive": 8}
+    model_dirs = [p for p in (out / "build" / "models").iterdir() if p.name.startswith("sentiment-")]
+    model = AutoModelForSequenceClassification.from_pretrained(model_dirs[0])
+    assert model.config.id2label == {0: "negative", 1: "neutral", 2: "positive"}
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("text,label\nx,super\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["train", "sentiment", "--data", str(bad), "--output", str(out)])
+    assert result.exit_code == 1 and "bad.csv:2" in result.output
