@@ -20,9 +20,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-import resonanz
+from resonanz.demo_data import DATA_DIR as DATA
 
-DATA = Path(resonanz.__file__).resolve().parent / "demo_data"
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "make_demo_data.py"
 CUSTOMER_COLUMNS = ["crm_id", "first_name", "last_name", "company", "emails", "phones", "handles", "profile_urls",
                     "city", "consent_status", "consent_basis", "consent_at"]  # fmt: skip
