@@ -201,9 +201,13 @@ def _bio(p: Person, rng: random.Random) -> str | None:
     return " | ".join(parts) or None
 
 
-def _identity(iid: int, p: Person, fake: Faker, rng: random.Random) -> IdentityRecord:
+def _identity(iid: int, p: Person, fake: Faker, rng: random.Random, taken: set[str]) -> IdentityRecord:
+    """One account of person ``p``; user names are unique per platform (``taken``), as on the real ones."""
     user = _handle_user(p, rng)
     platform = rng.choices(["mastodon", "bluesky", "reddit", "youtube"], weights=[35, 30, 15, 20])[0]
+    while f"{platform}:{user.lower()}" in taken:
+        user = f"{user}{rng.randrange(10)}"
+    taken.add(f"{platform}:{user.lower()}")
     display, location, bio = _display(p, rng), _location(p, fake, rng), _bio(p, rng)
     if platform == "mastodon":
         inst = rng.choice(INSTANCES)
@@ -304,6 +308,7 @@ def generate(
     consent: list[str] = rng.choices(["granted", "withdrawn", "unknown"], weights=[90, 5, 5], k=n_customers)
     extra: dict[int, dict[str, list[str]]] = {}
     identities: list[IdentityRecord] = []
+    taken: set[str] = set()
     owner: dict[int, int] = {}
     n_owned = round(n_identities * customer_share) if n_customers else 0
     owners = rng.sample(range(n_customers), min(n_customers, n_owned)) if n_customers else []
@@ -313,7 +318,7 @@ def generate(
         iid = k + 1
         if k < n_owned:
             idx = owners[k]
-            ident = _identity(iid, people[idx], fake, rng)
+            ident = _identity(iid, people[idx], fake, rng, taken)
             owner[iid] = idx + 1
             if rng.random() < crm_handle_share:
                 fld, value = _crm_form(ident, rng)
@@ -328,7 +333,7 @@ def generate(
                 q = _person(fake, rng)
             if rng.random() < 0.3:
                 _emails(q, fake, rng)
-            ident = _identity(iid, q, fake, rng)
+            ident = _identity(iid, q, fake, rng, taken)
         identities.append(ident)
     rng.shuffle(identities)
     customers = [

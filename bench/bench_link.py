@@ -1,0 +1,241 @@
+"""Linking benchmark: quality against known truth, and throughput at 100,000 customers x 10,000 identities.
+
+    .venv/bin/python bench/bench_link.py            # everything (a few minutes on 2 cores)
+    .venv/bin/python bench/bench_link.py --quick    # quality at small scales only
+
+Quality: precision and recall of the auto links and of the review band (pending), pooled over
+several seeds at each scale, on the data of ``bench/linkgen.py``; a stress row injects 2 %
+exact namesakes among the non-customers. Throughput: the pure pipeline (``link_records``) and the
+database path (``resonanz.linking.link_identities`` on SQLite, including the incremental second
+run), plus ``compute_values`` for the same 100,000 customers. Prints a table, writes JSON to
+``bench/results/bench_link.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import random
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from linkgen import LinkBenchmark, evaluate, generate  # noqa: E402  # isort: skip
+from linker.pipeline import LinkConfig, link_records  # noqa: E402
+from linker.records import LinkThresholds  # noqa: E402
+
+console = Console(width=150)
+RESULTS = ROOT / "bench" / "results"
+
+
+def quality(
+    n_customers: int, n_identities: int, seeds: list[int], namesake_share: float = 0.005, auto_threshold: float = 0.95
+) -> dict[str, Any]:
+    """Pooled precision/recall over ``seeds``."""
+    config = LinkConfig(thresholds=LinkThresholds(auto=auto_threshold, review=0.60))
+    totals: dict[str, float] = {}
+    seconds = 0.0
+    for seed in seeds:
+        bench = generate(n_customers, n_identities, seed=seed, namesake_share=namesake_share)
+        started = time.perf_counter()
+        result = link_records(_linkable(bench), bench.identities, config)
+        seconds += time.perf_counter() - started
+        for key, value in evaluate(result.decisions, bench).items():
+            if isinstance(value, int):
+                totals[key] = totals.get(key, 0) + value
+
+    def ratio(a: str, b: str) -> float | None:
+        return totals[a] / totals[b] if totals.get(b) else None
+
+    return {
+        "customers": n_customers,
+        "identities": n_identities,
+        "seeds": seeds,
+        "namesake_share": namesake_share,
+        "auto_threshold": auto_threshold,
+        **{k: int(v) for k, v in totals.items()},
+        "auto_precision": ratio("auto_correct", "auto"),
+        "auto_recall": ratio("auto_correct", "true_links"),
+        "review_precision": ratio("review_correct", "review"),
+        "auto_or_review_recall": (totals["auto_correct"] + totals["review_correct"]) / totals["true_links"],
+        "seconds": round(seconds, 2),
+    }
+
+
+def _linkable(bench: LinkBenchmark) -> list[Any]:
+    return [c for c in bench.customers if c.customer_id in bench.linkable]
+
+
+def throughput(n_customers: int, n_identities: int) -> dict[str, Any]:
+    started = time.perf_counter()
+    bench = generate(n_customers, n_identities, seed=42)
+    generated = time.perf_counter() - started
+    result = link_records(_linkable(bench), bench.identities, LinkConfig())
+    q = evaluate(result.decisions, bench)
+    return {
+        "customers": n_customers,
+        "identities": n_identities,
+        "generate_seconds": round(generated, 2),
+        "stage_seconds": {k: round(v, 2) for k, v in result.seconds.items()},
+        "identities_per_second": round(n_identities / result.seconds["total"], 1),
+        "candidate_pairs": result.candidate_pairs,
+        "quality": q,
+        "_bench": bench,
+    }
+
+
+def database_run(bench: LinkBenchmark, new_identities: int) -> dict[str, Any]:
+    """``link_identities`` on SQLite: a full first run, then an incremental run after new identities arrive."""
+    from sqlalchemy import insert
+
+    from resonanz.linking import link_identities
+    from resonanz.settings import Settings
+    from resonanz.valuation import compute_values
+    from store.db import open_engine, session_scope
+    from store.models import Customer, Order, SocialIdentity
+
+    tmp = Path(tempfile.mkdtemp(prefix="resonanz-bench-"))
+    engine = open_engine(f"sqlite:///{tmp / 'bench.db'}")
+    consent = {True: ("granted", "Art. 6(1)(a) consent"), False: ("withdrawn", None)}
+    started = time.perf_counter()
+    with session_scope(engine) as s:
+        rows = [
+            {
+                "id": c.customer_id, "crm_id": c.crm_id, "first_name": c.first_name, "last_name": c.last_name,
+                "emails": list(c.emails), "phones": list(c.phones), "handles": list(c.handles),
+                "profile_urls": list(c.profile_urls), "city": c.city,
+                "consent_status": consent[c.customer_id in bench.linkable][0],
+                "consent_basis": consent[c.customer_id in bench.linkable][1],
+            }  # fmt: skip
+            for c in bench.customers
+        ]
+        for start in range(0, len(rows), 5000):
+            s.execute(insert(Customer), rows[start : start + 5000])  # type: ignore[arg-type]
+        old = bench.identities[: len(bench.identities) - new_identities]
+        s.execute(insert(SocialIdentity), [_identity_row(i) for i in old])  # type: ignore[arg-type]
+        rng = random.Random(1)
+        as_of = datetime(2025, 1, 1, tzinfo=UTC)
+        orders = []
+        for c in bench.customers:
+            for k in range(rng.choice([0, 1, 1, 2, 3, 5])):
+                revenue = round(rng.lognormvariate(4, 1), 2) * (-0.3 if rng.random() < 0.03 else 1)
+                orders.append(
+                    {
+                        "order_id": f"o{c.customer_id}-{k}", "customer_id": c.customer_id, "revenue": revenue,
+                        "cost": round(revenue * 0.6, 2), "ordered_at": as_of - timedelta(days=rng.randrange(1, 900)),
+                    }
+                )  # fmt: skip
+        for start in range(0, len(orders), 10000):
+            s.execute(insert(Order), orders[start : start + 10000])  # type: ignore[arg-type]
+    load = time.perf_counter() - started
+    settings = Settings()
+    first = link_identities(engine, settings)
+    with session_scope(engine) as s:
+        s.execute(insert(SocialIdentity), [_identity_row(i) for i in bench.identities[len(old) :]])  # type: ignore[arg-type]
+    second = link_identities(engine, settings)
+    started = time.perf_counter()
+    values = compute_values(engine, settings, as_of)
+    value_seconds = time.perf_counter() - started
+    engine.dispose()
+    return {
+        "load_seconds": round(load, 1),
+        "orders": len(orders),
+        "first_run": {"identities": first.evaluated, "auto": first.auto, "pending": first.pending,
+                      "seconds": round(first.seconds["total"], 2)},  # fmt: skip
+        "incremental_run": {"new_identities": new_identities, "evaluated": second.evaluated, "auto": second.auto,
+                            "pending": second.pending, "seconds": round(second.seconds["total"], 2)},  # fmt: skip
+        "compute_values_seconds": round(value_seconds, 2),
+        "values_clv_model": values.snapshot.clv_model,
+        "values_pareto_top20": values.snapshot.pareto_top20,
+    }
+
+
+def _identity_row(i: Any) -> dict[str, Any]:
+    return {
+        "id": i.identity_id, "platform": i.platform, "account_id": i.account_id, "handle": i.handle,
+        "display_name": i.display_name, "profile_url": i.profile_url, "bio": i.bio, "location": i.location,
+    }  # fmt: skip
+
+
+def fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="quality at small scales only")
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--identities", type=int, default=10_000)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("splink").setLevel(logging.ERROR)
+
+    runs = [quality(500, 300, [1, 2, 3, 4, 5, 6]), quality(2000, 1000, [1, 2, 3])]
+    runs.append(quality(500, 300, [1, 2, 3, 4, 5, 6], namesake_share=0.02))
+    runs.append(quality(500, 300, [1, 2, 3, 4, 5, 6], auto_threshold=0.90))
+    if not args.quick:
+        runs.append(quality(10_000, 3000, [1]))
+    table = Table(title="Linking quality (auto = status auto; review = pending)", title_justify="left")
+    for col in ("customers x identities", "seeds", "namesakes", "auto at", "true links", "auto P", "auto R", "review n",
+                "review P", "auto+review R", "s"):  # fmt: skip
+        table.add_column(col, justify="right")
+    report: dict[str, Any] = {
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
+        "quality": runs,
+    }
+    big: dict[str, Any] | None = None
+    if not args.quick:
+        big = throughput(args.customers, args.identities)
+        bench = big.pop("_bench")
+        q = big["quality"]
+        runs.append({"customers": args.customers, "identities": args.identities, "seeds": [42],
+                     "namesake_share": 0.005, **q, "seconds": big["stage_seconds"]["total"]})  # fmt: skip
+        report["throughput"] = big
+        report["database"] = database_run(bench, new_identities=1000)
+    for r in runs:
+        table.add_row(
+            f"{r['customers']:,} x {r['identities']:,}", str(len(r["seeds"])), f"{r['namesake_share']:.1%}",
+            f"{r.get('auto_threshold', 0.95):.2f}",
+            str(r["true_links"]), fmt(r["auto_precision"]), fmt(r["auto_recall"]), str(r["review"]),
+            fmt(r["review_precision"]), fmt(r["auto_or_review_recall"]), f"{r['seconds']:.1f}",
+        )  # fmt: skip
+    console.print(table)
+    if big:
+        title = f"Throughput: {args.customers:,} customers x {args.identities:,} identities"
+        t = Table(title=title, title_justify="left")
+        t.add_column("measure")
+        t.add_column("value", justify="right")
+        for stage, secs in big["stage_seconds"].items():
+            t.add_row(f"link_records: {stage}", f"{secs:.2f} s")
+        t.add_row("identities per second (pure pipeline)", f"{big['identities_per_second']:,.0f}")
+        t.add_row("candidate pairs scored", f"{big['candidate_pairs']:,}")
+        db = report["database"]
+        t.add_row("SQLite: first link run (all identities)", f"{db['first_run']['seconds']:.2f} s")
+        t.add_row(
+            f"SQLite: incremental run ({db['incremental_run']['new_identities']:,} new)",
+            f"{db['incremental_run']['seconds']:.2f} s ({db['incremental_run']['evaluated']:,} evaluated)",
+        )
+        t.add_row(f"compute_values ({args.customers:,} customers, {db['orders']:,} orders)",
+                  f"{db['compute_values_seconds']:.2f} s ({db['values_clv_model']})")  # fmt: skip
+        console.print(t)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / "bench_link.json"
+    out.write_text(json.dumps(report, indent=2, default=str))
+    console.print(f"written to {out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
