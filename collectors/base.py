@@ -282,7 +282,9 @@ class Collector(ABC):
         cutoff = options.now - options.reply_lookback
         for key in [k for k, e in threads.items() if (parse_time(e.get("t")) or cutoff) < cutoff]:
             del threads[key]
-        order = sorted(threads, key=lambda k: (threads[k].get("r") is not None, threads[k].get("r") or ""))
+        fresh = iso(options.now - options.thread_min_age)
+        due = [k for k, e in threads.items() if e.get("r") is None or str(e["r"]) <= fresh]
+        order = sorted(due, key=lambda k: (threads[k].get("r") is not None, threads[k].get("r") or ""))
         for key in order[: options.max_threads]:
             entry = threads[key]
             try:

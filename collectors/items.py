@@ -117,6 +117,8 @@ class CollectOptions:
     max_pages: int = 500
     max_threads: int = 50
     fetch_replies: bool = True
+    thread_min_age: timedelta = timedelta(minutes=10)
+    """A thread refreshed (or first seen complete) less than this long ago waits for a later run."""
 
     @property
     def horizon(self) -> datetime:

@@ -10,18 +10,18 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from collectors.testing import FakeMastodon, make_account, make_status, snowflake
 from resonanz.collect import collect, demo_collection, run_source
 from resonanz.collect_sources import add_source
-from resonanz.settings import Settings
+from resonanz.settings import CollectorSettings, Settings
 from store.db import session_scope
 from store.models import CollectorRun, Post, Source
 from tests.collectors.helpers import NOW, Sleeps, app_handler, json_response
 
 ANNA = make_account("1", "anna", "mastodon.social")
-SETTINGS = Settings(collectors={"max_retries": 2})
+SETTINGS = Settings(collectors=CollectorSettings(max_retries=2))
 
 
 def statuses(n: int, *, start_minutes: float = 0, step_minutes: float = 30) -> list[dict[str, Any]]:
@@ -39,17 +39,17 @@ def source(engine: Engine, name: str = "brand", instance: str = "https://a.examp
 
 def runs(engine: Engine) -> list[CollectorRun]:
     with Session(engine) as session:
-        return list(session.execute(select(CollectorRun).order_by(CollectorRun.id)).scalars())
+        return list(session.execute(select(CollectorRun).order_by(col(CollectorRun.id))).scalars())
 
 
 def stored(engine: Engine) -> list[str]:
     with Session(engine) as session:
-        return sorted(session.execute(select(Post.external_id)).scalars())
+        return sorted(session.execute(select(col(Post.external_id))).scalars())
 
 
 def cursor_of(engine: Engine, name: str = "brand") -> dict[str, Any]:
     with Session(engine) as session:
-        return session.execute(select(Source.cursor).where(Source.name == name)).scalar_one()
+        return session.execute(select(col(Source.cursor)).where(col(Source.name) == name)).scalar_one()
 
 
 def test_a_run_is_recorded_and_a_second_run_changes_nothing(engine: Engine) -> None:
@@ -150,7 +150,7 @@ def test_rate_limit_beyond_patience_is_a_clean_partial_stop(engine: Engine) -> N
 def test_a_dead_process_run_is_closed_and_a_live_one_blocks_a_second_run(engine: Engine) -> None:
     source(engine)
     with session_scope(engine) as session:
-        source_id = session.execute(select(Source.id)).scalar_one()
+        source_id = session.execute(select(col(Source.id))).scalar_one()
         session.add(CollectorRun(source_id=source_id, status="running", started_at=NOW - timedelta(hours=3),
                                  heartbeat_at=NOW - timedelta(hours=2)))  # fmt: skip
     app = FakeMastodon(statuses(2))
@@ -185,6 +185,6 @@ def test_demo_collection(engine: Engine, repeat: int) -> None:
     assert (result.posts, result.replies, result.identities) == (20, 11, 11)
     assert len(result.samples) == 5 and all(handle.startswith("@") for handle, _ in result.samples)
     with Session(engine) as session:
-        replies = session.execute(select(Post).where(Post.kind == "comment")).scalars().all()
+        replies = session.execute(select(Post).where(col(Post.kind) == "comment")).scalars().all()
         assert all(r.parent_id is not None and r.thread_root_id is not None for r in replies)
-        assert session.execute(select(Source.enabled)).scalar_one() is False
+        assert session.execute(select(col(Source.enabled))).scalar_one() is False

@@ -12,12 +12,12 @@ from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from collectors.testing import FakeMastodon, Fault, LocalServer, make_account, make_status, snowflake
 from resonanz.collect import run_source
 from resonanz.collect_sources import add_source
-from resonanz.settings import Settings
+from resonanz.settings import CollectorSettings, Settings
 from store.db import open_engine
 from store.models import CollectorRun, Post
 
@@ -29,17 +29,19 @@ def statuses(n: int) -> list[dict]:
     out = []
     for i in range(n):
         created = now - timedelta(minutes=5 + i * 20)
-        out.append(make_status(snowflake(created, i), created, f"<p>Post {i} #Brühwerk</p>", ANNA, tags=["Brühwerk"]))
+        status = make_status(snowflake(created, i), created, f"<p>Post {i} #Brühwerk</p>", ANNA, tags=["Brühwerk"])
+        status["replies_count"] = 1  # makes the collector follow its thread
+        out.append(status)
     return out
 
 
 def count_posts(engine: Engine) -> int:
     with Session(engine) as session:
-        return len(session.execute(select(Post.id)).all())
+        return len(session.execute(select(col(Post.id))).all())
 
 
 def test_real_sockets_with_503_slow_answer_and_truncated_body(sqlite_engine: Engine) -> None:
-    settings = Settings(collectors={"timeout": 0.5, "max_retries": 3})
+    settings = Settings(collectors=CollectorSettings(timeout=0.5, max_retries=3))
     with LocalServer(FakeMastodon(statuses(90))) as server:
         add_source(sqlite_engine, platform="mastodon", name="local", query="#Brühwerk",
                    options={"instance": server.url})  # fmt: skip

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from store.db import session_scope
 from store.ingest import ingest_posts, mark_missing_deleted
@@ -39,7 +39,7 @@ def ingest(engine: Engine, records: list[dict[str, Any]], now: datetime = T0, so
 
 def post(engine: Engine, ext: str) -> Post:
     with Session(engine) as session:
-        return session.execute(select(Post).where(Post.external_id == ext)).scalars().one()
+        return session.execute(select(Post).where(col(Post.external_id) == ext)).scalars().one()
 
 
 def test_new_then_unchanged_then_updated(engine: Engine) -> None:
@@ -86,7 +86,7 @@ def test_deletion_markers(engine: Engine) -> None:
     ingest(engine, [rec("a", "Text bleibt")], gone + timedelta(hours=2))  # it is back (e.g. un-hidden)
     assert post(engine, "a").deleted_at is None
     with Session(engine) as session:
-        assert session.execute(select(Post.external_id)).scalars().all() == ["a"]
+        assert session.execute(select(col(Post.external_id))).scalars().all() == ["a"]
 
 
 def test_replies_link_to_parents_whatever_the_order(engine: Engine) -> None:

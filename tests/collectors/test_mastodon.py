@@ -130,9 +130,10 @@ def test_identity_uses_the_account_uri_full_handle_bio_and_location() -> None:
     assert anna.bio == "Kaffee & Rad"
     assert anna.location == "Hamburg"
     ben = next(p.identity for p in posts if p.identity.display_name == "Ben")
-    ben_local = make_status("9", NOW, "<p>x</p>", {**BEN, "acct": "ben"})
-    assert MastodonCollector(polite(lambda r: json_response([]))).parse_status(ben_local).identity.handle == "@ben"
     assert ben.handle == "@ben@social.example"
+    ben_local = make_status("9", NOW, "<p>x</p>", {**BEN, "acct": "ben"})  # a local account's acct has no domain
+    identity = MastodonCollector(polite(lambda r: json_response([]))).parse_status(ben_local).identity
+    assert identity is not None and identity.handle == "@ben"
 
 
 def test_content_warning_language_and_metrics() -> None:
