@@ -122,7 +122,7 @@ def test_extra_jobs_are_added_and_discovered(sqlite_engine: Engine, tmp_path: Pa
         "    return [ExtraJob('fake', 'tests.collectors.test_scheduler:tick', IntervalTrigger(hours=1))]\n"
     )
     monkeypatch.setattr(resonanz, "__path__", [*resonanz.__path__, str(tmp_path)])
-    assert [job.id for job in discover_extra_jobs(Settings())] == ["fake"]
+    assert "fake" in [job.id for job in discover_extra_jobs(Settings())]
 
 
 def test_run_forever_collects_on_schedule_and_stops_cleanly(sqlite_engine: Engine) -> None:
