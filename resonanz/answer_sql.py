@@ -6,13 +6,19 @@ database. The only dialect-specific part is unnesting the ``score.topics`` JSON 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
+    Column,
     Float,
+    Integer,
+    MetaData,
     Select,
+    String,
     Table,
     case,
     cast,
@@ -23,10 +29,12 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.selectable import Subquery
+from sqlalchemy.sql.selectable import FromClause, Subquery
+from sqlmodel import Session
 
 from resonanz.periods import Period
 from store.models import Customer, CustomerValue, IdentityLink, Post, ReviewItem, Score, SocialIdentity
+from store.types import JSONType, UTCDateTime
 
 
 def _table(model: Any) -> Table:
@@ -163,6 +171,11 @@ def bucket_expr(created_at: Any, periods: Sequence[Period]) -> ColumnElement[int
 
 
 def post_rows(flt: AnswerFilter, dialect: str, periods: Sequence[Period] | None = None) -> Subquery:
+    """:func:`post_rows_select` as a subquery named ``rows``."""
+    return post_rows_select(flt, dialect, periods).subquery("rows")
+
+
+def post_rows_select(flt: AnswerFilter, dialect: str, periods: Sequence[Period] | None = None) -> Select[Any]:
     """One row per scored, not deleted post in ``periods`` (default: the filter's period) matching the filter.
 
     Columns: post_id, identity_id, customer_id, created_at, platform, bucket, segment, weight,
@@ -212,10 +225,49 @@ def post_rows(flt: AnswerFilter, dialect: str, periods: Sequence[Period] | None 
         query = query.where(POST.c.language.in_(list(flt.languages)))
     if flt.topics:
         query = query.where(has_topic(dialect, flt.topics))
-    return query.subquery("rows")
+    return query
 
 
-def sentiment_aggregates(rows: Subquery) -> list[ColumnElement[Any]]:
+ROW_COLUMNS: tuple[tuple[str, Any], ...] = (
+    ("post_id", Integer),
+    ("identity_id", Integer),
+    ("customer_id", Integer),
+    ("created_at", UTCDateTime),
+    ("platform", String(40)),
+    ("bucket", Integer),
+    ("segment", String(20)),
+    ("weight", Float),
+    ("sentiment", String(10)),
+    ("sval", Integer),
+    ("p_negative", Float),
+    ("p_positive", Float),
+    ("topics", JSONType),
+)
+
+
+@contextmanager
+def materialized(session: Session, query: Select[Any]) -> Iterator[Table]:
+    """Compute ``query`` (a :func:`post_rows_select`) once into a temporary table for several aggregates.
+
+    Temporary tables are private to the connection and dropped afterwards; this works the same on
+    SQLite and PostgreSQL and saves recomputing the joins for every aggregate.
+    """
+    table = Table(
+        f"tmp_answer_rows_{uuid.uuid4().hex[:12]}",
+        MetaData(),
+        *(Column(name, type_() if isinstance(type_, type) else type_) for name, type_ in ROW_COLUMNS),
+        prefixes=["TEMPORARY"],
+    )
+    conn = session.connection()
+    table.create(conn)
+    try:
+        conn.execute(table.insert().from_select([name for name, _ in ROW_COLUMNS], query))
+        yield table
+    finally:
+        table.drop(conn)
+
+
+def sentiment_aggregates(rows: FromClause) -> list[ColumnElement[Any]]:
     """The columns every sentiment summary needs; shared by ask, dashboard and digest."""
     w = rows.c.weight
     neg = case((rows.c.sentiment == "negative", 1), else_=0)

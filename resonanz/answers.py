@@ -9,9 +9,20 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, func, or_, select
+from sqlalchemy.sql.selectable import FromClause
 from sqlmodel import Session
 
-from resonanz.answer_sql import IDENTITY, POST, AnswerFilter, post_rows, ratio, sentiment_aggregates, topic_elements
+from resonanz.answer_sql import (
+    IDENTITY,
+    POST,
+    AnswerFilter,
+    materialized,
+    post_rows,
+    post_rows_select,
+    ratio,
+    sentiment_aggregates,
+    topic_elements,
+)
 from resonanz.pareto import ParetoResult, combine, revenue_by_class, voice_by_class
 from resonanz.periods import Period
 
@@ -116,8 +127,7 @@ class Answer:
         }
 
 
-def _summary_by_segment(session: Session, flt: AnswerFilter, periods: list[Period]) -> list[dict[str, Any]]:
-    rows = post_rows(flt, session.get_bind().dialect.name, periods)
+def _summary_by_segment(session: Session, rows: FromClause) -> list[dict[str, Any]]:
     query = select(rows.c.bucket, rows.c.segment, *sentiment_aggregates(rows)).group_by(rows.c.bucket, rows.c.segment)
     return [dict(r._mapping) for r in session.exec(query).all()]  # type: ignore[call-overload]
 
@@ -130,11 +140,8 @@ def summarise(session: Session, flt: AnswerFilter, periods: list[Period]) -> lis
     return [SentimentSummary.from_sums(found.get(i, {})) for i in range(len(periods))]
 
 
-def topic_table(
-    session: Session, flt: AnswerFilter, periods: list[Period], totals: list[float]
-) -> dict[int, list[TopicRow]]:
-    """bucket -> topic rows (weighted share of the bucket's total weight ``totals[bucket]``)."""
-    rows = post_rows(flt, session.get_bind().dialect.name, periods)
+def topic_table(session: Session, rows: FromClause, totals: list[float]) -> dict[int, list[TopicRow]]:
+    """bucket -> topic rows of ``rows`` (weighted share of the bucket's total weight ``totals[bucket]``)."""
     elems, topic = topic_elements(session.get_bind().dialect.name, rows.c.topics)
     w = rows.c.weight
     neg = case((rows.c.sentiment == "negative", 1), else_=0)
@@ -152,35 +159,30 @@ def topic_table(
         .join(elems, topic.is_not(None))
         .group_by(rows.c.bucket, topic)
     )
-    counts = [0] * len(periods)
-    grouped: dict[int, list[dict[str, Any]]] = {}
-    for r in session.exec(query).all():  # type: ignore[call-overload]
-        grouped.setdefault(int(r.bucket), []).append(dict(r._mapping))
     out: dict[int, list[TopicRow]] = {}
-    for bucket, items in grouped.items():
-        counts[bucket] = sum(int(i["posts"]) for i in items)
-        out[bucket] = [
+    for r in session.exec(query).all():  # type: ignore[call-overload]
+        m = r._mapping
+        bucket = int(m["bucket"])
+        out.setdefault(bucket, []).append(
             TopicRow(
-                topic=str(i["topic"]),
-                posts=int(i["posts"]),
+                topic=str(m["topic"]),
+                posts=int(m["posts"]),
                 share=None,
-                weighted_share=ratio(i["w_sum"], totals[bucket]),
-                net=ratio(i["s_sum"], i["posts"]),
-                net_weighted=ratio(i["ws_sum"], i["w_sum"]),
-                negative_weighted=float(i["w_neg"] or 0.0),
+                weighted_share=ratio(m["w_sum"], totals[bucket]),
+                net=ratio(m["s_sum"], m["posts"]),
+                net_weighted=ratio(m["ws_sum"], m["w_sum"]),
+                negative_weighted=float(m["w_neg"] or 0.0),
             )
-            for i in items
-        ]
+        )
     return out
 
 
-def quotes(session: Session, flt: AnswerFilter, limit: int = 3) -> list[Quote]:
+def quotes(session: Session, rows: FromClause, limit: int = 3, bucket: int | None = None) -> list[Quote]:
     """The most weighted, most negative and most positive posts of the filter's period.
 
     Each post is quoted once: the most weighted first, then the clearest negatives and positives of
     the rest (so the list shows up to ``3 * limit`` different voices).
     """
-    rows = post_rows(flt, session.get_bind().dialect.name)
     opinion = rows.c.p_negative + rows.c.p_positive
     ranked = select(
         rows.c.post_id,
@@ -212,20 +214,23 @@ def quotes(session: Session, flt: AnswerFilter, limit: int = 3) -> list[Quote]:
             )
         )
         .label("r_p"),
-    ).subquery("ranked")
+    )
+    if bucket is not None:
+        ranked = ranked.where(rows.c.bucket == bucket)
+    ranked_sq = ranked.subquery("ranked")
     pool = limit * 3  # room to skip posts already quoted under another heading
     query = (
         select(
-            ranked,
+            ranked_sq,
             POST.c.text,
             POST.c.url,
             POST.c.platform,
             POST.c.created_at,
             func.coalesce(IDENTITY.c.handle, IDENTITY.c.display_name).label("author"),
         )
-        .join(POST, POST.c.id == ranked.c.post_id)
+        .join(POST, POST.c.id == ranked_sq.c.post_id)
         .outerjoin(IDENTITY, IDENTITY.c.id == POST.c.identity_id)
-        .where(or_(ranked.c.r_w <= pool, ranked.c.r_n <= pool, ranked.c.r_p <= pool))
+        .where(or_(ranked_sq.c.r_w <= pool, ranked_sq.c.r_n <= pool, ranked_sq.c.r_p <= pool))
     )
     found = [r._mapping for r in session.exec(query).all()]  # type: ignore[call-overload]
     out: list[Quote] = []
@@ -276,15 +281,18 @@ def ask(
     cur = flt.period
     prev = cur.previous()
     periods = [prev, cur]
-    by_segment = _summary_by_segment(session, flt, periods)
-    sums: list[dict[str, float]] = [{}, {}]
-    for row in by_segment:
-        target = sums[int(row["bucket"])]
-        for key, value in row.items():
-            if key not in ("bucket", "segment"):
-                target[key] = target.get(key, 0.0) + float(value or 0.0)
-    previous, current = (SentimentSummary.from_sums(s) for s in sums)
-    topics_by_bucket = topic_table(session, flt, periods, [previous.weight, current.weight])
+    dialect = session.get_bind().dialect.name
+    with materialized(session, post_rows_select(flt, dialect, periods)) as rows:
+        by_segment = _summary_by_segment(session, rows)
+        sums: list[dict[str, float]] = [{}, {}]
+        for row in by_segment:
+            target = sums[int(row["bucket"])]
+            for key, value in row.items():
+                if key not in ("bucket", "segment"):
+                    target[key] = target.get(key, 0.0) + float(value or 0.0)
+        previous, current = (SentimentSummary.from_sums(s) for s in sums)
+        topics_by_bucket = topic_table(session, rows, [previous.weight, current.weight])
+        picked = quotes(session, rows, quote_limit, bucket=1)
     before = {t.topic: t for t in topics_by_bucket.get(0, [])}
     topics = sorted(topics_by_bucket.get(1, []), key=lambda t: (-(t.weighted_share or 0.0), t.topic))[:top_topics]
     for t in topics:
@@ -292,7 +300,7 @@ def ask(
         if t.topic in before:
             t.previous_posts = before[t.topic].posts
             t.previous_weighted_share = before[t.topic].weighted_share
-    answer = Answer(flt, cur, prev, current, previous, topics, quotes(session, flt, quote_limit))
+    answer = Answer(flt, cur, prev, current, previous, topics, picked)
     if with_pareto:
         if flt.has_segment_filter:
             voice = voice_by_class(session, flt)

@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.sql.selectable import FromClause
 from sqlmodel import Session
 
-from resonanz.answer_sql import AnswerFilter, post_rows, ratio
+from resonanz.answer_sql import AnswerFilter, materialized, post_rows_select, ratio
 from resonanz.answers import topic_table
 from resonanz.pareto import ParetoResult, pareto
 from resonanz.periods import Period, iso_week, week_label
@@ -58,7 +59,13 @@ def dashboard(
         default_weight=flt.default_weight,
     )
     board = Dashboard(weeks=periods, labels=[p.label.split("-")[-1] for p in periods])
-    rows = post_rows(flt, session.get_bind().dialect.name, periods)
+    with materialized(session, post_rows_select(flt, session.get_bind().dialect.name, periods)) as rows:
+        _fill(session, board, rows, len(periods), top_topics)
+    board.pareto = pareto(session, flt)
+    return board
+
+
+def _fill(session: Session, board: Dashboard, rows: FromClause, n: int, top_topics: int) -> None:
     query = select(
         rows.c.bucket,
         rows.c.segment,
@@ -66,11 +73,11 @@ def dashboard(
         func.sum(rows.c.weight).label("w"),
         func.sum(rows.c.weight * rows.c.sval).label("ws"),
     ).group_by(rows.c.bucket, rows.c.segment)
-    totals = [0.0] * len(periods)
-    board.posts = [0] * len(periods)
+    totals = [0.0] * n
+    board.posts = [0] * n
     for cls in TREND_CLASSES:
-        board.sentiment_by_class[cls] = [None] * len(periods)
-        board.posts_by_class[cls] = [0] * len(periods)
+        board.sentiment_by_class[cls] = [None] * n
+        board.posts_by_class[cls] = [0] * n
     for r in session.exec(query).all():  # type: ignore[call-overload]
         b, seg = int(r.bucket), str(r.segment)
         totals[b] += float(r.w or 0.0)
@@ -78,18 +85,16 @@ def dashboard(
         if seg in board.sentiment_by_class:
             board.sentiment_by_class[seg][b] = ratio(r.ws, r.w)
             board.posts_by_class[seg][b] = int(r.n)
-    by_bucket = topic_table(session, flt, periods, totals)
+    by_bucket = topic_table(session, rows, totals)
     weight_by_topic: dict[str, float] = {}
     for items in by_bucket.values():
         for t in items:
             weight_by_topic[t.topic] = weight_by_topic.get(t.topic, 0.0) + (t.weighted_share or 0.0)
     top = sorted(weight_by_topic, key=lambda k: (-weight_by_topic[k], k))[:top_topics]
     for topic in top:
-        series: list[float | None] = [None] * len(periods)
+        series: list[float | None] = [None] * n
         for b, items in by_bucket.items():
             for t in items:
                 if t.topic == topic:
                     series[b] = t.weighted_share
         board.topic_share[topic] = [v if v is not None else (0.0 if totals[i] else None) for i, v in enumerate(series)]
-    board.pareto = pareto(session, flt)
-    return board

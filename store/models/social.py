@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from store.types import JSONType, UTCDateTime, utcnow
@@ -116,7 +116,11 @@ class PostPublic(PostBase):
 class Score(SQLModel, table=True):
     """One model's verdict on one post. Rescoring with a new model version adds rows."""
 
-    __table_args__ = (UniqueConstraint("post_id", "model_name", "model_version", name="uq_score_post_model"),)
+    __table_args__ = (
+        UniqueConstraint("post_id", "model_name", "model_version", name="uq_score_post_model"),
+        # "the latest score per post" (answers, queue) without sorting: newest scored_at, then id
+        Index("ix_score_post_latest", "post_id", "scored_at", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     post_id: int = Field(foreign_key="post.id", index=True)

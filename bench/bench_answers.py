@@ -1,0 +1,246 @@
+"""Speed of `resonanz ask` and of the review queue page on 100k synthetic posts (SQLite).
+
+    .venv/bin/python -m bench.bench_answers [--posts 100000] [--repeat 5]
+
+Reports milliseconds per call (median) and the ratio to a plain ``SELECT COUNT(*)`` over the same
+posts, measured in the same run. Results also go to ``bench/results/answers.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi.testclient import TestClient
+from sqlalchemy import func, insert, select, text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from resonanz.accounts import hash_password
+from resonanz.answer_sql import CUSTOMER, IDENTITY, ITEM, LINK, POST, SCORE, VALUE
+from resonanz.answers import AnswerFilter, ask
+from resonanz.periods import iso_week
+from resonanz.settings import Settings
+from resonanz.web import create_app
+from store.db import open_engine
+from store.models import User
+
+RESULTS = Path(__file__).parent / "results"
+END_WEEK = "2026-W47"
+WEEKS = 12
+TOPICS = ["Lieferung", "Preis", "Service", "App", "Qualität", "Filiale", "Kaffee", "Nachhaltigkeit"]
+PLATFORMS = ["mastodon", "bluesky", "reddit", "youtube", "rss"]
+CHUNK = 5000
+
+
+def _chunks(rows: list[dict[str, Any]]) -> Any:
+    for i in range(0, len(rows), CHUNK):
+        yield rows[i : i + CHUNK]
+
+
+def generate(engine: Engine, posts: int, seed: int = 7) -> dict[str, int]:
+    """Customers (20 % A), identities (60 % linked), posts over 12 weeks, one or two scores each, review items."""
+    rnd = random.Random(seed)
+    now = datetime(2026, 11, 20, tzinfo=UTC)
+    start = iso_week(END_WEEK).end - timedelta(weeks=WEEKS)
+    n_customers, n_identities = max(50, posts // 20), max(100, posts // 5)
+    with engine.begin() as conn:
+        customers = [
+            {"id": i, "crm_id": f"K{i:07d}", "first_name": f"Vorname{i}", "last_name": f"Nachname{i}", "emails": [],
+             "phones": [], "handles": [], "profile_urls": [], "consent_status": "granted", "created_at": now,
+             "updated_at": now}
+            for i in range(1, n_customers + 1)
+        ]  # fmt: skip
+        for chunk in _chunks(customers):
+            conn.execute(insert(CUSTOMER), chunk)
+        values = []
+        for c in customers:
+            abc = "A" if c["id"] % 5 == 0 else ("B" if c["id"] % 5 == 1 else "C")
+            revenue = {"A": 4000.0, "B": 600.0, "C": 150.0}[abc] * rnd.uniform(0.5, 1.5)
+            values.append(
+                {"customer_id": c["id"], "computed_at": now, "revenue": revenue, "margin": revenue * 0.3,
+                 "abc_class": abc, "abc_method": "cumulative", "rfm_r": 3, "rfm_f": 3, "rfm_m": 3, "rfm_score": 9,
+                 "rfm_segment": rnd.choice(["Champions", "Loyal", "At Risk", "Hibernating"]), "clv": revenue * 2,
+                 "loyalty_points": 0.0, "is_loyal": rnd.random() < 0.3, "weight": {"A": 5.0, "B": 2.0, "C": 1.0}[abc],
+                 "details": {}}
+            )  # fmt: skip
+        for chunk in _chunks(values):
+            conn.execute(insert(VALUE), chunk)
+        identities = [
+            {"id": i, "platform": PLATFORMS[i % len(PLATFORMS)], "account_id": f"acct-{i}", "handle": f"@user{i}",
+             "display_name": f"User {i}", "first_seen": now, "last_seen": now}
+            for i in range(1, n_identities + 1)
+        ]  # fmt: skip
+        for chunk in _chunks(identities):
+            conn.execute(insert(IDENTITY), chunk)
+        links = [
+            {"identity_id": i, "customer_id": rnd.randint(1, n_customers), "method": "email", "probability": 1.0,
+             "status": rnd.choice(["auto", "confirmed", "pending"]) if i % 10 else "pending", "evidence": [],
+             "created_at": now}
+            for i in range(1, n_identities + 1)
+            if i % 5 < 3
+        ]  # fmt: skip
+        for chunk in _chunks(links):
+            conn.execute(insert(LINK), chunk)
+        span = (iso_week(END_WEEK).end - start).total_seconds()
+        post_rows, score_rows, items = [], [], []
+        for pid in range(1, posts + 1):
+            ident = rnd.randint(1, n_identities)
+            created = start + timedelta(seconds=rnd.random() * span)
+            post_rows.append(
+                {"id": pid, "platform": PLATFORMS[ident % len(PLATFORMS)], "external_id": f"p{pid}", "kind": "post",
+                 "url": f"https://social.example/p/{pid}", "text": f"Beitrag {pid} über {rnd.choice(TOPICS)}",
+                 "language": "de" if rnd.random() < 0.85 else "en", "created_at": created, "metrics": {},
+                 "identity_id": ident, "raw": {}, "fetched_at": created}
+            )  # fmt: skip
+            for version in range(2 if pid % 10 == 0 else 1):  # every tenth post was rescored
+                sentiment = rnd.choices(["negative", "neutral", "positive"], [0.3, 0.3, 0.4])[0]
+                p = {"negative": (0.8, 0.1, 0.1), "neutral": (0.1, 0.8, 0.1), "positive": (0.1, 0.1, 0.8)}[sentiment]
+                topics = [
+                    {"topic": t, "score": 0.7, "evidence": t.lower()} for t in rnd.sample(TOPICS, rnd.randint(1, 2))
+                ]
+                score_rows.append(
+                    {"post_id": pid, "model_name": "default", "model_version": f"v{version}", "sentiment": sentiment,
+                     "p_negative": p[0], "p_neutral": p[1], "p_positive": p[2], "topics": topics,
+                     "flags": [], "weight": None, "scored_at": created + timedelta(hours=1 + version)}
+                )  # fmt: skip
+            if pid % 20 == 0:
+                items.append(
+                    {"post_id": pid, "reasons": [{"flag": "complaint", "severity": 3, "reason": "Beschwerde"}],
+                     "severity": rnd.randint(1, 5), "status": rnd.choice(["open", "open", "in_progress", "resolved"]),
+                     "priority": 0.0, "created_at": created, "updated_at": created}
+                )  # fmt: skip
+        for chunk in _chunks(post_rows):
+            conn.execute(insert(POST), chunk)
+        for chunk in _chunks(score_rows):
+            conn.execute(insert(SCORE), chunk)
+        for chunk in _chunks(items):
+            conn.execute(insert(ITEM), chunk)
+    with engine.begin() as conn:
+        conn.execute(text("ANALYZE"))
+    return {"customers": n_customers, "identities": n_identities, "links": len(links), "posts": posts,
+            "scores": len(score_rows), "review_items": len(items)}  # fmt: skip
+
+
+def timed(fn: Callable[[], Any], repeat: int) -> float:
+    """Median milliseconds per call (one warm-up call first)."""
+    fn()
+    samples = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(samples)
+
+
+def login(client: Any, base: str = "") -> None:
+    import re
+
+    page = client.get(f"{base}/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    r = client.post(f"{base}/login", data={"username": "bench", "password": "bench password", "csrf_token": token})
+    assert r.status_code == 303, r.text
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--posts", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="resonanz-bench-"))
+    engine = open_engine(f"sqlite:///{tmp / 'bench.db'}")
+    t0 = time.perf_counter()
+    sizes = generate(engine, args.posts)
+    gen_s = time.perf_counter() - t0
+    print(f"generated {sizes} in {gen_s:.1f} s")
+    with Session(engine) as session:
+        session.add(User(username="bench", password_hash=hash_password("bench password"), role="community_manager"))
+        session.commit()
+
+    four_weeks = iso_week(END_WEEK)
+    four_weeks = type(four_weeks)(four_weeks.end - timedelta(weeks=4), four_weeks.end, "4 weeks")
+    results: dict[str, Any] = {"sizes": sizes, "generate_s": round(gen_s, 1), "repeat": args.repeat}
+
+    def count_all() -> int:
+        with engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(POST)).scalar_one())
+
+    def count_period(start: datetime, end: datetime) -> Callable[[], int]:
+        def run() -> int:
+            with engine.connect() as conn:
+                q = select(func.count()).select_from(POST).where(POST.c.created_at >= start, POST.c.created_at < end)
+                return int(conn.execute(q).scalar_one())
+
+        return run
+
+    def ask_call(flt: AnswerFilter) -> Callable[[], Any]:
+        def run() -> Any:
+            with Session(engine) as session:
+                return ask(session, flt)
+
+        return run
+
+    baseline_all = timed(count_all, args.repeat)
+    # ask reads the period and the previous one of equal length
+    baseline_4w = timed(count_period(four_weeks.start - timedelta(weeks=4), four_weeks.end), args.repeat)
+    baseline_12w = timed(count_period(four_weeks.end - timedelta(weeks=12), four_weeks.end), args.repeat)
+    cases = {
+        "ask: all authors, 4 weeks (+4 before)": (AnswerFilter(period=four_weeks), baseline_4w),
+        "ask: A-customers, 4 weeks": (AnswerFilter(period=four_weeks, classes=["A"]), baseline_4w),
+        "ask: topic Lieferung, 4 weeks": (AnswerFilter(period=four_weeks, topics=["Lieferung"]), baseline_4w),
+        "ask: all authors, 6 weeks (+6 before = all posts)": (
+            AnswerFilter(period=type(four_weeks)(four_weeks.end - timedelta(weeks=6), four_weeks.end, "6 weeks")),
+            baseline_12w,
+        ),
+    }
+    rows: list[tuple[str, float, float, float]] = [
+        ("SELECT COUNT(*) FROM post (all)", baseline_all, baseline_all, 1.0),
+        ("SELECT COUNT(*) posts of 8 weeks", baseline_4w, baseline_4w, 1.0),
+        ("SELECT COUNT(*) posts of 12 weeks", baseline_12w, baseline_12w, 1.0),
+    ]
+    for name, (flt, baseline) in cases.items():
+        ms = timed(ask_call(flt), args.repeat)
+        rows.append((name, ms, baseline, ms / baseline))
+
+    settings = Settings(web={"secret_key": "bench-secret-key-0123456789abcdef"})
+    app = create_app(settings, engine=engine)
+    with TestClient(app, follow_redirects=False) as client:
+        login(client)
+        assert client.get("/queue").status_code == 200
+        ms = timed(lambda: client.get("/queue"), args.repeat)
+        rows.append(("GET /queue (TestClient)", ms, baseline_all, ms / baseline_all))
+        ms = timed(lambda: client.get("/queue?class=A&page=3"), args.repeat)
+        rows.append(("GET /queue?class=A&page=3 (TestClient)", ms, baseline_all, ms / baseline_all))
+
+    from tests.web.live import live_server
+
+    with live_server(app) as base, httpx.Client(follow_redirects=False, timeout=60) as http:
+        login(http, base)
+        assert http.get(f"{base}/queue").status_code == 200
+        ms = timed(lambda: http.get(f"{base}/queue"), args.repeat)
+        rows.append(("GET /queue (uvicorn, httpx)", ms, baseline_all, ms / baseline_all))
+
+    width = max(len(r[0]) for r in rows)
+    print(f"\n{'what':<{width}}  {'ms/call':>9}  {'baseline ms':>11}  {'ratio':>8}")
+    for name, ms, base_ms, ratio in rows:
+        print(f"{name:<{width}}  {ms:9.1f}  {base_ms:11.2f}  {ratio:8.0f}x")
+    results["timings"] = [
+        {"what": n, "ms": round(ms, 2), "baseline_ms": round(b, 3), "ratio": round(r, 1)} for n, ms, b, r in rows
+    ]
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "answers.json").write_text(json.dumps(results, indent=2))
+    print(f"\nresults in {RESULTS / 'answers.json'}")
+    engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
