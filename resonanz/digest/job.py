@@ -24,13 +24,14 @@ def digest_trigger(settings: Settings | None = None) -> CronTrigger:
     return CronTrigger(day_of_week=d.day_of_week, hour=d.hour, minute=d.minute, timezone=d.timezone)
 
 
-def weekly_digest_job(engine_url: str, now: datetime | None = None) -> str | None:
+def weekly_digest_job(engine_url: str | None = None, now: datetime | None = None) -> str | None:
     """Build the digest of the last complete ISO week and send it if recipients are configured.
 
+    ``engine_url`` defaults to the configured database (so the job store keeps no credentials).
     Returns the week label, or ``None`` when it failed (the error is logged; the scheduler keeps running).
     """
     settings = get_settings()
-    engine = open_engine(engine_url)
+    engine = open_engine(engine_url or settings.resolved_database_url())
     try:
         digest = build_digest(engine, settings, now=now)
         if settings.digest.recipients:

@@ -91,3 +91,37 @@ def test_cli_digest_output_and_send(
     assert "Sent to x@example.de" in result.output and server.inbox.envelopes[0].rcpt_tos == ["x@example.de"]
     result = runner.invoke(app, ["digest", "--week", "W99"])
     assert result.exit_code == 1 and "ISO week" in result.output
+
+
+def test_scheduler_finds_and_runs_the_digest_job(
+    env_for: Callable[[int | None], str], scenario_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from resonanz.jobs_digest import scheduled_jobs
+    from resonanz.scheduler import add_extra_job, discover_extra_jobs
+
+    env_for(None)
+    settings = Settings()
+    assert any(job.id == "resonanz:weekly-digest" for job in discover_extra_jobs(settings))
+    (job,) = scheduled_jobs(settings)
+    scheduler = BackgroundScheduler(timezone="Europe/Berlin")
+    add_extra_job(scheduler, job)
+    scheduler.start(paused=True)
+    try:
+        stored = scheduler.get_job("resonanz:weekly-digest")
+        assert stored is not None and stored.kwargs == {}
+        fire = stored.trigger.get_next_fire_time(None, datetime(2026, 11, 22, 12, 0, tzinfo=UTC))
+        assert fire is not None and (fire.weekday(), fire.hour, fire.minute) == (0, 7, 0)
+        monkeypatch.setattr("resonanz.periods.datetime", _FrozenMonday)
+        assert stored.func() == WEEK  # the configured database, no URL stored in the job
+    finally:
+        scheduler.shutdown(wait=False)
+    with Session(scenario_engine) as session:
+        assert session.exec(select(Digest)).one().period_label == WEEK
+
+
+class _FrozenMonday(datetime):
+    @classmethod
+    def now(cls, tz=None):  # type: ignore[no-untyped-def,override]
+        return datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
