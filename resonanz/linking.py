@@ -423,3 +423,18 @@ def demo_linking_summary(engine: Engine, limit: int = 15) -> Any:
     if not values:
         footer += " (Noch keine Kundenwerte: `resonanz value` ausführen.)"
     return Group(value_table, link_table, footer)
+
+
+def scheduled_link_job(settings: Settings | None = None) -> LinkReport:
+    """For the scheduler: link new identities, then re-weight every scored post."""
+    from resonanz.db import engine_from_settings
+    from resonanz.weighting import apply_weights
+
+    settings = settings or get_settings()
+    engine = engine_from_settings(settings)
+    try:
+        report = link_identities(engine, settings)
+        apply_weights(engine, settings)
+        return report
+    finally:
+        engine.dispose()

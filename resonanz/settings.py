@@ -102,6 +102,8 @@ class ValueSettings(BaseModel):
     clv_min_repeat_customers: int = 20
     retention_rate: float | None = None
     """Yearly retention for the simple CLV model; None = measured from the previous window."""
+    schedule_hour: int = 3
+    """``resonanz run`` recomputes values daily at this hour (digest.timezone)."""
 
 
 class LinkSettings(BaseModel):
@@ -109,6 +111,8 @@ class LinkSettings(BaseModel):
     review_threshold: float = 0.60
     expected_customer_share: float = 0.30
     """Prior: share of social authors who are customers at all (see linker/model.py)."""
+    interval_minutes: int = 60
+    """``resonanz run`` links new identities this often."""
 
 
 class CollectorSettings(BaseModel):

@@ -240,3 +240,35 @@ def test_demo_summary_renders(db: tuple[Engine, dict[str, int]]) -> None:
 
 def test_end_of_day() -> None:
     assert end_of_day(datetime(2024, 12, 31).date()) == AS_OF
+
+
+def test_weight_modes_from_settings(db: tuple[Engine, dict[str, int]]) -> None:
+    engine, ids = db
+    compute_values(engine, Settings(), AS_OF)
+    link_identities(engine, Settings())
+    # revenue share: K1 500 of 980 among 5 customers -> 5 * 500 / 980 = 2.551; K2 300 -> 1.531
+    settings = Settings(value={"weight_mode": "revenue_share"})
+    apply_weights(engine, settings)
+    w = weights_by_identity(engine)
+    assert w[ids["max"]].pop() == pytest.approx(5 * 500 / 980, abs=1e-6)
+    assert w[ids["hans"]].pop() == pytest.approx(5 * 300 / 980, abs=1e-6)
+    assert w[ids["anon"]] == {0.5}
+    settings = Settings(value={"weight_mode": "abc", "abc_weights": {"A": 9, "B": 3, "C": 1}, "prospect_weight": 0.1})
+    apply_weights(engine, settings)
+    w = weights_by_identity(engine)
+    assert w[ids["max"]] == {9.0} and w[ids["anon"]] == {0.1}
+
+
+def test_scheduled_jobs(db: tuple[Engine, dict[str, int]], monkeypatch: pytest.MonkeyPatch) -> None:
+    engine, ids = db
+    monkeypatch.setenv("RESONANZ_DATABASE_URL", str(engine.url))
+    from resonanz.jobs_value import scheduled_jobs
+    from resonanz.linking import scheduled_link_job
+    from resonanz.valuation import scheduled_value_job
+
+    settings = Settings()
+    assert [j.id for j in scheduled_jobs(settings)] == ["resonanz:link", "resonanz:value"]
+    assert scheduled_link_job(settings).auto == 2
+    report = scheduled_value_job(settings)  # as of now: the 2024 orders are outside the 12-month window
+    assert report.rows_written == 5 and report.snapshot.pareto_top20 is None
+    assert weights_by_identity(engine)[ids["max"]] == {1.0}  # class C now
