@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from html import unescape
 from html.parser import HTMLParser
 
@@ -48,6 +49,7 @@ class _TextExtractor(HTMLParser):
             self.parts.append(data)
 
 
+@lru_cache(maxsize=2048)  # bios and repeated snippets recur across posts
 def html_to_text(html: str | None) -> str:
     """Readable plain text from HTML: paragraphs become blank lines, ``<br>`` a line break,
     links their visible text (Mastodon's hidden URL parts included, so URLs stay whole)."""

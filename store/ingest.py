@@ -29,7 +29,6 @@ from typing import Any
 
 from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
 from store.models import Post, SocialIdentity
@@ -138,7 +137,8 @@ def ingest_posts(
     for platform, items in by_platform.items():
         for chunk in _chunks(items):
             _ingest_chunk(conn, platform, chunk, identity_ids, source_id, now, result)
-            resolve_threads(conn, platform, [str(r["external_id"]) for r in chunk])
+            named = any(r.get("parent_external_id") or r.get("root_external_id") for r in chunk)
+            resolve_threads(conn, platform, [str(r["external_id"]) for r in chunk], with_parents=named)
     return result
 
 
@@ -263,28 +263,55 @@ def _merged(
     }
 
 
-def _link(conn: Connection, platform: str, target: str, via: str, where: ColumnElement[bool]) -> None:
+def _link_statements() -> dict[tuple[str, str], Any]:
+    """Prepared once: set ``target`` from ``via`` for posts in a batch, and for posts pointing into it.
+
+    The second form filters on ``via`` alone so that the database uses that column's index
+    (a filter on ``platform`` or on ``target IS NULL`` would tempt SQLite into scanning all
+    of them); the platform is checked inside the sub-select, and re-linking an already
+    linked reply writes the same id again."""
     other = _POST.alias("linked")
-    found = (
-        select(other.c.id)
-        .where(other.c.platform == _POST.c.platform, other.c.external_id == _POST.c[via])
-        .scalar_subquery()
-    )
-    conn.execute(
-        update(_POST)
-        .where(_POST.c.platform == platform, _POST.c[target].is_(None), _POST.c[via].is_not(None), where)
-        .values({target: found})
-    )
+    statements: dict[tuple[str, str], Any] = {}
+    for target, via in (("parent_id", "parent_external_id"), ("thread_root_id", "root_external_id")):
+        found = (
+            select(other.c.id)
+            .where(other.c.platform == _POST.c.platform, other.c.external_id == _POST.c[via])
+            .scalar_subquery()
+        )
+        statements[(target, "in_batch")] = (
+            update(_POST)
+            .where(
+                _POST.c.platform == bindparam("platform"),
+                _POST.c.external_id.in_(bindparam("ids", expanding=True)),
+                _POST.c[target].is_(None),
+                _POST.c[via].is_not(None),
+            )
+            .values({target: found})
+        )
+        statements[(target, "pointing")] = (
+            update(_POST)
+            .where(_POST.c[via].in_(bindparam("ids", expanding=True)))
+            .values({target: found})
+        )
+    return statements
 
 
-def resolve_threads(conn: Connection, platform: str, external_ids: Collection[str]) -> None:
-    """Link ``parent_id``/``thread_root_id`` for these posts and for stored posts that point at them."""
+_LINKS = _link_statements()
+
+
+def resolve_threads(
+    conn: Connection, platform: str, external_ids: Collection[str], *, with_parents: bool = True
+) -> None:
+    """Link ``parent_id``/``thread_root_id`` for these posts and for stored posts that point at them.
+
+    ``with_parents=False`` skips the first part when no post of the batch names a parent or root."""
     if not external_ids:
         return
-    ids = list(external_ids)
-    for target, via in (("parent_id", "parent_external_id"), ("thread_root_id", "root_external_id")):
-        _link(conn, platform, target, via, _POST.c.external_id.in_(ids))
-        _link(conn, platform, target, via, _POST.c[via].in_(ids))
+    params = {"platform": platform, "ids": list(external_ids)}
+    for target in ("parent_id", "thread_root_id"):
+        if with_parents:
+            conn.execute(_LINKS[(target, "in_batch")], params)
+        conn.execute(_LINKS[(target, "pointing")], {"ids": params["ids"]})
 
 
 def mark_missing_deleted(
