@@ -281,17 +281,15 @@ def _link_statements() -> dict[tuple[str, str], Any]:
         statements[(target, "in_batch")] = (
             update(_POST)
             .where(
-                _POST.c.platform == bindparam("platform"),
-                _POST.c.external_id.in_(bindparam("ids", expanding=True)),
+                _POST.c.platform == bindparam("b_platform"),
+                _POST.c.external_id.in_(bindparam("b_ids", expanding=True)),
                 _POST.c[target].is_(None),
                 _POST.c[via].is_not(None),
             )
             .values({target: found})
         )
         statements[(target, "pointing")] = (
-            update(_POST)
-            .where(_POST.c[via].in_(bindparam("ids", expanding=True)))
-            .values({target: found})
+            update(_POST).where(_POST.c[via].in_(bindparam("b_ids", expanding=True))).values({target: found})
         )
     return statements
 
@@ -307,11 +305,11 @@ def resolve_threads(
     ``with_parents=False`` skips the first part when no post of the batch names a parent or root."""
     if not external_ids:
         return
-    params = {"platform": platform, "ids": list(external_ids)}
+    params = {"b_platform": platform, "b_ids": list(external_ids)}
     for target in ("parent_id", "thread_root_id"):
         if with_parents:
             conn.execute(_LINKS[(target, "in_batch")], params)
-        conn.execute(_LINKS[(target, "pointing")], {"ids": params["ids"]})
+        conn.execute(_LINKS[(target, "pointing")], {"b_ids": params["b_ids"]})
 
 
 def mark_missing_deleted(
