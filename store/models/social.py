@@ -70,6 +70,9 @@ class SocialIdentity(SocialIdentityBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     first_seen: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_seen: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    link_checked_at: datetime | None = Field(
+        default=None, sa_type=UTCDateTime, description="last time `resonanz link` examined this identity"
+    )
 
 
 class SocialIdentityPublic(SocialIdentityBase):
