@@ -13,9 +13,10 @@ platform's own (see ``collectors/<platform>.py``).
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -280,7 +281,7 @@ def run_source(
         return summary
 
     def interruptible(seconds: float) -> None:
-        if stop is not None and stop.is_set():
+        if (stop is not None and stop.is_set()) or quit_fetching.is_set():
             raise CollectionInterrupted("stop requested")
         if sleep is not None:
             sleep(seconds)
@@ -292,12 +293,14 @@ def run_source(
         if stop is not None and stop.is_set():
             raise CollectionInterrupted("stop requested")
 
+    quit_fetching = threading.Event()  # set when this run ends early, so the fetching thread stops too
     http = make_http(settings, src.name, transport=transport, sleep=interruptible, clock=clock, rng=rng)
     spec = SourceSpec(name=src.name, platform=src.platform, query=src.query, account=src.account,
                       config=dict(src.config or {}))  # fmt: skip
     try:
         collector = make_collector(src.platform, http, credentials_from(settings))
-        for batch in collector.collect(spec, dict(src.cursor or {}), options_for(src, settings, now)):
+        batches = collector.collect(spec, dict(src.cursor or {}), options_for(src, settings, now))
+        for batch in prefetched(batches, quit_fetching):
             _store_batch(engine, src, run_id, batch, summary)
             if progress is not None:
                 progress(src.name, batch, summary)
@@ -319,10 +322,60 @@ def run_source(
         summary.status, summary.error = "failed", f"unexpected {type(exc).__name__}: {exc}"
         log.exception("collecting %s failed unexpectedly", src.name)
     finally:
+        quit_fetching.set()
         http.close()
         summary.duration_s = time.monotonic() - started
         _finish(engine, run_id, summary)
     return summary
+
+
+_DONE = object()
+
+
+def prefetched(batches: Iterator[Batch], quit: threading.Event, depth: int = 2) -> Iterator[Batch]:
+    """Fetch the next pages in a thread while the caller stores the current one.
+
+    Batches arrive in order; an exception of the collector is re-raised here; when the
+    caller stops early (``quit`` set, or the generator closed) the fetching thread ends
+    after its current request."""
+    pending: queue.Queue[Any] = queue.Queue(maxsize=depth)
+
+    def put(item: Any) -> bool:
+        while not quit.is_set():
+            try:
+                pending.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for batch in batches:
+                if not put(batch):
+                    break
+            else:
+                put(_DONE)
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            put(exc)
+        finally:
+            close = getattr(batches, "close", None)
+            if close is not None:
+                close()
+
+    worker = threading.Thread(target=produce, name="collector-fetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = pending.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        quit.set()
+        worker.join(timeout=30)
 
 
 def collect(

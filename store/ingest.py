@@ -66,6 +66,28 @@ def _dialect_insert(conn: Connection, table: Table) -> Any:
     raise NotImplementedError(f"bulk upsert is not implemented for {conn.dialect.name}")
 
 
+_STATEMENTS: dict[tuple[str, str], Any] = {}
+
+
+def _statement(conn: Connection, which: str) -> Any:
+    """The dialect's upsert statements, built once per dialect (building them costs more than running them)."""
+    key = (conn.dialect.name, which)
+    if key not in _STATEMENTS:
+        if which == "identity":
+            stmt = _dialect_insert(conn, _IDENTITY)
+            set_ = {name: func.coalesce(stmt.excluded[name], _IDENTITY.c[name]) for name in IDENTITY_FIELDS}
+            set_["last_seen"] = stmt.excluded.last_seen
+            index = [_IDENTITY.c.platform, _IDENTITY.c.account_id]
+            _STATEMENTS[key] = stmt.on_conflict_do_update(index_elements=index, set_=set_)
+        else:
+            index = [_POST.c.platform, _POST.c.external_id]
+            _STATEMENTS[key] = _dialect_insert(conn, _POST).on_conflict_do_nothing(index_elements=index)
+    return _STATEMENTS[key]
+
+
+_UPDATE_POST = update(_POST).where(_POST.c.id == bindparam("b_id"))
+
+
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -87,10 +109,7 @@ def upsert_identities(
         }
     if not rows:
         return {}
-    stmt = _dialect_insert(conn, _IDENTITY)
-    set_: dict[str, Any] = {name: func.coalesce(stmt.excluded[name], _IDENTITY.c[name]) for name in IDENTITY_FIELDS}
-    set_["last_seen"] = stmt.excluded.last_seen
-    stmt = stmt.on_conflict_do_update(index_elements=[_IDENTITY.c.platform, _IDENTITY.c.account_id], set_=set_)
+    stmt = _statement(conn, "identity")
     ordered = [rows[key] for key in sorted(rows)]  # a fixed order avoids deadlocks between concurrent runs
     for chunk in _chunks(ordered):
         conn.execute(stmt, list(chunk))
@@ -188,18 +207,14 @@ def _ingest_chunk(
         updates.append(values)
         result.updated += 1
     if inserts:
-        stmt = _dialect_insert(conn, _POST).on_conflict_do_nothing(
-            index_elements=[_POST.c.platform, _POST.c.external_id]
-        )
-        conn.execute(stmt, inserts)
+        conn.execute(_statement(conn, "post"), inserts)
         result.new += len(inserts)
     if updates:
         with_raw = [u for u in updates if u["raw"] is not _keep]
         without_raw = [{k: v for k, v in u.items() if k != "raw"} for u in updates if u["raw"] is _keep]
-        stmt = update(_POST).where(_POST.c.id == bindparam("b_id"))
         for group in (with_raw, without_raw):
             if group:
-                conn.execute(stmt, group)
+                conn.execute(_UPDATE_POST, group)
 
 
 def _new_row(
