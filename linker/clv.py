@@ -31,6 +31,7 @@ import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from linker.errors import ClvModelError
 from linker.orders import OrderRecord, Window, months_before
@@ -93,6 +94,27 @@ def simple_clvs(margins: Mapping[int, float], window: Window, retention: float, 
     }
 
 
+def _discounted_purchases(bgf: Any, summary: Any, profit: Any, config: ClvConfig) -> Any:
+    """Sum over months of (expected purchases in that month x expected order value), discounted.
+
+    The same computation as ``GammaGammaFitter.customer_lifetime_value`` (30-day months), but
+    starting from zero purchases at t = 0 explicitly: lifetimes evaluates the BG/NBD at t = 0,
+    which yields NaN for one-time buyers when the fitted dropout parameters are near zero.
+    """
+    import numpy as np
+
+    monthly = (1 + config.discount_rate) ** (1 / 12) - 1
+    previous = np.zeros(len(summary))
+    total = np.zeros(len(summary))
+    for month in range(1, config.horizon_years * 12 + 1):
+        cumulative = bgf.conditional_expected_number_of_purchases_up_to_time(
+            month * 30, summary["frequency"], summary["recency"], summary["T"]
+        ).to_numpy(dtype=float)
+        total += profit * (cumulative - previous) / (1 + monthly) ** month
+        previous = cumulative
+    return total
+
+
 def probabilistic_clvs(orders: Sequence[OrderRecord], as_of: datetime, config: ClvConfig) -> dict[int, float]:
     """customer -> BG/NBD + Gamma-Gamma margin CLV over the horizon, for customers with purchases.
 
@@ -132,24 +154,24 @@ def probabilistic_clvs(orders: Sequence[OrderRecord], as_of: datetime, config: C
             warnings.simplefilter("ignore")
             bgf = BetaGeoFitter(penalizer_coef=0.001)
             bgf.fit(summary["frequency"], summary["recency"], summary["T"])
+            if min(float(bgf.params_["a"]), float(bgf.params_["b"])) < 1e-4:
+                raise ClvModelError(
+                    "the BG/NBD fit found no customer dropout in the history (a, b ~ 0); its predictions are "
+                    "numerically unstable"
+                )
             ggf = GammaGammaFitter(penalizer_coef=0.001)
             ggf.fit(repeat["frequency"], repeat["monetary_value"])
-            monthly = (1 + config.discount_rate) ** (1 / 12) - 1
-            clv = ggf.customer_lifetime_value(
-                bgf,
-                summary["frequency"],
-                summary["recency"],
-                summary["T"],
-                summary["monetary_value"],
-                time=config.horizon_years * 12,
-                discount_rate=monthly,
-                freq="D",
+            profit = ggf.conditional_expected_average_profit(summary["frequency"], summary["monetary_value"]).to_numpy(
+                dtype=float
             )
+            values = _discounted_purchases(bgf, summary, profit, config)
+    except ClvModelError:
+        raise
     except Exception as exc:  # lifetimes raises ConvergenceError, LinAlgError, ValueError ...
         raise ClvModelError(f"BG/NBD or Gamma-Gamma fit failed: {exc}") from exc
-    values = clv.to_numpy(dtype=float)
     if not np.all(np.isfinite(values)):
-        raise ClvModelError("the fitted model produced non-finite CLV values")
+        bad = int((~np.isfinite(values)).sum())
+        raise ClvModelError(f"the fitted model produced non-finite CLV values for {bad} customers")
     corr = float(repeat["frequency"].corr(repeat["monetary_value"])) if len(repeat) > 2 else 0.0
     if abs(corr) > 0.3:
         log.info("Gamma-Gamma assumption weak: frequency/monetary correlation %.2f", corr)
@@ -160,7 +182,7 @@ def probabilistic_clvs(orders: Sequence[OrderRecord], as_of: datetime, config: C
             gross[o.customer_id] = gross.get(o.customer_id, 0.0) + o.revenue
         net_margin[o.customer_id] = net_margin.get(o.customer_id, 0.0) + o.margin
     result: dict[int, float] = {}
-    for cid, revenue_clv in zip(clv.index, values, strict=True):
+    for cid, revenue_clv in zip(summary.index, values, strict=True):
         ratio = net_margin.get(int(cid), 0.0) / gross[int(cid)] if gross.get(int(cid)) else 0.0
         ratio = max(-1.0, min(1.0, ratio))
         value = float(revenue_clv) * ratio

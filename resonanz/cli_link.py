@@ -67,18 +67,19 @@ def _progress() -> Iterator[ProgressHook]:
 
 def link_command(
     weights: bool = typer.Option(True, "--weights/--no-weights", help="Re-weight scored posts afterwards."),
+    everything: bool = typer.Option(False, "--all", help="Re-examine every undecided identity, changed or not."),
 ) -> None:
     """Link every new social identity to a consenting customer (deterministic, then probabilistic)."""
     settings = get_settings()
     try:
         engine = engine_from_settings(settings)
         with _progress() as hook:
-            report = link_identities(engine, settings, progress=hook)
+            report = link_identities(engine, settings, progress=hook, full=everything)
         reweighted = apply_weights(engine, settings) if weights else 0
     except (LinkerError, StoreError) as exc:
         raise _fail(exc) from None
     table = Table(title="Verknüpfung", title_justify="left", show_header=False)
-    table.add_row("Geprüfte Identitäten", str(report.evaluated))
+    table.add_row("Geprüfte Identitäten", f"{report.evaluated}  ({report.skipped_unchanged} unverändert übersprungen)")
     table.add_row("Automatisch verknüpft", f"{report.auto}  ({report.deterministic} eindeutig über Kennungen)")
     table.add_row("Zur Prüfung (pending)", str(report.pending))
     table.add_row("Abgelehnt (unter Prüfschwelle)", str(report.rejected))

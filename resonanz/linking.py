@@ -7,9 +7,12 @@ Rules the database side enforces (the matching itself is :func:`linker.pipeline.
   (any more) linkable - withdrawal is respected at the next run, and at once via
   :func:`withdraw_consent`, which also re-weights their posts.
 * Links a human decided (``confirmed``, ``rejected``) are never changed by a run, and an identity
-  with an ``auto`` or ``confirmed`` link is not re-examined (incremental: only identities without
-  a decided link are linked). Pending links are re-scored: updated, upgraded to auto, or deleted
-  when the evidence no longer supports them.
+  with an ``auto`` or ``confirmed`` link is not re-examined. Incremental: of the undecided
+  identities, a run examines only new ones, ones seen again since their last examination, ones
+  with a pending link, and all of them when a linkable customer changed since
+  (``SocialIdentity.link_checked_at``); ``resonanz link --all`` examines every undecided one.
+  Pending links are re-scored: updated, upgraded to auto, or deleted when the evidence no longer
+  supports them.
 * Rejected outcomes of an automatic run are *not* stored: the author stays an anonymous prospect
   and is examined again next time (a new customer may match them). Storing a weak guess that a
   stranger might be one of our customers would be personal data without purpose.
@@ -59,6 +62,7 @@ class LinkReport:
     stale_pending_deleted: int = 0
     removed_for_consent: int = 0
     linkable_customers: int = 0
+    skipped_unchanged: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -104,21 +108,65 @@ def _customer_records(session: Session) -> list[CustomerRecord]:
     ]
 
 
-def _identity_records(session: Session, decided: set[int]) -> list[IdentityRecord]:
+def _customers_changed_at(session: Session) -> Any:
+    """The latest change to any linkable customer (import, edit, consent), or None."""
+    c = CUSTOMER.c
+    row = session.execute(
+        select(func.max(c.updated_at), func.max(c.created_at), func.max(c.consent_at)).where(linkable_clause())
+    ).one()
+    stamps = [v for v in row if v is not None]
+    return max(stamps) if stamps else None
+
+
+def _identity_records(
+    session: Session, decided: set[int], pending: set[int], full: bool
+) -> tuple[list[IdentityRecord], int]:
+    """Identities to examine, and how many undecided ones were skipped as unchanged.
+
+    An undecided identity is examined when it was never examined, when it has a pending link, when
+    it was seen again since (its profile may have changed), or when any linkable customer changed
+    since (a new customer may match it); ``full`` examines every undecided identity.
+    """
+    changed = _customers_changed_at(session)
     rows = session.execute(
         select(
             *(IDENTITY.c[name] for name in ("id", "platform", "account_id", "handle", "display_name", "profile_url")),
             IDENTITY.c.bio,
             IDENTITY.c.location,
+            IDENTITY.c.last_seen,
+            IDENTITY.c.link_checked_at,
         )
     ).all()
-    return [IdentityRecord(*r) for r in rows if r[0] not in decided]
+    chosen: list[IdentityRecord] = []
+    skipped = 0
+    for *fields, last_seen, checked in rows:
+        iid = fields[0]
+        if iid in decided:
+            continue
+        if (
+            full
+            or checked is None
+            or iid in pending
+            or (last_seen is not None and last_seen > checked)
+            or (changed is not None and changed > checked)
+        ):
+            chosen.append(IdentityRecord(*fields))
+        else:
+            skipped += 1
+    return chosen, skipped
+
+
+def _mark_checked(session: Session, identity_ids: list[int], when: Any) -> None:
+    for start in range(0, len(identity_ids), 900):
+        session.execute(
+            update(IDENTITY).where(IDENTITY.c.id.in_(identity_ids[start : start + 900])).values(link_checked_at=when)
+        )
 
 
 def link_identities(
-    engine: Engine, settings: Settings | None = None, *, progress: ProgressHook | None = None
+    engine: Engine, settings: Settings | None = None, *, progress: ProgressHook | None = None, full: bool = False
 ) -> LinkReport:
-    """Link every identity without a decided link; returns what happened."""
+    """Link the identities without a decided link that are new or changed (``full``: all of them)."""
     settings = settings or get_settings()
     config = link_config(settings)
     report = LinkReport()
@@ -130,11 +178,12 @@ def link_identities(
         excluded = frozenset((iid, cid) for _, iid, cid, status in links if status == REJECTED)
         pending = {(iid, cid): lid for lid, iid, cid, status in links if status == PENDING}
         customers = _customer_records(session)
-        identities = _identity_records(session, decided)
+        identities, report.skipped_unchanged = _identity_records(session, decided, {iid for iid, _ in pending}, full)
         report.linkable_customers = len(customers)
         report.seconds["load"] = time.perf_counter() - started
         result = link_records(customers, identities, config, excluded, progress)
-        _write(session, result, pending, report)
+        _write(session, result, pending, report, {i.identity_id for i in identities})
+        _mark_checked(session, [i.identity_id for i in identities], utcnow())
     report.evaluated = result.identities
     report.no_candidate = result.no_candidate
     report.deterministic = result.deterministic
@@ -145,9 +194,14 @@ def link_identities(
     return report
 
 
-def _write(session: Session, result: LinkResult, pending: dict[tuple[int, int], int], report: LinkReport) -> None:
+def _write(
+    session: Session,
+    result: LinkResult,
+    pending: dict[tuple[int, int], int],
+    report: LinkReport,
+    evaluated: set[int],
+) -> None:
     now = utcnow()
-    evaluated = {d.identity_id for d in result.decisions} | set()
     keep: set[tuple[int, int]] = set()
     inserts: list[dict[str, Any]] = []
     for d in result.decisions:
@@ -178,14 +232,14 @@ def _write(session: Session, result: LinkResult, pending: dict[tuple[int, int], 
     for start in range(0, len(inserts), 2000):
         session.execute(insert(LINK), inserts[start : start + 2000])
     report.inserted = len(inserts)
-    stale = [lid for key, lid in pending.items() if key not in keep]
+    stale = [lid for key, lid in pending.items() if key[0] in evaluated and key not in keep]
     for start in range(0, len(stale), 900):
         session.execute(
             delete(LINK).where(LINK.c.id.in_(stale[start : start + 900])),
             execution_options={"synchronize_session": False},
         )
     report.stale_pending_deleted = len(stale)
-    log.debug("links written for %d identities with decisions", len(evaluated))
+    log.debug("links written for %d examined identities", len(evaluated))
 
 
 def decide_link(engine: Engine, link_id: int, status: str, actor: str) -> IdentityLink:

@@ -20,11 +20,12 @@ from resonanz.linking import (
     link_identities,
     withdraw_consent,
 )
-from resonanz.settings import Settings
+from resonanz.settings import Settings, ValueSettings
 from resonanz.valuation import compute_values, end_of_day
 from resonanz.weighting import apply_weights
 from store.db import session_scope
 from store.models import Customer, CustomerValue, IdentityLink, LoyaltyEvent, Order, Post, Score, SocialIdentity
+from store.types import utcnow
 
 BASIS = "Art. 6(1)(a) consent"
 AS_OF = datetime(2025, 1, 1, tzinfo=UTC)
@@ -158,13 +159,28 @@ def test_linking_consent_decisions_and_weights(db: tuple[Engine, dict[str, int]]
     # human decisions survive later runs
     decide_link(engine, max_link.id or 0, "rejected", "cm")
     again = link_identities(engine, settings)
-    assert again.evaluated == 3 and again.no_candidate == 3  # max (its one candidate rejected), eva, anon
+    assert again.evaluated == 0 and again.skipped_unchanged == 3  # nothing new: incremental run does nothing
+    full = link_identities(engine, settings, full=True)
+    assert full.evaluated == 3 and full.no_candidate == 3  # max (its one candidate rejected), eva, anon
     with session_scope(engine) as s:
         still = s.get(IdentityLink, max_link.id)
         assert still is not None and still.status == "rejected" and still.decided_by == "cm"
         assert len(s.exec(select(IdentityLink).where(IdentityLink.identity_id == ids["max"])).all()) == 1
     with pytest.raises(LinkNotFoundError, match="links export"):
         decide_link(engine, 9999, "confirmed", "cm")
+
+    # a new identity is examined alone; a changed customer makes every undecided identity eligible again
+    with session_scope(engine) as ses:
+        ses.add(SocialIdentity(platform="bluesky", account_id="did:plc:new", handle="anna-weber.bsky.social",
+                               display_name="Anna Weber", location="Hamburg"))  # fmt: skip
+    new = link_identities(engine, settings)
+    assert (new.evaluated, new.auto, new.skipped_unchanged) == (1, 1, 3)
+    with session_scope(engine) as ses:
+        k4 = ses.get(Customer, ids["K4"])
+        assert k4 is not None
+        k4.city, k4.updated_at = "Bremen", utcnow()
+        ses.add(k4)
+    assert link_identities(engine, settings).evaluated == 3
 
     # withdrawal: links go at once and the posts fall back to the prospect weight
     assert withdraw_consent(engine, "K2", settings) == 1
@@ -247,13 +263,15 @@ def test_weight_modes_from_settings(db: tuple[Engine, dict[str, int]]) -> None:
     compute_values(engine, Settings(), AS_OF)
     link_identities(engine, Settings())
     # revenue share: K1 500 of 980 among 5 customers -> 5 * 500 / 980 = 2.551; K2 300 -> 1.531
-    settings = Settings(value={"weight_mode": "revenue_share"})
+    settings = Settings(value=ValueSettings(weight_mode="revenue_share"))
     apply_weights(engine, settings)
     w = weights_by_identity(engine)
     assert w[ids["max"]].pop() == pytest.approx(5 * 500 / 980, abs=1e-6)
     assert w[ids["hans"]].pop() == pytest.approx(5 * 300 / 980, abs=1e-6)
     assert w[ids["anon"]] == {0.5}
-    settings = Settings(value={"weight_mode": "abc", "abc_weights": {"A": 9, "B": 3, "C": 1}, "prospect_weight": 0.1})
+    settings = Settings(
+        value=ValueSettings(weight_mode="abc", abc_weights={"A": 9, "B": 3, "C": 1}, prospect_weight=0.1)
+    )
     apply_weights(engine, settings)
     w = weights_by_identity(engine)
     assert w[ids["max"]] == {9.0} and w[ids["anon"]] == {0.1}

@@ -102,3 +102,18 @@ def test_probabilistic_fits_on_a_real_history() -> None:
     # margin ratio 40 %: every CLV is a non-negative margin figure, and repeat buyers are worth more
     assert all(v >= 0 for v in clv.values())
     assert max(clv.values()) > 0
+
+
+def test_probabilistic_refuses_a_history_without_dropout() -> None:
+    """Purchases spread uniformly over the years show no churn; BG/NBD then degenerates (a, b -> 0)."""
+    import random
+
+    rng = random.Random(1)
+    end = d(2025, 1, 1)
+    orders = [
+        OrderRecord(c, end - timedelta(days=rng.randrange(1, 900)), round(rng.lognormvariate(4, 1), 2))
+        for c in range(1, 1001)
+        for _ in range(rng.choice([0, 1, 1, 2, 3, 5]))
+    ]
+    with pytest.raises(ClvModelError, match="no customer dropout"):
+        probabilistic_clvs(orders, end, ClvConfig())
