@@ -16,10 +16,10 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from sqlalchemy import func, select, update
@@ -43,8 +43,11 @@ from collectors import (
 from resonanz.settings import Settings, get_settings
 from store.db import session_scope
 from store.ingest import ingest_posts, mark_missing_deleted
-from store.models import CollectorRun, Post, SocialIdentity, Source
+from store.models import CollectorRun, Source
 from store.types import utcnow
+
+if TYPE_CHECKING:
+    from resonanz.collect_demo import DemoCollection
 
 log = logging.getLogger(__name__)
 logging.getLogger("httpx").setLevel(logging.WARNING)  # httpx logs every URL at INFO; keep logs quiet and key-free
@@ -392,73 +395,8 @@ def collect(
     return [run_source(engine, name, settings, **kwargs) for name in wanted]
 
 
-@dataclass
-class DemoCollection:
-    """What one demo collection run stored."""
-
-    run: RunSummary
-    posts: int
-    replies: int
-    identities: int
-    samples: list[tuple[str, str]]
-
-
-DEMO_SOURCE = "demo-mastodon"
-
-
 def demo_collection(engine: Engine, settings: Settings | None = None) -> DemoCollection:
-    """Serve the bundled Mastodon fixture (German posts about the coffee roaster Brühwerk, with
-    replies) on 127.0.0.1, point a source at it, collect once, and report what landed.
+    """Collect the bundled German Mastodon demo fixture from a local server (see :mod:`resonanz.collect_demo`)."""
+    from resonanz.collect_demo import demo_collection as collect_demo
 
-    The source stays in the database, disabled (its server is gone once this returns)."""
-    from collectors.testing import FakeMastodon, LocalServer, load_fixture
-
-    fixture = load_fixture("mastodon_demo.json")
-    with LocalServer(FakeMastodon(fixture["statuses"], rebase_to=utcnow())) as server:
-        with session_scope(engine) as session:
-            src = session.execute(select(Source).where(col(Source.name) == DEMO_SOURCE)).scalars().first()
-            if src is None:
-                src = Source(name=DEMO_SOURCE, platform="mastodon", query=f"#{fixture['tag']}")
-            src.config = {"instance": server.url, "overlap_minutes": 60 * 24 * 30}
-            src.enabled = False
-            session.add(src)
-        summary = run_source(engine, DEMO_SOURCE, settings)
-    with session_scope(engine) as session:
-        src_id = find_source(session, DEMO_SOURCE).id
-        by_kind = select(col(Post.kind), func.count()).where(col(Post.source_id) == src_id).group_by(col(Post.kind))
-        kinds: dict[str, int] = {str(kind): int(n) for kind, n in session.execute(by_kind).all()}
-        identities = session.execute(
-            select(func.count(func.distinct(col(Post.identity_id)))).where(col(Post.source_id) == src_id)
-        ).scalar_one()
-        rows = session.execute(
-            select(col(SocialIdentity.handle), col(Post.text))
-            .join(SocialIdentity, col(SocialIdentity.id) == col(Post.identity_id))
-            .where(col(Post.source_id) == src_id)
-            .order_by(col(Post.created_at).desc())
-            .limit(5)
-        ).all()
-    return DemoCollection(
-        run=summary,
-        posts=int(kinds.get("post", 0)),
-        replies=int(kinds.get("comment", 0)),
-        identities=int(identities),
-        samples=[(str(handle), str(text)) for handle, text in rows],
-    )
-
-
-def summaries_table(summaries: Iterable[RunSummary]) -> list[Mapping[str, Any]]:
-    """Rows for printing: one per run."""
-    return [
-        {
-            "source": s.source,
-            "platform": s.platform,
-            "status": s.status,
-            "fetched": s.fetched,
-            "new": s.new,
-            "updated": s.updated,
-            "errors": s.errors,
-            "seconds": round(s.duration_s, 1),
-            "error": s.error,
-        }  # fmt: skip
-        for s in summaries
-    ]
+    return collect_demo(engine, settings)
