@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 _FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "ẞ": "ss", "æ": "ae", "ø": "oe", "ł": "l"})
@@ -51,6 +52,7 @@ _CITY_NOISE = frozenset(
 )  # fmt: skip
 
 
+@lru_cache(maxsize=131072)
 def fold(text: str | None) -> str:
     """Lowercase, German umlaut and ß folding, accents dropped, non-alphanumerics -> single spaces."""
     if not text:
@@ -70,6 +72,7 @@ def name_tokens(text: str | None) -> list[str]:
     return [t for t in fold(text).split() if t.isalpha()]
 
 
+@lru_cache(maxsize=65536)
 def normalise_city(text: str | None) -> str | None:
     """A folded city key: "Köln, Germany" / "Koeln" / "Cologne 🇩🇪" -> "koeln"; None if nothing city-like."""
     if not text:

@@ -27,6 +27,7 @@ Other accented letters are folded first (é -> e).
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 _VOWELS = set("AEIJOUYÄÖÜ")
 _C_START_HARD = set("AHKLOQRUX")
@@ -47,6 +48,7 @@ def _letters(text: str) -> str:
     return "".join(out)
 
 
+@lru_cache(maxsize=65536)
 def koelner_phonetik(text: str | None) -> str:
     """The Kölner Phonetik code of ``text`` ("" for empty input or input without letters)."""
     if not text:
