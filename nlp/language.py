@@ -49,7 +49,7 @@ UNDETERMINED = "und"
 def get_detector() -> LanguageDetector:
     """The process-wide detector (built on first use)."""
     log.debug("building the language detector for %d languages", len(LANGUAGES))
-    return LanguageDetectorBuilder.from_languages(*LANGUAGES).with_preloaded_language_models().build()
+    return LanguageDetectorBuilder.from_languages(*LANGUAGES).build()  # models load on first use (seconds)
 
 
 def _code(language: Language) -> str:

@@ -99,13 +99,8 @@ class Lemmatiser:
         return word.lower()
 
     def is_known(self, word: str) -> bool:
-        if self._known is None:
-            known: set[str] = set()
-            for key in self.table:
-                value = self.table.get(key)
-                if isinstance(value, str):
-                    known.add(value.lower())
-            self._known = known
+        if self._known is None:  # all lemmas of the table (its keys are hashes, so forms are checked by lookup)
+            self._known = {value.lower() for value in self.table.values() if isinstance(value, str)}
         lower = word.lower()
         return lower in self._known or any(
             self.table.get(c) is not None for c in (word, lower, lower[:1].upper() + lower[1:])
@@ -177,6 +172,10 @@ class SocialNormaliser:
                     pending_words = []
                     if not token.whitespace_ and token.i + 1 < len(doc):
                         parts.append(" ")
+            elif token.is_currency:
+                token._.words = (token.text,)
+                token._.lemmas = (token.text,)
+                parts.append(token.text)
             else:
                 if _WORDLIKE_RE.search(token.text):
                     collapsed = lem.collapse(token.text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -37,7 +38,7 @@ def build_tokenizer(directory: Path) -> PreTrainedTokenizerFast:
     return fast
 
 
-def tiny_config(vocab_size: int, **kwargs: object) -> BertConfig:
+def tiny_config(vocab_size: int, **kwargs: Any) -> BertConfig:
     return BertConfig(
         vocab_size=vocab_size,
         hidden_size=32,
@@ -83,3 +84,40 @@ def tiny_sentiment_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_encoder_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_encoder(tmp_path_factory.mktemp("tiny-encoder"))
+
+
+def derive_classifier(encoder_dir: Path, directory: Path, id2label: dict[int, str], seed: int, version: str) -> Path:
+    """A classifier that shares the encoder's embeddings and first layer and has its own last layer and head.
+
+    This is how the shipped models are built (base e5 + fine-tuned top layer), in miniature.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    tokenizer = build_tokenizer(directory)
+    torch.manual_seed(seed)
+    cfg = tiny_config(
+        len(tokenizer), num_labels=len(id2label), id2label=id2label, label2id={v: k for k, v in id2label.items()}
+    )
+    cfg.resonanz_prefix = "passage: "
+    cfg.resonanz_model_version = version
+    model = BertForSequenceClassification(cfg).eval()
+    base = BertModel.from_pretrained(encoder_dir).state_dict()
+    own = {k: v for k, v in base.items() if not k.startswith("encoder.layer.1.")}
+    missing = model.bert.load_state_dict(own, strict=False)
+    assert all(k.startswith(("encoder.layer.1.", "pooler.")) for k in missing.missing_keys)
+    model.save_pretrained(directory)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def tiny_family(tiny_encoder_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Encoder + sentiment + offensive classifiers that share their lower layer, like the defaults."""
+    return {
+        "encoder": tiny_encoder_dir,
+        "sentiment": derive_classifier(
+            tiny_encoder_dir, tmp_path_factory.mktemp("fam-sent"), {0: "negative", 1: "neutral", 2: "positive"}, 11,
+            "fam-s-1",
+        ),
+        "offensive": derive_classifier(
+            tiny_encoder_dir, tmp_path_factory.mktemp("fam-off"), {0: "OTHER", 1: "OFFENSE"}, 12, "fam-o-1"
+        ),
+    }

@@ -1,0 +1,172 @@
+"""A lean inference-only forward pass for BERT encoders (``BertModel`` and ``BertForSequenceClassification``).
+
+It computes exactly what Hugging Face's implementation computes, from the same weights, but
+with a fused query/key/value projection, PyTorch's fused attention, in-place residual adds and
+in-place GELU, and it exposes the encoder layer by layer, so that several models that share
+their lower layers can run the shared part once (:mod:`nlp.trunk`). Models it does not support
+(other architectures, relative positions, non-GELU activations) keep the Hugging Face forward.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LayerWeights:
+    qkv_w: torch.Tensor
+    qkv_b: torch.Tensor
+    out_w: torch.Tensor
+    out_b: torch.Tensor
+    ln1_w: torch.Tensor
+    ln1_b: torch.Tensor
+    up_w: torch.Tensor
+    up_b: torch.Tensor
+    down_w: torch.Tensor
+    down_b: torch.Tensor
+    ln2_w: torch.Tensor
+    ln2_b: torch.Tensor
+
+    def same_as(self, other: LayerWeights) -> bool:
+        """Bit-identical weights (then two models compute the same layer output)."""
+        return all(
+            a.shape == b.shape and a.dtype == b.dtype and torch.equal(a, b)
+            for a, b in zip(self.__dict__.values(), other.__dict__.values(), strict=True)
+        )
+
+
+def bert_of(model: Any) -> Any | None:
+    """The ``BertModel`` inside ``model`` (or ``model`` itself), or None for other architectures."""
+    from transformers import BertModel
+
+    if isinstance(model, BertModel):
+        return model
+    inner = getattr(model, "bert", None)
+    return inner if isinstance(inner, BertModel) else None
+
+
+def supports(model: Any) -> bool:
+    bert = bert_of(model)
+    if bert is None:
+        return False
+    config = bert.config
+    return (
+        getattr(config, "position_embedding_type", "absolute") == "absolute"
+        and config.hidden_act in ("gelu", "gelu_new", "gelu_pytorch_tanh")
+        and not getattr(config, "is_decoder", False)
+    )
+
+
+class FastBert:
+    """The encoder of one BERT model as plain tensors (see the module docstring)."""
+
+    def __init__(self, model: Any) -> None:
+        bert = bert_of(model)
+        if bert is None or not supports(model):
+            raise ValueError("FastBert supports BertModel / BertForSequenceClassification with GELU only")
+        config = bert.config
+        self.hidden = config.hidden_size
+        self.heads = config.num_attention_heads
+        self.eps = config.layer_norm_eps
+        self.approximate = "none" if config.hidden_act == "gelu" else "tanh"
+        emb = bert.embeddings
+        self.word = emb.word_embeddings.weight.detach()
+        self.position = emb.position_embeddings.weight.detach()
+        self.token_type0 = emb.token_type_embeddings.weight.detach()[0]
+        self.emb_ln = (emb.LayerNorm.weight.detach(), emb.LayerNorm.bias.detach())
+        self.layers = [self._layer(layer) for layer in bert.encoder.layer]
+        pooler = getattr(bert, "pooler", None)
+        self.pooler = (pooler.dense.weight.detach(), pooler.dense.bias.detach()) if pooler is not None else None
+        classifier = getattr(model, "classifier", None)
+        self.classifier = (
+            (classifier.weight.detach(), classifier.bias.detach()) if isinstance(classifier, torch.nn.Linear) else None
+        )
+        self.dtype = self.word.dtype
+
+    @staticmethod
+    def _layer(layer: Any) -> LayerWeights:
+        att = layer.attention
+        q, k, v = att.self.query, att.self.key, att.self.value
+        return LayerWeights(
+            qkv_w=torch.cat([q.weight, k.weight, v.weight]).detach().contiguous(),
+            qkv_b=torch.cat([q.bias, k.bias, v.bias]).detach().contiguous(),
+            out_w=att.output.dense.weight.detach(),
+            out_b=att.output.dense.bias.detach(),
+            ln1_w=att.output.LayerNorm.weight.detach(),
+            ln1_b=att.output.LayerNorm.bias.detach(),
+            up_w=layer.intermediate.dense.weight.detach(),
+            up_b=layer.intermediate.dense.bias.detach(),
+            down_w=layer.output.dense.weight.detach(),
+            down_b=layer.output.dense.bias.detach(),
+            ln2_w=layer.output.LayerNorm.weight.detach(),
+            ln2_b=layer.output.LayerNorm.bias.detach(),
+        )
+
+    @property
+    def num_layers(self) -> int:
+        return len(self.layers)
+
+    def attention_bias(self, attention_mask: torch.Tensor) -> torch.Tensor:
+        """``[B, 1, 1, L]`` additive mask: 0 for tokens, a large negative number for padding."""
+        bias = torch.zeros(attention_mask.shape, dtype=self.dtype)
+        bias.masked_fill_(attention_mask == 0, torch.finfo(self.dtype).min)
+        return bias[:, None, None, :]
+
+    def embed(self, input_ids: torch.Tensor) -> torch.Tensor:
+        """``[B, L]`` ids -> ``[B*L, H]`` embedded and normalised hidden states (token type 0, positions 0..L-1)."""
+        b, length = input_ids.shape
+        x = F.embedding(input_ids, self.word)
+        x += self.position[:length]
+        x += self.token_type0
+        return F.layer_norm(x, (self.hidden,), *self.emb_ln, self.eps).view(b * length, self.hidden)
+
+    def run_layers(self, x: torch.Tensor, bias: torch.Tensor, start: int, stop: int) -> torch.Tensor:
+        """Apply layers ``start .. stop-1`` to ``x`` (``[B*L, H]``); ``bias`` from :meth:`attention_bias`."""
+        b, length = bias.shape[0], bias.shape[-1]
+        d = self.hidden // self.heads
+        for w in self.layers[start:stop]:
+            qkv = torch.addmm(w.qkv_b, x, w.qkv_w.t()).view(b, length, 3, self.heads, d)
+            q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)
+            ctx = F.scaled_dot_product_attention(q, k, v, attn_mask=bias)
+            ctx = ctx.transpose(1, 2).reshape(b * length, self.hidden)
+            attn = torch.addmm(w.out_b, ctx, w.out_w.t())
+            attn += x
+            x = F.layer_norm(attn, (self.hidden,), w.ln1_w, w.ln1_b, self.eps)
+            up = torch.addmm(w.up_b, x, w.up_w.t())
+            up = F.gelu(up, approximate=self.approximate)
+            down = torch.addmm(w.down_b, up, w.down_w.t())
+            down += x
+            x = F.layer_norm(down, (self.hidden,), w.ln2_w, w.ln2_b, self.eps)
+        return x
+
+    def logits(self, x: torch.Tensor, batch: int) -> torch.Tensor:
+        """Pooler (first token, dense + tanh) and classifier on the final hidden states ``x``."""
+        if self.pooler is None or self.classifier is None:
+            raise ValueError("this model has no pooler/classifier head")
+        first = x.view(batch, -1, self.hidden)[:, 0]
+        pooled = torch.tanh(torch.addmm(self.pooler[1], first, self.pooler[0].t()))
+        return torch.addmm(self.classifier[1], pooled, self.classifier[0].t())
+
+    @staticmethod
+    def mean_pool(x: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """Mean of the token states (padding excluded), L2-normalised: the e5 sentence embedding."""
+        b, length = attention_mask.shape
+        mask = attention_mask.to(x.dtype).unsqueeze(-1)
+        summed = (x.view(b, length, -1) * mask).sum(1)
+        return F.normalize(summed / mask.sum(1).clamp(min=1.0), dim=-1)
+
+    def classify(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """Logits of a sequence classifier, the full forward pass."""
+        x = self.run_layers(self.embed(input_ids), self.attention_bias(attention_mask), 0, self.num_layers)
+        return self.logits(x, input_ids.shape[0])
+
+    def embed_texts(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        x = self.run_layers(self.embed(input_ids), self.attention_bias(attention_mask), 0, self.num_layers)
+        return self.mean_pool(x, attention_mask)

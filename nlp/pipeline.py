@@ -1,0 +1,236 @@
+"""The one entry point for analysing texts: language, sentiment, topics and flags per text.
+
+:class:`Analyzer` preprocesses the texts (:mod:`nlp.preprocess`), runs the transformers once per
+text, and applies the topic and flag rules. With the default models the sentiment classifier,
+the offensive-language classifier and the e5 embedder share their embeddings and lower layers,
+so they run as one :class:`~nlp.trunk.SharedTrunk` pass (one fine-tuned layer each: 14 layer
+passes instead of 36). Any other combination runs each model separately with the same results.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nlp.classifier import TransformerClassifier
+from nlp.embedder import Embedder
+from nlp.errors import NlpError
+from nlp.flags import Flag, FlagRules, max_severity
+from nlp.loading import DEFAULT
+from nlp.offensive import OffensiveClassifier
+from nlp.preprocess import Prepared, prepare
+from nlp.scorer import Scorer, SentimentResult, TransformerScorer
+from nlp.topics import TopicMatch, TopicModel
+from nlp.trunk import LOGITS, MEAN, SharedTrunk
+
+log = logging.getLogger(__name__)
+
+_PROBES = ("Die Lieferung kam zu spät 😡 #fail", "passage: Großartig, danke! https://example.de @user")
+
+
+@dataclass(frozen=True)
+class Analysis:
+    text: str
+    language: str | None
+    sentiment: SentimentResult
+    topics: list[TopicMatch] = field(default_factory=list)
+    flags: list[Flag] = field(default_factory=list)
+    p_offensive: float | None = None
+    embedding: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def label(self) -> str:
+        return self.sentiment.label
+
+    @property
+    def severity(self) -> int:
+        return max_severity(self.flags)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready: label, the three probabilities, language, topics, flags (and p_offensive if computed)."""
+        out: dict[str, Any] = {"language": self.language, **self.sentiment.as_dict()}
+        if self.p_offensive is not None:
+            out["p_offensive"] = round(self.p_offensive, 6)
+        out["topics"] = [t.as_dict() for t in self.topics]
+        out["flags"] = [f.as_dict() for f in self.flags]
+        return out
+
+
+def _same_tokenizer(a: Any, b: Any) -> bool:
+    if type(a) is not type(b) or len(a) != len(b) or a.pad_token_id != b.pad_token_id:
+        return False
+    return all(a(p)["input_ids"] == b(p)["input_ids"] for p in _PROBES)
+
+
+class Analyzer:
+    """Language, sentiment, topics and flags for texts (see the module docstring).
+
+    ``scorer``: any :class:`~nlp.scorer.Scorer` (default: the bundled model). ``offensive`` and
+    ``embedder``: None to skip offensive-language flags / embedding-based topic recall.
+    ``topics``/``flags``: rule sets (default: the packaged TOML files).
+    """
+
+    def __init__(
+        self,
+        scorer: Scorer | None = None,
+        *,
+        offensive: OffensiveClassifier | None = None,
+        embedder: Embedder | None = None,
+        topics: TopicModel | None = None,
+        flags: FlagRules | None = None,
+        detect_language: bool = True,
+        share_trunk: bool = True,
+        keep_embeddings: bool = False,
+    ) -> None:
+        self.scorer: Scorer = scorer if scorer is not None else TransformerScorer()
+        self.offensive = offensive
+        self.embedder = embedder
+        self.topics = topics if topics is not None else TopicModel.load()
+        self.flags = flags if flags is not None else FlagRules.load()
+        self.detect_language = detect_language
+        self.share_trunk = share_trunk
+        self.keep_embeddings = keep_embeddings
+        self._lock = threading.Lock()
+        self._ready = False
+        self._trunk: SharedTrunk | None = None
+
+    @classmethod
+    def create(
+        cls,
+        sentiment_model: str | Path = DEFAULT,
+        *,
+        offensive_model: str | Path | None = DEFAULT,
+        embedding_model: str | Path | None = DEFAULT,
+        topics_file: Path | None = None,
+        flags_file: Path | None = None,
+        label_map: Mapping[str, str] | None = None,
+        detect_language: bool = True,
+        share_trunk: bool = True,
+        **model_options: Any,
+    ) -> Analyzer:
+        """Build from model specs; ``model_options`` (batch_tokens, max_length, workers, precision, cache_dir,
+        progress) go to every model."""
+        return cls(
+            TransformerScorer(sentiment_model, label_map=label_map, **model_options),
+            offensive=OffensiveClassifier(offensive_model, **model_options) if offensive_model else None,
+            embedder=Embedder(embedding_model, **model_options) if embedding_model else None,
+            topics=TopicModel.load(topics_file),
+            flags=FlagRules.load(flags_file),
+            detect_language=detect_language,
+            share_trunk=share_trunk,
+        )
+
+    @property
+    def name(self) -> str:
+        return self.scorer.name
+
+    @property
+    def version(self) -> str:
+        return self.scorer.version
+
+    @property
+    def trunk(self) -> SharedTrunk | None:
+        """The shared-trunk runner in use (None: models run separately)."""
+        self.load()
+        return self._trunk
+
+    def load(self) -> None:
+        """Load every model now; an optional model that cannot be provided is dropped with a warning."""
+        with self._lock:
+            if self._ready:
+                return
+            if isinstance(self.scorer, TransformerClassifier):
+                self.scorer.load()
+            if self.offensive is not None:
+                try:
+                    self.offensive.load()
+                except NlpError as exc:
+                    log.warning("offensive-language flags are off: %s", exc)
+                    self.offensive = None
+            if self.embedder is not None:
+                try:
+                    self.embedder.load()
+                    self.topics.prepare_embeddings(self.embedder)
+                except NlpError as exc:
+                    log.warning("topics use keywords only (no embeddings): %s", exc)
+                    self.embedder = None
+            self._trunk = self._plan_trunk() if self.share_trunk else None
+            self._ready = True
+
+    def _plan_trunk(self) -> SharedTrunk | None:
+        scorer = self.scorer
+        if not isinstance(scorer, TransformerClassifier) or scorer.fast_model is None:
+            return None
+        if self.offensive is None and self.embedder is None:
+            return None
+        models = {"sentiment": scorer.fast_model}
+        kinds = {"sentiment": LOGITS}
+        if self.offensive is not None:
+            if self.offensive.fast_model is None or self.offensive.prefix != scorer.prefix:
+                return None
+            if not _same_tokenizer(self.offensive.tokenizer, scorer.tokenizer):
+                return None
+            models["offensive"], kinds["offensive"] = self.offensive.fast_model, LOGITS
+        if self.embedder is not None:
+            fast = self.embedder.fast_model
+            if fast is None or self.embedder.passage_prefix != scorer.prefix:
+                return None
+            if not _same_tokenizer(self.embedder.runner.tokenizer, scorer.tokenizer):
+                return None
+            models["embedding"], kinds["embedding"] = fast, MEAN
+        trunk = SharedTrunk(models, kinds)
+        if trunk.layer_passes == trunk.num_layers * len(models):
+            log.info("the models share no layers; running them separately")
+            return None
+        log.info("one shared pass: %s", "; ".join(trunk.describe()))
+        return trunk
+
+    def _transform(self, texts: Sequence[str]) -> tuple[list[SentimentResult], np.ndarray | None, np.ndarray | None]:
+        """Sentiment, p_offensive and passage embeddings for the model texts."""
+        scorer = self.scorer
+        if self._trunk is not None and isinstance(scorer, TransformerScorer):
+            outputs = dict(zip(self._trunk.names, scorer.runner.run(scorer.model_inputs(texts), self._trunk),
+                               strict=True))
+            sentiment = scorer.results(outputs["sentiment"])
+            p_off = self.offensive.probabilities(outputs["offensive"]) if self.offensive is not None else None
+            return sentiment, p_off, outputs.get("embedding")
+        sentiment = scorer.score(texts)
+        p_off = self.offensive.p_offensive(texts) if self.offensive is not None else None
+        embeddings = self.embedder.embed_passages(texts) if self.embedder is not None else None
+        return sentiment, p_off, embeddings
+
+    def analyse_prepared(self, prepared: Sequence[Prepared]) -> list[Analysis]:
+        self.load()
+        if not prepared:
+            return []
+        sentiment, p_off, embeddings = self._transform([p.model_text for p in prepared])
+        sims = self.topics.similarities(embeddings) if embeddings is not None and self.topics.has_embeddings else None
+        out: list[Analysis] = []
+        for i, post in enumerate(prepared):
+            p_offensive = float(p_off[i]) if p_off is not None else None
+            out.append(
+                Analysis(
+                    text=post.text,
+                    language=post.language,
+                    sentiment=sentiment[i],
+                    topics=self.topics.match(post, sims[i] if sims is not None else None),
+                    flags=self.flags.evaluate(post, sentiment[i].p_negative, p_offensive),
+                    p_offensive=p_offensive,
+                    embedding=embeddings[i] if embeddings is not None and self.keep_embeddings else None,
+                )
+            )
+        return out
+
+    def analyse(self, texts: Sequence[str]) -> list[Analysis]:
+        """One :class:`Analysis` per text, in input order."""
+        return self.analyse_prepared(prepare(list(texts), detect_language=self.detect_language))
+
+    def score(self, texts: Sequence[str]) -> list[SentimentResult]:
+        """Sentiment only (the :class:`~nlp.scorer.Scorer` interface)."""
+        return [a.sentiment for a in self.analyse(texts)]
