@@ -65,9 +65,18 @@ class WebSettings(BaseModel):
 class NlpSettings(BaseModel):
     sentiment_model: str = "default"
     """'default' (the bundled offline model), a Hugging Face model id, or a local directory."""
+    offensive_model: str | None = "default"
+    """Offensive-language classifier ('default', hub id, directory); empty/None turns those flags off."""
+    embedding_model: str | None = "default"
+    """e5-style encoder for topic recall ('default' = bundled e5-small); empty/None: keyword topics only."""
+    label_map: dict[str, str] = Field(default_factory=dict)
+    """Model label -> negative/neutral/positive, for sentiment models with unclear label names."""
+    precision: str = "fp32"
+    """'fp32' or 'bf16' (faster on CPUs with AMX/AVX512-BF16; stored as a separate model version)."""
     batch_tokens: int = 8192
     max_length: int = 256
     threads: int | None = None
+    """Parallel single-threaded scoring workers; default one per available core."""
     topics_file: Path | None = None
     flags_file: Path | None = None
 
