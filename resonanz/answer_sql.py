@@ -34,7 +34,7 @@ from sqlmodel import Session
 
 from resonanz.periods import Period
 from store.models import Customer, CustomerValue, IdentityLink, Post, ReviewItem, Score, SocialIdentity
-from store.types import JSONType, UTCDateTime
+from store.types import JSONType
 
 
 def _table(model: Any) -> Table:
@@ -178,7 +178,7 @@ def post_rows(flt: AnswerFilter, dialect: str, periods: Sequence[Period] | None 
 def post_rows_select(flt: AnswerFilter, dialect: str, periods: Sequence[Period] | None = None) -> Select[Any]:
     """One row per scored, not deleted post in ``periods`` (default: the filter's period) matching the filter.
 
-    Columns: post_id, identity_id, customer_id, created_at, platform, bucket, segment, weight,
+    Columns: post_id, score_id, identity_id, customer_id, created_at, platform, bucket, segment, weight,
     sentiment, sval (+1/0/-1), p_negative, p_positive, topics.
     """
     periods = list(periods or [flt.period])
@@ -188,6 +188,7 @@ def post_rows_select(flt: AnswerFilter, dialect: str, periods: Sequence[Period] 
     query: Select[Any] = (
         select(
             POST.c.id.label("post_id"),
+            SCORE.c.id.label("score_id"),
             POST.c.identity_id.label("identity_id"),
             lnk.c.customer_id.label("customer_id"),
             POST.c.created_at.label("created_at"),
@@ -230,19 +231,18 @@ def post_rows_select(flt: AnswerFilter, dialect: str, periods: Sequence[Period] 
 
 ROW_COLUMNS: tuple[tuple[str, Any], ...] = (
     ("post_id", Integer),
+    ("score_id", Integer),
     ("identity_id", Integer),
     ("customer_id", Integer),
-    ("created_at", UTCDateTime),
-    ("platform", String(40)),
     ("bucket", Integer),
     ("segment", String(20)),
     ("weight", Float),
-    ("sentiment", String(10)),
     ("sval", Integer),
     ("p_negative", Float),
     ("p_positive", Float),
     ("topics", JSONType),
 )
+"""What :func:`materialized` keeps (texts and timestamps are looked up by post id when needed)."""
 
 
 @contextmanager
@@ -258,20 +258,23 @@ def materialized(session: Session, query: Select[Any]) -> Iterator[Table]:
         *(Column(name, type_() if isinstance(type_, type) else type_) for name, type_ in ROW_COLUMNS),
         prefixes=["TEMPORARY"],
     )
+    names = [name for name, _ in ROW_COLUMNS]
+    source = query.subquery("src")
     conn = session.connection()
     table.create(conn)
     try:
-        conn.execute(table.insert().from_select([name for name, _ in ROW_COLUMNS], query))
+        conn.execute(table.insert().from_select(names, select(*(source.c[n] for n in names))))
         yield table
     finally:
         table.drop(conn)
 
 
 def sentiment_aggregates(rows: FromClause) -> list[ColumnElement[Any]]:
-    """The columns every sentiment summary needs; shared by ask, dashboard and digest."""
+    """The columns every sentiment summary needs; shared by ask, dashboard and digest (rows: post_rows or
+    a :func:`materialized` table)."""
     w = rows.c.weight
-    neg = case((rows.c.sentiment == "negative", 1), else_=0)
-    pos = case((rows.c.sentiment == "positive", 1), else_=0)
+    neg = case((rows.c.sval == -1, 1), else_=0)
+    pos = case((rows.c.sval == 1, 1), else_=0)
     return [
         func.count().label("posts"),
         func.count(func.distinct(rows.c.identity_id)).label("authors"),

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, select
 from sqlalchemy.sql.selectable import FromClause
 from sqlmodel import Session
 
@@ -141,10 +141,13 @@ def summarise(session: Session, flt: AnswerFilter, periods: list[Period]) -> lis
 
 
 def topic_table(session: Session, rows: FromClause, totals: list[float]) -> dict[int, list[TopicRow]]:
-    """bucket -> topic rows of ``rows`` (weighted share of the bucket's total weight ``totals[bucket]``)."""
+    """bucket -> topic rows (weighted share of the bucket's total weight ``totals[bucket]``).
+
+    ``rows``: a :func:`materialized` table (or :func:`post_rows`).
+    """
     elems, topic = topic_elements(session.get_bind().dialect.name, rows.c.topics)
     w = rows.c.weight
-    neg = case((rows.c.sentiment == "negative", 1), else_=0)
+    neg = case((rows.c.sval == -1, 1), else_=0)
     query = (
         select(
             rows.c.bucket,
@@ -177,74 +180,64 @@ def topic_table(session: Session, rows: FromClause, totals: list[float]) -> dict
     return out
 
 
+SENTIMENT_OF = {-1: "negative", 0: "neutral", 1: "positive"}
+QUOTE_KINDS: tuple[tuple[str, int | None], ...] = (("most_weighted", None), ("most_negative", -1), ("most_positive", 1))
+
+
+def _sort_key(kind: str, m: Any) -> tuple[float, ...]:
+    """The same order as the SQL top-N (the join afterwards does not keep it)."""
+    first = {"most_weighted": m["weight"], "most_negative": m["p_negative"], "most_positive": m["p_positive"]}[kind]
+    second = m["p_negative"] + m["p_positive"] if kind == "most_weighted" else m["weight"]
+    return (-float(first), -float(second), -int(m["post_id"]))
+
+
 def quotes(session: Session, rows: FromClause, limit: int = 3, bucket: int | None = None) -> list[Quote]:
-    """The most weighted, most negative and most positive posts of the filter's period.
+    """The most weighted, most negative and most positive posts of ``rows`` (a :func:`materialized` table).
 
     Each post is quoted once: the most weighted first, then the clearest negatives and positives of
-    the rest (so the list shows up to ``3 * limit`` different voices).
+    the rest (so the list shows up to ``3 * limit`` different voices). Three small top-N queries.
     """
-    opinion = rows.c.p_negative + rows.c.p_positive
-    ranked = select(
-        rows.c.post_id,
-        rows.c.segment,
-        rows.c.weight,
-        rows.c.sentiment,
-        rows.c.p_negative,
-        rows.c.p_positive,
-        func.row_number()
-        .over(order_by=(rows.c.weight.desc(), opinion.desc(), rows.c.created_at.desc(), rows.c.post_id))
-        .label("r_w"),
-        func.row_number()
-        .over(
-            order_by=(
-                case((rows.c.sentiment == "negative", 0), else_=1),
-                rows.c.p_negative.desc(),
-                rows.c.weight.desc(),
-                rows.c.post_id,
-            )
-        )
-        .label("r_n"),
-        func.row_number()
-        .over(
-            order_by=(
-                case((rows.c.sentiment == "positive", 0), else_=1),
-                rows.c.p_positive.desc(),
-                rows.c.weight.desc(),
-                rows.c.post_id,
-            )
-        )
-        .label("r_p"),
-    )
-    if bucket is not None:
-        ranked = ranked.where(rows.c.bucket == bucket)
-    ranked_sq = ranked.subquery("ranked")
     pool = limit * 3  # room to skip posts already quoted under another heading
-    query = (
-        select(
-            ranked_sq,
-            POST.c.text,
-            POST.c.url,
-            POST.c.platform,
-            POST.c.created_at,
-            func.coalesce(IDENTITY.c.handle, IDENTITY.c.display_name).label("author"),
-        )
-        .join(POST, POST.c.id == ranked_sq.c.post_id)
-        .outerjoin(IDENTITY, IDENTITY.c.id == POST.c.identity_id)
-        .where(or_(ranked_sq.c.r_w <= pool, ranked_sq.c.r_n <= pool, ranked_sq.c.r_p <= pool))
-    )
-    found = [r._mapping for r in session.exec(query).all()]  # type: ignore[call-overload]
+    orders: dict[str, tuple[Any, ...]] = {
+        "most_weighted": (rows.c.weight.desc(), (rows.c.p_negative + rows.c.p_positive).desc(), rows.c.post_id.desc()),
+        "most_negative": (rows.c.p_negative.desc(), rows.c.weight.desc(), rows.c.post_id.desc()),
+        "most_positive": (rows.c.p_positive.desc(), rows.c.weight.desc(), rows.c.post_id.desc()),
+    }
     out: list[Quote] = []
     used: set[int] = set()
-    for kind, rank, wanted in (
-        ("most_weighted", "r_w", None),
-        ("most_negative", "r_n", "negative"),
-        ("most_positive", "r_p", "positive"),
-    ):
+    for kind, sval in QUOTE_KINDS:
+        top = select(rows).order_by(*orders[kind]).limit(pool)
+        if bucket is not None:
+            top = top.where(rows.c.bucket == bucket)
+        if sval is not None:
+            top = top.where(rows.c.sval == sval)
+        best = top.subquery("best")
+        query = (
+            select(
+                best.c.post_id,
+                best.c.segment,
+                best.c.weight,
+                best.c.sval,
+                best.c.p_negative,
+                best.c.p_positive,
+                POST.c.text,
+                POST.c.url,
+                POST.c.platform,
+                POST.c.created_at,
+                func.coalesce(IDENTITY.c.handle, IDENTITY.c.display_name).label("author"),
+            )
+            .join(POST, POST.c.id == best.c.post_id)
+            .outerjoin(IDENTITY, IDENTITY.c.id == POST.c.identity_id)
+        )
+        found = sorted(
+            (r._mapping for r in session.exec(query).all()),  # type: ignore[call-overload]
+            key=lambda m: _sort_key(kind, m),
+        )
         picked = 0
-        for m in sorted((m for m in found if m[rank] <= pool), key=lambda m: m[rank]):
+        for m in found:
             if picked >= limit:
                 break
-            if (wanted and m["sentiment"] != wanted) or int(m["post_id"]) in used:
+            if int(m["post_id"]) in used:
                 continue
             used.add(int(m["post_id"]))
             picked += 1
@@ -259,13 +252,11 @@ def quotes(session: Session, rows: FromClause, limit: int = 3, bucket: int | Non
                     author=m["author"],
                     segment=str(m["segment"]),
                     weight=float(m["weight"]),
-                    sentiment=str(m["sentiment"]),
+                    sentiment=SENTIMENT_OF.get(int(m["sval"]), "neutral"),
                     p_negative=float(m["p_negative"]),
                     p_positive=float(m["p_positive"]),
                 )
             )
-    order = {"most_weighted": 0, "most_negative": 1, "most_positive": 2}
-    out.sort(key=lambda q: order[q.kind])
     return out
 
 

@@ -1,7 +1,8 @@
 """Emerging topics for the digest: what negative posts talk about now that they did not before.
 
-Uses the NLP area's clustering (``nlp.emerging``) when it is installed and answers; otherwise falls
-back to word frequencies of negative posts this week against the weeks before.
+With enough negative posts (``NLP_MIN_POSTS``) the NLP area's clustering is used: posts embedded
+with e5 and clustered by meaning (``nlp.emerging.find_topics``). With few posts, or when the NLP
+side is missing or fails, word frequencies of negative posts this week against the weeks before.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session
@@ -23,6 +23,8 @@ from resonanz.periods import Period
 log = logging.getLogger(__name__)
 
 MAX_TEXTS = 5000
+NLP_MIN_POSTS = 30
+"""Below this many negative posts a week, clustering says nothing that word counts would not."""
 _WORD_RE = re.compile(r"[a-zA-ZäöüÄÖÜß][a-zA-ZäöüÄÖÜß-]{2,}")
 _STOPWORD_TEXT = """
     aber alle allem allen aller alles als also am an ander andere anderem anderen anderer anderes auch auf aus bei
@@ -46,9 +48,13 @@ class EmergingTopic:
     terms: list[str] = field(default_factory=list)
     example_post_ids: list[int] = field(default_factory=list)
     source: str = "word-frequency"
+    share_growth: float | None = None
+    """From the clustering: share of posts now / share before (inf: new)."""
 
     @property
     def growth(self) -> float:
+        if self.share_growth is not None:
+            return self.share_growth
         return (self.posts + 1.0) / (self.baseline + 1.0)
 
 
@@ -91,12 +97,32 @@ def word_frequency(
     return scored[:limit]
 
 
-def _from_nlp(current: Sequence[tuple[int, str]], baseline: Sequence[tuple[int, str]], limit: int) -> Any:
-    from nlp import emerging  # type: ignore[attr-defined]
+def _from_nlp(
+    current: Sequence[tuple[int, str]], baseline: Sequence[tuple[int, str]], limit: int
+) -> list[EmergingTopic]:
+    """Cluster with the NLP area (loads the embedding model: only worth it for enough posts)."""
+    from nlp.embedder import Embedder
+    from nlp.emerging import find_topics
+    from nlp.preprocess import prepare
 
-    return emerging.emerging_topics(
-        [t for _, t in current], [t for _, t in baseline], limit=limit, ids=[i for i, _ in current]
-    )
+    texts = [t for _, t in current]
+    prepared = prepare(texts)
+    embedder = Embedder(progress=False)
+    embeddings = embedder.embed_passages([p.model_text or p.text for p in prepared])
+    before = embedder.embed_passages([t for _, t in baseline]) if baseline else None
+    found = find_topics(texts, [p.content_lemmas for p in prepared], embeddings, baseline=before)
+    return [
+        EmergingTopic(
+            label=t.label,
+            posts=t.size,
+            baseline=0.0,
+            terms=list(t.words),
+            example_post_ids=[current[i][0] for i in t.members[:3]],
+            source="nlp.emerging",
+            share_growth=t.growth,
+        )
+        for t in found[:limit]
+    ]
 
 
 def emerging_topics(
@@ -109,14 +135,13 @@ def emerging_topics(
     if not current:
         return []
     baseline = _negative_texts(session, _with_period(flt, before))
-    if use_nlp:
+    if use_nlp and len(current) >= NLP_MIN_POSTS:
         try:
-            found = _from_nlp(current, baseline, limit)
-            return [_coerce(t) for t in found][:limit]
-        except (ImportError, AttributeError) as exc:
-            log.debug("nlp.emerging not available (%s); using word frequencies", exc)
-        except Exception as exc:  # the NLP side must never break the digest
-            log.warning("nlp.emerging failed (%s); using word frequencies instead", exc)
+            return _from_nlp(current, baseline, limit)
+        except ImportError as exc:
+            log.info("nlp.emerging is not available (%s); using word frequencies", exc)
+        except Exception as exc:  # the NLP side (model files, memory ...) must never break the digest
+            log.warning("emerging topics by clustering failed (%s); using word frequencies instead", exc)
     return word_frequency(current, baseline, baseline_weeks, limit)
 
 
@@ -131,17 +156,4 @@ def _with_period(flt: AnswerFilter, period: Period) -> AnswerFilter:
         languages=flt.languages,
         model_name=flt.model_name,
         default_weight=flt.default_weight,
-    )
-
-
-def _coerce(found: Any) -> EmergingTopic:
-    """Accept the NLP area's result objects or dicts (label, size/posts, terms, example ids)."""
-    get = found.get if isinstance(found, dict) else lambda k, d=None: getattr(found, k, d)
-    return EmergingTopic(
-        label=str(get("label") or ", ".join(get("terms", []) or []) or "?"),
-        posts=int(get("posts", None) or get("size", 0) or 0),
-        baseline=float(get("baseline", 0.0) or 0.0),
-        terms=list(get("terms", []) or []),
-        example_post_ids=list(get("example_ids", None) or get("example_post_ids", []) or []),
-        source="nlp.emerging",
     )

@@ -76,19 +76,20 @@ class QueuePage:
         return max(1, -(-self.total // self.per_page))
 
 
-def _base(qf: QueueFilter, dialect: str) -> tuple[Any, dict[str, ColumnElement[Any]]]:
+def _base(qf: QueueFilter, dialect: str, counting: bool = False) -> tuple[Any, dict[str, ColumnElement[Any]]]:
+    """Item ids passing the filter, with what ordering needs (the latest score only for a topic filter).
+
+    ``counting``: leave out the customer joins when no class filter needs them.
+    """
     lnk, val = link_subquery(), value_subquery()
     segment = segment_expr(lnk, val)
     weight = cast(func.coalesce(val.c.weight, qf.default_weight), Float)
     priority = case((ITEM.c.priority > 0, ITEM.c.priority), else_=ITEM.c.severity * weight)
-    query = (
-        select(ITEM.c.id)
-        .select_from(ITEM)
-        .join(POST, POST.c.id == ITEM.c.post_id)
-        .outerjoin(SCORE, SCORE.c.id == latest_score_id(qf.model_name))
-        .outerjoin(lnk, lnk.c.identity_id == POST.c.identity_id)
-        .outerjoin(val, val.c.customer_id == lnk.c.customer_id)
-    )
+    query = select(ITEM.c.id).select_from(ITEM).join(POST, POST.c.id == ITEM.c.post_id)
+    if not counting or qf.classes:
+        query = query.outerjoin(lnk, lnk.c.identity_id == POST.c.identity_id).outerjoin(
+            val, val.c.customer_id == lnk.c.customer_id
+        )
     if qf.statuses:
         query = query.where(ITEM.c.status.in_(list(qf.statuses)))
     if qf.min_severity is not None:
@@ -102,19 +103,37 @@ def _base(qf: QueueFilter, dialect: str) -> tuple[Any, dict[str, ColumnElement[A
     elif qf.assignee:
         query = query.where(ITEM.c.assignee == qf.assignee)
     if qf.topics:
-        query = query.where(has_topic(dialect, qf.topics))
+        query = query.join(SCORE, SCORE.c.id == latest_score_id(qf.model_name)).where(has_topic(dialect, qf.topics))
     cols = {"segment": segment, "weight": weight, "priority": priority, "customer_id": lnk.c.customer_id}
     return query, cols
 
 
 def list_queue(session: Session, qf: QueueFilter, page: int = 1, per_page: int = 25) -> QueuePage:
-    """One page of the queue, highest priority first (a complaint from an A-customer before a C-customer's)."""
+    """One page of the queue, highest priority first (a complaint from an A-customer before a C-customer's).
+
+    The filter and the order are computed over the ids only; texts, scores and names are looked up
+    for the rows of the page.
+    """
     dialect = session.get_bind().dialect.name
+    counter, _ = _base(qf, dialect, counting=True)
+    total = int(session.exec(select(func.count()).select_from(counter.subquery())).one()[0])  # type: ignore[call-overload]
     query, cols = _base(qf, dialect)
-    total = int(session.exec(select(func.count()).select_from(query.subquery())).one()[0])  # type: ignore[call-overload]
     page = max(1, min(page, max(1, -(-total // per_page))))
-    rows_q = (
+    ordered = (
         query.add_columns(
+            cols["segment"].label("segment"),
+            cols["customer_id"].label("customer_id"),
+            cols["weight"].label("weight"),
+            cols["priority"].label("eff_priority"),
+        )
+        .order_by(cols["priority"].desc(), ITEM.c.severity.desc(), ITEM.c.created_at, ITEM.c.id)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+        .subquery("page")
+    )
+    rows_q = (
+        select(
+            ordered,
             ITEM.c.severity,
             ITEM.c.status,
             ITEM.c.assignee,
@@ -125,47 +144,44 @@ def list_queue(session: Session, qf: QueueFilter, page: int = 1, per_page: int =
             POST.c.platform,
             POST.c.created_at,
             func.coalesce(IDENTITY.c.handle, IDENTITY.c.display_name).label("author"),
-            cols["segment"].label("segment"),
-            cols["customer_id"].label("customer_id"),
             CUSTOMER.c.first_name,
             CUSTOMER.c.last_name,
             CUSTOMER.c.company,
-            cols["weight"].label("weight"),
-            cols["priority"].label("eff_priority"),
             SCORE.c.sentiment,
             SCORE.c.topics,
         )
+        .select_from(ordered)
+        .join(ITEM, ITEM.c.id == ordered.c.id)
+        .join(POST, POST.c.id == ITEM.c.post_id)
+        .outerjoin(SCORE, SCORE.c.id == latest_score_id(qf.model_name))
         .outerjoin(IDENTITY, IDENTITY.c.id == POST.c.identity_id)
-        .outerjoin(CUSTOMER, CUSTOMER.c.id == cols["customer_id"])
-        .order_by(cols["priority"].desc(), ITEM.c.severity.desc(), ITEM.c.created_at, ITEM.c.id)
-        .offset((page - 1) * per_page)
-        .limit(per_page)
+        .outerjoin(CUSTOMER, CUSTOMER.c.id == ordered.c.customer_id)
     )
-    out: list[QueueRow] = []
-    for r in session.exec(rows_q).all():  # type: ignore[call-overload]
-        m = r._mapping
-        out.append(
-            QueueRow(
-                item_id=m["id"],
-                post_id=m["post_id"],
-                severity=m["severity"],
-                status=m["status"],
-                assignee=m["assignee"],
-                priority=float(m["eff_priority"] or 0.0),
-                reasons=list(m["reasons"] or []),
-                text=m["text"] or "",
-                url=m["url"],
-                platform=m["platform"],
-                created_at=m["created_at"],
-                author=m["author"],
-                segment=str(m["segment"]),
-                customer_id=m["customer_id"],
-                customer_name=customer_name(m["first_name"], m["last_name"], m["company"]),
-                weight=float(m["weight"]),
-                sentiment=m["sentiment"],
-                topics=[str(t.get("topic")) for t in (m["topics"] or []) if isinstance(t, dict)],
-            )
+    found = [r._mapping for r in session.exec(rows_q).all()]  # type: ignore[call-overload]
+    found.sort(key=lambda m: (-float(m["eff_priority"] or 0.0), -m["severity"], m["created_at"], m["id"]))
+    out = [
+        QueueRow(
+            item_id=m["id"],
+            post_id=m["post_id"],
+            severity=m["severity"],
+            status=m["status"],
+            assignee=m["assignee"],
+            priority=float(m["eff_priority"] or 0.0),
+            reasons=list(m["reasons"] or []),
+            text=m["text"] or "",
+            url=m["url"],
+            platform=m["platform"],
+            created_at=m["created_at"],
+            author=m["author"],
+            segment=str(m["segment"]),
+            customer_id=m["customer_id"],
+            customer_name=customer_name(m["first_name"], m["last_name"], m["company"]),
+            weight=float(m["weight"]),
+            sentiment=m["sentiment"],
+            topics=[str(t.get("topic")) for t in (m["topics"] or []) if isinstance(t, dict)],
         )
+        for m in found
+    ]
     return QueuePage(out, total, page, per_page)
 
 

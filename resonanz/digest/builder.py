@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -135,6 +136,7 @@ def render_digest(data: DigestData) -> str:
         segment_names=SEGMENT_NAMES,
         pct=pct,
         net=net,
+        inf=math.inf,
     )
 
 
