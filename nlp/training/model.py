@@ -82,6 +82,18 @@ class TopModel(nn.Module):
             self.classifier.load_state_dict(head, strict=strict)
 
 
+def init_uniform_attention(model: TopModel) -> None:
+    """Zero the last layer's query projection: every token, the pooled first one included, then attends
+    uniformly, so the classifier starts from a mean-pooled representation (what e5 was trained for) instead of
+    e5's untrained first-token state. Training moves the queries away from zero as useful."""
+    query = model.layers[-1].get_submodule("attention.self.query")
+    if not isinstance(query, nn.Linear):
+        raise ValueError("uniform attention init needs a plain (non-LoRA) last layer")
+    with torch.no_grad():
+        query.weight.zero_()
+        query.bias.zero_()
+
+
 def load_top_from_base(base_dir: str, n_top: int, num_labels: int, dropout: float = 0.1) -> TopModel:
     """A :class:`TopModel` initialised with the base model's top layers and pooler and a fresh head."""
     from safetensors.torch import load_file

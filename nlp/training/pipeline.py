@@ -17,7 +17,7 @@ from nlp.errors import TrainingDataError
 from nlp.training.artefact import ArtefactMeta, save_artefact
 from nlp.training.data import TASK_LABELS, Example, describe
 from nlp.training.features import encode_lower
-from nlp.training.model import TopModel, load_top_from_base
+from nlp.training.model import TopModel, init_uniform_attention, load_top_from_base
 from nlp.training.trainer import TrainConfig, cross_validate, train_top
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,8 @@ def train_task(
     torch.set_num_threads(config.threads)
     log.info("training %s on %s", task, describe(examples))
     template: TopModel = load_top_from_base(str(base_dir), config.n_top, len(labels), config.dropout)
+    if config.uniform_attention_init:
+        init_uniform_attention(template)
     if config.lora_rank:
         template.enable_lora(config.lora_rank, config.lora_alpha)
     n_frozen = template.first_layer

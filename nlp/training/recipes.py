@@ -19,5 +19,10 @@ _COMMON: dict[str, Any] = {
     "patience": 3,
     "batch_size": 32,
 }
-RECIPES: dict[str, dict[str, Any]] = {"sentiment": dict(_COMMON), "offensive": dict(_COMMON)}
+RECIPES: dict[str, dict[str, Any]] = {
+    # sentiment: a fixed 5-epoch schedule (LR decays to zero; best epoch by validation macro-F1) beat early
+    # stopping with patience on the noisy 10 % validation split (fold 1: micro 0.753 vs 0.730).
+    "sentiment": {**_COMMON, "max_epochs": 5, "patience": 5},
+    "offensive": dict(_COMMON),
+}
 MAX_LENGTH = 128
