@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -29,7 +30,7 @@ from resonanz.accounts import hash_password
 from resonanz.answer_sql import CUSTOMER, IDENTITY, ITEM, LINK, POST, SCORE, VALUE
 from resonanz.answers import AnswerFilter, ask
 from resonanz.periods import iso_week
-from resonanz.settings import Settings
+from resonanz.settings import Settings, WebSettings
 from resonanz.web import create_app
 from store.db import open_engine
 from store.models import User
@@ -54,7 +55,7 @@ def generate(engine: Engine, posts: int, seed: int = 7) -> dict[str, int]:
     start = iso_week(END_WEEK).end - timedelta(weeks=WEEKS)
     n_customers, n_identities = max(50, posts // 20), max(100, posts // 5)
     with engine.begin() as conn:
-        customers = [
+        customers: list[dict[str, Any]] = [
             {"id": i, "crm_id": f"K{i:07d}", "first_name": f"Vorname{i}", "last_name": f"Nachname{i}", "emails": [],
              "phones": [], "handles": [], "profile_urls": [], "consent_status": "granted", "created_at": now,
              "updated_at": now}
@@ -211,7 +212,7 @@ def main() -> None:
         ms = timed(ask_call(flt), args.repeat)
         rows.append((name, ms, baseline, ms / baseline))
 
-    settings = Settings(web={"secret_key": "bench-secret-key-0123456789abcdef"})
+    settings = Settings(web=WebSettings(secret_key=SecretStr("bench-secret-key-0123456789abcdef")))
     app = create_app(settings, engine=engine)
     with TestClient(app, follow_redirects=False) as client:
         login(client)

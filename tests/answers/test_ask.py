@@ -26,6 +26,7 @@ def test_overall_weighted_and_unweighted_side_by_side(db: tuple[Session, Scenari
     assert cur.net_weighted == pytest.approx((7.5 - 10.5) / 20)
     assert cur.negative_share_weighted == pytest.approx(10.5 / 20)
     # the loud positive prospects hide that valuable customers are unhappy
+    assert cur.net is not None and cur.net_weighted is not None
     assert cur.net > 0 > cur.net_weighted
 
 
@@ -80,7 +81,7 @@ def test_topics_weighted_share_net_and_previous(db: tuple[Session, Scenario]) ->
     assert topics["Lieferung"].previous_weighted_share == pytest.approx(5.5 / 6)
     assert topics["App"].negative_weighted == pytest.approx(0.5)
     # ordered by value-weighted share, most important first
-    shares = [t.weighted_share for t in a.topics]
+    shares = [t.weighted_share or 0.0 for t in a.topics]
     assert shares == sorted(shares, reverse=True)
 
 

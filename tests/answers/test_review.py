@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 
 from resonanz.accounts import hash_password
 from resonanz.answer_errors import ActionError, NotFoundError
@@ -99,7 +99,7 @@ def test_actions_are_audited(sc_session: tuple[Session, Scenario]) -> None:
     item = sc.items["anna1"]
     session.refresh(item)
     assert item.status == "resolved" and item.assignee == "carla" and "Rufe Frau Amsel an." in (item.notes or "")
-    fb = session.exec(select(LabelFeedback).order_by(LabelFeedback.id)).all()
+    fb = session.exec(select(LabelFeedback).order_by(col(LabelFeedback.id))).all()
     assert [(f.field, f.old_value, f.new_value) for f in fb] == [
         ("sentiment", "negative", "neutral"),
         ("topic", "Lieferung", "Versand"),

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from resonanz.answers_demo import demo_answers
 from resonanz.digest import build_digest
-from resonanz.settings import Settings
+from resonanz.settings import DigestSettings, Settings
 from store.models import Digest
 from tests.answers.factory import WEEK, Scenario
 
@@ -49,7 +49,7 @@ def test_digest_numbers_sections_and_charts(scenario_db: tuple[Engine, Scenario]
 
 
 def test_rebuild_replaces_the_archived_week(scenario_engine: Engine) -> None:
-    first = build_digest(scenario_engine, Settings(digest={"recipients": ["team@example.de"]}), WEEK)
+    first = build_digest(scenario_engine, Settings(digest=DigestSettings(recipients=["team@example.de"])), WEEK)
     second = build_digest(scenario_engine, Settings(), WEEK)
     assert first.id == second.id and second.recipients == ["team@example.de"]
     with Session(scenario_engine) as session:

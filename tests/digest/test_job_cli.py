@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from resonanz.cli import app
 from resonanz.digest import digest_trigger, weekly_digest_job
-from resonanz.settings import Settings, reset_settings_cache
+from resonanz.settings import DigestSettings, Settings, reset_settings_cache
 from store.models import Digest
 from tests.answers.factory import WEEK
 from tests.digest.conftest import SmtpServer
@@ -28,7 +28,7 @@ def test_trigger_is_monday_morning_in_berlin() -> None:
     fire = trigger.get_next_fire_time(None, sunday)
     assert fire is not None
     assert (fire.isoformat(), str(fire.tzinfo)) == ("2026-11-23T07:00:00+01:00", "Europe/Berlin")
-    custom = digest_trigger(Settings(digest={"day_of_week": "tue", "hour": 9, "minute": 30, "timezone": "UTC"}))
+    custom = digest_trigger(Settings(digest=DigestSettings(day_of_week="tue", hour=9, minute=30, timezone="UTC")))
     fire = custom.get_next_fire_time(None, sunday)
     assert fire is not None and fire.isoformat() == "2026-11-24T09:30:00+00:00"
 

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -13,7 +14,7 @@ from sqlmodel import Session
 
 from resonanz.answer_errors import MailError, NotFoundError
 from resonanz.digest import build_digest, send_digest
-from resonanz.settings import Settings
+from resonanz.settings import DigestSettings, Settings, SmtpSettings
 from store.models import Digest
 from tests.answers.factory import WEEK
 from tests.digest.conftest import SMTP_PASSWORD, SMTP_USER, SmtpServer
@@ -22,9 +23,11 @@ from tests.web.live import free_port
 TO = ["team@example.de", "chefin@example.de"]
 
 
-def settings_for(port: int, **smtp: object) -> Settings:
-    return Settings(smtp={"host": "127.0.0.1", "port": port, "sender": "resonanz@example.de", **smtp},
-                    digest={"recipients": TO})  # fmt: skip
+def settings_for(port: int, **smtp: Any) -> Settings:
+    return Settings(
+        smtp=SmtpSettings(host="127.0.0.1", port=port, sender="resonanz@example.de", **smtp),
+        digest=DigestSettings(recipients=TO),
+    )
 
 
 def check_message(msg: EmailMessage) -> None:

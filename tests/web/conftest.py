@@ -10,11 +10,12 @@ from functools import lru_cache
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
 from resonanz.accounts import hash_password
-from resonanz.settings import Settings
+from resonanz.settings import Settings, WebSettings
 from resonanz.web import create_app
 from resonanz.web.deps import get_session
 from store.db import make_engine
@@ -63,7 +64,7 @@ def scenario_fixture(session: Session, users: dict[str, User]) -> Scenario:
 
 @pytest.fixture(name="web_settings")
 def web_settings_fixture() -> Settings:
-    return Settings(web={"secret_key": "test-secret-key-not-for-production"})
+    return Settings(web=WebSettings(secret_key=SecretStr("test-secret-key-not-for-production")))
 
 
 @pytest.fixture(name="app")

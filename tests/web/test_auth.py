@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from sqlmodel import Session, select
 
-from resonanz.settings import Settings
+from resonanz.settings import Settings, WebSettings
 from resonanz.web import create_app
 from resonanz.web.app import SESSION_COOKIE
 from resonanz.web.deps import get_session
@@ -88,7 +89,7 @@ def test_session_cookie_is_httponly_lax_and_not_secure_by_default(client: TestCl
 
 
 def test_secure_cookies_configurable(mem_engine, session: Session, users: dict[str, User]) -> None:  # type: ignore[no-untyped-def]
-    app = create_app(Settings(web={"secret_key": "k" * 32, "secure_cookies": True}), engine=mem_engine)
+    app = create_app(Settings(web=WebSettings(secret_key=SecretStr("k" * 32), secure_cookies=True)), engine=mem_engine)
     app.dependency_overrides[get_session] = lambda: session
     with TestClient(app, base_url="https://testserver", follow_redirects=False) as client:
         token = csrf_of(client.get("/login").text)

@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlmodel import Session, select
+from pydantic import SecretStr
+from sqlmodel import Session, col, select
 
 from resonanz.accounts import hash_password
 from resonanz.digest import build_digest
-from resonanz.settings import Settings
+from resonanz.settings import Settings, WebSettings
 from resonanz.web import create_app
 from store.db import open_engine
 from store.models import IdentityLink, ReviewEvent, ReviewItem, User
@@ -46,7 +47,12 @@ def page(tmp_path: Path) -> Iterator[Any]:
         page = context.new_page()
         page.set_default_timeout(15000)
         dialogs: list[str] = []
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+        def on_dialog(dialog: Any) -> None:
+            dialogs.append(dialog.message)
+            dialog.dismiss()
+
+        page.on("dialog", on_dialog)
         page.dialogs = dialogs  # type: ignore[attr-defined]
         yield page
         browser.close()
@@ -54,7 +60,7 @@ def page(tmp_path: Path) -> Iterator[Any]:
 
 def test_work_the_queue_in_a_browser(tmp_path: Path, shots: Path, page: Any) -> None:
     engine = open_engine(f"sqlite:///{tmp_path / 'browser.db'}")
-    settings = Settings(web={"secret_key": "browser-test-secret-key-0123456789"})
+    settings = Settings(web=WebSettings(secret_key=SecretStr("browser-test-secret-key-0123456789")))
     with Session(engine, expire_on_commit=False) as session:
         session.add(User(username="carla", password_hash=hash_password(PASSWORD), role="community_manager"))
         sc = build_scenario(session)
@@ -122,7 +128,7 @@ def test_work_the_queue_in_a_browser(tmp_path: Path, shots: Path, page: Any) -> 
         assert page.dialogs == [], "a script from post content ran"  # type: ignore[attr-defined]
 
     with Session(engine) as session:
-        events = session.exec(select(ReviewEvent).order_by(ReviewEvent.id)).all()
+        events = session.exec(select(ReviewEvent).order_by(col(ReviewEvent.id))).all()
         assert [(e.actor, e.action) for e in events] == [
             ("carla", "assign"),
             ("carla", "note"),
