@@ -1,0 +1,49 @@
+"""``resonanz serve`` binds to settings.web (127.0.0.1 unless configured) and warns on a public address."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from resonanz.cli import app
+from resonanz.settings import reset_settings_cache
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[dict[str, Any]]:
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setenv("RESONANZ_DATABASE_URL", f"sqlite:///{tmp_path / 'serve.db'}")
+    monkeypatch.setattr("uvicorn.run", lambda app, **kwargs: calls.append(kwargs | {"app": app}))
+    reset_settings_cache()
+    return calls
+
+
+def test_serve_defaults_to_loopback(served: list[dict[str, Any]]) -> None:
+    result = runner.invoke(app, ["serve"])
+    assert result.exit_code == 0, result.output
+    assert (served[0]["host"], served[0]["port"]) == ("127.0.0.1", 8765)
+    assert "warning" not in result.output
+
+
+def test_serve_configured_and_public_warning(served: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RESONANZ_WEB__PORT", "9000")
+    reset_settings_cache()
+    result = runner.invoke(app, ["serve", "--host", "0.0.0.0"])
+    assert result.exit_code == 0, result.output
+    assert (served[0]["host"], served[0]["port"]) == ("0.0.0.0", 9000)
+    assert "RESONANZ_WEB__SECURE_COOKIES=true" in result.output
+
+
+def test_session_secret_is_created_once_and_private(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from resonanz.settings import Settings
+    from resonanz.web.security import secret_key
+
+    monkeypatch.setenv("RESONANZ_DATA_DIR", str(tmp_path))
+    first = secret_key(Settings())
+    assert len(first) >= 40 and secret_key(Settings()) == first
+    assert (tmp_path / "web-secret-key").stat().st_mode & 0o777 == 0o600
