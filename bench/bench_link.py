@@ -190,7 +190,7 @@ def synthetic_orders(customer_ids: list[int], as_of: datetime, seed: int = 1) ->
             k += 1
             if rng.random() < dropout:
                 break
-            when += timedelta(days=rng.expovariate(rate) + 1)
+            when += timedelta(days=min(rng.expovariate(rate), 3000.0) + 1)
     return orders
 
 

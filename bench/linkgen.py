@@ -10,7 +10,10 @@ Identities are written the way people present themselves: handles like ``max_mue
 ``maxmueller``, ``m.mueller``, ``MaxMueller``, or pseudonyms (``kaffeejunkie42``); display names
 "Max Müller", "Max M.", "max mueller", nicknames ("Hans Müller" for Johannes), typos ("Mülelr"),
 first name only, or nothing; locations as "Köln", "Koeln, Germany", "Cologne", another city, or
-nothing; bios that sometimes contain an e-mail, a phone number or a personal website.
+nothing; 40 % of those without a location name their place in the bio instead ("Aus Köln.",
+"Lebt und arbeitet in Essen.") and a few put it into the handle (``sabine_krueger_koeln``), as
+the authors of the bundled demo data do; bios sometimes contain an e-mail, a phone number or a
+personal website.
 
 Most authors are *not* customers, and many of them look like customers: the same last name with
 another first name, sound-alike last names (Meier/Mayer), "Max M." who is someone else, and true
@@ -148,8 +151,10 @@ def _handle_user(p: Person, rng: random.Random) -> str:
         return f"{p.first.split('-')[0]}{p.last.split('-')[0]}".replace("ß", "ss").translate(CAMEL_UMLAUTS)
     if style < 0.70:
         return f"{f}{la[0]}{rng.randrange(1, 99)}"
-    if style < 0.85:
+    if style < 0.82:
         return f"{f}{la}{yy}"
+    if style < 0.86:
+        return f"{f}_{la}_{_ascii(p.city.split(' ')[0])}"
     return f"{rng.choice(PSEUDONYMS)}{rng.randrange(1, 999)}"
 
 
@@ -189,8 +194,10 @@ def _location(p: Person, fake: Faker, rng: random.Random) -> str | None:
     return None
 
 
-def _bio(p: Person, rng: random.Random) -> str | None:
+def _bio(p: Person, rng: random.Random, city: str | None = None) -> str | None:
     parts = [f"{rng.choice(BIO_WORDS)} & {rng.choice(BIO_WORDS)}"] if rng.random() < 0.6 else []
+    if city:
+        parts.insert(0, rng.choice([f"Aus {city}.", f"{city} ·", f"Lebt und arbeitet in {city}.", f"{city}."]))
     r = rng.random()
     if r < 0.04 and p.emails:
         parts.append(f"Kontakt: {rng.choice(p.emails)}")
@@ -208,7 +215,11 @@ def _identity(iid: int, p: Person, fake: Faker, rng: random.Random, taken: set[s
     while f"{platform}:{user.lower()}" in taken:
         user = f"{user}{rng.randrange(10)}"
     taken.add(f"{platform}:{user.lower()}")
-    display, location, bio = _display(p, rng), _location(p, fake, rng), _bio(p, rng)
+    display, location = _display(p, rng), _location(p, fake, rng)
+    bio_city = None
+    if location is None and rng.random() < 0.4:  # the place is in the bio instead ("Aus Köln.")
+        bio_city = p.city if rng.random() < 0.85 else fake.city()
+    bio = _bio(p, rng, bio_city)
     if platform == "mastodon":
         inst = rng.choice(INSTANCES)
         handle = f"{user}@{inst}" if rng.random() < 0.5 else f"@{user}@{inst}"

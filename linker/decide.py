@@ -41,6 +41,11 @@ def exclusive_probabilities(candidates: Iterable[Candidate]) -> dict[int, list[t
     return result
 
 
+def corroborated(candidate: Candidate) -> bool:
+    """Is there evidence beyond the name: the same place, or a shared contact key?"""
+    return candidate.levels.get("city") == "exact" or candidate.levels.get("contact") == "shared"
+
+
 def best_per_identity(
     candidates: Iterable[Candidate],
     thresholds: LinkThresholds,
@@ -51,5 +56,5 @@ def best_per_identity(
     out: dict[int, tuple[Candidate, float, str, int]] = {}
     for iid, ranked in exclusive_probabilities(kept).items():
         best, p = ranked[0]
-        out[iid] = (best, p, thresholds.status(p), len(ranked) - 1)
+        out[iid] = (best, p, thresholds.status(p, corroborated(best)), len(ranked) - 1)
     return out

@@ -95,6 +95,7 @@ def explain(
     name: ParsedName,
     competitors: int = 0,
     shared_contacts: list[str] | None = None,
+    city_note: str | None = None,
 ) -> list[str]:
     """The evidence list stored with the link."""
     evidence: list[str] = []
@@ -104,10 +105,11 @@ def explain(
         jw = JaroWinkler.similarity(fold(customer.full_name), fold(" ".join(p for p in (name.first, name.last) if p)))
         parts = [_first_text(lv["first_name"], customer, name), _last_text(lv["last_name"], customer, name)]
         evidence.append(f"Name '{customer.full_name}' ~ '{shown}' (Jaro-Winkler {jw:.2f}): {', '.join(parts)}")
+    where = city_note or identity.location
     if lv["city"] == "exact":
-        evidence.append(f"Stadt {customer.city} = {identity.location}")
+        evidence.append(f"Stadt {customer.city} = {where}")
     elif lv["city"] == "different":
-        evidence.append(f"Stadt {customer.city} ≠ {identity.location}")
+        evidence.append(f"Stadt {customer.city} ≠ {where}")
     if lv["contact"] == "shared":
         evidence.append(_contact_text(shared_contacts or [], customer))
     name_bits = candidate.bits["first_name"] + candidate.bits["last_name"]

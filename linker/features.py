@@ -8,7 +8,9 @@ handle splitting have no SQL equivalent), so that Splink only compares ready-mad
 ``first_canon``                 nickname group key (Hans and Johannes share "johannes")
 ``first_initial`` / ``last_initial``
 ``last_phon``                   Kölner Phonetik code of the last name (None for initials)
-``city``                        folded city key ("Köln, NRW" and "Cologne" -> "koeln")
+``city``                        folded city key ("Köln, NRW" and "Cologne" -> "koeln"); for identities
+                                from the location field, else the bio ("Aus Köln."), else the
+                                handle ("sabine_krueger_koeln"), see :mod:`linker.gazetteer`
 ``contact_keys``                e-mail user names and personal domains: ``local:maxmueller87``,
                                 ``domain:mueller-design.de``; on the identity side from the bio and
                                 from handles that contain digits (people reuse "maxmueller87")
@@ -17,16 +19,19 @@ handle splitting have no SQL equivalent), so that Splink only compares ready-mad
 
 from __future__ import annotations
 
+import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from linker.gazetteer import ABBREVIATIONS, city_in_text
 from linker.handles import url_keys
 from linker.names import NameLexicon, ParsedName, handle_user, identity_name
 from linker.nicknames import canonical_first_name
 from linker.normalise import (
     email_local_key,
     emails_in,
+    fold,
     fold_compact,
     name_tokens,
     normalise_city,
@@ -77,6 +82,7 @@ def _name_columns(
         "first_alt": alt[0],
         "last_alt": alt[1],
         "last_alt_phon": _phon(alt[1]),
+        "last_initial_alt": None,
     }
 
 
@@ -94,12 +100,26 @@ def personal_domains(customers: Iterable[CustomerRecord]) -> set[str]:
     return {d for d, n in counts.items() if n == 1}
 
 
-def customer_features(customer: CustomerRecord, personal: set[str]) -> dict[str, Any]:
+def city_key(text: str | None, places: frozenset[str]) -> str | None:
+    """A comparable city key: "Köln-Ehrenfeld" -> "koeln" when "koeln" is a known place."""
+    key = normalise_city(text)
+    if key and key not in places:
+        head = key.split(" ")[0]
+        if head in places:
+            return head
+    return key
+
+
+def customer_features(
+    customer: CustomerRecord, personal: set[str], places: frozenset[str] = frozenset()
+) -> dict[str, Any]:
     first_tokens = name_tokens(customer.first_name)
     last_tokens = name_tokens(customer.last_name)
     row: dict[str, Any] = {"unique_id": customer.customer_id}
     row.update(_name_columns(first_tokens[0] if first_tokens else None, last_tokens[-1] if last_tokens else None))
-    row["city"] = normalise_city(customer.city)
+    if len(last_tokens) > 1:  # "van der Dussen" is abbreviated "v." as often as "D."
+        row["last_initial_alt"] = last_tokens[0][0]
+    row["city"] = city_key(customer.city, places)
     keys: set[str] = set()
     for raw in customer.emails:
         email = normalise_email(raw)
@@ -123,7 +143,12 @@ def identity_features(identity: IdentityRecord, lexicon: NameLexicon) -> tuple[d
     name = identity_name(identity.display_name, identity.handle, lexicon)
     row: dict[str, Any] = {"unique_id": identity.identity_id}
     row.update(_name_columns(name.first, name.last, (name.alt_first, name.alt_last)))
-    row["city"] = normalise_city(identity.location)
+    row["city"] = (
+        city_key(identity.location, lexicon.cities)
+        or city_in_text(identity.bio, lexicon.cities)
+        or name.handle_city
+        or city_in_text(_display_tail(identity.display_name), lexicon.cities)
+    )
     keys: set[str] = set()
     for email in emails_in(identity.bio):
         local = email_local_key(email)
@@ -143,32 +168,53 @@ def identity_features(identity: IdentityRecord, lexicon: NameLexicon) -> tuple[d
     return row, name
 
 
+def city_note(identity: IdentityRecord, city: str) -> str:
+    """Where the identity's city came from, for the evidence: "Köln, NRW (Ort)", "Berlin (Bio)"."""
+    if identity.location and normalise_city(identity.location):
+        return f"{identity.location} (Ort)"
+    head = city.split(" ")[0]
+    for label, text in (("Bio", identity.bio), ("Handle", identity.handle), ("Anzeigename", identity.display_name)):
+        for word in re.findall(r"[^\W\d_]+", text or ""):
+            if fold(word) == head or ABBREVIATIONS.get(word.lower()) == head:
+                return f"{city.title() if fold(word) != city else word} ({label})"
+    return city.title()
+
+
+def _display_tail(display: str | None) -> str | None:
+    """The part of a display name after a separator ("Sabine | Köln" -> "Köln")."""
+    if not display:
+        return None
+    parts = re.split(r"\s[|•·–—/-]\s|[|•·]", display, maxsplit=1)
+    return parts[1] if len(parts) > 1 else None
+
+
 def term_frequencies(
-    rows: Sequence[Mapping[str, Any]], column: str, prior: float, pseudo_count: float = TF_PSEUDO_COUNT
-) -> dict[str, float]:
-    """value -> smoothed frequency among the customers: ``(count + a * prior) / (n + a)``.
+    rows: Sequence[Mapping[str, Any]],
+    column: str,
+    prior: Callable[[str], float],
+    pseudo_count: float = TF_PSEUDO_COUNT,
+) -> Callable[[str], float]:
+    """value -> smoothed frequency among the customers: ``(count + a * prior(value)) / (n + a)``.
 
     Splink's term-frequency adjustment replaces the exact-match u probability by the value's
     frequency, so "Müller" (common) counts less than "Przybilla" (rare). A small CRM cannot
     estimate frequencies (with 10 customers every name would have 10 %), so the counts are
-    shrunk towards the prior with ``a`` pseudo-records; with 100,000 customers the data dominate.
+    shrunk towards the prior (for names: their share in the German population, see
+    :mod:`linker.namefreq`) with ``a`` pseudo-records; with 100,000 customers the data dominate.
+    Values that no customer has get ``a * prior(value) / (n + a)``.
     """
     counts = Counter(r[column] for r in rows if r.get(column))
     n = len(rows)
-    return {v: (c + pseudo_count * prior) / (n + pseudo_count) for v, c in counts.items()}
+
+    def tf(value: str) -> float:
+        return (counts.get(value, 0) + pseudo_count * prior(value)) / (n + pseudo_count)
+
+    return tf
 
 
-def with_tf(
-    rows: list[dict[str, Any]],
-    column: str,
-    table: Mapping[str, float],
-    n: int,
-    prior: float,
-    pseudo_count: float = TF_PSEUDO_COUNT,
-) -> None:
-    """Add ``tf_<column>`` to every row in place; unseen values get the frequency of a zero count."""
-    unseen = pseudo_count * prior / (n + pseudo_count)
+def add_tf(rows: list[dict[str, Any]], column: str, tf: Callable[[str], float]) -> None:
+    """Add ``tf_<column>`` to every row in place (None where the value is missing)."""
     key = "tf_" + column
     for row in rows:
         value = row.get(column)
-        row[key] = None if value is None else table.get(value, unseen)
+        row[key] = None if value is None else tf(value)

@@ -8,9 +8,10 @@ and 80 social authors has neither; EM then drifts (it may decide that "same city
 signal and names are noise) and the links change from run to run. So m (how often a *true*
 match shows a level) is fixed from the priors below, and u (how often two *different* people
 show it) is fixed too, except for exact name and city matches, where u is the term frequency of
-the value measured on the customer base (shrunk towards the prior for small CRMs, see
-:func:`linker.features.term_frequencies`). The cost: the model does not adapt its m values to a
-particular customer base. Random-sampling u estimation would adapt the remaining u values, but
+the value measured on the customer base (shrunk towards the value's share in the German
+population for small CRMs, see :func:`linker.features.term_frequencies` and
+:mod:`linker.namefreq`). The cost: the model does not adapt its m values to a particular
+customer base. Random-sampling u estimation would adapt the remaining u values, but
 on small inputs it sees too few pairs per level and produces zero u probabilities (infinite
 weights); term frequencies capture most of what matters (rare names are strong evidence).
 
@@ -28,21 +29,22 @@ last name           exact (u = frequency of the name)         0.86    0.0005   +
                     same Kölner Phonetik or JW >= 0.92        0.07    0.006    +3.5
                     initial matches                           0.05    0.0035   +3.8
                     different                                 0.02    0.9900   -5.6
-city                exact (u = frequency of the city)         0.75    0.02     +5.2
-                    different                                 0.25    0.98     -2.0
+city                exact (u = frequency of the city)         0.85    0.02     +5.4
+                    different                                 0.15    0.98     -2.7
 contact             shared e-mail user name or own domain     0.30    0.00005  +12.6
                     none shared                               0.70    0.99995  -0.5
 ==================  ========================================  ======  =======  ========
 
 Missing values (no location, no name in the handle) are neutral (0 bits). The m values say: a
 person writes their own first name exactly 84 % of the time, a nickname 5 %, an initial 4 %; 14 %
-of true pairs are typos or variants of the last name; a quarter of people state a different
-place than the CRM has (moved, work place). The u values are German name statistics: two random
-people share a first name about 0.2 % of the time (the sum of squared name frequencies: the top
-names each hold 1-1.5 % within a gender, and half of all pairs differ in gender), a family name
-about 0.05 % (Müller 0.3 %, Schmidt 0.2 %, then a very long tail), a Kölner code about 0.6 %.
-For exact matches these are only the starting point: the frequency measured in the CRM replaces
-them as soon as there are a few hundred customers.
+of true pairs are typos or variants of the last name; 15 % of people name a different place
+(in the location field, the bio or the handle) than the CRM has (moved, work place). The u
+values are German name statistics: two random people share a first name about 0.2 % of the
+time (the sum of squared name frequencies: the top names each hold 1-1.5 % within a gender, and
+half of all pairs differ in gender), a family name about 0.05 % (Müller ~1 %, Schmidt 0.7 %, then
+a very long tail), a Kölner code about 0.6 %. For exact matches these are only the starting
+point: each name's own share (:mod:`linker.namefreq`) and then its frequency measured in the CRM
+replace them.
 
 The prior: with ``n`` customers, and a share ``pi`` of the authors being customers at all, a
 random (customer, author) pair matches with probability ``pi / ((1 - pi) n + pi)``, so the prior
@@ -131,7 +133,8 @@ COMPARISONS: list[dict[str, Any]] = [
                 "phonetic",
             ),
             _level(
-                "(length(last_name_l) = 1 OR length(last_name_r) = 1) AND last_initial_l = last_initial_r",
+                "(length(last_name_l) = 1 OR length(last_name_r) = 1) AND (last_initial_l = last_initial_r "
+                "OR last_initial_alt_l = last_initial_r OR last_initial_l = last_initial_alt_r)",
                 0.05,
                 0.0035,
                 "initial",
@@ -143,8 +146,8 @@ COMPARISONS: list[dict[str, Any]] = [
         "output_column_name": "city",
         "comparison_levels": [
             _null("city_l IS NULL OR city_r IS NULL"),
-            _level("city_l = city_r", 0.75, CITY_PRIOR_U, "exact", "city"),
-            _level("ELSE", 0.25, 0.98, "different"),
+            _level("city_l = city_r", 0.85, CITY_PRIOR_U, "exact", "city"),
+            _level("ELSE", 0.15, 0.98, "different"),
         ],
     },
     {
@@ -162,6 +165,8 @@ COMPARISONS: list[dict[str, Any]] = [
 BLOCKING_RULES: list[Any] = [
     "l.last_phon = r.last_phon AND l.first_initial = r.first_initial",
     "l.first_canon = r.first_canon AND l.last_initial = r.last_initial",
+    "l.first_canon = r.first_canon AND l.last_initial_alt = r.last_initial",
+    "l.first_canon = r.first_canon AND l.last_initial = r.last_initial_alt",
     "l.first_canon = r.first_canon AND l.city = r.city",
     "l.last_phon = r.last_phon AND l.city = r.city",
     {"blocking_rule": "l.contact_keys = r.contact_keys", "arrays_to_explode": ["contact_keys"]},

@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from linker.gazetteer import CITIES, city_in_handle, gazetteer
 from linker.nicknames import known_first_names
 from linker.normalise import fold, name_tokens
 
@@ -52,9 +53,13 @@ class NameLexicon:
     last_names: frozenset[str] = frozenset()
     compound_firsts: Mapping[str, str] = field(default_factory=dict)
     """Compound first names written together -> their first part: "franzjosef" -> "franz"."""
+    cities: frozenset[str] = field(default_factory=lambda: CITIES)
+    """Known places (city keys), to find "..._koeln" in handles and "Aus Köln." in bios."""
 
     @classmethod
-    def build(cls, first_names: Iterable[str | None], last_names: Iterable[str | None]) -> NameLexicon:
+    def build(
+        cls, first_names: Iterable[str | None], last_names: Iterable[str | None], cities: Iterable[str | None] = ()
+    ) -> NameLexicon:
         firsts: set[str] = set()
         compounds: dict[str, str] = {}
         for name in first_names:
@@ -64,7 +69,7 @@ class NameLexicon:
             if len(tokens) > 1:
                 compounds["".join(tokens)] = tokens[0]
         lasts = {t for n in last_names for t in name_tokens(n)[-1:]}
-        return cls(frozenset(firsts | known_first_names()), frozenset(lasts), compounds)
+        return cls(frozenset(firsts | known_first_names()), frozenset(lasts), compounds, gazetteer(cities))
 
     def first_part(self, word: str) -> str | None:
         """``word`` as a first name: itself if known, the first part of a known compound, else None."""
@@ -81,6 +86,8 @@ class ParsedName:
     """Where the name came from: "display", "handle", "display+handle" or "" (no name)."""
     alt_first: str | None = None
     alt_last: str | None = None
+    handle_city: str | None = None
+    """A city written into the handle ("sabine_krueger_koeln")."""
     """A second full reading (from the handle) when it differs from the display name, e.g. the
     display name has a typo ("Schiedecke") but the handle spells it right ("suzanneschmiedecke")."""
 
@@ -191,8 +198,13 @@ def parse_handle(handle: str | None, lexicon: NameLexicon) -> ParsedName:
     if not user or user.lower().startswith("did:"):
         return ParsedName()
     spaced = _CAMEL.sub(" ", user)
-    tokens = [t for t in re.split(r"[^a-z]+", fold(spaced).replace(" ", "_")) if t and t not in _HANDLE_NOISE]
-    return _from_tokens(tokens, lexicon, "handle")
+    words = [t for t in re.split(r"[^a-z]+", fold(spaced).replace(" ", "_")) if t]
+    city = city_in_handle(words, lexicon.cities)
+    if city:
+        words = words[:-1]
+    tokens = [t for t in words if t not in _HANDLE_NOISE]
+    parsed = _from_tokens(tokens, lexicon, "handle")
+    return ParsedName(parsed.first, parsed.last, parsed.source, handle_city=city) if city else parsed
 
 
 def identity_name(display_name: str | None, handle: str | None, lexicon: NameLexicon) -> ParsedName:
@@ -200,7 +212,7 @@ def identity_name(display_name: str | None, handle: str | None, lexicon: NameLex
     shown = parse_display_name(display_name, lexicon)
     from_handle = parse_handle(handle, lexicon)
     if from_handle.empty:
-        return shown
+        return ParsedName(shown.first, shown.last, shown.source, handle_city=from_handle.handle_city)
     if shown.empty:
         return from_handle
     first, last = shown.first, shown.last
@@ -213,4 +225,5 @@ def identity_name(display_name: str | None, handle: str | None, lexicon: NameLex
     alt_first = alt_last = None
     if hf and hl and not _initial(hf) and not _initial(hl) and (hf, hl) != (first, last):
         alt_first, alt_last = hf, hl
-    return ParsedName(first, last, "display+handle" if used_handle else "display", alt_first, alt_last)
+    source = "display+handle" if used_handle else "display"
+    return ParsedName(first, last, source, alt_first, alt_last, from_handle.handle_city)

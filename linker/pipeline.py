@@ -11,10 +11,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from linker.decide import best_per_identity
+from linker.decide import best_per_identity, corroborated
 from linker.deterministic import KeyIndex, deterministic_links
 from linker.explain import explain
-from linker.features import customer_features, identity_features, personal_domains
+from linker.features import city_note, customer_features, identity_features, personal_domains
 from linker.names import NameLexicon, ParsedName
 from linker.probabilistic import score_pairs
 from linker.records import AUTO, PENDING, REJECTED, CustomerRecord, IdentityRecord, LinkDecision, LinkThresholds
@@ -78,19 +78,24 @@ def link_records(
     result.seconds["deterministic"] = t1 - started
 
     rest = [i for i in identities if i.identity_id not in det or all(d.status == REJECTED for d in det[i.identity_id])]
-    lexicon = NameLexicon.build((c.first_name for c in customers), (c.last_name for c in customers))
+    lexicon = NameLexicon.build(
+        (c.first_name for c in customers), (c.last_name for c in customers), (c.city for c in customers)
+    )
     personal = personal_domains(customers)
     customer_rows = []
     step = max(1, len(customers) // 20)
     for n, customer in enumerate(customers, start=1):
-        customer_rows.append(customer_features(customer, personal))
+        customer_rows.append(customer_features(customer, personal, lexicon.cities))
         if n % step == 0:
             hook("features", n, len(customers) + len(rest))
     identity_rows = []
     names: dict[int, ParsedName] = {}
+    city_notes: dict[int, str] = {}
     for n, identity in enumerate(rest, start=1):
         row, name = identity_features(identity, lexicon)
         names[identity.identity_id] = name
+        if row["city"]:
+            city_notes[identity.identity_id] = city_note(identity, row["city"])
         if not name.empty or row["contact_keys"] or row["city"]:
             identity_rows.append(row)
         if n % step == 0:
@@ -114,7 +119,12 @@ def link_records(
         identity = by_identity[iid]
         customer = by_customer[cand.customer_id]
         shared = sorted(customer_keys[cand.customer_id] & identity_keys[iid])
-        evidence = explain(cand, p, customer, identity, names[iid], others, shared)
+        evidence = explain(cand, p, customer, identity, names[iid], others, shared, city_notes.get(iid))
+        if status == PENDING and p >= config.thresholds.auto and not corroborated(cand):
+            evidence.append(
+                f"Nur der Name passt (kein Ort, kein Kontakt) - zur Prüfung, automatisch erst ab "
+                f"{config.thresholds.name_only_auto:.2f}"
+            )
         result.decisions.append(LinkDecision(iid, cand.customer_id, "probabilistic", round(p, 4), status, evidence))
         if status != REJECTED:
             result.probabilistic += 1

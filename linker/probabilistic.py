@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from linker.errors import ProbabilisticLinkError
-from linker.features import TF_PSEUDO_COUNT, term_frequencies, with_tf
-from linker.model import CITY_PRIOR_U, FIRST_PRIOR_U, LAST_PRIOR_U, LEVEL_NAMES, splink_settings
+from linker.features import add_tf, term_frequencies
+from linker.model import CITY_PRIOR_U, LEVEL_NAMES, splink_settings
+from linker.namefreq import first_name_share, last_name_share
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +55,11 @@ def score_pairs(
     from splink import DuckDBAPI, Linker
 
     n = len(customer_rows)
-    for column, prior in (("first_name", FIRST_PRIOR_U), ("last_name", LAST_PRIOR_U), ("city", CITY_PRIOR_U)):
-        table = term_frequencies(customer_rows, column, prior)
-        with_tf(customer_rows, column, table, n, prior, TF_PSEUDO_COUNT)
-        with_tf(identity_rows, column, table, n, prior, TF_PSEUDO_COUNT)
+    priors = {"first_name": first_name_share, "last_name": last_name_share, "city": lambda _v: CITY_PRIOR_U}
+    for column, prior in priors.items():
+        tf = term_frequencies(customer_rows, column, prior)
+        add_tf(customer_rows, column, tf)
+        add_tf(identity_rows, column, tf)
 
     def frame(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
         df = pd.DataFrame(list(rows))

@@ -72,7 +72,9 @@ class LinkReport:
 def link_config(settings: Settings) -> LinkConfig:
     s = settings.link
     return LinkConfig(
-        thresholds=LinkThresholds(auto=s.auto_threshold, review=s.review_threshold),
+        thresholds=LinkThresholds(
+            auto=s.auto_threshold, review=s.review_threshold, name_only_auto=s.name_only_threshold
+        ),
         expected_customer_share=s.expected_customer_share,
     )
 

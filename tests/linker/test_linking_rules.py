@@ -110,7 +110,7 @@ def test_pipeline_end_to_end_with_evidence() -> None:
     max_link = by_identity[10]
     assert (max_link.customer_id, max_link.status, max_link.method) == (1, AUTO, "probabilistic")
     assert max_link.evidence[0].startswith("Name 'Max Müller' ~ 'Max M. / max_mueller87' (Jaro-Winkler 1.00)")
-    assert "Stadt Köln = Köln, NRW" in max_link.evidence
+    assert "Stadt Köln = Köln, NRW (Ort)" in max_link.evidence
     assert any("CRM-E-Mail max.mueller87@gmx.de" in e for e in max_link.evidence)
     steffi = by_identity[12]
     assert steffi.customer_id == 3 and steffi.status == AUTO
