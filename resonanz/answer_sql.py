@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +28,11 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.schema import DropTable
+from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.elements import ClauseElement, ColumnElement
 from sqlalchemy.sql.selectable import FromClause, Subquery
 from sqlmodel import Session
 
@@ -245,28 +249,48 @@ ROW_COLUMNS: tuple[tuple[str, Any], ...] = (
 """What :func:`materialized` keeps (texts and timestamps are looked up by post id when needed)."""
 
 
+class _CreateTempTableAs(Executable, ClauseElement):
+    """``CREATE TEMPORARY TABLE name AS SELECT ...`` (one statement on SQLite and PostgreSQL)."""
+
+    inherit_cache = False
+
+    def __init__(self, name: str, query: Select[Any]) -> None:
+        self.name = name
+        self.query = query
+
+
+@compiles(_CreateTempTableAs)
+def _compile_create_temp_as(element: _CreateTempTableAs, compiler: Any, **kw: Any) -> str:
+    return f"CREATE TEMPORARY TABLE {element.name} AS {compiler.process(element.query, **kw)}"
+
+
 @contextmanager
 def materialized(session: Session, query: Select[Any]) -> Iterator[Table]:
     """Compute ``query`` (a :func:`post_rows_select`) once into a temporary table for several aggregates.
 
-    Temporary tables are private to the connection and dropped afterwards; this works the same on
-    SQLite and PostgreSQL and saves recomputing the joins for every aggregate.
+    Temporary tables are private to the connection; this works the same on SQLite and PostgreSQL
+    and saves recomputing the joins for every aggregate. Created and dropped by one DDL statement
+    each, so both happen in the same transaction state (SQLite's driver starts transactions only
+    before DML: a CREATE + INSERT, with the DROP rolled back, would leave the table behind).
     """
+    name = f"tmp_answer_rows_{uuid.uuid4().hex[:12]}"
     table = Table(
-        f"tmp_answer_rows_{uuid.uuid4().hex[:12]}",
+        name,
         MetaData(),
-        *(Column(name, type_() if isinstance(type_, type) else type_) for name, type_ in ROW_COLUMNS),
+        *(Column(col_name, type_() if isinstance(type_, type) else type_) for col_name, type_ in ROW_COLUMNS),
         prefixes=["TEMPORARY"],
     )
-    names = [name for name, _ in ROW_COLUMNS]
     source = query.subquery("src")
     conn = session.connection()
-    table.create(conn)
+    conn.execute(_CreateTempTableAs(name, select(*(source.c[n] for n, _ in ROW_COLUMNS))))
     try:
-        conn.execute(table.insert().from_select(names, select(*(source.c[n] for n in names))))
         yield table
-    finally:
-        table.drop(conn)
+    except BaseException:
+        # after a database error (an aborted PostgreSQL transaction) the rollback removes the table
+        with suppress(SQLAlchemyError):
+            conn.execute(DropTable(table, if_exists=True))
+        raise
+    conn.execute(DropTable(table, if_exists=True))
 
 
 def sentiment_aggregates(rows: FromClause) -> list[ColumnElement[Any]]:

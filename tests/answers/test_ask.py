@@ -139,3 +139,18 @@ def test_empty_period_gives_empty_answer(db: tuple[Session, Scenario]) -> None:
     a = ask(session, AnswerFilter(period=iso_week("2020-W01")))
     assert a.current.posts == 0 and a.current.net is None and a.topics == [] and a.quotes == []
     assert a.pareto is not None and "No posts" in a.pareto.verdict
+
+
+def test_temporary_rows_are_dropped_even_after_an_error(db: tuple[Session, Scenario]) -> None:
+    from sqlalchemy import inspect
+
+    from resonanz.answer_sql import materialized, post_rows_select
+
+    session, _ = db
+    ask(session, AnswerFilter(period=W47))
+    assert inspect(session.connection()).get_temp_table_names() == []
+    flt = AnswerFilter(period=W47)
+    with pytest.raises(RuntimeError), materialized(session, post_rows_select(flt, session.get_bind().dialect.name)):
+        raise RuntimeError("boom")
+    session.rollback()
+    assert inspect(session.connection()).get_temp_table_names() == []
