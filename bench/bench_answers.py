@@ -237,7 +237,8 @@ def main() -> None:
     with live_server(app) as base, httpx.Client(follow_redirects=False, timeout=60) as http:
         login(http, base)
         assert http.get(f"{base}/queue").status_code == 200
-        rows.append(("GET /queue (uvicorn + httpx)", timed(lambda: http.get(f"{base}/queue"), args.repeat), "all posts"))
+        served = timed(lambda: http.get(f"{base}/queue"), args.repeat)
+        rows.append(("GET /queue (uvicorn + httpx)", served, "all posts"))
 
     width = max(len(r[0]) for r in rows)
     print(f"\n{'what':<{width}}  {'wall ms':>8}  {'cpu ms':>8}  {'vs COUNT(*) of':>14}  {'ratio (wall)':>12}")
