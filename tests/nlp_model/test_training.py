@@ -185,3 +185,24 @@ def test_cross_validation_resumes_from_checkpoints(tiny_base: Path, tmp_path: Pa
     second = cross_validate(make, cache, y, config, 2, checkpoint_dir=tmp_path)
     assert len(trained) == 3  # only fold 2 was trained again
     assert second["folds"] == first["folds"]  # fold 1 reused verbatim; fold 2 retrained identically (seeded)
+
+
+def test_uniform_attention_init_pools_by_mean(tiny_base: Path) -> None:
+    from nlp.training.model import init_uniform_attention
+
+    model = load_top_from_base(str(tiny_base), 1, 2, dropout=0.0).eval()
+    layer: torch.nn.Module = model.layers[-1]
+    torch.manual_seed(3)
+    hidden = torch.randn(1, 5, model.config.hidden_size) * 3
+    averaged = hidden.clone()
+    averaged[:, 1:3] = hidden[:, 1:3].mean(1, keepdim=True)  # same first token, same mean over all tokens
+    no_mask = torch.zeros(1, 1, 1, 5)
+
+    def first_token(x: torch.Tensor) -> torch.Tensor:
+        return layer(x, attention_mask=no_mask)[:, 0]
+
+    with torch.no_grad():
+        layer.get_submodule("attention.self.query").weight.mul_(50)  # clearly non-uniform attention
+        assert not torch.allclose(first_token(hidden), first_token(averaged), atol=1e-3)
+        init_uniform_attention(model)  # the first token now sees only the mean of the (linear) values
+        torch.testing.assert_close(first_token(hidden), first_token(averaged))
