@@ -24,6 +24,9 @@ def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logg
     # Logs go to stderr so that `--format json|csv` output on stdout stays clean.
     handler = RichHandler(console=Console(stderr=True), show_path=False, rich_tracebacks=False)
     logging.basicConfig(level=level, format="%(message)s", handlers=[handler])
+    if not verbose:  # libraries that narrate every step at INFO
+        for noisy in ("alembic", "httpx", "httpcore", "apscheduler.scheduler"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def _register() -> None:
@@ -31,13 +34,7 @@ def _register() -> None:
     import importlib
 
     for name in ("cli_store", "cli_collect", "cli_nlp", "cli_train", "cli_link", "cli_answers", "cli_demo"):
-        try:
-            module = importlib.import_module(f"resonanz.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"resonanz.{name}":
-                continue
-            raise
-        module.register(app)
+        importlib.import_module(f"resonanz.{name}").register(app)
 
 
 _register()
