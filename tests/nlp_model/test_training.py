@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -202,7 +203,8 @@ def test_uniform_attention_init_pools_by_mean(tiny_base: Path) -> None:
         return layer(x, attention_mask=no_mask)[:, 0]
 
     with torch.no_grad():
-        layer.get_submodule("attention.self.query").weight.mul_(50)  # clearly non-uniform attention
+        query: Any = layer.get_submodule("attention.self.query")
+        query.weight.mul_(50)  # clearly non-uniform attention
         assert not torch.allclose(first_token(hidden), first_token(averaged), atol=1e-3)
         init_uniform_attention(model)  # the first token now sees only the mean of the (linear) values
         torch.testing.assert_close(first_token(hidden), first_token(averaged))
