@@ -42,10 +42,15 @@ RESULTS = ROOT / "bench" / "results"
 
 
 def quality(
-    n_customers: int, n_identities: int, seeds: list[int], namesake_share: float = 0.005, auto_threshold: float = 0.95
+    n_customers: int,
+    n_identities: int,
+    seeds: list[int],
+    namesake_share: float = 0.005,
+    auto_threshold: float = 0.95,
+    name_only: float = 0.97,
 ) -> dict[str, Any]:
     """Pooled precision/recall over ``seeds``."""
-    config = LinkConfig(thresholds=LinkThresholds(auto=auto_threshold, review=0.60))
+    config = LinkConfig(thresholds=LinkThresholds(auto=auto_threshold, review=0.60, name_only_auto=name_only))
     totals: dict[str, float] = {}
     seconds = 0.0
     for seed in seeds:
@@ -66,6 +71,7 @@ def quality(
         "seeds": seeds,
         "namesake_share": namesake_share,
         "auto_threshold": auto_threshold,
+        "name_only_threshold": name_only,
         **{k: int(v) for k, v in totals.items()},
         "auto_precision": ratio("auto_correct", "auto"),
         "auto_recall": ratio("auto_correct", "true_links"),
@@ -216,12 +222,14 @@ def main() -> None:
 
     runs = [quality(500, 300, [1, 2, 3, 4, 5, 6]), quality(2000, 1000, [1, 2, 3])]
     runs.append(quality(500, 300, [1, 2, 3, 4, 5, 6], namesake_share=0.02))
-    runs.append(quality(500, 300, [1, 2, 3, 4, 5, 6], auto_threshold=0.90))
+    runs.append(quality(500, 300, [1, 2, 3, 4, 5, 6], name_only=0.95))
+    runs.append(quality(500, 300, [1, 2, 3, 4, 5, 6], auto_threshold=0.90, name_only=0.90))
     if not args.quick:
         runs.append(quality(10_000, 3000, [1]))
     table = Table(title="Linking quality (auto = status auto; review = pending)", title_justify="left")
-    for col in ("customers x identities", "seeds", "namesakes", "auto at", "true links", "auto P", "auto R", "review n",
-                "review P", "auto+review R", "s"):  # fmt: skip
+    columns = ("customers x identities", "seeds", "namesakes", "auto at", "name only", "true links", "auto P",
+               "auto R", "review n", "review P", "auto+review R", "s")  # fmt: skip
+    for col in columns:
         table.add_column(col, justify="right")
     report: dict[str, Any] = {
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
@@ -239,7 +247,7 @@ def main() -> None:
     for r in runs:
         table.add_row(
             f"{r['customers']:,} x {r['identities']:,}", str(len(r["seeds"])), f"{r['namesake_share']:.1%}",
-            f"{r.get('auto_threshold', 0.95):.2f}",
+            f"{r.get('auto_threshold', 0.95):.2f}", f"{r.get('name_only_threshold', 0.97):.2f}",
             str(r["true_links"]), fmt(r["auto_precision"]), fmt(r["auto_recall"]), str(r["review"]),
             fmt(r["review_precision"]), fmt(r["auto_or_review_recall"]), f"{r['seconds']:.1f}",
         )  # fmt: skip

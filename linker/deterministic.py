@@ -137,7 +137,12 @@ def deterministic_links(
         share = probability / len(matches)
         for cid, hits in sorted(matches.items()):
             hits.sort(key=lambda h: _METHOD_ORDER.index(h[2].field))
-            evidence = [_evidence(key, found, source, identity) for key, found, source in hits]
+            evidence = []
+            seen_values: set[str] = set()
+            for key, found, source in hits:  # one line per CRM value (a URL yields several keys)
+                if source.raw not in seen_values:
+                    seen_values.add(source.raw)
+                    evidence.append(_evidence(key, found, source, identity))
             if len(matches) > 1:
                 evidence.append(f"Mehrdeutig: dieselbe Angabe passt zu {len(matches)} Kunden - bitte prüfen")
             if strong:

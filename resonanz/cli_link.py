@@ -37,6 +37,7 @@ from store.errors import StoreError
 console = Console(soft_wrap=True)
 links_app = typer.Typer(help="Identity links: export, review decisions, consent.", no_args_is_help=True)
 
+BASIS_LABEL = {"revenue": "Umsatz", "margin": "Deckungsbeitrag"}
 STAGES = {
     "deterministic": "E-Mail, Telefon, Handles",
     "features": "Namen und Orte lesen",
@@ -163,14 +164,15 @@ def print_value_report(report: ValueReport, out: Console | None = None) -> None:
         highlight=False,
     )
     table = Table(title="ABC-Klassen", title_justify="left")
-    for col in ("Klasse", "Kund:innen", s.basis.capitalize(), "Anteil"):
+    basis = BASIS_LABEL.get(s.basis, s.basis)
+    for col in ("Klasse", "Kund:innen", basis, "Anteil"):
         table.add_column(col, justify="left" if col == "Klasse" else "right")
     for cls in "ABC":
         c = s.classes[cls]
         table.add_row(cls, f"{int(c['customers'])}", f"{c['amount']:,.2f} €", f"{c['share']:.1%}")
     out.print(table)
     top = "n/a (kein positiver Umsatz)" if s.pareto_top20 is None else f"{s.pareto_top20:.1%}"
-    out.print(f"Pareto: die besten 20 % der Kund:innen halten {top} des {s.basis}s")
+    out.print(f"Pareto: die besten 20 % der Kund:innen halten {top} ({basis})")
     if s.segments:
         seg = ", ".join(f"{name} {n}" for name, n in sorted(s.segments.items(), key=lambda kv: (-kv[1], kv[0])))
         out.print(f"RFM-Segmente: {seg}", highlight=False)
