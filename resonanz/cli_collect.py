@@ -69,7 +69,7 @@ def sources_add(
 ) -> None:
     """Add a source. Examples:
 
-    resonanz sources add mastodon brand-tag -q '#Brühwerk' -o instance=mastodon.social
+    resonanz sources add mastodon brand-tag -q '#Lindenhof' -o instance=mastodon.social
 
     resonanz sources add rss blog-comments -q https://blog.example.de/comments/feed/ -i 30m
     """

@@ -10,6 +10,13 @@ import store.models  # noqa: F401
 config = context.config
 target_metadata = SQLModel.metadata
 
+# Tables that live in the same database but are not ours to migrate (APScheduler's job store).
+FOREIGN_TABLES = {"apscheduler_jobs"}
+
+
+def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    return not (type_ == "table" and name in FOREIGN_TABLES)
+
 
 def run_migrations_online() -> None:
     engine = config.attributes.get("engine")
@@ -23,6 +30,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_object=include_object,
         )
         context.run_migrations()
 
