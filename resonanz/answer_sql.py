@@ -207,9 +207,10 @@ def post_rows_select(flt: AnswerFilter, dialect: str, periods: Sequence[Period] 
             SCORE.c.topics.label("topics"),
         )
         .select_from(POST)
-        .join(SCORE, SCORE.c.id == latest_score_id(flt.model_name))
+        # the author's customer first: a class filter then skips the score lookup for other posts
         .outerjoin(lnk, lnk.c.identity_id == POST.c.identity_id)
         .outerjoin(val, val.c.customer_id == lnk.c.customer_id)
+        .join(SCORE, SCORE.c.id == latest_score_id(flt.model_name))
         .where(
             POST.c.created_at >= periods[0].start,
             POST.c.created_at < periods[-1].end,
