@@ -72,17 +72,17 @@ def run_demo(settings: Settings, out_dir: Path) -> None:
     )
     _print_scores(engine, scored)
 
-    values = _stage("4. Customer value: ABC/Pareto, RFM, CLV, loyalty", lambda: compute_values(engine, settings))
-    info = values.to_dict()
-    console.print(
-        f"  {info['customers']} customers valued ({info['basis']}, {info['method']}); classes {info['classes']}; "
-        f"top 20 % hold {info['pareto_top20_share']:.1%} of revenue; CLV model: {info['clv_model']}"
-    )
-    linked = _stage("5. Link social identities to customers (consent only)", lambda: link_identities(engine, settings))
+    linked = _stage("4. Link social identities to customers (consent only)", lambda: link_identities(engine, settings))
     console.print(
         f"  {linked.evaluated} identities checked against {linked.linkable_customers} consenting customers: "
         f"{linked.auto} auto-linked, {linked.pending} for review, {linked.rejected} rejected "
         f"({linked.deterministic} deterministic, {linked.probabilistic} probabilistic)"
+    )
+    values = _stage("5. Customer value: ABC/Pareto, RFM, CLV, loyalty", lambda: compute_values(engine, settings))
+    info = values.to_dict()
+    console.print(
+        f"  {info['customers']} customers valued ({info['basis']}, {info['method']}); classes {info['classes']}; "
+        f"top 20 % hold {info['pareto_top20_share']:.1%} of revenue; CLV model: {info['clv_model']}"
     )
     weighted = apply_weights(engine, settings)
     console.print(f"  {weighted} scores weighted by their author's customer value")
