@@ -104,7 +104,11 @@ def link_subquery() -> Subquery:
             .label("rn"),
         )
         .join(CUSTOMER, CUSTOMER.c.id == LINK.c.customer_id)
-        .where(LINK.c.status.in_(LINKED_STATUSES), CUSTOMER.c.erased_at.is_(None))
+        .where(
+            LINK.c.status.in_(LINKED_STATUSES),
+            CUSTOMER.c.erased_at.is_(None),
+            CUSTOMER.c.consent_status == "granted",  # withdrawal counts at once, before the next link run
+        )
         .subquery("ranked_link")
     )
     return select(ranked.c.identity_id, ranked.c.customer_id).where(ranked.c.rn == 1).subquery("lnk")

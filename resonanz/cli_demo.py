@@ -109,24 +109,30 @@ def _answers(engine: Any, settings: Settings, out_dir: Path) -> tuple[str, Path]
 
 def _print_scores(engine: Any, report: Any) -> None:
     from sqlalchemy import func, select
-    from sqlmodel import Session
+    from sqlmodel import Session, col
 
-    from store.models import ReviewItem, Score
+    from store.models import Post, ReviewItem, Score
 
     console.print(f"  {report.summary()}", highlight=False)
     with Session(engine) as session:
-        counts = dict(session.execute(select(Score.sentiment, func.count()).group_by(Score.sentiment)).all())
+        counts = dict(session.execute(select(col(Score.sentiment), func.count()).group_by(col(Score.sentiment))).all())
         flagged = session.execute(select(func.count()).select_from(ReviewItem)).scalar_one()
         table = Table(title="Beispiele", title_justify="left", show_lines=False)
-        for col in ("Stimmung", "p(neg/neu/pos)", "Themen", "Flags", "Text"):
-            table.add_column(col, overflow="fold")
-        from store.models import Post
-
-        rows = session.execute(
-            select(Score, Post.text).join(Post, Post.id == Score.post_id).order_by(Score.p_negative.desc()).limit(4)
-        ).all()
+        for heading in ("Stimmung", "p(neg/neu/pos)", "Themen", "Flags", "Text"):
+            table.add_column(heading, overflow="fold")
+        rows = list(
+            session.execute(
+                select(Score, col(Post.text))
+                .join(Post, col(Post.id) == col(Score.post_id))
+                .order_by(col(Score.p_negative).desc())
+                .limit(4)
+            ).all()
+        )
         rows += session.execute(
-            select(Score, Post.text).join(Post, Post.id == Score.post_id).order_by(Score.p_positive.desc()).limit(3)
+            select(Score, col(Post.text))
+            .join(Post, col(Post.id) == col(Score.post_id))
+            .order_by(col(Score.p_positive).desc())
+            .limit(3)
         ).all()
         for score, text in rows:
             table.add_row(

@@ -45,9 +45,16 @@ class Factory:
         is_loyal: bool = False,
         stale_class: str | None = None,
         erased: bool = False,
+        consent: str = "granted",
     ) -> Customer:
         first, _, last = name.partition(" ")
-        c = Customer(crm_id=f"K{next(self._seq):05d}", first_name=first, last_name=last or None)
+        c = Customer(
+            crm_id=f"K{next(self._seq):05d}",
+            first_name=first,
+            last_name=last or None,
+            consent_status=consent,
+            consent_basis="Art. 6 Abs. 1 lit. a DSGVO" if consent == "granted" else None,
+        )
         if erased:
             c.erased_at = MONDAY
         self.session.add(c)

@@ -134,6 +134,20 @@ def test_unlinked_erased_and_rejected_are_prospects(db: tuple[Session, Scenario]
     assert rows["A"].customers == 3  # anna, ben, rita (the erased customer is left out)
 
 
+def test_withdrawn_consent_makes_an_author_a_prospect_at_once(db: tuple[Session, Scenario]) -> None:
+    session, sc = db
+    f = Factory(session)
+    before = ask(session, AnswerFilter(period=W47, classes=["prospect"])).current.posts
+    withdrawn = f.customer("Wanda Withdrawn", "A", revenue=5000, consent="withdrawn")
+    iw = f.identity("@wanda@x")
+    f.link(iw, withdrawn, status="confirmed")  # the link run has not removed it yet
+    f.post(iw, "kein Kommentar", sc.posts["anna1"].created_at, topics=[])
+    session.commit()
+    assert ask(session, AnswerFilter(period=W47, classes=["prospect"])).current.posts == before + 1
+    assert all(q.segment != "A" or "kein Kommentar" not in q.text for q in ask(session, AnswerFilter(
+        period=W47, classes=["A"])).quotes)  # fmt: skip
+
+
 def test_empty_period_gives_empty_answer(db: tuple[Session, Scenario]) -> None:
     session, _ = db
     a = ask(session, AnswerFilter(period=iso_week("2020-W01")))
