@@ -1,13 +1,15 @@
 """Linking quality on generated data with known truth (scaled down from ``bench/bench_link.py``).
 
-Three seeds of 500 CRM customers x 300 social identities from ``bench/linkgen.py``, pooled.
-Targets from the issue: auto-link precision >= 0.98, recall >= 0.85. Measured (6 seeds, see
-the benchmark): precision 0.998, recall 0.81, auto + review recall 0.94 with the default
-name-only guard (``name_only_auto`` 0.97); without it 0.996 / 0.83. The recall target is not
-met, so the assertion is set at 0.75 (these three seeds: 0.80): the remaining misses are
-genuinely ambiguous on this data (exact name but another city, "Max M." without a place,
-initial + family name, name-only matches below 0.97) and go to review, or carry no name at all
-(pseudonym handles). The review band must still catch >= 90 % of the true links.
+Ten seeds of 500 CRM customers x 300 social identities from ``bench/linkgen.py`` (realistic
+German name distribution), pooled: with ~80 auto links per seed one wrong link moves a single
+seed's precision by 1.2 points (per seed it ranges 0.97-1.00), so fewer seeds would test noise.
+Targets from the issue: auto-link precision >= 0.98, recall >= 0.85. Measured with the defaults
+(auto 0.95, name-only 0.97): precision 0.991, recall 0.843, auto + review recall 0.944. The
+recall target is not met with margin, so the assertion is the honest lower bound 0.80: the
+misses are exact names without a place or with another place, "Max M." and initial + family
+name, which the model scores 0.80-0.97 (empirically ~90 % right, see the calibration table of
+the benchmark) and sends to review; lowering the name-only guard below 0.965 would auto-link the
+demo's trap author ``anna_schmidt_92``. The review band must still catch >= 90 % of the true links.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ def test_generator_is_deterministic_and_has_truth() -> None:
 def test_precision_and_recall_500_x_300() -> None:
     gen = _linkgen()
     pooled: dict[str, int] = {}
-    for seed in (1, 2, 3):
+    for seed in range(1, 11):
         bench = gen.generate(500, 300, seed=seed)
         linkable = [c for c in bench.customers if c.customer_id in bench.linkable]
         result = link_records(linkable, bench.identities, LinkConfig())
@@ -53,8 +55,8 @@ def test_precision_and_recall_500_x_300() -> None:
     precision = pooled["auto_correct"] / pooled["auto"]
     recall = pooled["auto_correct"] / pooled["true_links"]
     with_review = (pooled["auto_correct"] + pooled["review_correct"]) / pooled["true_links"]
-    assert pooled["true_links"] > 250
+    assert pooled["true_links"] > 850
     assert precision >= 0.98, pooled
-    assert recall >= 0.75, pooled
+    assert recall >= 0.80, pooled
     assert with_review >= 0.90, pooled
     assert pooled["linked_without_consent"] == 0
