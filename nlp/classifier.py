@@ -39,7 +39,7 @@ class TransformerClassifier:
         self,
         model: str | Path = DEFAULT,
         *,
-        batch_tokens: int = 8192,
+        batch_tokens: int = 4096,
         max_length: int = 256,
         workers: int | None = None,
         precision: str = "fp32",
@@ -60,6 +60,15 @@ class TransformerClassifier:
         self._runner: EncoderRunner | None = None
         self._fast: fast_bert.FastBert | None = None
         self.prefix = ""
+
+    @classmethod
+    def from_model(cls, model: Any, tokenizer: Any, *, name: str, version: str, **kwargs: Any) -> Any:
+        """Wrap an already loaded Hugging Face model and tokenizer (benchmarks, notebooks, tests)."""
+        out = cls(name, **kwargs)
+        loaded = LoadedModel(tokenizer=tokenizer, model=model.eval(), name=name, version=version)
+        out._install(loaded)
+        out._loaded = loaded
+        return out
 
     # -- loading -----------------------------------------------------------------------------------------
     def load(self) -> LoadedModel:

@@ -33,7 +33,7 @@ class Embedder:
         *,
         passage_prefix: str = PASSAGE_PREFIX,
         query_prefix: str = QUERY_PREFIX,
-        batch_tokens: int = 8192,
+        batch_tokens: int = 4096,
         max_length: int = 256,
         workers: int | None = None,
         precision: str = "fp32",

@@ -36,7 +36,7 @@ class EncoderRunner:
         tokenizer: Any,
         *,
         max_length: int = 256,
-        batch_tokens: int = 8192,
+        batch_tokens: int = 4096,
         workers: int | None = None,
         progress: bool = True,
         desc: str = "Scoring",

@@ -73,7 +73,8 @@ class NlpSettings(BaseModel):
     """Model label -> negative/neutral/positive, for sentiment models with unclear label names."""
     precision: str = "fp32"
     """'fp32' or 'bf16' (faster on CPUs with AMX/AVX512-BF16; stored as a separate model version)."""
-    batch_tokens: int = 8192
+    batch_tokens: int = 4096
+    """Padded tokens per batch: 4096 measured best for e5-small on CPU (larger activations fall out of cache)."""
     max_length: int = 256
     threads: int | None = None
     """Parallel single-threaded scoring workers; default one per available core."""
