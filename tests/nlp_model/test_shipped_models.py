@@ -1,0 +1,64 @@
+"""The shipped classifiers: size budget, metadata, and (slow) the built directories load and classify."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from nlp.default_model import OFFENSIVE_WEIGHTS, SENTIMENT_WEIGHTS, WEIGHTS_DIR
+from nlp.training.artefact import read_artefact_meta
+
+SHIPPED = [(SENTIMENT_WEIGHTS, "sentiment", ["negative", "neutral", "positive"]),
+           (OFFENSIVE_WEIGHTS, "offensive", ["OTHER", "OFFENSE"])]  # fmt: skip
+
+
+def test_weights_fit_the_size_budget() -> None:
+    total = sum(p.stat().st_size for p in WEIGHTS_DIR.glob("*.safetensors"))
+    assert 0 < total < 10_000_000
+
+
+@pytest.mark.parametrize(("path", "task", "labels"), SHIPPED)
+def test_shipped_metadata(path: Path, task: str, labels: list[str]) -> None:
+    meta = read_artefact_meta(path)
+    assert (meta.task, meta.labels, meta.prefix) == (task, labels, "passage: ")
+    assert meta.base_sha256.startswith("1571fc98")
+    assert len(meta.metrics["cv"]["folds"]) == 5  # the card's numbers come from this 5-fold CV
+
+
+@pytest.fixture(scope="module")
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache for both tasks, so the base model is converted once."""
+    return tmp_path_factory.mktemp("model-cache")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("task", "texts", "expected"),
+    [
+        ("sentiment", ["Vielen Dank an das super freundliche Zugpersonal, tolle Fahrt!",
+                       "Schon wieder 40 Minuten Verspätung und keine Info, eine Frechheit, Deutsche Bahn!"],
+         ["positive", "negative"]),
+        ("offensive", ["Du bist ein widerlicher, dummer Idiot und solltest die Fresse halten.",
+                       "Schönen Sonntag euch allen, wir sehen uns beim Konzert!"],
+         ["OFFENSE", "OTHER"]),
+    ],
+)  # fmt: skip
+def test_built_model_classifies(model_cache: Path, task: str, texts: list[str], expected: list[str]) -> None:
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from nlp.default_model import ensure_offensive_model, ensure_sentiment_model, model_version
+
+    build = ensure_sentiment_model if task == "sentiment" else ensure_offensive_model
+    model_dir = build(model_cache)
+    config = json.loads((model_dir / "config.json").read_text())
+    assert model_version(model_dir) == config["resonanz_model_version"] and len(config["resonanz_model_version"]) == 12
+    tok = AutoTokenizer.from_pretrained(model_dir)
+    model = AutoModelForSequenceClassification.from_pretrained(model_dir).eval()
+    enc = tok([config["resonanz_prefix"] + t for t in texts], padding=True, truncation=True,
+              max_length=config["resonanz_max_length"], return_tensors="pt")  # fmt: skip
+    with torch.no_grad():
+        predicted = [model.config.id2label[int(i)] for i in model(**enc).logits.argmax(-1)]
+    assert predicted == expected
