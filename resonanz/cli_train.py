@@ -117,7 +117,8 @@ def run_training(
     if cv:
         console.print(f"{folds}-fold CV: micro-F1 {cv['mean_micro_f1']:.3f}, macro-F1 {cv['mean_macro_f1']:.3f}")
     console.print(f"Weights: {weights}\nModel directory (transformers): {model_dir}")
-    console.print(f"Use it: RESONANZ_NLP__SENTIMENT_MODEL={model_dir}" if task == "sentiment" else "")
+    if task == "sentiment":
+        console.print(f"Use it: RESONANZ_NLP__SENTIMENT_MODEL={model_dir}")
 
 
 @train_app.command("sentiment")

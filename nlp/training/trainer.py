@@ -43,7 +43,7 @@ class TrainConfig:
     """0: train the top layers fully; > 0: train rank-r adapters (tiny artefact, allows more layers)."""
     lora_alpha: float = 16.0
     uniform_attention_init: bool = False
-    """Start the last layer with zero queries (mean-pooling-like first-token state); see model.init_uniform_attention."""
+    """Start the last layer with zero queries (a mean-pooling-like first token); see model.init_uniform_attention."""
     val_fraction: float = 0.1
     seed: int = 13
     threads: int = 2
