@@ -30,7 +30,7 @@ DEMO_SOURCE = "demo-mastodon"
 
 
 def demo_collection(engine: Engine, settings: Settings | None = None) -> DemoCollection:
-    """Serve the bundled Mastodon fixture (German posts about the coffee roaster Brühwerk, with
+    """Serve the bundled Mastodon fixture (German posts about the coffee roaster Lindenhof, with
     replies) on 127.0.0.1, point a source at it, collect once, and report what landed.
 
     The source stays in the database, disabled (its server is gone once this returns)."""
