@@ -32,7 +32,9 @@ class Flag:
     evidence: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The stored/JSON form: ``{"flag", "severity", "reason", "evidence"}``."""
+        out = asdict(self)
+        return {"flag": out.pop("name"), **out}
 
 
 @dataclass

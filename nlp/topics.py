@@ -38,7 +38,9 @@ class TopicMatch:
     similarity: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
+        """The stored/JSON form: ``{"topic", "score", "method", "evidence"[, "similarity"]}``."""
         out = asdict(self)
+        out = {"topic": out.pop("name"), **out}
         if self.similarity is None:
             del out["similarity"]
         return out

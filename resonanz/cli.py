@@ -25,7 +25,7 @@ def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logg
     handler = RichHandler(console=Console(stderr=True), show_path=False, rich_tracebacks=False)
     logging.basicConfig(level=level, format="%(message)s", handlers=[handler])
     if not verbose:  # libraries that narrate every step at INFO
-        for noisy in ("alembic", "httpx", "httpcore", "apscheduler.scheduler"):
+        for noisy in ("alembic", "httpx", "httpcore", "apscheduler.scheduler", "spacy"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

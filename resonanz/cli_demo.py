@@ -81,8 +81,8 @@ def run_demo(settings: Settings, out_dir: Path) -> None:
     values = _stage("5. Customer value: ABC/Pareto, RFM, CLV, loyalty", lambda: compute_values(engine, settings))
     info = values.to_dict()
     console.print(
-        f"  {info['customers']} customers valued ({info['basis']}, {info['method']}); classes {info['classes']}; "
-        f"top 20 % hold {info['pareto_top20_share']:.1%} of revenue; CLV model: {info['clv_model']}"
+        f"  {info['customers']} customers valued ({info['basis']}, {info['method']}): {_classes(info['classes'])}; "
+        f"top 20 % hold {_share(info['pareto_top20_share'])} of revenue; CLV model: {info['clv_model']}"
     )
     weighted = apply_weights(engine, settings)
     console.print(f"  {weighted} scores weighted by their author's customer value")
@@ -99,6 +99,16 @@ def run_demo(settings: Settings, out_dir: Path) -> None:
         "Next: `resonanz ask --class A`, `resonanz serve` (review queue; create a login with "
         "`resonanz users add NAME --role admin`), `resonanz digest --week 2026-W47`."
     )
+
+
+def _classes(classes: dict[str, dict[str, float]]) -> str:
+    return ", ".join(
+        f"{name} {int(c['customers'])} customers ({c['share']:.0%} of revenue)" for name, c in sorted(classes.items())
+    )
+
+
+def _share(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
 
 
 def _answers(engine: Any, settings: Settings, out_dir: Path) -> tuple[str, Path]:
@@ -139,7 +149,7 @@ def _print_scores(engine: Any, report: Any) -> None:
                 score.sentiment,
                 f"{score.p_negative:.2f}/{score.p_neutral:.2f}/{score.p_positive:.2f}",
                 ", ".join(str(t.get("topic")) for t in score.topics[:3]),
-                ", ".join(str(f.get("flag") or f.get("name")) for f in score.flags[:3]),
+                ", ".join(str(f.get("flag")) for f in score.flags[:3]),
                 text[:100],
             )
     console.print(f"  sentiment: {counts}; {flagged} posts flagged for the review queue")

@@ -43,9 +43,9 @@ def test_classify_plain_and_json_lines_in_order(tiny_settings: str) -> None:
         assert record["label"] in {"negative", "neutral", "positive"}
         assert abs(record["p_negative"] + record["p_neutral"] + record["p_positive"] - 1) < 1e-5
         assert isinstance(record["topics"], list) and isinstance(record["flags"], list)
-    assert [t["name"] for t in out[0]["topics"]][:1] == ["Lieferung"]
-    assert "churn" in [f["name"] for f in out[1]["flags"]]
-    assert [t["name"] for t in out[3]["topics"]][:1] == ["Preis"]
+    assert [t["topic"] for t in out[0]["topics"]][:1] == ["Lieferung"]
+    assert "churn" in [f["flag"] for f in out[1]["flags"]]
+    assert [t["topic"] for t in out[3]["topics"]][:1] == ["Preis"]
 
 
 def test_classify_file_and_bad_input(tiny_settings: str, tmp_path: Path) -> None:

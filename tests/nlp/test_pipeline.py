@@ -99,7 +99,7 @@ def test_analysis_content_and_order(tiny_family: dict[str, Path]) -> None:
     results = a.analyse(TEXTS)
     assert [r.text for r in results] == TEXTS
     churn = results[2]
-    assert "churn" in [f["name"] for f in churn.as_dict()["flags"]]
+    assert "churn" in [f["flag"] for f in churn.as_dict()["flags"]]
     assert [t.name for t in results[0].topics][:1] == ["Lieferung"]
     d = results[0].as_dict()
     assert set(d) == {"language", "label", "p_negative", "p_neutral", "p_positive", "p_offensive", "topics", "flags"}

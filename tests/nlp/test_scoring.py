@@ -83,9 +83,9 @@ def test_scores_every_post_once_and_opens_review_items(engine: Engine, analyzer:
     with Session(engine) as session:
         items = {i.post_id: i for i in session.exec(select(ReviewItem))}
         churn = items[ids[2]]
-        assert churn.severity >= 4 and "churn" in [r["name"] for r in churn.reasons]
+        assert churn.severity >= 4 and "churn" in [r["flag"] for r in churn.reasons]
         assert churn.priority == 0.0  # left to the queue: severity x customer value
-        assert "legal" in [r["name"] for r in items[ids[6]].reasons]
+        assert "legal" in [r["flag"] for r in items[ids[6]].reasons]
         flagged = {ids[i] for i, a in enumerate(expected) if a.severity >= 1}
         assert set(items) == flagged and report.flagged == len(flagged) == report.review_created
         events = session.exec(select(ReviewEvent)).all()
@@ -141,7 +141,7 @@ def test_rescore_overwrites_and_respects_closed_review_items(engine: Engine, ana
         item = session.exec(select(ReviewItem).where(ReviewItem.post_id == ids[2])).one()
         item.status, item.reasons, item.severity = "resolved", [], 1
         other = session.exec(select(ReviewItem).where(ReviewItem.post_id == ids[6])).one()
-        other.reasons = [{"name": "old"}]
+        other.reasons = [{"flag": "old"}]
         session.add_all([item, other])
         session.commit()
     report = score_posts(engine, analyzer=analyzer, rescore=True, progress=False)
@@ -152,5 +152,5 @@ def test_rescore_overwrites_and_respects_closed_review_items(engine: Engine, ana
     with Session(engine) as session:
         assert session.exec(select(ReviewItem).where(ReviewItem.post_id == ids[2])).one().reasons == []  # resolved
         updated = session.exec(select(ReviewItem).where(ReviewItem.post_id == ids[6])).one()
-        assert "legal" in [r["name"] for r in updated.reasons]
+        assert "legal" in [r["flag"] for r in updated.reasons]
         assert "reflagged" in {e.action for e in session.exec(select(ReviewEvent))}
