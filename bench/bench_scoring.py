@@ -194,12 +194,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--posts", type=int, default=10_000)
     parser.add_argument("--naive-posts", type=int, default=500)
-    parser.add_argument("--neighbour-posts", type=int, default=3_000)
+    parser.add_argument("--neighbour-posts", type=int, default=2_000)
     parser.add_argument("--quick", action="store_true", help="1 500 posts, 150 naive, no extras")
     parser.add_argument("--workers", type=int, default=None, help="scorer workers (default: one per core)")
     args = parser.parse_args()
     if args.quick:
-        args.posts, args.naive_posts, args.neighbour_posts = 1_500, 150, 1_000
+        args.posts, args.naive_posts, args.neighbour_posts = 1_500, 150, 600
     default_threads = torch.get_num_threads()
     tune_allocator()
     load_before = loadavg()
@@ -227,7 +227,7 @@ def main() -> None:
     naive_sample = inputs[: args.naive_posts]
     naive = naive_rate(model, tokenizer, naive_sample, default_threads)
     print(f"naive: {naive:.1f} posts/s", flush=True)
-    naive_nb_sample = naive_sample[: max(50, args.naive_posts // 3)]
+    naive_nb_sample = naive_sample[: max(40, args.naive_posts // 6)]
     with Neighbour():
         loaded_sub, _ = scorer_rate(scorer, sub)
         naive_loaded = naive_rate(model, tokenizer, naive_nb_sample, default_threads)
@@ -246,7 +246,7 @@ def main() -> None:
                                                 version=version + "+bf16", workers=workers, progress=False)
             bf16.score(posts[:64])
             extras["bf16_posts_per_s"] = round(scorer_rate(bf16, sub)[0], 2)
-        extras["analyzer"] = {k: round(v, 2) for k, v in analyzer_rates(model, tokenizer, sub[:1500], workers).items()}
+        extras["analyzer"] = {k: round(v, 2) for k, v in analyzer_rates(model, tokenizer, sub[:1000], workers).items()}
 
     result = {
         "posts": len(posts),
