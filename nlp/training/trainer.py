@@ -216,14 +216,18 @@ def cross_validate(
     extra: tuple[HiddenCache, np.ndarray] | None = None,
     label_names: Sequence[str] = (),
     checkpoint_dir: Path | None = None,
+    return_proba: bool = False,
 ) -> dict[str, object]:
     """Stratified ``folds``-fold CV (fixed seed); returns per-fold and pooled micro/macro F1.
 
-    With ``checkpoint_dir``, each finished fold's predictions are saved there and reused when the run
-    is restarted with the same data, labels and config (an interrupted CV resumes at the next fold).
+    With ``checkpoint_dir``, each finished fold's predictions (argmax and class probabilities) are saved
+    there and reused when the run is restarted with the same data, labels and config (an interrupted CV
+    resumes at the next fold). With ``return_proba``, the result also holds ``"oof_proba"``: the
+    out-of-fold class probabilities, ``float32 [n, num_labels]`` (a numpy array, so not JSON-serialisable).
     """
-    skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=config.seed)
+    skf = cv_splitter(folds, config.seed)
     pred = np.full(len(labels), -1)
+    proba: np.ndarray | None = None
     per_fold: list[dict[str, float]] = []
     run_key = hashlib.sha256(
         json.dumps([config.to_dict(), folds, extra is not None and len(extra[1])]).encode()
@@ -231,24 +235,32 @@ def cross_validate(
     ).hexdigest()[:16]  # fmt: skip
     for k, (tr, te) in enumerate(skf.split(np.zeros(len(labels)), labels), 1):
         done = checkpoint_dir / f"cv-{run_key}-fold{k}.json" if checkpoint_dir else None
-        if done is not None and done.is_file():
-            saved = json.loads(done.read_text(encoding="utf-8"))
+        saved = json.loads(done.read_text(encoding="utf-8")) if done is not None and done.is_file() else None
+        if saved is not None and (saved.get("proba") is not None or not return_proba):
             pred[te] = np.array(saved["pred"])
+            if saved.get("proba") is not None:
+                fold_proba = np.asarray(saved["proba"], dtype=np.float32)
+                proba = np.zeros((len(labels), fold_proba.shape[1]), np.float32) if proba is None else proba
+                proba[te] = fold_proba
             per_fold.append(saved["scores"])
             log.info("fold %d: resumed from %s", k, done)
             continue
         result = train_top(make_model, cache.subset(tr), labels[tr], config, extra=extra, desc=f"fold {k}/{folds}")
-        pred[te] = predict_proba(result.model, cache.subset(te)).argmax(1)
+        fold_proba = predict_proba(result.model, cache.subset(te))
+        proba = np.zeros((len(labels), fold_proba.shape[1]), np.float32) if proba is None else proba
+        proba[te] = fold_proba
+        pred[te] = fold_proba.argmax(1)
         scores = {**_scores(labels[te], pred[te]), "best_epoch": result.best_epoch}
         per_fold.append(scores)
         if done is not None:
             done.parent.mkdir(parents=True, exist_ok=True)
-            done.write_text(json.dumps({"scores": scores, "pred": pred[te].tolist()}), encoding="utf-8")
+            payload = {"scores": scores, "pred": pred[te].tolist(), "proba": np.round(fold_proba, 6).tolist()}
+            done.write_text(json.dumps(payload), encoding="utf-8")
         log.info("fold %d: micro-F1 %.4f macro-F1 %.4f (best epoch %d)", k, scores["micro_f1"], scores["macro_f1"],
                  result.best_epoch)  # fmt: skip
     pooled = _scores(labels, pred)
     per_class = f1_score(labels, pred, average=None)
-    return {
+    out: dict[str, object] = {
         "folds": per_fold,
         "mean_micro_f1": float(np.mean([f["micro_f1"] for f in per_fold])),
         "mean_macro_f1": float(np.mean([f["macro_f1"] for f in per_fold])),
@@ -258,3 +270,13 @@ def cross_validate(
         },
         "config": config.to_dict(),
     }
+    if return_proba:
+        if proba is None or len(per_fold) < folds:
+            raise RuntimeError("out-of-fold probabilities are incomplete")  # pragma: no cover - defensive
+        out["oof_proba"] = proba
+    return out
+
+
+def cv_splitter(folds: int = 5, seed: int = 13) -> StratifiedKFold:
+    """The fold split of :func:`cross_validate` (shared with the lexical model's CV so folds match)."""
+    return StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)

@@ -1,0 +1,105 @@
+"""Transformer + lexical hybrid for the *default* models (see nlp/MODEL_CARD.md, "Hybrid").
+
+The shipped sentiment and offensive transformers each come with a lexical model
+(``nlp/weights/<kind>.lexical.safetensors``, :class:`~nlp.lexical.LexicalModel`). When the configured
+model is the default one, the class probabilities are combined as
+``softmax(w * log p_transformer + (1 - w) * log p_lexical)`` with the weight ``w`` stored in the lexical
+file; user-configured models (Hugging Face ids, directories) get no lexical part. The score version
+gets a ``+<lexical hash[:8]>`` suffix, so changing the lexical model changes the stored version.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from nlp.errors import NlpError
+from nlp.labels import CLASSES
+from nlp.lexical import LexicalModel, lexical_version, mix_probabilities
+from nlp.loading import DEFAULT
+from nlp.scorer import SentimentResult
+
+log = logging.getLogger(__name__)
+
+OFFENSIVE_LABEL = "OFFENSE"
+
+
+@dataclass
+class LexicalPart:
+    model: LexicalModel
+    version: str
+    """First 12 hex digits of the lexical file's SHA-256."""
+
+
+class LexicalMixer:
+    """Applies the lexical part of the default sentiment and/or offensive model (either may be absent)."""
+
+    def __init__(self, sentiment: LexicalPart | None = None, offensive: LexicalPart | None = None) -> None:
+        if sentiment is not None and sorted(sentiment.model.labels) != sorted(CLASSES):
+            raise NlpError(f"lexical sentiment labels {sentiment.model.labels} are not {list(CLASSES)}")
+        if offensive is not None and OFFENSIVE_LABEL not in offensive.model.labels:
+            raise NlpError(f"lexical offensive labels {offensive.model.labels} lack {OFFENSIVE_LABEL!r}")
+        self.sentiment = sentiment
+        self.offensive = offensive
+
+    @classmethod
+    def for_models(cls, scorer: Any, offensive: Any) -> LexicalMixer | None:
+        """The lexical parts for those of ``scorer``/``offensive`` that are the default models; None if none."""
+        parts: dict[str, LexicalPart | None] = {"sentiment": None, "offensive": None}
+        for kind, model in (("sentiment", scorer), ("offensive", offensive)):
+            if model is None or getattr(model, "model_spec", None) != DEFAULT:
+                continue
+            part = load_part(kind)
+            if part is not None:
+                parts[kind] = part
+        if parts["sentiment"] is None and parts["offensive"] is None:
+            return None
+        return cls(parts["sentiment"], parts["offensive"])
+
+    @property
+    def version_suffix(self) -> str:
+        """``+<sentiment lexical hash[:8]>`` and/or ``+off-<offensive lexical hash[:8]>``."""
+        out = f"+{self.sentiment.version[:8]}" if self.sentiment else ""
+        return out + (f"+off-{self.offensive.version[:8]}" if self.offensive else "")
+
+    def mix_sentiment(self, texts: Sequence[str], results: Sequence[SentimentResult]) -> list[SentimentResult]:
+        if self.sentiment is None or not results:
+            return list(results)
+        lexical = self.sentiment.model
+        p_t = np.array([[r.p_negative, r.p_neutral, r.p_positive] for r in results], dtype=np.float64)
+        p_l = lexical.predict_proba(texts)[:, [lexical.labels.index(c) for c in CLASSES]]
+        mixed = mix_probabilities(p_t, p_l, lexical.mix_weight)
+        return [SentimentResult.from_probabilities(row) for row in mixed]
+
+    def mix_offensive(self, texts: Sequence[str], p_offensive: np.ndarray | None) -> np.ndarray | None:
+        if self.offensive is None or p_offensive is None or len(p_offensive) == 0:
+            return p_offensive
+        lexical = self.offensive.model
+        p = np.asarray(p_offensive, dtype=np.float64)
+        p_t = np.stack([1.0 - p, p], axis=1)
+        pl = lexical.predict_proba(texts)[:, lexical.labels.index(OFFENSIVE_LABEL)].astype(np.float64)
+        p_l = np.stack([1.0 - pl, pl], axis=1)
+        return np.asarray(mix_probabilities(p_t, p_l, lexical.mix_weight)[:, 1], dtype=np.float64)
+
+    def apply(
+        self, texts: Sequence[str], sentiment: Sequence[SentimentResult], p_offensive: np.ndarray | None
+    ) -> tuple[list[SentimentResult], np.ndarray | None]:
+        return self.mix_sentiment(texts, sentiment), self.mix_offensive(texts, p_offensive)
+
+
+def load_part(kind: str) -> LexicalPart | None:
+    """The shipped lexical model of ``kind`` (None when not shipped; a corrupt file is logged and skipped)."""
+    from nlp.default_model import lexical_model_path
+
+    path = lexical_model_path(kind)
+    if path is None:
+        return None
+    try:
+        return LexicalPart(LexicalModel.load(path), lexical_version(path))
+    except NlpError as exc:
+        log.warning("the lexical part of the default %s model is off: %s", kind, exc)
+        return None
