@@ -117,6 +117,9 @@ def run_training(
     if cv:
         console.print(f"{folds}-fold CV: micro-F1 {cv['mean_micro_f1']:.3f}, macro-F1 {cv['mean_macro_f1']:.3f}")
     console.print(f"Weights: {weights}\nModel directory (transformers): {model_dir}")
+    if "lexical" in metrics:
+        lexical = weights.with_name(f"{task}.lexical.safetensors")
+        console.print(f"Lexical part of the hybrid: {lexical} (mix weight {metrics['lexical']['mix_weight']:.2f})")
     if task == "sentiment":
         console.print(f"Use it: RESONANZ_NLP__SENTIMENT_MODEL={model_dir}")
 

@@ -26,12 +26,11 @@ from sklearn.metrics import f1_score
 sys.path.insert(0, str(Path(__file__).parent))
 from cv_oof import OUT, load_task  # noqa: E402
 
-from nlp.lexical import LexicalConfig, LexicalModel, mix_probabilities  # noqa: E402
+from nlp.lexical import LexicalConfig, LexicalModel, choose_mix_weight, mix_probabilities  # noqa: E402
 from nlp.training.data import TASK_LABELS  # noqa: E402
 from nlp.training.trainer import cv_splitter  # noqa: E402
 
 log = logging.getLogger("hybrid_cv")
-GRID = np.round(np.linspace(0.0, 1.0, 21), 2)
 WEIGHTS = Path("nlp/weights")
 
 
@@ -51,13 +50,8 @@ def fold_means(y: np.ndarray, proba: np.ndarray, folds: list[np.ndarray]) -> dic
     return {"mean_micro_f1": round(float(np.mean(micro)), 4), "mean_macro_f1": round(float(np.mean(macro)), 4)}
 
 
-def criterion(y: np.ndarray, proba: np.ndarray) -> float:
-    pred = proba.argmax(1)
-    return float(f1_score(y, pred, average="micro") + f1_score(y, pred, average="macro")) / 2
-
-
 def pick_w(y: np.ndarray, pt: np.ndarray, pl: np.ndarray) -> float:
-    return float(max(GRID, key=lambda w: (criterion(y, mix_probabilities(pt, pl, w)), -abs(w - 0.5))))
+    return float(choose_mix_weight(y, pt, pl)["mix_weight"])
 
 
 def lexical_oof(task: str, texts: list[str], labels: list[str], y: np.ndarray, config: LexicalConfig) -> np.ndarray:

@@ -13,12 +13,14 @@ from typing import Any
 import numpy as np
 import torch
 
+from nlp.default_model import lexical_path_for
 from nlp.errors import TrainingDataError
+from nlp.lexical import LexicalModel, choose_mix_weight
 from nlp.training.artefact import ArtefactMeta, save_artefact
 from nlp.training.data import TASK_LABELS, Example, describe
 from nlp.training.features import encode_lower
 from nlp.training.model import TopModel, init_uniform_attention, load_top_from_base
-from nlp.training.trainer import TrainConfig, cross_validate, train_top
+from nlp.training.trainer import TrainConfig, cross_validate, cv_splitter, train_top
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +42,13 @@ def train_task(
     feature_dir: Path | None = None,
     extra: Sequence[Example] = (),
     sources: Sequence[str] = (),
+    lexical: bool = True,
 ) -> dict[str, Any]:
     """Cross-validate (``folds`` > 1) and then train on all ``examples``; write the artefact to ``output``.
 
     ``extra`` examples join every training split but are never used for validation or CV scoring.
+    With ``lexical``, the lexical model of the hybrid is trained too (:func:`train_lexical`) and written
+    next to ``output`` (``x.safetensors`` -> ``x.lexical.safetensors``).
     Returns the metrics dict that is also stored in the artefact.
     """
     config = config or TrainConfig()
@@ -83,11 +88,13 @@ def train_task(
     }
     if extra:
         metrics["n_extra"] = len(extra)
+    oof_proba: np.ndarray | None = None
     if folds > 1:
         metrics["cv"] = cross_validate(
             make_model, cache, y, config, folds, extra=extra_pair, label_names=labels,
-            checkpoint_dir=feature_dir / "cv" if feature_dir else None,
+            checkpoint_dir=feature_dir / "cv" if feature_dir else None, return_proba=True,
         )  # fmt: skip
+        oof_proba = metrics["cv"].pop("oof_proba")
         log.info("CV %s: %s", task, json.dumps({k: metrics["cv"][k] for k in ("mean_micro_f1", "mean_macro_f1")}))
     final = train_top(make_model, cache, y, config, extra=extra_pair, desc="final")
     metrics["final"] = {"best_epoch": final.best_epoch, "val_macro_f1": final.val_macro_f1, "history": final.history}
@@ -105,4 +112,36 @@ def train_task(
     )
     save_artefact(output, final.model, meta)
     log.info("wrote %s", output)
+    if lexical:
+        metrics["lexical"] = train_lexical(task, examples, y, oof_proba, folds, config.seed, lexical_path_for(output))
     return metrics
+
+
+def train_lexical(
+    task: str,
+    examples: Sequence[Example],
+    y: np.ndarray,
+    transformer_oof: np.ndarray | None,
+    folds: int,
+    seed: int,
+    output: Path,
+) -> dict[str, Any]:
+    """Fit the hybrid's lexical model on all ``examples`` and save it to ``output``.
+
+    With the transformer's out-of-fold probabilities (``folds`` > 1), the lexical model's are computed
+    on the same folds and the mixing weight ``w`` is the grid value that maximises the mean of micro- and
+    macro-F1 of the mixture; without CV ``w`` = 0.5.
+    """
+    labels = list(TASK_LABELS[task])
+    texts, names = [e.text for e in examples], [e.label for e in examples]
+    out: dict[str, Any] = {"mix_weight": 0.5}
+    if transformer_oof is not None and folds > 1:
+        lexical_oof = np.zeros_like(transformer_oof)
+        for tr, te in cv_splitter(folds, seed).split(np.zeros(len(y)), y):
+            fold_model = LexicalModel(labels).fit([texts[i] for i in tr], [names[i] for i in tr])
+            lexical_oof[te] = fold_model.predict_proba([texts[i] for i in te])
+        out = choose_mix_weight(y, transformer_oof, lexical_oof)
+    model = LexicalModel(labels, mix_weight=float(out["mix_weight"]), info={"task": task, "cv": out})
+    model.fit(texts, names).save(output)
+    log.info("wrote %s (mix weight %.2f)", output, model.mix_weight)
+    return out

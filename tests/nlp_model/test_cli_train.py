@@ -89,6 +89,13 @@ def test_train_command_end_to_end(tiny_base: Path, tmp_path: Path, monkeypatch: 
     model_dirs = [p for p in (out / "build" / "models").iterdir() if p.name.startswith("sentiment-")]
     model = AutoModelForSequenceClassification.from_pretrained(model_dirs[0])
     assert model.config.id2label == {0: "negative", 1: "neutral", 2: "positive"}
+    # the hybrid's lexical part is written next to the transformer artefact, with its CV-chosen mix weight
+    from nlp.lexical import LexicalModel
+
+    lexical = LexicalModel.load(out / "sentiment.lexical.safetensors")
+    assert lexical.labels == ["negative", "neutral", "positive"]
+    assert lexical.mix_weight == metrics["lexical"]["mix_weight"]
+    assert lexical.predict(["danke super fahrt"]) == ["positive"]
 
     bad = tmp_path / "bad.csv"
     bad.write_text("text,label\nx,super\n", encoding="utf-8")
