@@ -5,6 +5,8 @@ text, and applies the topic and flag rules. With the default models the sentimen
 the offensive-language classifier and the e5 embedder share their embeddings and lower layers,
 so they run as one :class:`~nlp.trunk.SharedTrunk` pass (one fine-tuned layer each: 14 layer
 passes instead of 36). Any other combination runs each model separately with the same results.
+When the default models ship a lexical part (:mod:`nlp.hybrid`), their probabilities are mixed
+with it and the version gets the lexical model's suffix.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from nlp.classifier import TransformerClassifier
 from nlp.embedder import Embedder
 from nlp.errors import NlpError
 from nlp.flags import Flag, FlagRules, max_severity
+from nlp.hybrid import LexicalMixer
 from nlp.loading import DEFAULT
 from nlp.offensive import OffensiveClassifier
 from nlp.preprocess import Prepared, prepare
@@ -99,6 +102,7 @@ class Analyzer:
         self._lock = threading.Lock()
         self._ready = False
         self._trunk: SharedTrunk | None = None
+        self._lexical = LexicalMixer.for_models(self.scorer, offensive)  # default models only (nlp.hybrid)
 
     @classmethod
     def create(
@@ -132,7 +136,8 @@ class Analyzer:
 
     @property
     def version(self) -> str:
-        return self.scorer.version
+        self.load()
+        return self.scorer.version + (self._lexical.version_suffix if self._lexical is not None else "")
 
     @property
     def trunk(self) -> SharedTrunk | None:
@@ -161,6 +166,8 @@ class Analyzer:
                     log.warning("topics use keywords only (no embeddings): %s", exc)
                     self.embedder = None
             self._trunk = self._plan_trunk() if self.share_trunk else None
+            if self._lexical is not None and self.offensive is None:
+                self._lexical.offensive = None
             self._ready = True
 
     def _plan_trunk(self) -> SharedTrunk | None:
@@ -210,6 +217,8 @@ class Analyzer:
         if not prepared:
             return []
         sentiment, p_off, embeddings = self._transform([p.model_text for p in prepared])
+        if self._lexical is not None:  # the lexical part sees the original texts (as in its training data)
+            sentiment, p_off = self._lexical.apply([p.text for p in prepared], sentiment, p_off)
         sims = self.topics.similarities(embeddings) if embeddings is not None and self.topics.has_embeddings else None
         out: list[Analysis] = []
         for i, post in enumerate(prepared):
