@@ -142,3 +142,29 @@ def test_any_scorer_can_drive_the_analyzer() -> None:
     assert [r.label for r in results] == ["negative", "positive"]
     assert "strongly_negative" in [f.name for f in results[0].flags]
     assert a.name == "length" and a.trunk is None
+
+
+def test_lexical_hybrid_is_mixed_in_and_versioned(
+    tiny_family: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nlp.hybrid import LexicalMixer, LexicalPart
+    from nlp.lexical import LexicalConfig, LexicalModel, mix_probabilities
+
+    neg = ["alles kaputt und mies", "nie wieder so ein mist", "schlecht schlecht schlecht"] * 3
+    pos = ["danke super service", "toll gemacht danke", "sehr gut und schnell"] * 3
+    lexical = LexicalModel(["negative", "neutral", "positive"], LexicalConfig(), mix_weight=0.4).fit(
+        neg + pos + ["die filiale hat offen"] * 3, ["negative"] * 9 + ["positive"] * 9 + ["neutral"] * 3
+    )
+    mixer = LexicalMixer(LexicalPart(lexical, "d" * 12))
+    monkeypatch.setattr(LexicalMixer, "for_models", classmethod(lambda cls, scorer, offensive: mixer))
+    hybrid = analyzer(tiny_family, share=True)
+    hybrid.load()
+    monkeypatch.undo()
+    plain = analyzer(tiny_family, share=True)
+    texts = ["alles kaputt und mies 😡", "danke super service"]
+    mixed, alone = hybrid.analyse(texts), plain.analyse(texts)
+    assert hybrid.version == "fam-s-1+dddddddd" and plain.version == "fam-s-1"
+    p_t = np.array([[a.sentiment.p_negative, a.sentiment.p_neutral, a.sentiment.p_positive] for a in alone])
+    expected = mix_probabilities(p_t, lexical.predict_proba(texts), 0.4)  # the lexical part sees the original texts
+    got = np.array([[m.sentiment.p_negative, m.sentiment.p_neutral, m.sentiment.p_positive] for m in mixed])
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-7)
