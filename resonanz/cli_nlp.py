@@ -17,7 +17,8 @@ from resonanz.settings import get_settings
 from store.errors import StoreError
 
 console = Console(stderr=True, soft_wrap=True)
-CHUNK = 256
+CHUNK = 1024
+"""Texts per analysis call: enough batches that no worker idles at the end of a chunk."""
 
 
 class InputError(ValueError):

@@ -113,10 +113,15 @@ def score_posts(
     *,
     rescore: bool = False,
     limit: int | None = None,
-    chunk_size: int = 256,
+    chunk_size: int = 1024,
     progress: bool = True,
 ) -> ScoreReport:
-    """Score every post without a score from the current model name + version (see the module docstring)."""
+    """Score every post without a score from the current model name + version (see the module docstring).
+
+    ``chunk_size`` posts are analysed and committed together: large enough that the scoring workers
+    get several batches each (so none idles at the end of a chunk), small enough that a crash
+    loses little.
+    """
     analyzer = analyzer or build_analyzer(settings)
     analyzer.load()
     name, version = analyzer.name, analyzer.version
