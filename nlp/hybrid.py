@@ -3,9 +3,10 @@
 The shipped sentiment and offensive transformers each come with a lexical model
 (``nlp/weights/<kind>.lexical.safetensors``, :class:`~nlp.lexical.LexicalModel`). When the configured
 model is the default one, the class probabilities are combined as
-``softmax(w * log p_transformer + (1 - w) * log p_lexical)`` with the weight ``w`` stored in the lexical
-file; user-configured models (Hugging Face ids, directories) get no lexical part. The score version
-gets a ``+<lexical hash[:8]>`` suffix, so changing the lexical model changes the stored version.
+``softmax(w * log p_transformer + (1 - w) * log p_lexical + b)`` with the weight ``w`` and the optional
+per-class offsets ``b`` stored in the lexical file; user-configured models (Hugging Face ids,
+directories) get no lexical part. The score version gets a ``+<lexical hash[:8]>`` suffix, so changing
+the lexical model changes the stored version.
 """
 
 from __future__ import annotations
@@ -71,8 +72,10 @@ class LexicalMixer:
             return list(results)
         lexical = self.sentiment.model
         p_t = np.array([[r.p_negative, r.p_neutral, r.p_positive] for r in results], dtype=np.float64)
-        p_l = lexical.predict_proba(texts)[:, [lexical.labels.index(c) for c in CLASSES]]
-        mixed = mix_probabilities(p_t, p_l, lexical.mix_weight)
+        order = [lexical.labels.index(c) for c in CLASSES]
+        p_l = lexical.predict_proba(texts)[:, order]
+        bias = np.asarray(lexical.class_bias)[order] if lexical.class_bias else ()
+        mixed = mix_probabilities(p_t, p_l, lexical.mix_weight, bias)
         return [SentimentResult.from_probabilities(row) for row in mixed]
 
     def mix_offensive(self, texts: Sequence[str], p_offensive: np.ndarray | None) -> np.ndarray | None:
@@ -81,9 +84,11 @@ class LexicalMixer:
         lexical = self.offensive.model
         p = np.asarray(p_offensive, dtype=np.float64)
         p_t = np.stack([1.0 - p, p], axis=1)
-        pl = lexical.predict_proba(texts)[:, lexical.labels.index(OFFENSIVE_LABEL)].astype(np.float64)
+        k = lexical.labels.index(OFFENSIVE_LABEL)
+        pl = lexical.predict_proba(texts)[:, k].astype(np.float64)
         p_l = np.stack([1.0 - pl, pl], axis=1)
-        return np.asarray(mix_probabilities(p_t, p_l, lexical.mix_weight)[:, 1], dtype=np.float64)
+        bias = [sum(lexical.class_bias) - lexical.class_bias[k], lexical.class_bias[k]] if lexical.class_bias else []
+        return np.asarray(mix_probabilities(p_t, p_l, lexical.mix_weight, bias)[:, 1], dtype=np.float64)
 
     def apply(
         self, texts: Sequence[str], sentiment: Sequence[SentimentResult], p_offensive: np.ndarray | None

@@ -65,6 +65,8 @@ class LexicalModel:
     config: LexicalConfig = field(default_factory=LexicalConfig)
     mix_weight: float = 0.5
     """Weight ``w`` of the transformer in :func:`mix_probabilities` (stored with the model)."""
+    class_bias: list[float] = field(default_factory=list)
+    """Optional per-label log-probability offsets added to the mixture (label order; empty: none)."""
     info: dict[str, Any] = field(default_factory=dict)
     """Free-form provenance (task, data, CV metrics) kept in the file's metadata."""
     blocks: dict[str, _Block] = field(default_factory=dict)
@@ -159,7 +161,8 @@ class LexicalModel:
             "labels": list(self.labels),
             "config": self.config.to_dict(),
             "mix_weight": self.mix_weight,
-            "mix": "softmax(w * log p_transformer + (1 - w) * log p_lexical)",
+            "class_bias": list(self.class_bias),
+            "mix": "softmax(w * log p_transformer + (1 - w) * log p_lexical + class_bias)",
             "info": self.info,
         }
 
@@ -207,6 +210,7 @@ class LexicalModel:
             config = LexicalConfig(**{**cfg, "word_ngrams": tuple(cfg["word_ngrams"]),
                                       "char_ngrams": tuple(cfg["char_ngrams"])})  # fmt: skip
             mix_weight = float(meta["mix_weight"])
+            class_bias = [float(b) for b in meta.get("class_bias") or []]
             version = int(meta["format_version"])
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelFileError(f"{path}: malformed '{META_KEY}' metadata (missing or invalid {exc}).") from exc
@@ -216,7 +220,9 @@ class LexicalModel:
         missing = [k for k in needed if k not in tensors]
         if missing:
             raise ModelFileError(f"{path} lacks the tensors {missing}; the file is truncated or not a lexical model.")
-        model = cls(labels=labels, config=config, mix_weight=mix_weight, info=dict(meta.get("info") or {}))
+        if class_bias and len(class_bias) != len(labels):
+            raise ModelFileError(f"{path}: class_bias has {len(class_bias)} values for {len(labels)} labels.")
+        model = cls(labels, config, mix_weight, class_bias, info=dict(meta.get("info") or {}))
         model.blocks = {
             b: _Block(tensors[f"{b}.index"].astype(np.int32), tensors[f"{b}.idf"].astype(np.float32)) for b in BLOCKS
         }
@@ -239,13 +245,19 @@ def _softmax(z: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-def mix_probabilities(p_transformer: np.ndarray, p_lexical: np.ndarray, w: float) -> np.ndarray:
-    """``softmax(w * log p_transformer + (1 - w) * log p_lexical)`` row-wise (probabilities clipped at 1e-7)."""
+def mix_probabilities(
+    p_transformer: np.ndarray, p_lexical: np.ndarray, w: float, bias: Sequence[float] | np.ndarray = ()
+) -> np.ndarray:
+    """``softmax(w * log p_transformer + (1 - w) * log p_lexical + bias)`` row-wise (probabilities clipped
+    at 1e-7; ``bias``: optional per-class log offsets)."""
     if p_transformer.shape != p_lexical.shape:
         raise ValueError(f"probability shapes differ: {p_transformer.shape} vs {p_lexical.shape}")
     pt = np.log(np.clip(np.asarray(p_transformer, np.float64), _EPS, 1.0))
     pl = np.log(np.clip(np.asarray(p_lexical, np.float64), _EPS, 1.0))
-    return _softmax(w * pt + (1.0 - w) * pl)
+    z = w * pt + (1.0 - w) * pl
+    if len(bias):
+        z = z + np.asarray(bias, np.float64)[None, :]
+    return _softmax(z)
 
 
 MIX_GRID = tuple(round(x, 2) for x in np.linspace(0.0, 1.0, 21))

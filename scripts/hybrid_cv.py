@@ -54,6 +54,31 @@ def pick_w(y: np.ndarray, pt: np.ndarray, pl: np.ndarray) -> float:
     return float(choose_mix_weight(y, pt, pl)["mix_weight"])
 
 
+BIAS_GRID = np.round(np.arange(-0.6, 1.21, 0.1), 2)
+
+
+def pick_bias(y: np.ndarray, proba: np.ndarray) -> np.ndarray:
+    """Per-class log-probability offsets (class 0 fixed at 0) maximising (micro + macro) / 2; coordinate ascent."""
+    logp = np.log(np.clip(proba, 1e-7, 1.0))
+    bias = np.zeros(proba.shape[1])
+
+    def crit(b: np.ndarray) -> float:
+        pred = (logp + b).argmax(1)
+        return float(f1_score(y, pred, average="micro") + f1_score(y, pred, average="macro")) / 2
+
+    for _ in range(2):
+        for c in range(1, proba.shape[1]):
+            best = max(BIAS_GRID, key=lambda v: (crit(np.r_[bias[:c], v, bias[c + 1 :]]), -abs(v)))
+            bias[c] = best
+    return bias
+
+
+def with_bias(proba: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    z = np.log(np.clip(proba, 1e-7, 1.0)) + bias
+    z = np.exp(z - z.max(1, keepdims=True))
+    return z / z.sum(1, keepdims=True)
+
+
 def lexical_oof(task: str, texts: list[str], labels: list[str], y: np.ndarray, config: LexicalConfig) -> np.ndarray:
     path = OUT / f"{task}.lexical.npy"
     key = json.dumps(config.to_dict(), sort_keys=True)
@@ -84,17 +109,23 @@ def run(task: str, ship: bool) -> dict[str, Any]:
     pl = lexical_oof(task, texts, labels, y, config)
     folds = [te for _, te in cv_splitter(5, 13).split(np.zeros(len(y)), y)]
     nested = np.zeros_like(pt, dtype=np.float64)
-    chosen = []
+    biased = np.zeros_like(nested)
+    chosen, biases = [], []
     for te in folds:
         rest = np.setdiff1d(np.arange(len(y)), te)
         w = pick_w(y[rest], pt[rest], pl[rest])
         chosen.append(w)
         nested[te] = mix_probabilities(pt[te], pl[te], w)
+        bias = pick_bias(y[rest], mix_probabilities(pt[rest], pl[rest], w))
+        biases.append(bias.round(2).tolist())
+        biased[te] = with_bias(nested[te], bias)
     fixed = mix_probabilities(pt, pl, 0.5)
     result: dict[str, Any] = {"task": task, "n": len(y)}
-    for name, proba in (("transformer", pt), ("lexical", pl), ("hybrid_w0.5", fixed), ("hybrid_nested", nested)):
+    for name, proba in (("transformer", pt), ("lexical", pl), ("hybrid_w0.5", fixed), ("hybrid_nested", nested),
+                        ("hybrid_nested_bias", biased)):  # fmt: skip
         result[name] = {**scores(y, proba, names), **fold_means(y, proba, folds)}
     result["hybrid_nested"]["w_per_fold"] = chosen
+    result["hybrid_nested_bias"]["bias_per_fold"] = biases
     w_all = pick_w(y, pt, pl)
     result["w_all_data"] = w_all
     log.info("%s: %s", task, json.dumps(result))

@@ -184,3 +184,27 @@ def test_lexical_model_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     with pytest.raises(ValueError, match="unknown model kind"):
         dm.lexical_model_path("emotion")
     assert dm.lexical_path_for(Path("out/sentiment.safetensors")) == Path("out/sentiment.lexical.safetensors")
+
+
+def test_class_bias_is_stored_and_applied(tmp_path: Path) -> None:
+    model = fitted(mix_weight=0.5)
+    model.class_bias = [0.2, 0.0, 0.5]
+    loaded = LexicalModel.load(model.save(tmp_path / "b.safetensors"))
+    assert loaded.class_bias == [0.2, 0.0, 0.5]
+    queries = ["Alles kaputt", "Danke, super"]
+    transformer = [SentimentResult.from_probabilities(p) for p in ([0.3, 0.4, 0.3], [0.2, 0.5, 0.3])]
+    mixed = LexicalMixer(LexicalPart(loaded, "e" * 12)).mix_sentiment(queries, transformer)
+    pt = np.array([[0.3, 0.4, 0.3], [0.2, 0.5, 0.3]])
+    z = 0.5 * np.log(pt) + 0.5 * np.log(loaded.predict_proba(queries)) + np.array([0.2, 0.0, 0.5])
+    expected = np.exp(z) / np.exp(z).sum(1, keepdims=True)
+    got = np.array([[r.p_negative, r.p_neutral, r.p_positive] for r in mixed])
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+    binary = LexicalModel(["OTHER", "OFFENSE"], SMALL, mix_weight=0.5, class_bias=[0.0, 0.3])
+    binary.fit(NEG + POS, ["OFFENSE"] * len(NEG) + ["OTHER"] * len(POS))
+    p_off = np.array([0.4])
+    out = LexicalMixer(offensive=LexicalPart(binary, "f" * 12)).mix_offensive(["Alles kaputt"], p_off)
+    pl = binary.predict_proba(["Alles kaputt"])[0, 1]
+    z1 = 0.5 * np.log(0.4) + 0.5 * np.log(pl) + 0.3
+    z0 = 0.5 * np.log(0.6) + 0.5 * np.log(1 - pl)
+    assert out is not None
+    np.testing.assert_allclose(out[0], np.exp(z1) / (np.exp(z0) + np.exp(z1)), rtol=1e-6)
