@@ -7,7 +7,8 @@ Lexical OOF probabilities use the same folds (``nlp.training.trainer.cv_splitter
 ``w`` of ``softmax(w log p_transformer + (1 - w) log p_lexical)`` is chosen per outer fold on the other
 four folds' OOF probabilities only (criterion: mean of micro- and macro-F1), so no test fold picks its
 own ``w``; a fixed ``w = 0.5`` is reported too. ``--ship`` fits the lexical model on all data and writes
-``nlp/weights/<task>.lexical.safetensors`` with ``w`` chosen on all OOF probabilities.
+``nlp/weights/<task>.lexical.safetensors`` with ``w`` (and, with ``--bias``, per-class log offsets, chosen
+after ``w`` by coordinate ascent) chosen on all OOF probabilities.
 """
 
 from __future__ import annotations
@@ -96,7 +97,7 @@ def lexical_oof(task: str, texts: list[str], labels: list[str], y: np.ndarray, c
     return oof
 
 
-def run(task: str, ship: bool) -> dict[str, Any]:
+def run(task: str, ship: bool, bias_mode: str = "auto") -> dict[str, Any]:
     examples = load_task(task)
     texts, labels = [e.text for e in examples], [e.label for e in examples]
     names = list(TASK_LABELS[task])
@@ -128,13 +129,20 @@ def run(task: str, ship: bool) -> dict[str, Any]:
     result["hybrid_nested_bias"]["bias_per_fold"] = biases
     w_all = pick_w(y, pt, pl)
     result["w_all_data"] = w_all
+    bias_all = pick_bias(y, mix_probabilities(pt, pl, w_all))
+    result["bias_all_data"] = bias_all.round(2).tolist()
+    gain = sum(result["hybrid_nested_bias"][k] - result["hybrid_nested"][k] for k in ("micro_f1", "macro_f1")) / 2
+    use_bias = bias_mode == "on" or (bias_mode == "auto" and gain > 0.002)
+    result["shipped_with_bias"] = use_bias
     log.info("%s: %s", task, json.dumps(result))
     if ship:
-        model = LexicalModel(names, config, mix_weight=w_all)
+        model = LexicalModel(names, config, mix_weight=w_all, class_bias=bias_all.round(2).tolist() if use_bias else [])
         model.info = {
             "task": task,
             "data": load_sources(task),
-            "cv": {k: result[k] for k in ("transformer", "lexical", "hybrid_nested", "hybrid_w0.5")},
+            "cv": {
+                k: result[k] for k in ("transformer", "lexical", "hybrid_nested", "hybrid_nested_bias", "hybrid_w0.5")
+            },
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         model.fit(texts, labels).save(WEIGHTS / f"{task}.lexical.safetensors")
@@ -153,12 +161,18 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("tasks", nargs="+", choices=["sentiment", "offensive"])
     ap.add_argument("--ship", action="store_true")
+    ap.add_argument(
+        "--bias",
+        choices=["auto", "on", "off"],
+        default="auto",
+        help="ship per-class offsets (auto: if the nested-CV bias variant gains > 0.002 in (micro+macro)/2)",
+    )
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     out = Path("artifacts/results")
     out.mkdir(parents=True, exist_ok=True)
     for task in args.tasks:
-        result = run(task, args.ship)
+        result = run(task, args.ship, args.bias)
         (out / f"hybrid-{task}.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
 
 
