@@ -109,7 +109,8 @@ def _from_nlp(
     prepared = prepare(texts)
     embedder = Embedder(progress=False)
     embeddings = embedder.embed_passages([p.model_text or p.text for p in prepared])
-    before = embedder.embed_passages([t for _, t in baseline]) if baseline else None
+    base_prepared = prepare([t for _, t in baseline]) if baseline else []
+    before = embedder.embed_passages([p.model_text or p.text for p in base_prepared]) if baseline else None
     found = find_topics(texts, [p.content_lemmas for p in prepared], embeddings, baseline=before)
     return [
         EmergingTopic(
