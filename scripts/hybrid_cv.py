@@ -97,7 +97,7 @@ def lexical_oof(task: str, texts: list[str], labels: list[str], y: np.ndarray, c
     return oof
 
 
-def run(task: str, ship: bool, bias_mode: str = "auto") -> dict[str, Any]:
+def run(task: str, ship: bool, bias_mode: str = "auto", fixed_w: float | None = None) -> dict[str, Any]:
     examples = load_task(task)
     texts, labels = [e.text for e in examples], [e.label for e in examples]
     names = list(TASK_LABELS[task])
@@ -130,13 +130,16 @@ def run(task: str, ship: bool, bias_mode: str = "auto") -> dict[str, Any]:
     w_all = pick_w(y, pt, pl)
     result["w_all_data"] = w_all
     bias_all = pick_bias(y, mix_probabilities(pt, pl, w_all))
-    result["bias_all_data"] = bias_all.round(2).tolist()
+    result["bias_all_data"] = (bias_all.round(2) + 0.0).tolist()
     gain = sum(result["hybrid_nested_bias"][k] - result["hybrid_nested"][k] for k in ("micro_f1", "macro_f1")) / 2
     use_bias = bias_mode == "on" or (bias_mode == "auto" and gain > 0.002)
     result["shipped_with_bias"] = use_bias
     log.info("%s: %s", task, json.dumps(result))
     if ship:
-        model = LexicalModel(names, config, mix_weight=w_all, class_bias=bias_all.round(2).tolist() if use_bias else [])
+        w_ship = w_all if fixed_w is None else fixed_w
+        result["shipped_mix_weight"] = w_ship
+        bias_ship = pick_bias(y, mix_probabilities(pt, pl, w_ship)).round(2) + 0.0 if use_bias else None
+        model = LexicalModel(names, config, w_ship, bias_ship.tolist() if bias_ship is not None else [])
         model.info = {
             "task": task,
             "data": load_sources(task),
@@ -162,6 +165,9 @@ def main() -> None:
     ap.add_argument("tasks", nargs="+", choices=["sentiment", "offensive"])
     ap.add_argument("--ship", action="store_true")
     ap.add_argument(
+        "--mix-weight", type=float, help="ship this fixed (a priori) w instead of the one chosen on all OOF"
+    )
+    ap.add_argument(
         "--bias",
         choices=["auto", "on", "off"],
         default="auto",
@@ -172,7 +178,7 @@ def main() -> None:
     out = Path("artifacts/results")
     out.mkdir(parents=True, exist_ok=True)
     for task in args.tasks:
-        result = run(task, args.ship, args.bias)
+        result = run(task, args.ship, args.bias, args.mix_weight)
         (out / f"hybrid-{task}.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
 
 
