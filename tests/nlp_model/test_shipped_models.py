@@ -62,3 +62,30 @@ def test_built_model_classifies(model_cache: Path, task: str, texts: list[str], 
     with torch.no_grad():
         predicted = [model.config.id2label[int(i)] for i in model(**enc).logits.argmax(-1)]
     assert predicted == expected
+
+
+@pytest.mark.parametrize(("task", "labels"), [("sentiment", ["negative", "neutral", "positive"]),
+                                              ("offensive", ["OTHER", "OFFENSE"])])  # fmt: skip
+def test_shipped_lexical_models(task: str, labels: list[str]) -> None:
+    """The hybrid's lexical parts: metadata, per-model size budget (transformer + lexical < 10 MB), sane output."""
+    from nlp.default_model import lexical_model_path
+    from nlp.lexical import LexicalModel
+
+    path = lexical_model_path(task)
+    assert path is not None, f"nlp/weights/{task}.lexical.safetensors is not shipped"
+    model = LexicalModel.load(path)
+    assert model.labels == labels and 0.0 <= model.mix_weight <= 1.0
+    assert model.info["task"] == task and "hybrid_nested" in model.info["cv"]
+    transformer = SENTIMENT_WEIGHTS if task == "sentiment" else OFFENSIVE_WEIGHTS
+    assert path.stat().st_size + transformer.stat().st_size < 10_000_000
+    texts = {
+        "sentiment": ["Vielen Dank an das super freundliche Zugpersonal, tolle Fahrt!",
+                      "Schon wieder 40 Minuten Verspätung und keine Info, eine Frechheit, Deutsche Bahn!"],
+        "offensive": ["Du bist ein widerlicher, dummer Idiot und solltest die Fresse halten.",
+                      "Schönen Sonntag euch allen, wir sehen uns beim Konzert!"],
+    }[task]  # fmt: skip
+    # the lexical part alone is weak on positives (see the model card); it must at least rank the two texts right
+    proba = model.predict_proba(texts)
+    first = labels.index("positive" if task == "sentiment" else "OFFENSE")
+    assert proba[0, first] > proba[1, first]
+    assert model.predict(texts)[1] == ("negative" if task == "sentiment" else "OTHER")
