@@ -235,15 +235,22 @@ def main() -> None:
 
     extras: dict[str, Any] = {}
     if not args.quick:
-        hf = TransformerScorer.from_model(model, tokenizer, name=name, version=version, workers=workers,
-                                          progress=False, fast=False)
+        hf = TransformerScorer.from_model(
+            model, tokenizer, name=name, version=version, workers=workers, progress=False, fast=False
+        )
         hf.score(posts[:64])
         extras["hf_forward_posts_per_s"] = round(scorer_rate(hf, sub)[0], 2)
         extras["lean_forward_posts_per_s"] = round(quiet_sub, 2)
         extras["intra_op_threads_posts_per_s"] = round(_intra_op_rate(model, tokenizer, name, version, sub, workers), 2)
         if cpu_supports_bf16():
-            bf16 = TransformerScorer.from_model(copy.deepcopy(model).to(torch.bfloat16), tokenizer, name=name,
-                                                version=version + "+bf16", workers=workers, progress=False)
+            bf16 = TransformerScorer.from_model(
+                copy.deepcopy(model).to(torch.bfloat16),
+                tokenizer,
+                name=name,
+                version=version + "+bf16",
+                workers=workers,
+                progress=False,
+            )
             bf16.score(posts[:64])
             extras["bf16_posts_per_s"] = round(scorer_rate(bf16, sub)[0], 2)
         extras["analyzer"] = {k: round(v, 2) for k, v in analyzer_rates(model, tokenizer, sub[:1000], workers).items()}

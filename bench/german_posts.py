@@ -8,10 +8,36 @@ from __future__ import annotations
 
 import random
 
-PRODUCTS = ["Paket", "Bestellung", "Lieferung", "Rechnung", "App", "Vertrag", "Router", "Jacke", "Waschmaschine",
-            "Kaffeemaschine", "Handy", "Abo", "Gutschein", "Retoure", "Kundenkonto", "Filiale", "Hotline"]
-COMPANIES = ["@Telekom_hilft", "@DB_Bahn", "@zalando", "@o2de", "@Vodafone_Hilfe", "@dm_drogerie", "@IKEADeutschland",
-             "@hallo@mastodon.social", "@service@chaos.social"]
+PRODUCTS = [
+    "Paket",
+    "Bestellung",
+    "Lieferung",
+    "Rechnung",
+    "App",
+    "Vertrag",
+    "Router",
+    "Jacke",
+    "Waschmaschine",
+    "Kaffeemaschine",
+    "Handy",
+    "Abo",
+    "Gutschein",
+    "Retoure",
+    "Kundenkonto",
+    "Filiale",
+    "Hotline",
+]
+COMPANIES = [
+    "@Telekom_hilft",
+    "@DB_Bahn",
+    "@zalando",
+    "@o2de",
+    "@Vodafone_Hilfe",
+    "@dm_drogerie",
+    "@IKEADeutschland",
+    "@hallo@mastodon.social",
+    "@service@chaos.social",
+]
 TEMPLATES = [
     "Meine {p} ist seit {n} Tagen unterwegs und nichts passiert.",
     "Die {p} kam endlich an, aber leider beschädigt.",

@@ -75,8 +75,9 @@ class TransformerClassifier:
         """Load the model now (otherwise it is loaded on first use). Safe to call from several threads."""
         with self._lock:
             if self._loaded is None:
-                loaded = load_classifier(self.model_spec, kind=self.kind, cache_dir=self.cache_dir,
-                                         precision=self.precision)
+                loaded = load_classifier(
+                    self.model_spec, kind=self.kind, cache_dir=self.cache_dir, precision=self.precision
+                )
                 self._install(loaded)
                 self._loaded = loaded
         return self._loaded

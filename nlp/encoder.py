@@ -122,9 +122,7 @@ class EncoderRunner:
                     bar.update(len(batch.indices))
                 return outputs
             with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="resonanz-encoder") as pool:
-                pending: set[Future[tuple[Batch, tuple[np.ndarray, ...]]]] = {
-                    pool.submit(work, b) for b in batches
-                }
+                pending: set[Future[tuple[Batch, tuple[np.ndarray, ...]]]] = {pool.submit(work, b) for b in batches}
                 while pending:
                     done, pending = wait(pending, return_when=FIRST_COMPLETED)
                     for future in done:

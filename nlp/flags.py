@@ -126,8 +126,11 @@ class FlagRules:
         if p_offensive is not None:
             severity = self.offensive.severity_for(p_offensive)
             if severity is not None:
-                flags.append(Flag(OFFENSIVE, severity, "Beleidigende oder ausfallende Sprache",
-                                  [f"p_offensive {p_offensive:.2f}"]))
+                flags.append(
+                    Flag(
+                        OFFENSIVE, severity, "Beleidigende oder ausfallende Sprache", [f"p_offensive {p_offensive:.2f}"]
+                    )
+                )
         for rule in self.rules:
             evidence = rule.rule.match(post)
             if evidence:

@@ -102,14 +102,39 @@ def _target(label: str, labels: list[str], explicit: Mapping[str, str] | None) -
     raise LabelMappingError(
         f"cannot map the model label {label!r} (all labels: {labels}) to negative/neutral/positive. "
         "Choose a sentiment model whose labels are named like negative/neutral/positive, or give an explicit "
-        "label map (RESONANZ_NLP__LABEL_MAP='{\"" + label + "\": \"negative\"}')."
+        "label map (RESONANZ_NLP__LABEL_MAP='{\"" + label + '": "negative"}\').'
     )
 
 
-OFFENSIVE_NAMES = ("offensive", "offense", "offence", "abusive", "abuse", "toxic", "hate", "insult", "profanity",
-                   "beleidigend", "beleidigung", "hass")
-NOT_OFFENSIVE_NAMES = ("not offensive", "non offensive", "not toxic", "non toxic", "clean", "neutral", "none",
-                       "other", "normal", "ok", "harmless", "nicht beleidigend", "no")
+OFFENSIVE_NAMES = (
+    "offensive",
+    "offense",
+    "offence",
+    "abusive",
+    "abuse",
+    "toxic",
+    "hate",
+    "insult",
+    "profanity",
+    "beleidigend",
+    "beleidigung",
+    "hass",
+)
+NOT_OFFENSIVE_NAMES = (
+    "not offensive",
+    "non offensive",
+    "not toxic",
+    "non toxic",
+    "clean",
+    "neutral",
+    "none",
+    "other",
+    "normal",
+    "ok",
+    "harmless",
+    "nicht beleidigend",
+    "no",
+)
 
 
 def offensive_vector(id2label: Mapping[int, str]) -> np.ndarray:

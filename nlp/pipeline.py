@@ -202,8 +202,9 @@ class Analyzer:
         """Sentiment, p_offensive and passage embeddings for the model texts."""
         scorer = self.scorer
         if self._trunk is not None and isinstance(scorer, TransformerScorer):
-            outputs = dict(zip(self._trunk.names, scorer.runner.run(scorer.model_inputs(texts), self._trunk),
-                               strict=True))
+            outputs = dict(
+                zip(self._trunk.names, scorer.runner.run(scorer.model_inputs(texts), self._trunk), strict=True)
+            )
             sentiment = scorer.results(outputs["sentiment"])
             p_off = self.offensive.probabilities(outputs["offensive"]) if self.offensive is not None else None
             return sentiment, p_off, outputs.get("embedding")

@@ -74,8 +74,12 @@ class SharedTrunk:
         self.num_layers = depth.pop()
         self.roots = self._build()
         self.layer_passes = self._count(self.roots)
-        log.debug("shared trunk for %s: %d layer passes instead of %d", self.names, self.layer_passes,
-                  self.num_layers * len(self.names))
+        log.debug(
+            "shared trunk for %s: %d layer passes instead of %d",
+            self.names,
+            self.layer_passes,
+            self.num_layers * len(self.names),
+        )
 
     def _build(self) -> list[_Node]:
         emb_same = {(a, b): _same_embeddings(self.models[a], self.models[b]) for a in self.names for b in self.names}

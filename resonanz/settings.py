@@ -142,9 +142,7 @@ class CollectorSettings(BaseModel):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="RESONANZ_", env_nested_delimiter="__", extra="ignore", toml_file=None
-    )
+    model_config = SettingsConfigDict(env_prefix="RESONANZ_", env_nested_delimiter="__", extra="ignore", toml_file=None)
 
     database_url: str = ""
     log_level: str = "INFO"

@@ -114,7 +114,10 @@ def tiny_family(tiny_encoder_dir: Path, tmp_path_factory: pytest.TempPathFactory
     return {
         "encoder": tiny_encoder_dir,
         "sentiment": derive_classifier(
-            tiny_encoder_dir, tmp_path_factory.mktemp("fam-sent"), {0: "negative", 1: "neutral", 2: "positive"}, 11,
+            tiny_encoder_dir,
+            tmp_path_factory.mktemp("fam-sent"),
+            {0: "negative", 1: "neutral", 2: "positive"},
+            11,
             "fam-s-1",
         ),
         "offensive": derive_classifier(

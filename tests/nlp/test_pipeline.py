@@ -109,8 +109,9 @@ def test_analysis_content_and_order(tiny_family: dict[str, Path]) -> None:
     assert a.analyse([]) == []
 
 
-def test_unavailable_optional_models_are_dropped(tiny_family: dict[str, Path], caplog: pytest.LogCaptureFixture,
-                                                 tmp_path: Path) -> None:
+def test_unavailable_optional_models_are_dropped(
+    tiny_family: dict[str, Path], caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
     missing = tmp_path / "missing"
     missing.mkdir()
     a = Analyzer(
@@ -132,8 +133,7 @@ class LengthScorer:
     version = "1"
 
     def score(self, texts: Sequence[str]) -> list[SentimentResult]:
-        return [SentimentResult.from_probabilities([1.0, 0.0, 0.0] if len(t) > 20 else [0.0, 0.0, 1.0])
-                for t in texts]
+        return [SentimentResult.from_probabilities([1.0, 0.0, 0.0] if len(t) > 20 else [0.0, 0.0, 1.0]) for t in texts]
 
 
 def test_any_scorer_can_drive_the_analyzer() -> None:
