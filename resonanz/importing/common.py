@@ -5,13 +5,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+
+RowT = TypeVar("RowT", bound=BaseModel)
 
 
 class ImportError_(Exception):  # noqa: N801  (avoid shadowing the builtin ImportError)
@@ -179,3 +181,68 @@ def parse_amount(value: str) -> float:
         return float(text)
     except ValueError:
         raise ValueError(f"not a number: {value!r}") from None
+
+
+def validated_rows(
+    path: Path,
+    required: set[str],
+    model: type[RowT],
+    key: str,
+    report: ImportReport,
+    encoding: str = "utf-8",
+    check: Callable[[RowT], str | None] | None = None,
+) -> dict[str, tuple[int, RowT]]:
+    """Validate every CSV row into ``model``; bad rows and duplicate ``key`` values go to ``report``.
+
+    Returns the good rows by key with their line numbers (the first occurrence of a key wins).
+    """
+    good: dict[str, tuple[int, RowT]] = {}
+    for line, raw in csv_rows(path, required, encoding):
+        report.rows += 1
+        if "__extra__" in raw:
+            report.errors.append(RowError(str(path), line, "more fields than columns in the header"))
+            continue
+        try:
+            row = model.model_validate(raw)
+        except ValidationError as exc:
+            report.errors.append(RowError(str(path), line, explain(exc)))
+            continue
+        problem = check(row) if check else None
+        if problem:
+            report.errors.append(RowError(str(path), line, problem))
+            continue
+        value = getattr(row, key)
+        if value in good:
+            first = good[value][0]
+            report.errors.append(RowError(str(path), line, f"duplicate {key} {value!r} (first at line {first})"))
+            continue
+        good[value] = (line, row)
+    return good
+
+
+def upsert(
+    session: Any,
+    stored: Any | None,
+    model: type[Any],
+    key: dict[str, Any],
+    values: dict[str, Any],
+    report: ImportReport,
+) -> Any:
+    """Insert ``model(**key, **values)`` when nothing is stored, else update only what changed; count the outcome.
+
+    Returns the row that was written, or ``None`` when the stored row already held ``values``.
+    """
+    if stored is None:
+        row = model(**key, **values)
+        session.add(row)
+        report.inserted += 1
+        return row
+    changed = {k: v for k, v in values.items() if getattr(stored, k) != v}
+    if not changed:
+        report.unchanged += 1
+        return None
+    for name, value in changed.items():
+        setattr(stored, name, value)
+    session.add(stored)
+    report.updated += 1
+    return stored

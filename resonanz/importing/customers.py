@@ -6,18 +6,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError, field_validator
+from pydantic import BaseModel, field_validator
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
-from resonanz.importing.common import (
-    ImportReport,
-    RowError,
-    csv_rows,
-    explain,
-    parse_datetime,
-    split_multi,
-)
+from resonanz.importing.common import ImportReport, parse_datetime, split_multi, upsert, validated_rows
 from store.db import session_scope
 from store.models import Customer
 from store.types import utcnow
@@ -100,42 +93,18 @@ def _values(row: CustomerRow) -> dict[str, Any]:
 def import_customers(engine: Engine, path: Path, encoding: str = "utf-8") -> ImportReport:
     """Validate every row of ``path``, then upsert the good ones in a single transaction."""
     report = ImportReport(file=str(path), kind="customers")
-    good: dict[str, tuple[int, CustomerRow]] = {}
-    for line, raw in csv_rows(path, REQUIRED, encoding):
-        report.rows += 1
-        if "__extra__" in raw:
-            report.errors.append(RowError(str(path), line, "more fields than columns in the header"))
-            continue
-        try:
-            row = CustomerRow.model_validate(raw)
-        except ValidationError as exc:
-            report.errors.append(RowError(str(path), line, explain(exc)))
-            continue
-        if row.consent_status == "granted" and not row.consent_basis:
-            report.errors.append(RowError(str(path), line, "consent_status granted needs a consent_basis"))
-            continue
-        if row.crm_id in good:
-            first = good[row.crm_id][0]
-            report.errors.append(RowError(str(path), line, f"duplicate crm_id {row.crm_id!r} (first at line {first})"))
-            continue
-        good[row.crm_id] = (line, row)
-
+    good = validated_rows(path, REQUIRED, CustomerRow, "crm_id", report, encoding, check=_consent_problem)
     with session_scope(engine) as session:
-        existing = {c.crm_id: c for c in session.exec(select(Customer).where(Customer.crm_id.in_(list(good))))}  # type: ignore[attr-defined]
+        existing = {c.crm_id: c for c in session.exec(select(Customer).where(col(Customer.crm_id).in_(list(good))))}
         for crm_id, (_line, row) in good.items():
             values = _values(row)
-            customer = existing.get(crm_id)
-            if customer is None:
-                session.add(Customer(crm_id=crm_id, **values))
-                report.inserted += 1
-                continue
-            changed = {k: v for k, v in values.items() if getattr(customer, k) != v}
-            if not changed:
-                report.unchanged += 1
-                continue
-            for key, value in changed.items():
-                setattr(customer, key, value)
-            customer.updated_at = utcnow()
-            session.add(customer)
-            report.updated += 1
+            written = upsert(session, existing.get(crm_id), Customer, {"crm_id": crm_id}, values, report)
+            if written is not None and crm_id in existing:
+                written.updated_at = utcnow()
     return report
+
+
+def _consent_problem(row: CustomerRow) -> str | None:
+    if row.consent_status == "granted" and not row.consent_basis:
+        return "consent_status granted needs a consent_basis"
+    return None

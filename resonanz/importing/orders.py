@@ -6,11 +6,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError, field_validator
+from pydantic import BaseModel, field_validator
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
-from resonanz.importing.common import ImportReport, RowError, csv_rows, explain, parse_amount, parse_datetime
+from resonanz.importing.common import ImportReport, RowError, parse_amount, parse_datetime, upsert, validated_rows
 from store.db import session_scope
 from store.models import Customer, Order
 
@@ -49,35 +49,13 @@ class OrderRow(BaseModel):
 def import_orders(engine: Engine, path: Path, encoding: str = "utf-8") -> ImportReport:
     """Validate every row; orders of unknown customers are rejected (import customers first)."""
     report = ImportReport(file=str(path), kind="orders")
-    rows: dict[str, tuple[int, OrderRow]] = {}
-    for line, raw in csv_rows(path, REQUIRED, encoding):
-        report.rows += 1
-        if "__extra__" in raw:
-            report.errors.append(RowError(str(path), line, "more fields than columns in the header"))
-            continue
-        try:
-            row = OrderRow.model_validate(raw)
-        except ValidationError as exc:
-            report.errors.append(RowError(str(path), line, explain(exc)))
-            continue
-        if row.order_id in rows:
-            first = rows[row.order_id][0]
-            report.errors.append(
-                RowError(str(path), line, f"duplicate order_id {row.order_id!r} (first at line {first})")
-            )
-            continue
-        rows[row.order_id] = (line, row)
-
+    rows = validated_rows(path, REQUIRED, OrderRow, "order_id", report, encoding)
     with session_scope(engine) as session:
         crm_ids = {row.crm_id for _, row in rows.values()}
         customers = {
-            c.crm_id: c.id
-            for c in session.exec(select(Customer).where(Customer.crm_id.in_(list(crm_ids))))  # type: ignore[attr-defined]
+            c.crm_id: c.id for c in session.exec(select(Customer).where(col(Customer.crm_id).in_(list(crm_ids))))
         }
-        existing = {
-            o.order_id: o
-            for o in session.exec(select(Order).where(Order.order_id.in_(list(rows))))  # type: ignore[attr-defined]
-        }
+        existing = {o.order_id: o for o in session.exec(select(Order).where(col(Order.order_id).in_(list(rows))))}
         for order_id, (line, row) in rows.items():
             customer_id = customers.get(row.crm_id)
             if customer_id is None:
@@ -91,17 +69,5 @@ def import_orders(engine: Engine, path: Path, encoding: str = "utf-8") -> Import
                 "revenue": row.revenue,
                 "cost": row.cost,
             }
-            order = existing.get(order_id)
-            if order is None:
-                session.add(Order(order_id=order_id, **values))
-                report.inserted += 1
-                continue
-            changed = {k: v for k, v in values.items() if getattr(order, k) != v}
-            if not changed:
-                report.unchanged += 1
-                continue
-            for key, value in changed.items():
-                setattr(order, key, value)
-            session.add(order)
-            report.updated += 1
+            upsert(session, existing.get(order_id), Order, {"order_id": order_id}, values, report)
     return report
