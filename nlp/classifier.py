@@ -19,13 +19,13 @@ import numpy as np
 import torch
 
 from nlp import fast_bert
-from nlp.encoder import EncoderRunner
+from nlp.encoder import EncoderRunner, LazyEncoderModel
 from nlp.loading import DEFAULT, LoadedModel, load_classifier
 
 log = logging.getLogger(__name__)
 
 
-class TransformerClassifier:
+class TransformerClassifier(LazyEncoderModel):
     """``model``: ``"default"``, a local directory or a hub id; ``kind``: which default ('sentiment', 'offensive').
 
     ``batch_tokens``: padded tokens per batch. ``workers``: parallel single-threaded workers
@@ -96,32 +96,12 @@ class TransformerClassifier:
         )
 
     @property
-    def name(self) -> str:
-        return self.load().name
-
-    @property
-    def version(self) -> str:
-        return self.load().version
-
-    @property
     def model(self) -> Any:
         return self.load().model
 
     @property
     def tokenizer(self) -> Any:
         return self.load().tokenizer
-
-    @property
-    def fast_model(self) -> fast_bert.FastBert | None:
-        """The lean forward of this model, or None if it runs through Hugging Face."""
-        self.load()
-        return self._fast
-
-    @property
-    def runner(self) -> EncoderRunner:
-        self.load()
-        assert self._runner is not None
-        return self._runner
 
     @property
     def num_labels(self) -> int:

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from nlp import fast_bert
-from nlp.encoder import EncoderRunner
+from nlp.encoder import EncoderRunner, LazyEncoderModel
 from nlp.loading import DEFAULT, LoadedModel, load_encoder
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,7 @@ PASSAGE_PREFIX = "passage: "
 QUERY_PREFIX = "query: "
 
 
-class Embedder:
+class Embedder(LazyEncoderModel):
     """Lazily loaded encoder; see the module docstring. Options as for :class:`nlp.classifier.TransformerClassifier`."""
 
     def __init__(
@@ -72,25 +72,6 @@ class Embedder:
                 )
                 self._loaded = loaded
         return self._loaded
-
-    @property
-    def name(self) -> str:
-        return self.load().name
-
-    @property
-    def version(self) -> str:
-        return self.load().version
-
-    @property
-    def fast_model(self) -> fast_bert.FastBert | None:
-        self.load()
-        return self._fast
-
-    @property
-    def runner(self) -> EncoderRunner:
-        self.load()
-        assert self._runner is not None
-        return self._runner
 
     @property
     def dimension(self) -> int:

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from nlp import fast_bert
 from nlp.batching import Batch, RunStats, collate, plan_batches
 from nlp.runtime import default_workers, single_threaded_torch, tune_allocator
 
@@ -133,3 +134,37 @@ class EncoderRunner:
                         store(batch, arrays)
                         bar.update(len(batch.indices))
         return outputs
+
+
+class LazyEncoderModel:
+    """Accessors shared by the lazily loaded encoders (classifier, embedder).
+
+    Subclasses implement ``load()`` (returning a :class:`nlp.loading.LoadedModel`) and set ``_fast``
+    and ``_runner`` while loading; these properties load on first use.
+    """
+
+    _fast: fast_bert.FastBert | None
+    _runner: EncoderRunner | None
+
+    def load(self) -> Any:
+        raise NotImplementedError
+
+    @property
+    def name(self) -> str:
+        return str(self.load().name)
+
+    @property
+    def version(self) -> str:
+        return str(self.load().version)
+
+    @property
+    def fast_model(self) -> fast_bert.FastBert | None:
+        """The lean forward of this model, or None if it runs through Hugging Face."""
+        self.load()
+        return self._fast
+
+    @property
+    def runner(self) -> EncoderRunner:
+        self.load()
+        assert self._runner is not None
+        return self._runner
