@@ -134,7 +134,13 @@ class SharedTrunk:
         batch: int,
         results: dict[str, torch.Tensor],
     ) -> None:
-        x = self.models[node.owner].run_layers(x, bias, node.start, node.stop)
+        owner = self.models[node.owner]
+        if not node.children and all(self.kinds[m] == LOGITS for m in node.members):
+            first = owner.first_token_states(x, bias, node.start)  # the last layer for [CLS] only
+            for name in node.members:
+                results[name] = self.models[name].head(first)
+            return
+        x = owner.run_layers(x, bias, node.start, node.stop)
         if not node.children:
             for name in node.members:
                 model = self.models[name]
