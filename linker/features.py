@@ -193,6 +193,7 @@ def term_frequencies(
     column: str,
     prior: Callable[[str], float],
     pseudo_count: float = TF_PSEUDO_COUNT,
+    leave_one_out: Callable[[str], bool] | None = None,
 ) -> Callable[[str], float]:
     """value -> smoothed frequency among the customers: ``(count + a * prior(value)) / (n + a)``.
 
@@ -202,12 +203,22 @@ def term_frequencies(
     shrunk towards the prior (for names: their share in the German population, see
     :mod:`linker.namefreq`) with ``a`` pseudo-records; with 100,000 customers the data dominate.
     Values that no customer has get ``a * prior(value) / (n + a)``.
+
+    ``leave_one_out(value)``: for these values count the customers once less,
+    ``(count - 1 + a * prior) / (n - 1 + a)``. That is the u of an *exact match* with a customer:
+    the customer's own record is the one being compared, so it says nothing about how many *other*
+    people carry the name. Without it a name held by one customer of 2,000 is estimated at 1 in
+    2,000 however rare it is, and the rarest names, the strongest evidence there is, count little
+    more than common ones. The caller applies it where the CRM is the only source on the name's
+    rarity (names outside :mod:`linker.namefreq`); for listed names the self-count is kept, which
+    errs on the cautious side in small CRMs.
     """
     counts = Counter(r[column] for r in rows if r.get(column))
     n = len(rows)
 
     def tf(value: str) -> float:
-        return (counts.get(value, 0) + pseudo_count * prior(value)) / (n + pseudo_count)
+        own = 1 if leave_one_out is not None and leave_one_out(value) else 0
+        return (max(counts.get(value, 0) - own, 0) + pseudo_count * prior(value)) / (n - own + pseudo_count)
 
     return tf
 

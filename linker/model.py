@@ -25,7 +25,8 @@ first name          exact (u = frequency of the name)         0.84    0.002    +
                     Jaro-Winkler >= 0.90 (typo)               0.03    0.008    +1.9
                     initial matches ("M." ~ Max)              0.04    0.002    +4.3
                     different                                 0.04    0.9872   -4.6
-last name           exact (u = frequency of the name)         0.86    0.0005   +10.7
+last name           exact, first names agree (u: see below)   0.86    0.0005   +10.7
+                    exact, first names differ                 0.86    0.0005   +10.7
                     same Kölner Phonetik or JW >= 0.92        0.07    0.006    +3.5
                     initial matches                           0.05    0.0035   +3.8
                     different                                 0.02    0.9900   -5.6
@@ -46,6 +47,16 @@ a very long tail), a Kölner code about 0.6 %. For exact matches these are only 
 point: each name's own share (:mod:`linker.namefreq`) and then its frequency measured in the CRM
 replace them.
 
+Rare names and relatives: the u of an exact match is the name's frequency among the *other*
+people, so the compared customer's own record is left out of the count (``leave_one_out`` in
+:func:`linker.features.term_frequencies`) for names outside the frequency table, whose rarity the
+CRM alone tells: a family name held by one customer of 2,000 then counts as rare as it is instead
+of "1 in 2,000". That holds for the first name, and for the family name only when the first names
+agree (exact, nickname, typo, initial; the ``last_rare`` column). With *another* first name the
+likeliest non-match is a relative, who shares the family name and often the city; that level keeps
+the count with the customer's own record in it, as a floor for the family. Without this split the
+model calls "Oswald Riederländer, Viechtach" the customer "Jan Riederländer, Viechtach" at 0.99.
+
 The prior: with ``n`` customers, and a share ``pi`` of the authors being customers at all, a
 random (customer, author) pair matches with probability ``pi / ((1 - pi) n + pi)``, so the prior
 odds are ``pi / ((1 - pi) n)``. Splink's match probability per pair is then exactly the
@@ -60,7 +71,7 @@ from typing import Any
 from linker.errors import LinkConfigError
 
 FIRST_LEVELS = ("exact", "nickname", "fuzzy", "initial", "different")
-LAST_LEVELS = ("exact", "phonetic", "initial", "different")
+LAST_LEVELS = ("exact", "exact", "phonetic", "initial", "different")
 CITY_LEVELS = ("exact", "different")
 CONTACT_LEVELS = ("shared", "none")
 
@@ -96,6 +107,15 @@ def _null(sql: str) -> dict[str, Any]:
     return {"sql_condition": sql, "is_null_level": True, "label_for_charts": "null"}
 
 
+FIRST_AGREES = (
+    "first_canon_l = first_canon_r OR first_name_l = first_alt_r OR first_alt_l = first_name_r "
+    "OR ((length(first_name_l) = 1 OR length(first_name_r) = 1) AND first_initial_l = first_initial_r) "
+    "OR (length(first_name_l) > 1 AND length(first_name_r) > 1 "
+    "AND jaro_winkler_similarity(first_name_l, first_name_r) >= 0.9)"
+)
+"""The first names agree in any way the first-name comparison rewards (same name or nickname group,
+the handle's reading, an initial, a typo)."""
+
 COMPARISONS: list[dict[str, Any]] = [
     {
         "output_column_name": "first_name",
@@ -123,6 +143,13 @@ COMPARISONS: list[dict[str, Any]] = [
         "output_column_name": "last_name",
         "comparison_levels": [
             _null("last_name_l IS NULL OR last_name_r IS NULL"),
+            _level(
+                f"({_either('last_name', 'length({a}) > 1')}) AND ({FIRST_AGREES})",
+                0.86,
+                LAST_PRIOR_U,
+                "exact",
+                "last_rare",
+            ),
             _level(_either("last_name", "length({a}) > 1"), 0.86, LAST_PRIOR_U, "exact", "last_name"),
             _level(
                 "length(last_name_l) > 1 AND length(last_name_r) > 1 AND (last_phon_l = last_phon_r "

@@ -59,3 +59,12 @@ def last_name_share(folded: str) -> float:
 
 def first_name_share(folded: str) -> float:
     return FIRST.get(folded, DEFAULT_FIRST)
+
+
+def unlisted_last(folded: str) -> bool:
+    """Is the family name outside the table (its rarity known only from the CRM)?"""
+    return folded not in LAST
+
+
+def unlisted_first(folded: str) -> bool:
+    return folded not in FIRST

@@ -8,14 +8,14 @@ comparison. The model itself (levels, m/u priors, blocking) lives in :mod:`linke
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from linker.errors import ProbabilisticLinkError
 from linker.features import add_tf, term_frequencies
 from linker.model import CITY_PRIOR_U, LEVEL_NAMES, splink_settings
-from linker.namefreq import first_name_share, last_name_share
+from linker.namefreq import first_name_share, last_name_share, unlisted_first, unlisted_last
 
 log = logging.getLogger(__name__)
 
@@ -55,9 +55,18 @@ def score_pairs(
     from splink import DuckDBAPI, Linker
 
     n = len(customer_rows)
-    priors = {"first_name": first_name_share, "last_name": last_name_share, "city": lambda _v: CITY_PRIOR_U}
-    for column, prior in priors.items():
-        tf = term_frequencies(customer_rows, column, prior)
+    # (column, prior share, which values leave the customer's own record out); see model.py on "last_rare"
+    priors: tuple[tuple[str, Callable[[str], float], Callable[[str], bool] | None], ...] = (
+        ("first_name", first_name_share, unlisted_first),
+        ("last_name", last_name_share, None),
+        ("last_rare", last_name_share, unlisted_last),
+        ("city", lambda _v: CITY_PRIOR_U, None),
+    )
+    for rows in (customer_rows, identity_rows):
+        for row in rows:
+            row["last_rare"] = row["last_name"]
+    for column, prior, loo in priors:
+        tf = term_frequencies(customer_rows, column, prior, leave_one_out=loo)
         add_tf(customer_rows, column, tf)
         add_tf(identity_rows, column, tf)
 
