@@ -98,7 +98,7 @@ def executed_flops_per_post(config: Any, lengths: np.ndarray) -> np.ndarray:
     CEIL (above) counts the full model as the issue defines it; this is for reporting how well the
     work that is done uses the machine, beside how fast the posts go.
     """
-    h, i, layers = config.hidden_size, config.intermediate_size, config.num_hidden_layers
+    h, i = config.hidden_size, config.intermediate_size
     full = flops_per_post(config, lengths)
     last_full = 2 * (4 * h * h + 2 * h * i) * lengths + 4 * lengths.astype(np.float64) ** 2 * h
     last_done = 2 * (2 * h * h) * lengths + 2 * (2 * h * h + 2 * h * i) + 4 * lengths * h
