@@ -140,7 +140,9 @@ def _from_tokens(tokens: list[str], lexicon: NameLexicon, source: str) -> Parsed
             t in lexicon.first_names and t not in lexicon.last_names for t in tokens[1:]
         ):
             return ParsedName(first, None, source)  # "Franz Josef", "Anna Lena": a compound first name
-        return ParsedName(first, last, source)
+        # "Hanswilli Weiss", "Karlheinz M.": a compound first name written together, compared as
+        # its first part like the CRM's "Hans-Willi" / "Karl Heinz" (see customer_features)
+        return ParsedName(lexicon.first_part(first) or first, last, source)
     if len(tokens) == 1:
         word = tokens[0]
         if _initial(word):

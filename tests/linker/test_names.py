@@ -89,3 +89,9 @@ def test_nicknames(a: str, b: str) -> None:
 def test_unknown_names_are_their_own_group() -> None:
     assert canonical_first_name("zoltan") == "zoltan"
     assert canonical_first_name("hans") != canonical_first_name("josef")
+
+
+def test_compound_first_name_written_together() -> None:
+    lex = NameLexicon.build(["Hans-Willi", "Annemarie", "Anne-Marie"], ["Weiß", "Graf"])
+    assert parse_display_name("hanswilli weiss", lex).first == "hans"  # compared as the CRM's "Hans-Willi"
+    assert parse_display_name("Annemarie Graf", lex).first == "annemarie"  # a first name of its own stays

@@ -57,6 +57,10 @@ def test_common_names_are_weaker_evidence_in_a_small_crm() -> None:
     assert tf("mueller") == pytest.approx(2.9 / 300)
     assert tf("przybilla") == pytest.approx(1.04 / 300)
     assert tf("unseen") == pytest.approx(0.04 / 300)
+    # leaving the compared customer's own record out: only the prior remains for a name held once
+    loo = term_frequencies(rows, "last_name", last_name_share, pseudo_count=200, leave_one_out=lambda _v: True)
+    assert loo("przybilla") == pytest.approx(0.04 / 299)
+    assert loo("mueller") == pytest.approx(1.9 / 299)
 
 
 def test_name_only_guard() -> None:
@@ -95,3 +99,16 @@ def test_bundled_demo_data_links_as_intended(sqlite_engine) -> None:  # noqa: AN
     assert len(auto) >= 0.9 * len(expected)
     traps = [acc for acc, t in truth.items() if t["tag"] == "trap"]
     assert traps and all(acc not in auto for acc in traps)
+
+
+def test_rare_family_name_counts_only_with_the_same_first_name() -> None:
+    """Leave-one-out term frequencies: a family name only one customer holds is strong evidence,
+    but with another first name the author is likelier a relative than the customer."""
+    customers = [CustomerRecord(1, "K1", "Jan", "Riederländer", city="Viechtach")]
+    customers += [CustomerRecord(k, f"K{k}", "Max", f"Name{k}", city="Berlin") for k in range(2, 400)]
+    same = IdentityRecord(1, "bluesky", "did:plc:a", "jan-riederlaender.bsky.social", "Jan Riederländer")
+    relative = IdentityRecord(2, "bluesky", "did:plc:b", "oriederlaender.bsky.social", "Oswald Riederländer",
+                              location="Viechtach")  # fmt: skip
+    decisions = {d.identity_id: d for d in link_records(customers, [same, relative]).decisions}
+    assert decisions[1].status == AUTO and decisions[1].customer_id == 1
+    assert decisions[2].status != AUTO
