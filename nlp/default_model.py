@@ -171,5 +171,6 @@ def lexical_model_path(kind: str) -> Path | None:
 
 def lexical_path_for(weights: Path) -> Path:
     """Where the lexical model of a transformer artefact lives: ``x.safetensors`` -> ``x.lexical.safetensors``."""
-    name = weights.name[: -len(".safetensors")] if weights.name.endswith(".safetensors") else weights.name
-    return weights.with_name(name + LEXICAL_SUFFIX)
+    from nlp.training.artefact import lexical_sibling
+
+    return lexical_sibling(weights)

@@ -1,11 +1,12 @@
 """Transformer + lexical hybrid for the *default* models (see nlp/MODEL_CARD.md, "Hybrid").
 
 The shipped sentiment and offensive transformers each come with a lexical model
-(``nlp/weights/<kind>.lexical.safetensors``, :class:`~nlp.lexical.LexicalModel`). When the configured
-model is the default one, the class probabilities are combined as
+(``nlp/weights/<kind>.lexical.safetensors``, :class:`~nlp.lexical.LexicalModel`), and so does every
+model ``resonanz train`` builds (``resonanz.lexical.safetensors`` inside its model directory). When the
+configured model is the default one or such a directory, the class probabilities are combined as
 ``softmax(w * log p_transformer + (1 - w) * log p_lexical + b)`` with the weight ``w`` and the optional
-per-class offsets ``b`` stored in the lexical file; user-configured models (Hugging Face ids,
-directories) get no lexical part. The score version gets a ``+<lexical hash[:8]>`` suffix, so changing
+per-class offsets ``b`` stored in the lexical file; other models (Hugging Face ids, directories without
+that file) get no lexical part. The score version gets a ``+<lexical hash[:8]>`` suffix, so changing
 the lexical model changes the stored version.
 """
 
@@ -14,13 +15,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from nlp.errors import NlpError
 from nlp.labels import CLASSES
-from nlp.lexical import LexicalModel, lexical_version, mix_probabilities
+from nlp.lexical import LEXICAL_FILENAME, LexicalModel, lexical_version, mix_probabilities
 from nlp.loading import DEFAULT
 from nlp.scorer import SentimentResult
 
@@ -49,14 +51,14 @@ class LexicalMixer:
 
     @classmethod
     def for_models(cls, scorer: Any, offensive: Any) -> LexicalMixer | None:
-        """The lexical parts for those of ``scorer``/``offensive`` that are the default models; None if none."""
+        """The lexical parts of ``scorer``/``offensive`` (default models, trained directories); None if none."""
         parts: dict[str, LexicalPart | None] = {"sentiment": None, "offensive": None}
         for kind, model in (("sentiment", scorer), ("offensive", offensive)):
-            if model is None or getattr(model, "model_spec", None) != DEFAULT:
-                continue
-            part = load_part(kind)
-            if part is not None:
-                parts[kind] = part
+            spec = getattr(model, "model_spec", None) if model is not None else None
+            if spec == DEFAULT:
+                parts[kind] = load_part(kind)
+            elif isinstance(spec, str | Path) and (Path(spec).expanduser() / LEXICAL_FILENAME).is_file():
+                parts[kind] = load_part_from(Path(spec).expanduser() / LEXICAL_FILENAME, kind)
         if parts["sentiment"] is None and parts["offensive"] is None:
             return None
         return cls(parts["sentiment"], parts["offensive"])
@@ -101,10 +103,22 @@ def load_part(kind: str) -> LexicalPart | None:
     from nlp.default_model import lexical_model_path
 
     path = lexical_model_path(kind)
-    if path is None:
-        return None
+    return None if path is None else load_part_from(path, kind)
+
+
+def load_part_from(path: Path, kind: str) -> LexicalPart | None:
+    """The lexical model at ``path`` (a corrupt or mismatched file is logged and skipped, never fatal)."""
     try:
-        return LexicalPart(LexicalModel.load(path), lexical_version(path))
+        part = LexicalPart(LexicalModel.load(path), lexical_version(path))
     except NlpError as exc:
-        log.warning("the lexical part of the default %s model is off: %s", kind, exc)
+        log.warning("the lexical part of the %s model is off: %s", kind, exc)
         return None
+    expected = sorted(CLASSES) if kind == "sentiment" else None
+    if (expected and sorted(part.model.labels) != expected) or (
+        kind == "offensive" and OFFENSIVE_LABEL not in part.model.labels
+    ):
+        log.warning(
+            "the lexical part %s has labels %s, which do not fit the %s model; it is off", path, part.model.labels, kind
+        )
+        return None
+    return part

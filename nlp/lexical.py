@@ -35,6 +35,10 @@ BLOCKS = ("word", "char")
 _EPS = 1e-7
 
 
+LEXICAL_FILENAME = "resonanz.lexical.safetensors"
+"""The lexical part of the hybrid inside a model directory built by ``resonanz train`` (see :mod:`nlp.hybrid`)."""
+
+
 @dataclass
 class LexicalConfig:
     word_ngrams: tuple[int, int] = (1, 2)

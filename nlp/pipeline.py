@@ -102,7 +102,7 @@ class Analyzer:
         self._lock = threading.Lock()
         self._ready = False
         self._trunk: SharedTrunk | None = None
-        self._lexical = LexicalMixer.for_models(self.scorer, offensive)  # default models only (nlp.hybrid)
+        self._lexical = LexicalMixer.for_models(self.scorer, offensive)  # default and trained models (nlp.hybrid)
 
     @classmethod
     def create(

@@ -208,3 +208,24 @@ def test_class_bias_is_stored_and_applied(tmp_path: Path) -> None:
     z0 = 0.5 * np.log(0.6) + 0.5 * np.log(1 - pl)
     assert out is not None
     np.testing.assert_allclose(out[0], np.exp(z1) / (np.exp(z0) + np.exp(z1)), rtol=1e-6)
+
+
+def test_mixer_for_trained_model_directories(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A directory built by ``resonanz train`` carries its lexical part; others get none."""
+    from nlp.lexical import LEXICAL_FILENAME
+
+    class Spec:
+        def __init__(self, spec: str) -> None:
+            self.model_spec = spec
+
+    trained = tmp_path / "trained"
+    trained.mkdir()
+    fitted(mix_weight=0.7).save(trained / LEXICAL_FILENAME)
+    mixer = LexicalMixer.for_models(Spec(str(trained)), None)
+    assert mixer is not None and mixer.sentiment is not None and mixer.offensive is None
+    assert mixer.sentiment.model.mix_weight == 0.7
+    assert mixer.version_suffix == f"+{mixer.sentiment.version[:8]}"
+    assert LexicalMixer.for_models(Spec(str(tmp_path)), None) is None  # a directory without the file
+    # a sentiment lexical part next to an offensive model does not fit: logged and left off
+    assert LexicalMixer.for_models(None, Spec(str(trained))) is None
+    assert "do not fit the offensive model" in caplog.text

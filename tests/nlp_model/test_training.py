@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from nlp.errors import ModelFileError, TrainingDataError
+from nlp.lexical import LEXICAL_FILENAME
 from nlp.training.artefact import ArtefactMeta, overlay_artefact, read_artefact_meta, save_artefact
 from nlp.training.data import from_pairs, load_csv, load_file, load_germeval2017, load_germeval2018
 from nlp.training.features import PREFIX, encode_lower
@@ -140,7 +141,10 @@ def test_artefact_round_trip_and_overlay(tiny_base: Path, tmp_path: Path, lora_r
     assert ("bert.encoder.layer.0.attention.self.query.lora_A" in names) == bool(lora_rank)
     assert ("bert.encoder.layer.1.intermediate.dense.weight" in names) == (not lora_rank)  # frozen W not shipped
 
+    assert not (overlay_artefact(tiny_base, path, tmp_path / "plain") / LEXICAL_FILENAME).exists()
+    (tmp_path / "w.lexical.safetensors").write_bytes(b"lexical part")  # written by train_task beside the weights
     out = overlay_artefact(tiny_base, path, tmp_path / "clf")
+    assert (out / LEXICAL_FILENAME).read_bytes() == b"lexical part"  # travels with the model directory
     config = json.loads((out / "config.json").read_text())
     assert config["id2label"] == {"0": "negative", "1": "neutral", "2": "positive"}
     assert len(config["resonanz_model_version"]) == 12
