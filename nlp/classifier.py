@@ -10,7 +10,6 @@ prepended to every text.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -18,47 +17,22 @@ from typing import Any
 import numpy as np
 import torch
 
-from nlp import fast_bert
-from nlp.encoder import EncoderRunner, LazyEncoderModel
+from nlp.encoder import LazyEncoderModel
 from nlp.loading import DEFAULT, LoadedModel, load_classifier
 
 log = logging.getLogger(__name__)
 
 
 class TransformerClassifier(LazyEncoderModel):
-    """``model``: ``"default"``, a local directory or a hub id; ``kind``: which default ('sentiment', 'offensive').
+    """A sequence classifier; ``kind``: which default model ('sentiment', 'offensive').
 
-    ``batch_tokens``: padded tokens per batch. ``workers``: parallel single-threaded workers
-    (default: one per available core). ``precision``: ``"fp32"`` or ``"bf16"`` (faster on CPUs
-    with AMX/AVX512-BF16; the version gets a ``+bf16`` suffix). ``fast``: use the lean BERT forward.
+    Options (``batch_tokens``, ``workers``, ``precision``, ``fast``, ...): :class:`~nlp.encoder.LazyEncoderModel`.
     """
 
     kind = "sentiment"
 
-    def __init__(
-        self,
-        model: str | Path = DEFAULT,
-        *,
-        batch_tokens: int = 4096,
-        max_length: int = 256,
-        workers: int | None = None,
-        precision: str = "fp32",
-        cache_dir: Path | None = None,
-        progress: bool = True,
-        fast: bool = True,
-    ) -> None:
-        self.model_spec = str(model)
-        self.batch_tokens = batch_tokens
-        self.max_length = max_length
-        self.workers = workers
-        self.precision = precision
-        self.cache_dir = cache_dir
-        self.progress = progress
-        self.use_fast = fast
-        self._lock = threading.Lock()
-        self._loaded: LoadedModel | None = None
-        self._runner: EncoderRunner | None = None
-        self._fast: fast_bert.FastBert | None = None
+    def __init__(self, model: str | Path = DEFAULT, **kwargs: Any) -> None:
+        super().__init__(model, **kwargs)
         self.prefix = ""
 
     @classmethod
@@ -71,29 +45,16 @@ class TransformerClassifier(LazyEncoderModel):
         return out
 
     # -- loading -----------------------------------------------------------------------------------------
-    def load(self) -> LoadedModel:
-        """Load the model now (otherwise it is loaded on first use). Safe to call from several threads."""
-        with self._lock:
-            if self._loaded is None:
-                loaded = load_classifier(
-                    self.model_spec, kind=self.kind, cache_dir=self.cache_dir, precision=self.precision
-                )
-                self._install(loaded)
-                self._loaded = loaded
-        return self._loaded
+    def _load_model(self) -> LoadedModel:
+        return load_classifier(self.model_spec, kind=self.kind, cache_dir=self.cache_dir, precision=self.precision)
+
+    def _runner_desc(self) -> str:
+        return self.kind.capitalize()
 
     def _install(self, loaded: LoadedModel) -> None:
         """Prepare label mappings etc.; subclasses extend it (it may raise, then nothing is installed)."""
         self.prefix = str(getattr(loaded.model.config, "resonanz_prefix", "") or "")
-        self._fast = fast_bert.FastBert(loaded.model) if self.use_fast and fast_bert.supports(loaded.model) else None
-        self._runner = EncoderRunner(
-            loaded.tokenizer,
-            max_length=self.max_length,
-            batch_tokens=self.batch_tokens,
-            workers=self.workers,
-            progress=self.progress,
-            desc=self.kind.capitalize(),
-        )
+        super()._install(loaded)
 
     @property
     def model(self) -> Any:

@@ -7,15 +7,14 @@ given instead; then the e5 prefixes should be set to match that model (or to ``"
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 
-from nlp import fast_bert
-from nlp.encoder import EncoderRunner, LazyEncoderModel
+from nlp.encoder import LazyEncoderModel
 from nlp.loading import DEFAULT, LoadedModel, load_encoder
 
 log = logging.getLogger(__name__)
@@ -25,7 +24,7 @@ QUERY_PREFIX = "query: "
 
 
 class Embedder(LazyEncoderModel):
-    """Lazily loaded encoder; see the module docstring. Options as for :class:`nlp.classifier.TransformerClassifier`."""
+    """Lazily loaded encoder; see the module docstring. Options as for :class:`nlp.encoder.LazyEncoderModel`."""
 
     def __init__(
         self,
@@ -33,45 +32,17 @@ class Embedder(LazyEncoderModel):
         *,
         passage_prefix: str = PASSAGE_PREFIX,
         query_prefix: str = QUERY_PREFIX,
-        batch_tokens: int = 4096,
-        max_length: int = 256,
-        workers: int | None = None,
-        precision: str = "fp32",
-        cache_dir: Path | None = None,
-        progress: bool = True,
-        fast: bool = True,
+        **kwargs: Any,
     ) -> None:
-        self.model_spec = str(model)
+        super().__init__(model, **kwargs)
         self.passage_prefix = passage_prefix
         self.query_prefix = query_prefix
-        self.batch_tokens = batch_tokens
-        self.max_length = max_length
-        self.workers = workers
-        self.precision = precision
-        self.cache_dir = cache_dir
-        self.progress = progress
-        self.use_fast = fast
-        self._lock = threading.Lock()
-        self._loaded: LoadedModel | None = None
-        self._fast: fast_bert.FastBert | None = None
-        self._runner: EncoderRunner | None = None
 
-    def load(self) -> LoadedModel:
-        with self._lock:
-            if self._loaded is None:
-                loaded = load_encoder(self.model_spec, cache_dir=self.cache_dir, precision=self.precision)
-                if self.use_fast and fast_bert.supports(loaded.model):
-                    self._fast = fast_bert.FastBert(loaded.model)
-                self._runner = EncoderRunner(
-                    loaded.tokenizer,
-                    max_length=self.max_length,
-                    batch_tokens=self.batch_tokens,
-                    workers=self.workers,
-                    progress=self.progress,
-                    desc="Embedding",
-                )
-                self._loaded = loaded
-        return self._loaded
+    def _load_model(self) -> LoadedModel:
+        return load_encoder(self.model_spec, cache_dir=self.cache_dir, precision=self.precision)
+
+    def _runner_desc(self) -> str:
+        return "Embedding"
 
     @property
     def dimension(self) -> int:

@@ -8,9 +8,11 @@ embedder. A *forward* function maps one padded batch ``(input_ids, attention_mas
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -19,6 +21,7 @@ from tqdm.auto import tqdm
 
 from nlp import fast_bert
 from nlp.batching import Batch, RunStats, collate, plan_batches
+from nlp.loading import DEFAULT, LoadedModel
 from nlp.runtime import default_workers, single_threaded_torch, tune_allocator
 
 log = logging.getLogger(__name__)
@@ -137,17 +140,68 @@ class EncoderRunner:
 
 
 class LazyEncoderModel:
-    """Accessors shared by the lazily loaded encoders (classifier, embedder).
+    """Options, thread-safe lazy loading and accessors shared by the encoders (classifier, embedder).
 
-    Subclasses implement ``load()`` (returning a :class:`nlp.loading.LoadedModel`) and set ``_fast``
-    and ``_runner`` while loading; these properties load on first use.
+    ``model``: ``"default"``, a local directory or a hub id. ``batch_tokens``: padded tokens per batch.
+    ``workers``: parallel single-threaded workers (default: one per available core). ``precision``:
+    ``"fp32"`` or ``"bf16"`` (faster on CPUs with AMX/AVX512-BF16; the version gets a ``+bf16``
+    suffix). ``fast``: use the lean BERT forward.
+
+    Subclasses implement ``_load_model()`` and may extend ``_install()``; the properties load on first use.
     """
 
-    _fast: fast_bert.FastBert | None
-    _runner: EncoderRunner | None
+    def __init__(
+        self,
+        model: str | Path = DEFAULT,
+        *,
+        batch_tokens: int = 4096,
+        max_length: int = 256,
+        workers: int | None = None,
+        precision: str = "fp32",
+        cache_dir: Path | None = None,
+        progress: bool = True,
+        fast: bool = True,
+    ) -> None:
+        self.model_spec = str(model)
+        self.batch_tokens = batch_tokens
+        self.max_length = max_length
+        self.workers = workers
+        self.precision = precision
+        self.cache_dir = cache_dir
+        self.progress = progress
+        self.use_fast = fast
+        self._lock = threading.Lock()
+        self._loaded: LoadedModel | None = None
+        self._runner: EncoderRunner | None = None
+        self._fast: fast_bert.FastBert | None = None
 
-    def load(self) -> Any:
+    def _load_model(self) -> LoadedModel:
         raise NotImplementedError
+
+    def _runner_desc(self) -> str:
+        """Progress-bar label of the runner."""
+        return "Encoding"
+
+    def load(self) -> LoadedModel:
+        """Load the model now (otherwise it is loaded on first use). Safe to call from several threads."""
+        with self._lock:
+            if self._loaded is None:
+                loaded = self._load_model()
+                self._install(loaded)
+                self._loaded = loaded
+        return self._loaded
+
+    def _install(self, loaded: LoadedModel) -> None:
+        """Set up the lean forward and the runner; subclasses extend it (it may raise, then nothing is installed)."""
+        self._fast = fast_bert.FastBert(loaded.model) if self.use_fast and fast_bert.supports(loaded.model) else None
+        self._runner = EncoderRunner(
+            loaded.tokenizer,
+            max_length=self.max_length,
+            batch_tokens=self.batch_tokens,
+            workers=self.workers,
+            progress=self.progress,
+            desc=self._runner_desc(),
+        )
 
     @property
     def name(self) -> str:
