@@ -35,7 +35,7 @@ from typing import Any
 from faker import Faker
 
 from linker.nicknames import GROUPS
-from linker.normalise import fold
+from linker.normalise import fold, fold_compact
 from linker.phonetics import koelner_phonetik
 from linker.records import AUTO, PENDING, CustomerRecord, IdentityRecord, LinkDecision
 
@@ -215,6 +215,11 @@ class LinkBenchmark:
     """identity -> the customer who owns it (consenting or not)."""
     linkable: set[int]
     """customers with consent and a legal basis."""
+    anonymous: set[int] = field(default_factory=set)
+    """customer-owned identities that show nothing identifying: neither the owner's first nor family
+    name in handle or display name, no contact in the bio, no handle the CRM knows (a pseudonym
+    like ``kaffeejunkie42`` with no or a pseudonymous display name). No linker can find them; they
+    stay in the plain recall, and :func:`evaluate` also reports the recall among the others."""
 
     @property
     def truth(self) -> set[tuple[int, int]]:
@@ -466,6 +471,7 @@ def generate(
     identities: list[IdentityRecord] = []
     taken: set[str] = set()
     owner: dict[int, int] = {}
+    anonymous: set[int] = set()
     n_owned = round(n_identities * customer_share) if n_customers else 0
     owners = rng.sample(range(n_customers), min(n_customers, n_owned)) if n_customers else []
     while len(owners) < n_owned:
@@ -479,6 +485,8 @@ def generate(
             if rng.random() < crm_handle_share:
                 fld, value = _crm_form(ident, rng)
                 extra.setdefault(idx, {"handles": [], "profile_urls": []})[fld].append(value)
+            elif not _identifiable(ident, people[idx]):
+                anonymous.add(iid)
         else:
             roll = rng.random()
             if n_customers and roll < namesake_share:
@@ -507,7 +515,17 @@ def generate(
         for i, p in enumerate(people)
     ]
     linkable = {i + 1 for i, c in enumerate(consent) if c == "granted"}
-    return LinkBenchmark(customers, identities, owner, linkable)
+    return LinkBenchmark(customers, identities, owner, linkable, anonymous)
+
+
+def _identifiable(ident: IdentityRecord, p: Person) -> bool:
+    """Does the identity show anything of its owner: a name in handle or display name, or a contact?"""
+    shown = fold_compact(f"{ident.handle or ''} {ident.display_name or ''}")
+    names = (fold_compact(p.first.split("-")[0].split(" ")[0]), fold_compact(p.last)[:4])
+    if any(len(n) >= 3 and n in shown for n in names):
+        return True
+    bio = ident.bio or ""
+    return any(x and x in bio for x in (*p.emails, p.phone, p.domain))
 
 
 def evaluate(decisions: Iterable[LinkDecision], bench: LinkBenchmark) -> dict[str, Any]:
@@ -516,6 +534,7 @@ def evaluate(decisions: Iterable[LinkDecision], bench: LinkBenchmark) -> dict[st
     auto = {(d.identity_id, d.customer_id) for d in decisions if d.status == AUTO}
     review = {(d.identity_id, d.customer_id) for d in decisions if d.status == PENDING}
     found = auto | review
+    identifiable = {(i, c) for i, c in truth if i not in bench.anonymous}
 
     def ratio(a: int, b: int) -> float | None:
         return a / b if b else None
@@ -532,4 +551,6 @@ def evaluate(decisions: Iterable[LinkDecision], bench: LinkBenchmark) -> dict[st
         "review_precision": ratio(len(review & truth), len(review)),
         "auto_or_review_recall": ratio(len(found & truth), len(truth)),
         "linked_without_consent": len({i for i, _ in found} & {i for i, _ in not_linkable}),
+        "true_links_identifiable": len(identifiable),
+        "auto_correct_identifiable": len(auto & identifiable),
     }
