@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -109,95 +109,64 @@ def item_page(
     )
 
 
-def _act(request: Request, session: Session, item_id: int, action: Callable[[], Any], done: str) -> Response:
-    try:
-        action()
-        session.commit()
-        flash(request, done, "ok")
-    except (ActionError, UserError) as exc:
-        session.rollback()
-        flash(request, str(exc), "error")
-    return RedirectResponse(f"/queue/{item_id}", status_code=303)
+ItemActionFn = Callable[[Session, int, str, str], object]
+"""A review action: ``(session, item_id, value, actor)``."""
+
+
+@dataclass(frozen=True)
+class ItemAction:
+    """A POST action on one queue item by an acting user (role and CSRF checked by :func:`acting_user`)."""
+
+    request: Request
+    item_id: int
+    user: User
+    session: Session
+
+    def apply(self, action: ItemActionFn, value: str, done: str) -> Response:
+        """Run ``action`` on the item as this user, commit, flash ``done`` (or the error) and go back to the item."""
+        try:
+            action(self.session, self.item_id, value, self.user.username)
+            self.session.commit()
+            flash(self.request, done, "ok")
+        except (ActionError, UserError) as exc:
+            self.session.rollback()
+            flash(self.request, str(exc), "error")
+        return RedirectResponse(f"/queue/{self.item_id}", status_code=303)
+
+
+def item_action(
+    request: Request,
+    item_id: int,
+    user: User = Depends(acting_user),
+    session: Session = Depends(get_session),
+) -> ItemAction:
+    return ItemAction(request, item_id, user, session)
 
 
 @router.post("/queue/{item_id}/assign")
-def assign_item(
-    request: Request,
-    item_id: int,
-    assignee: str = Form(""),
-    user: User = Depends(acting_user),
-    session: Session = Depends(get_session),
-) -> Response:
-    target = user.username if assignee == "me" else assignee
-    return _act(
-        request,
-        session,
-        item_id,
-        lambda: assign(session, item_id, target, user.username),
-        f"Assigned to {target}." if target else "Unassigned.",
-    )
+def assign_item(assignee: str = Form(""), act: ItemAction = Depends(item_action)) -> Response:
+    target = act.user.username if assignee == "me" else assignee
+    return act.apply(assign, target, f"Assigned to {target}." if target else "Unassigned.")
 
 
 @router.post("/queue/{item_id}/status")
-def change_status(
-    request: Request,
-    item_id: int,
-    status: str = Form(...),
-    user: User = Depends(acting_user),
-    session: Session = Depends(get_session),
-) -> Response:
-    return _act(
-        request,
-        session,
-        item_id,
-        lambda: set_status(session, item_id, status, user.username),
-        f"Status set to {status.replace('_', ' ')}.",
-    )
+def change_status(status: str = Form(...), act: ItemAction = Depends(item_action)) -> Response:
+    return act.apply(set_status, status, f"Status set to {status.replace('_', ' ')}.")
 
 
 @router.post("/queue/{item_id}/note")
-def note_item(
-    request: Request,
-    item_id: int,
-    note: str = Form(""),
-    user: User = Depends(acting_user),
-    session: Session = Depends(get_session),
-) -> Response:
-    return _act(request, session, item_id, lambda: add_note(session, item_id, note, user.username), "Note saved.")
+def note_item(note: str = Form(""), act: ItemAction = Depends(item_action)) -> Response:
+    return act.apply(add_note, note, "Note saved.")
 
 
 @router.post("/queue/{item_id}/sentiment")
-def fix_sentiment(
-    request: Request,
-    item_id: int,
-    sentiment: str = Form(...),
-    user: User = Depends(acting_user),
-    session: Session = Depends(get_session),
-) -> Response:
-    return _act(
-        request,
-        session,
-        item_id,
-        lambda: correct_sentiment(session, item_id, sentiment, user.username),
-        f"Sentiment corrected to {sentiment}; saved as training feedback.",
-    )
+def fix_sentiment(sentiment: str = Form(...), act: ItemAction = Depends(item_action)) -> Response:
+    return act.apply(correct_sentiment, sentiment, f"Sentiment corrected to {sentiment}; saved as training feedback.")
 
 
 @router.post("/queue/{item_id}/topic")
-def fix_topic(
-    request: Request,
-    item_id: int,
-    topic: str = Form(""),
-    user: User = Depends(acting_user),
-    session: Session = Depends(get_session),
-) -> Response:
-    return _act(
-        request,
-        session,
-        item_id,
-        lambda: correct_topic(session, item_id, topic, user.username),
-        "Topic corrected; saved as training feedback.",
-    )
+def fix_topic(topic: str = Form(""), act: ItemAction = Depends(item_action)) -> Response:
+    return act.apply(correct_topic, topic, "Topic corrected; saved as training feedback.")
 
 
 @router.post("/links/{link_id}/decide")
