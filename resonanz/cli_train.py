@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -124,32 +125,30 @@ def run_training(
         console.print(f"Use it: RESONANZ_NLP__SENTIMENT_MODEL={model_dir}")
 
 
-@train_app.command("sentiment")
-def train_sentiment(
-    data: list[Path] | None = DATA,
-    from_feedback: bool = FEEDBACK,
-    output: Path | None = OUTPUT,
-    folds: int = FOLDS,
-    skip_bad: bool = SKIP_BAD,
-    epochs: int | None = EPOCHS,
-    threads: int | None = THREADS,
-) -> None:
-    """Train the negative/neutral/positive model."""
-    run_training("sentiment", data, from_feedback, output, folds, skip_bad, epochs, threads)
+TASK_HELP = {"sentiment": "Train the negative/neutral/positive model.", "offensive": "Train the OTHER/OFFENSE model."}
 
 
-@train_app.command("offensive")
-def train_offensive(
-    data: list[Path] | None = DATA,
-    from_feedback: bool = FEEDBACK,
-    output: Path | None = OUTPUT,
-    folds: int = FOLDS,
-    skip_bad: bool = SKIP_BAD,
-    epochs: int | None = EPOCHS,
-    threads: int | None = THREADS,
-) -> None:
-    """Train the OTHER/OFFENSE model."""
-    run_training("offensive", data, from_feedback, output, folds, skip_bad, epochs, threads)
+def _train_command(task: str) -> Callable[..., None]:
+    """The ``resonanz train <task>`` command: the options are the same for every task."""
+
+    def command(
+        data: list[Path] | None = DATA,
+        from_feedback: bool = FEEDBACK,
+        output: Path | None = OUTPUT,
+        folds: int = FOLDS,
+        skip_bad: bool = SKIP_BAD,
+        epochs: int | None = EPOCHS,
+        threads: int | None = THREADS,
+    ) -> None:
+        run_training(task, data, from_feedback, output, folds, skip_bad, epochs, threads)
+
+    command.__name__ = f"train_{task}"
+    command.__doc__ = TASK_HELP[task]
+    return command
+
+
+for _task in TASK_HELP:
+    train_app.command(_task)(_train_command(_task))
 
 
 def register(app: typer.Typer) -> None:
