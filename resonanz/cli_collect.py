@@ -122,24 +122,24 @@ def sources_remove(
     console.print(f"removed {removed.name}: {removed.runs_deleted} runs deleted, {removed.posts_kept} posts kept")
 
 
+def _switch(name: str, enabled: bool) -> None:
+    try:
+        set_enabled(_engine(), name, enabled)
+    except SourceNotFoundError as exc:
+        raise _fail(exc) from None
+    console.print(f"{name} {'enabled' if enabled else 'disabled'}")
+
+
 @sources_app.command("enable")
 def sources_enable(name: str) -> None:
     """Schedule a source again."""
-    try:
-        set_enabled(_engine(), name, True)
-    except SourceNotFoundError as exc:
-        raise _fail(exc) from None
-    console.print(f"{name} enabled")
+    _switch(name, True)
 
 
 @sources_app.command("disable")
 def sources_disable(name: str) -> None:
     """Stop scheduling a source (it keeps its cursor and posts)."""
-    try:
-        set_enabled(_engine(), name, False)
-    except SourceNotFoundError as exc:
-        raise _fail(exc) from None
-    console.print(f"{name} disabled")
+    _switch(name, False)
 
 
 @contextmanager
