@@ -17,6 +17,7 @@ from rich.table import Table
 from sqlalchemy.engine import Engine
 
 from collectors import Batch, ConfigurationError, platforms
+from resonanz.cli_util import engine_or_exit, fail
 from resonanz.collect import RunSummary, SourceNotFoundError, collect
 from resonanz.collect_sources import (
     SourceExistsError,
@@ -28,25 +29,18 @@ from resonanz.collect_sources import (
     remove_source,
     set_enabled,
 )
-from resonanz.db import engine_from_settings
 from resonanz.settings import get_settings
-from store.errors import StoreError
 
 console = Console(soft_wrap=True)
 sources_app = typer.Typer(help="Manage what is collected (platform, query/account, interval).", no_args_is_help=True)
 
 
 def _engine() -> Engine:
-    try:
-        return engine_from_settings()
-    except StoreError as exc:
-        console.print(f"[red]error:[/red] {exc}", highlight=False)
-        raise typer.Exit(code=2) from None
+    return engine_or_exit(console)
 
 
 def _fail(exc: Exception, code: int = 2) -> typer.Exit:
-    console.print(f"[red]error:[/red] {exc}", highlight=False)
-    return typer.Exit(code=code)
+    return fail(console, exc, code)
 
 
 def _local(value: datetime | None) -> str:

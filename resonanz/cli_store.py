@@ -10,6 +10,7 @@ from rich.table import Table
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from resonanz.cli_util import engine_or_exit, fail
 from resonanz.db import engine_from_settings
 from resonanz.importing import ImportFileError, ImportReport, import_customers, import_orders, import_posts
 from store.db import current_revision
@@ -52,8 +53,7 @@ def _run_import(kind: str, path: Path, encoding: str) -> None:
         engine = engine_from_settings()
         report = funcs[kind](engine, path, encoding=encoding)
     except (ImportFileError, StoreError) as exc:
-        console.print(f"[red]error:[/red] {exc}", highlight=False)
-        raise typer.Exit(code=2) from None
+        raise fail(console, exc) from None
     _report(report)
 
 
@@ -78,11 +78,7 @@ def import_posts_cmd(path: Path, encoding: str = ENCODING) -> None:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or upgrade the database schema (also done automatically on first use)."""
-    try:
-        engine = engine_from_settings()
-    except StoreError as exc:
-        console.print(f"[red]error:[/red] {exc}", highlight=False)
-        raise typer.Exit(code=2) from None
+    engine = engine_or_exit(console)
     console.print(f"schema at revision {current_revision(engine)}: {engine.url.render_as_string(hide_password=True)}")
 
 
@@ -114,11 +110,7 @@ def status_table(engine: object) -> Table:
 
 def status() -> None:
     """Show the database location and what it holds."""
-    try:
-        engine = engine_from_settings()
-    except StoreError as exc:
-        console.print(f"[red]error:[/red] {exc}", highlight=False)
-        raise typer.Exit(code=2) from None
+    engine = engine_or_exit(console)
     console.print(f"database: {engine.url.render_as_string(hide_password=True)}")
     console.print(status_table(engine))
 
