@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from rich.table import Table
 from sqlmodel import Session
 
 from resonanz.answer_errors import AnswersError
+from resonanz.hosts import is_loopback
 from resonanz.settings import get_settings
 from store.errors import StoreError
 
@@ -100,21 +100,12 @@ def serve_command(
         app = create_app(settings)
     except (AnswersError, StoreError) as exc:
         raise _fail(exc, 2) from None
-    if not _is_loopback(bind) and not settings.web.secure_cookies:
+    if not is_loopback(bind) and not settings.web.secure_cookies:
         err_console.print(
             f"[yellow]warning:[/yellow] serving on {bind} without secure cookies; put it behind HTTPS and set "
             "RESONANZ_WEB__SECURE_COOKIES=true"
         )
     uvicorn.run(app, host=bind, port=port or settings.web.port, log_level=settings.log_level.lower())
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def digest_command(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import ipaddress
 import logging
 import re
 import smtplib
@@ -18,6 +17,7 @@ from sqlmodel import select
 from resonanz.answer_errors import MailError, NotFoundError
 from resonanz.answer_format import net
 from resonanz.digest.render import render_template
+from resonanz.hosts import is_loopback
 from resonanz.settings import Settings, SmtpSettings
 from store.db import session_scope
 from store.models import Digest
@@ -73,15 +73,6 @@ def build_message(digest: Digest, sender: str, recipients: Sequence[str]) -> Ema
     return msg
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def deliver(
     msg: EmailMessage, smtp: SmtpSettings, recipients: Sequence[str], ssl_context: ssl.SSLContext | None = None
 ) -> None:
@@ -100,7 +91,7 @@ def deliver(
                 server.starttls(context=context)
                 server.ehlo()
             if smtp.username:
-                if not (smtp.ssl or smtp.starttls) and not _is_loopback(smtp.host):
+                if not (smtp.ssl or smtp.starttls) and not is_loopback(smtp.host):
                     log.warning("sending SMTP credentials to %s without TLS; set RESONANZ_SMTP__STARTTLS=true", where)
                 password = smtp.password.get_secret_value() if smtp.password else ""
                 server.login(smtp.username, password)
