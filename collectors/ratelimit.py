@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC
 from email.utils import parsedate_to_datetime
+
+from collectors.text import parse_time
 
 _REMAINING = ("x-ratelimit-remaining", "ratelimit-remaining", "x-rate-limit-remaining")
 _RESET = ("x-ratelimit-reset", "ratelimit-reset", "x-rate-limit-reset")
@@ -53,16 +55,8 @@ def reset_time(value: str | None, now: float) -> float | None:
     try:
         number = float(text)
     except ValueError:
-        try:
-            parsed = datetime.fromisoformat(text)
-        except ValueError:
-            try:
-                parsed = parsedate_to_datetime(text)
-            except (TypeError, ValueError, IndexError):
-                return None
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=UTC)
-        return parsed.timestamp()
+        parsed = parse_time(text)  # an ISO 8601 time or an HTTP-date
+        return parsed.timestamp() if parsed is not None else None
     if number > 1e12:  # milliseconds since the epoch
         return number / 1000.0
     if number > 1e9:  # seconds since the epoch
