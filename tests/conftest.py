@@ -32,6 +32,17 @@ def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
 
 
 @pytest.fixture
+def db_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """An empty SQLite database in ``tmp_path`` as the configured ``RESONANZ_DATABASE_URL`` (for CLI tests)."""
+    from resonanz.settings import reset_settings_cache
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("RESONANZ_DATABASE_URL", url)
+    reset_settings_cache()
+    return url
+
+
+@pytest.fixture
 def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
     engine = open_engine(f"sqlite:///{tmp_path / 'test.db'}")
     yield engine

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -11,17 +10,8 @@ from typer.testing import CliRunner
 from collectors.testing import FakeMastodon, LocalServer, make_account, make_status, snowflake
 from resonanz.cli import app
 from resonanz.collect_sources import parse_interval, parse_options
-from resonanz.settings import reset_settings_cache
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def db_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.setenv("RESONANZ_DATABASE_URL", url)
-    reset_settings_cache()
-    return url
 
 
 def test_parse_interval_and_options() -> None:

@@ -4,21 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from resonanz.cli import app
-from resonanz.settings import reset_settings_cache
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def db_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.setenv("RESONANZ_DATABASE_URL", url)
-    reset_settings_cache()
-    return url
 
 
 def test_import_reports_rejected_rows_and_exits_nonzero(db_url: str, tmp_path: Path) -> None:
