@@ -4,6 +4,9 @@
         [--output nlp/weights/sentiment.safetensors]
     .venv/bin/python scripts/train_default_models.py offensive
 
+The shipped *sentiment* model is trained with weakly labelled extra data by ``scripts/domain_cv.py``
+(see its docstring and the model card); this script trains the offensive model and plain variants.
+
 Hidden states of the frozen layers are cached in artifacts/features (reused across runs); the CV
 metrics go to artifacts/results/<task>-<tag>.json and into the artefact's metadata.
 """
@@ -11,14 +14,14 @@ metrics go to artifacts/results/<task>-<tag>.json and into the artefact's metada
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import logging
-import random
 from pathlib import Path
 
+from extra_sentiment_data import flausch_positives
+
 from nlp.default_model import ensure_base_model
-from nlp.training.data import Example, load_germeval2017, load_germeval2018
+from nlp.training.data import load_germeval2017, load_germeval2018
 from nlp.training.pipeline import train_task
 from nlp.training.recipes import MAX_LENGTH, RECIPES
 from nlp.training.trainer import TrainConfig
@@ -28,13 +31,6 @@ SOURCES = {
     "sentiment": ["GermEval 2017 dev.xml + test_dia.xml (document sentiment)"],
     "offensive": ["GermEval 2018 training.txt (coarse OTHER/OFFENSE)"],
 }
-
-
-def flausch_positives(n: int, seed: int = 13) -> list[Example]:
-    with (DATA / "germeval2025_flausch" / "train.csv").open(encoding="utf-8", newline="") as fh:
-        rows = [r["comment"].strip() for r in csv.DictReader(fh) if r["flausch"] == "yes" and len(r["comment"]) > 15]
-    random.Random(seed).shuffle(rows)
-    return [Example(" ".join(t.split()), "positive", "germeval2025_flausch") for t in rows[:n]]
 
 
 def main() -> None:
