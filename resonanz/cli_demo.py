@@ -68,7 +68,8 @@ def run_demo(settings: Settings, out_dir: Path) -> None:
         console.print(f"    {handle}: {text[:90]}", highlight=False)
 
     scored = _stage(
-        "3. Score sentiment, topics and flags (offline German model)", lambda: score_posts(engine, settings)
+        f"3. Score sentiment, topics and flags (offline German model '{settings.nlp.sentiment_model}')",
+        lambda: score_posts(engine, settings),
     )
     _print_scores(engine, scored)
 
@@ -166,6 +167,11 @@ def demo(
     settings = get_settings()
     url = database or _fresh_sqlite(data_dir() / "demo.db")
     settings = settings.model_copy(update={"database_url": url})
+    if "sentiment_model" not in settings.nlp.model_fields_set:
+        # the demo brand is a coffee roaster, not GermEval's railway: the bundled general-domain model fits it
+        # (nlp/MODEL_CARD.md, "Two bundled sentiment models"); a configured model is used as it is
+        nlp = settings.nlp.model_copy(update={"sentiment_model": "general"})
+        settings = settings.model_copy(update={"nlp": nlp})
     out_dir = output or data_dir() / "demo"
     out_dir.mkdir(parents=True, exist_ok=True)
     run_demo(settings, out_dir)

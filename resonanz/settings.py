@@ -64,7 +64,9 @@ class WebSettings(BaseModel):
 
 class NlpSettings(BaseModel):
     sentiment_model: str = "default"
-    """'default' (the bundled offline model), a Hugging Face model id, or a local directory."""
+    """'default' (bundled, offline: tuned on GermEval 2017 customer feedback, transformer + lexical hybrid),
+    'general' (bundled, offline: trained with extra weakly labelled data for other domains, transformer only;
+    see nlp/MODEL_CARD.md), a Hugging Face model id, or a local directory (e.g. from ``resonanz train``)."""
     offensive_model: str | None = "default"
     """Offensive-language classifier ('default', hub id, directory); empty/None turns those flags off."""
     embedding_model: str | None = "default"
