@@ -1,4 +1,4 @@
-"""Transformer + lexical hybrid for the *default* models (see nlp/MODEL_CARD.md, "Hybrid").
+"""Transformer + lexical hybrid for the default models and those `resonanz train` builds (nlp/MODEL_CARD.md, "Hybrid").
 
 The shipped sentiment and offensive transformers each come with a lexical model
 (``nlp/weights/<kind>.lexical.safetensors``, :class:`~nlp.lexical.LexicalModel`), and so does every
