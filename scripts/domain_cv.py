@@ -107,6 +107,7 @@ def main() -> None:
     cv = cross_validate(make_model, cache, y, config, 5, extra=extra_pair, label_names=CLASSES,
                         checkpoint_dir=FEATURES / "cv", return_proba=True)  # fmt: skip
     pt = np.asarray(cv.pop("oof_proba"))
+    transformer_cv = {k: cv[k] for k in ("folds", "mean_micro_f1", "mean_macro_f1", "pooled", "per_class_f1")}
     texts, names = [e.text for e in examples], [e.label for e in examples]
     etexts, enames = [e.text for e in extra], [e.label for e in extra]
     if not args.lexical_extra:  # the lexical half stays in-domain: its n-grams are what carries GermEval
@@ -163,7 +164,8 @@ def main() -> None:
             n_top=config.n_top,
             max_length=MAX_LENGTH,
             lora_scale=template.lora_scale,
-            metrics=result,
+            # "cv" is this transformer's own CV, as in every artefact; the hybrid's nested CV is "hybrid_cv"
+            metrics={**result, "cv": transformer_cv, "hybrid_cv": result["cv"]},
             train_config=config.to_dict(),
             data=sources + describe_extra(args.flausch, args.offensive, args.toxic, args.neutral),
             created=datetime.now(UTC).isoformat(timespec="seconds"),
