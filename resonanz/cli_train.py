@@ -91,6 +91,7 @@ def run_training(
     from datetime import date
 
     from nlp.default_model import ensure_base_model, ensure_classifier_model
+    from nlp.lexical import lexical_path_for
     from nlp.training.pipeline import train_task
     from nlp.training.recipes import RECIPES
     from nlp.training.trainer import TrainConfig
@@ -119,7 +120,7 @@ def run_training(
         console.print(f"{folds}-fold CV: micro-F1 {cv['mean_micro_f1']:.3f}, macro-F1 {cv['mean_macro_f1']:.3f}")
     console.print(f"Weights: {weights}\nModel directory (transformers): {model_dir}")
     if "lexical" in metrics:
-        lexical = weights.with_name(f"{task}.lexical.safetensors")
+        lexical = lexical_path_for(weights)
         console.print(f"Lexical part of the hybrid: {lexical} (mix weight {metrics['lexical']['mix_weight']:.2f})")
     if task == "sentiment":
         console.print(f"Use it: RESONANZ_NLP__SENTIMENT_MODEL={model_dir}")

@@ -32,9 +32,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 from cv_oof import load_task  # noqa: E402
 from extra_sentiment_data import describe_extra, extra_examples  # noqa: E402
 
-from nlp.default_model import ensure_base_model, lexical_path_for  # noqa: E402
+from nlp.default_model import ensure_base_model  # noqa: E402
 from nlp.labels import CLASSES  # noqa: E402
-from nlp.lexical import LexicalModel, choose_mix_weight, mix_probabilities  # noqa: E402
+from nlp.lexical import LexicalModel, choose_mix_weight, lexical_path_for, mix_probabilities  # noqa: E402
 from nlp.training.features import encode_lower  # noqa: E402
 from nlp.training.model import TopModel, load_top_from_base  # noqa: E402
 from nlp.training.pipeline import label_ids  # noqa: E402

@@ -17,7 +17,7 @@ from typing import Any
 import torch
 
 from nlp.errors import ModelFileError
-from nlp.lexical import LEXICAL_FILENAME
+from nlp.lexical import LEXICAL_FILENAME, lexical_path_for
 from nlp.training.model import TopModel
 
 FORMAT_VERSION = 1
@@ -127,13 +127,7 @@ def overlay_artefact(base_dir: Path, weights: Path, out_dir: Path) -> Path:
     )
     for name in TOKENIZER_FILES:
         shutil.copyfile(base_dir / name, out_dir / name)
-    lexical = lexical_sibling(weights)
+    lexical = lexical_path_for(weights)
     if lexical.is_file():  # the hybrid's lexical part travels with the model directory (nlp.hybrid)
         shutil.copyfile(lexical, out_dir / LEXICAL_FILENAME)
     return out_dir
-
-
-def lexical_sibling(weights: Path) -> Path:
-    """``x.safetensors`` -> ``x.lexical.safetensors``: where training writes an artefact's lexical model."""
-    name = weights.name[: -len(".safetensors")] if weights.name.endswith(".safetensors") else weights.name
-    return weights.with_name(name + ".lexical.safetensors")

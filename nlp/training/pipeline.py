@@ -13,9 +13,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from nlp.default_model import lexical_path_for
 from nlp.errors import TrainingDataError
-from nlp.lexical import LexicalModel, choose_mix_weight
+from nlp.lexical import LexicalModel, choose_mix_weight, lexical_path_for
 from nlp.training.artefact import ArtefactMeta, save_artefact
 from nlp.training.data import TASK_LABELS, Example, describe
 from nlp.training.features import encode_lower

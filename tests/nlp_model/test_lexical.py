@@ -10,7 +10,7 @@ import pytest
 
 from nlp.errors import ModelFileError, TrainingDataError
 from nlp.hybrid import LexicalMixer, LexicalPart
-from nlp.lexical import META_KEY, LexicalConfig, LexicalModel, lexical_version, mix_probabilities
+from nlp.lexical import META_KEY, LexicalConfig, LexicalModel, lexical_path_for, lexical_version, mix_probabilities
 from nlp.scorer import SentimentResult
 
 NEG = ["Der Zug ist schon wieder zu spät, einfach ärgerlich", "Mies, die Bahn ist kaputt und dreckig",
@@ -183,7 +183,7 @@ def test_lexical_model_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert dm.lexical_model_path("sentiment") == tmp_path / "sentiment.lexical.safetensors"
     with pytest.raises(ValueError, match="unknown model kind"):
         dm.lexical_model_path("emotion")
-    assert dm.lexical_path_for(Path("out/sentiment.safetensors")) == Path("out/sentiment.lexical.safetensors")
+    assert lexical_path_for(Path("out/sentiment.safetensors")) == Path("out/sentiment.lexical.safetensors")
 
 
 def test_class_bias_is_stored_and_applied(tmp_path: Path) -> None:
