@@ -36,6 +36,9 @@ class ArtefactMeta:
     lora_scale: float = 0.0
     """> 0: the file holds LoRA factors ``X.lora_A``/``X.lora_B`` merged as ``W + lora_scale * B A``."""
     format_version: int = FORMAT_VERSION
+    calibration: dict[str, Any] = field(default_factory=dict)
+    """``temperature`` (logits are divided by it) and ``train_prior`` (the label prior the model was trained
+    under, for the prior adjustment of :mod:`nlp.calibration`); empty: T = 1, no prior known."""
     metrics: dict[str, Any] = field(default_factory=dict)
     train_config: dict[str, Any] = field(default_factory=dict)
     data: list[str] = field(default_factory=list)
@@ -54,6 +57,22 @@ def save_artefact(path: Path, model: TopModel, meta: ArtefactMeta) -> Path:
     save_file(tensors, str(tmp), metadata={META_KEY: json.dumps(asdict(meta), sort_keys=True)})
     tmp.replace(path)
     return path
+
+
+def update_artefact_meta(path: Path, **changes: Any) -> ArtefactMeta:
+    """Rewrite the metadata of an artefact (e.g. its ``calibration``) and keep its tensors; atomically."""
+    from safetensors.torch import load_file, save_file
+
+    meta = read_artefact_meta(path)
+    for key, value in changes.items():
+        if not hasattr(meta, key):
+            raise ValueError(f"ArtefactMeta has no field {key!r}")
+        setattr(meta, key, value)
+    tensors = load_file(str(path))
+    tmp = path.with_name(path.name + ".tmp")
+    save_file(tensors, str(tmp), metadata={META_KEY: json.dumps(asdict(meta), sort_keys=True)})
+    tmp.replace(path)
+    return meta
 
 
 def read_artefact_meta(path: Path) -> ArtefactMeta:
@@ -119,6 +138,8 @@ def overlay_artefact(base_dir: Path, weights: Path, out_dir: Path) -> Path:
         resonanz_task=meta.task,
         resonanz_prefix=meta.prefix,
         resonanz_max_length=meta.max_length,
+        resonanz_temperature=float(meta.calibration.get("temperature", 1.0)),
+        resonanz_train_prior=meta.calibration.get("train_prior"),
     )
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True), encoding="utf-8")

@@ -1,0 +1,276 @@
+"""End-to-end fine-tuning of every encoder layer with LoRA adapters: resumable, bf16 where the CPU has it.
+
+The cached-hidden-state trainer (:mod:`nlp.training.trainer`) trains only the top layer(s), because
+it runs the frozen lower layers once. That is cheap but shallow: the lower layers never learn that
+"Super, schon wieder…🙄" is a complaint. This trainer runs the whole encoder on every step and trains
+
+* rank-``r`` adapters on the six linear maps of **all** layers (:mod:`nlp.training.lora`),
+* every bias and LayerNorm, the pooler and the head,
+
+while the 96M-parameter word-embedding matrix and the base weight matrices stay frozen. What ships
+is a few MB (the adapters are merged into the base weights when the model directory is built), and
+the forward/backward costs about two thirds of a full fine-tune because no weight gradients of the
+big matrices are computed.
+
+Trade-offs, measured on a 2-core Xeon (see nlp/MODEL_CARD.md): bf16 autocast where the CPU has
+native bf16 (the master weights and the optimizer stay fp32); batches of similar length (little
+padding); a checkpoint every ``checkpoint_every`` steps with the optimizer, scheduler and position,
+so a killed run resumes at the next batch (``resume=True``).
+
+Examples carry a loss weight, so several corpora can be mixed without the biggest or the most
+skewed one dictating the label prior (see ``scripts/train_general_sentiment.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from nlp.training.model import TopModel, load_top_from_base
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DeepConfig:
+    lora_rank: int = 16
+    lora_alpha: float = 32.0
+    epochs: float = 2.0
+    """May be fractional: training stops after ``epochs * steps_per_epoch`` steps."""
+    batch_size: int = 32
+    lr: float = 5e-4
+    """Adapters, biases and LayerNorms."""
+    lr_head: float = 1e-3
+    weight_decay: float = 0.01
+    warmup: float = 0.06
+    dropout: float = 0.1
+    label_smoothing: float = 0.05
+    max_length: int = 128
+    seed: int = 13
+    threads: int = 2
+    bf16: bool = True
+    """Autocast matmuls to bf16 (only where :func:`nlp.runtime.cpu_supports_bf16`); fp32 master weights."""
+    checkpoint_every: int = 100
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Tokenised:
+    ids: list[np.ndarray]
+
+    def lengths(self) -> np.ndarray:
+        return np.array([len(x) for x in self.ids], dtype=np.int64)
+
+
+def tokenise(base_dir: Path, texts: Sequence[str], max_length: int, prefix: str = "passage: ") -> Tokenised:
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(str(base_dir))
+    enc = tok([prefix + t for t in texts], truncation=True, max_length=max_length)
+    return Tokenised([np.asarray(x, dtype=np.int64) for x in enc["input_ids"]])
+
+
+def pad(batch_ids: Sequence[np.ndarray], pad_id: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+    width = max(len(x) for x in batch_ids)
+    ids = np.full((len(batch_ids), width), pad_id, dtype=np.int64)
+    mask = np.zeros((len(batch_ids), width), dtype=np.int64)
+    for row, x in enumerate(batch_ids):
+        ids[row, : len(x)] = x
+        mask[row, : len(x)] = 1
+    return torch.from_numpy(ids), torch.from_numpy(mask)
+
+
+def epoch_batches(lengths: np.ndarray, batch_size: int, seed: int, epoch: int) -> list[np.ndarray]:
+    """Shuffled batches of similar length; deterministic in ``(seed, epoch)`` so a resumed run sees the same."""
+    rng = np.random.default_rng([seed, epoch])
+    idx = rng.permutation(len(lengths))
+    window = batch_size * 50
+    parts = [
+        w[np.argsort(lengths[w], kind="stable")] for w in np.array_split(idx, max(1, math.ceil(len(idx) / window)))
+    ]
+    idx = np.concatenate(parts)
+    batches = [idx[i : i + batch_size] for i in range(0, len(idx), batch_size)]
+    order = rng.permutation(len(batches))
+    return [batches[i] for i in order]
+
+
+class DeepClassifier(nn.Module):
+    """Frozen embeddings + all encoder layers with LoRA (a :class:`TopModel` with ``n_top`` = all layers)."""
+
+    def __init__(self, base_dir: Path, num_labels: int, config: DeepConfig) -> None:
+        super().__init__()
+        from safetensors.torch import load_file
+        from transformers import BertConfig
+        from transformers.models.bert.modeling_bert import BertEmbeddings
+
+        bert_config = BertConfig.from_pretrained(str(base_dir))
+        self.embeddings = BertEmbeddings(bert_config)
+        weights = load_file(str(base_dir / "model.safetensors"))
+        emb = {k.removeprefix("embeddings."): v for k, v in weights.items() if k.startswith("embeddings.")}
+        self.embeddings.load_state_dict(emb, strict=False)
+        self.embeddings.requires_grad_(False)
+        self.embeddings.eval()
+        self.top: TopModel = load_top_from_base(
+            str(base_dir), bert_config.num_hidden_layers, num_labels, config.dropout
+        )
+        self.top.enable_lora(config.lora_rank, config.lora_alpha)
+
+    def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            hidden = self.embeddings(input_ids=ids)
+        return self.top(hidden, mask)
+
+    def train(self, mode: bool = True) -> DeepClassifier:
+        super().train(mode)
+        self.embeddings.eval()  # frozen: no dropout noise on the input either
+        return self
+
+
+def _autocast(enabled: bool) -> Any:
+    return torch.autocast("cpu", dtype=torch.bfloat16, enabled=enabled)
+
+
+def use_bf16(config: DeepConfig) -> bool:
+    from nlp.runtime import cpu_supports_bf16
+
+    return config.bf16 and cpu_supports_bf16()
+
+
+@torch.inference_mode()
+def predict_logits(model: DeepClassifier, data: Tokenised, *, bf16: bool, batch_size: int = 64) -> np.ndarray:
+    model.eval()
+    out = np.zeros((len(data.ids), model.top.classifier.out_features), dtype=np.float32)
+    order = np.argsort(data.lengths(), kind="stable")
+    with _autocast(bf16):
+        for i in range(0, len(order), batch_size):
+            batch = order[i : i + batch_size]
+            ids, mask = pad([data.ids[j] for j in batch])
+            out[batch] = model(ids, mask).float().numpy()
+    return out
+
+
+def _checkpoint_path(work_dir: Path) -> Path:
+    return work_dir / "checkpoint.pt"
+
+
+def train_deep(
+    base_dir: Path,
+    data: Tokenised,
+    labels: np.ndarray,
+    weights: np.ndarray,
+    num_labels: int,
+    config: DeepConfig,
+    work_dir: Path,
+    *,
+    resume: bool = True,
+    on_epoch: Callable[[DeepClassifier, int], dict[str, float]] | None = None,
+    max_steps: int | None = None,
+) -> DeepClassifier:
+    """Fine-tune; checkpoints and a JSON-lines log go to ``work_dir``; returns the model after the last step.
+
+    ``weights``: per-example loss weights (mean 1 keeps the learning rate meaningful).
+    ``on_epoch(model, epoch)``: called after each full epoch (e.g. validation); its dict is logged.
+    ``max_steps``: stop after this many steps in this call (checkpointed; a later call resumes), e.g. to
+    fit training into time slots.
+    """
+    torch.set_num_threads(config.threads)
+    torch.manual_seed(config.seed)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    bf16 = use_bf16(config)
+    model = DeepClassifier(base_dir, num_labels, config)
+    head = [p for n, p in model.top.named_parameters() if n.startswith(("pooler.", "classifier.")) and p.requires_grad]
+    head_ids = {id(p) for p in head}
+    body = [p for p in model.top.parameters() if p.requires_grad and id(p) not in head_ids]
+    opt = torch.optim.AdamW(
+        [{"params": body, "lr": config.lr}, {"params": head, "lr": config.lr_head}], weight_decay=config.weight_decay
+    )
+    lengths = data.lengths()
+    steps_per_epoch = math.ceil(len(lengths) / config.batch_size)
+    total = max(1, int(round(config.epochs * steps_per_epoch)))
+    warm = max(1, int(total * config.warmup))
+
+    def lr_factor(step: int) -> float:
+        if step < warm:
+            return (step + 1) / warm
+        return 0.5 * (1 + math.cos(math.pi * min(1.0, (step - warm) / max(1, total - warm))))
+
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
+    step = 0
+    ckpt = _checkpoint_path(work_dir)
+    if resume and ckpt.is_file():
+        state = torch.load(ckpt, weights_only=False)
+        if state.get("config") != config.to_dict() or state.get("n") != len(lengths):
+            raise ValueError(f"{ckpt} belongs to another configuration or data set; delete it or use another work dir")
+        model.top.load_state_dict(state["model"], strict=False)
+        opt.load_state_dict(state["opt"])
+        sched.load_state_dict(state["sched"])
+        step = int(state["step"])
+        log.info("resumed from %s at step %d of %d", ckpt, step, total)
+    loss_fn = nn.CrossEntropyLoss(reduction="none", label_smoothing=config.label_smoothing)
+    y = torch.from_numpy(labels.astype(np.int64))
+    w = torch.from_numpy(weights.astype(np.float32))
+    logf = (work_dir / "train.log.jsonl").open("a", encoding="utf-8")
+    t0, running, seen = time.perf_counter(), 0.0, 0
+    model.train()
+    stop_at = total if max_steps is None else min(total, step + max_steps)
+    while step < stop_at:
+        epoch, pos = divmod(step, steps_per_epoch)
+        batches = epoch_batches(lengths, config.batch_size, config.seed, epoch)
+        for batch in batches[pos:]:
+            if step >= stop_at:
+                break
+            ids, mask = pad([data.ids[i] for i in batch])
+            with _autocast(bf16):
+                logits = model(ids, mask)
+            loss_vec = loss_fn(logits.float(), y[batch])
+            loss = (loss_vec * w[batch]).sum() / w[batch].sum().clamp_min(1e-6)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            nn.utils.clip_grad_norm_(body + head, 1.0)
+            opt.step()
+            sched.step()
+            step += 1
+            running += float(loss.detach())
+            seen += 1
+            if step % 20 == 0 or step == total:
+                rate = (time.perf_counter() - t0) / seen
+                row = {"step": step, "total": total, "epoch": epoch + 1, "loss": running / seen,
+                       "s_per_step": rate, "eta_min": (total - step) * rate / 60}  # fmt: skip
+                logf.write(json.dumps(row) + "\n")
+                logf.flush()
+                log.info("step %d/%d loss %.4f (%.2f s/step, %.0f min left)", step, total, row["loss"], rate,
+                         row["eta_min"])  # fmt: skip
+                running, seen, t0 = 0.0, 0, time.perf_counter()
+            if step % config.checkpoint_every == 0 or step in (total, stop_at):
+                _save_checkpoint(ckpt, model, opt, sched, step, config, len(lengths))
+        if on_epoch is not None and (step % steps_per_epoch == 0 or step >= total):
+            scores = on_epoch(model, epoch + 1)
+            logf.write(json.dumps({"epoch_end": epoch + 1, "step": step, **scores}) + "\n")
+            logf.flush()
+            model.train()
+    logf.close()
+    model.eval()
+    return model
+
+
+def _save_checkpoint(
+    path: Path, model: DeepClassifier, opt: Any, sched: Any, step: int, config: DeepConfig, n: int
+) -> None:
+    trainable = {k: v.detach() for k, v in model.top.named_parameters() if v.requires_grad}
+    state = {"model": trainable, "opt": opt.state_dict(), "sched": sched.state_dict(), "step": step,
+             "config": config.to_dict(), "n": n}  # fmt: skip
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(state, tmp)
+    tmp.replace(path)
