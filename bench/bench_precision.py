@@ -72,9 +72,15 @@ def main() -> None:
     fp32 = TransformerScorer(str(model_dir), precision="fp32", workers=workers, progress=False)
     lengths = np.array([len(ids) for ids in fp32.runner.encode(fp32.model_inputs(posts))])
     flops = float(flops_per_post(fp32.model.config, lengths).mean())
-    result: dict[str, Any] = {"posts": n, "workers": workers, "mean_tokens": round(float(lengths.mean()), 1),
-                              "gflop_per_post": round(flops / 1e9, 4), "model_version": fp32.version,
-                              "cpu": platform.processor() or platform.machine(), "native_bf16": cpu_supports_bf16()}  # fmt: skip
+    result: dict[str, Any] = {
+        "posts": n,
+        "workers": workers,
+        "mean_tokens": round(float(lengths.mean()), 1),
+        "gflop_per_post": round(flops / 1e9, 4),
+        "model_version": fp32.version,
+        "cpu": platform.processor() or platform.machine(),
+        "native_bf16": cpu_supports_bf16(),
+    }
     peak32 = gemm_peak(torch.float32)
     result["fp32_gemm_gflops_per_core"] = round(peak32, 1)
     fp32.score(posts[:64])

@@ -11,8 +11,8 @@ are right. Two corrections, both pure functions on probability arrays:
   on the stream's *unlabelled* posts and the prior the model was trained under, EM alternates
   "re-weight every posterior by new prior / training prior" and "new prior = mean re-weighted
   posterior" until it settles. It needs no labels, so it can run on every scoring pass; with few
-  posts the estimate is noisy, so :func:`estimate_prior` shrinks towards the training prior with
-  ``pseudo_count`` virtual posts. Trade-off: EM assumes only the prior shifted (same ``p(x|y)``);
+  posts the estimate is noisy, so :func:`estimate_prior` shrinks towards the uncorrected mean
+  probability with ``pseudo_count`` virtual posts. Trade-off: EM assumes only the prior shifted (same ``p(x|y)``);
   a stream with new kinds of text also shifts ``p(x|y)`` and EM can then over-correct, which is why
   the shrinkage and the lower bound ``min_share`` exist.
 
@@ -96,12 +96,15 @@ def estimate_prior(
     min_share: float = 0.02,
     max_iter: int = 200,
     tol: float = 1e-6,
+    weights: np.ndarray | None = None,
 ) -> np.ndarray:
     """The label prior of the posts behind ``proba`` (unlabelled), by EM from ``train_prior`` (Saerens et al.).
 
-    Each M-step adds ``pseudo_count`` virtual posts distributed as ``train_prior`` (a Dirichlet prior:
-    100 posts move the estimate about two thirds of the way, 10 posts hardly at all), and no class
-    falls below ``min_share``.
+    Each M-step adds ``pseudo_count`` virtual posts distributed as the plain mean of ``proba`` (what the
+    model says before any correction): 100 posts move the estimate about two thirds of the way from that
+    mean to the EM solution, 10 posts hardly at all. No class falls below ``min_share``. ``weights`` (one
+    per post, e.g. the author's customer value) make it the prior of the weighted stream;
+    ``pseudo_count`` then counts in units of the mean weight.
     """
     proba = np.asarray(proba, dtype=np.float64)
     train_prior = np.asarray(train_prior, dtype=np.float64)
@@ -109,10 +112,15 @@ def estimate_prior(
     if len(proba) == 0:
         return train_prior.copy()
     prior = train_prior.copy()
-    n = len(proba)
+    w = np.ones(len(proba)) if weights is None else np.asarray(weights, dtype=np.float64)
+    if w.shape != (len(proba),) or (w < 0).any() or w.sum() <= 0:
+        raise ValueError("weights must be one non-negative number per post, not all zero")
+    w = w / w.mean()
+    n = float(w.sum())
+    plain = (proba * w[:, None]).sum(axis=0) / n
     for _ in range(max_iter):
         post = adjust_prior(proba, train_prior, prior)
-        new = (post.sum(axis=0) + pseudo_count * train_prior) / (n + pseudo_count)
+        new = ((post * w[:, None]).sum(axis=0) + pseudo_count * plain) / (n + pseudo_count)
         new = _with_floor(new, min_share)
         if np.abs(new - prior).max() < tol:
             prior = new

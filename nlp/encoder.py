@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 
 from nlp import fast_bert
 from nlp.batching import Batch, RunStats, collate, plan_batches
-from nlp.loading import DEFAULT, LoadedModel
+from nlp.loading import DEFAULT, LoadedModel, resolve_precision
 from nlp.runtime import default_workers, single_threaded_torch, tune_allocator
 
 log = logging.getLogger(__name__)
@@ -144,8 +144,8 @@ class LazyEncoderModel:
 
     ``model``: ``"default"``, a local directory or a hub id. ``batch_tokens``: padded tokens per batch.
     ``workers``: parallel single-threaded workers (default: one per available core). ``precision``:
-    ``"fp32"`` or ``"bf16"`` (faster on CPUs with AMX/AVX512-BF16; the version gets a ``+bf16``
-    suffix). ``fast``: use the lean BERT forward.
+    ``"auto"`` (bf16 where the CPU has AMX/AVX512-BF16, else fp32), ``"fp32"`` or ``"bf16"``; a
+    classifier's version gets a ``+bf16`` suffix. ``fast``: use the lean BERT forward.
 
     Subclasses implement ``_load_model()`` and may extend ``_install()``; the properties load on first use.
     """
@@ -166,7 +166,7 @@ class LazyEncoderModel:
         self.batch_tokens = batch_tokens
         self.max_length = max_length
         self.workers = workers
-        self.precision = precision
+        self.precision = resolve_precision(precision)
         self.cache_dir = cache_dir
         self.progress = progress
         self.use_fast = fast

@@ -1,7 +1,8 @@
 """Transformer + lexical hybrid for the default models and those `resonanz train` builds (nlp/MODEL_CARD.md, "Hybrid").
 
-The shipped sentiment and offensive transformers each come with a lexical model
-(``nlp/weights/<kind>.lexical.safetensors``, :class:`~nlp.lexical.LexicalModel`), and so does every
+The shipped ``germeval`` sentiment model and the offensive model each come with a lexical model
+(``nlp/weights/<name>.lexical.safetensors``, :class:`~nlp.lexical.LexicalModel`; the default sentiment
+model has none: it reads every domain with the transformer alone), and so does every
 model ``resonanz train`` builds (``resonanz.lexical.safetensors`` inside its model directory). When the
 configured model is the default one or such a directory, the class probabilities are combined as
 ``softmax(w * log p_transformer + (1 - w) * log p_lexical + b)`` with the weight ``w`` and the optional
@@ -23,7 +24,7 @@ import numpy as np
 from nlp.errors import NlpError
 from nlp.labels import CLASSES
 from nlp.lexical import LEXICAL_FILENAME, LexicalModel, lexical_version, mix_probabilities
-from nlp.loading import DEFAULT
+from nlp.loading import DEFAULT, GERMEVAL
 from nlp.scorer import SentimentResult
 
 log = logging.getLogger(__name__)
@@ -55,8 +56,8 @@ class LexicalMixer:
         parts: dict[str, LexicalPart | None] = {"sentiment": None, "offensive": None}
         for kind, model in (("sentiment", scorer), ("offensive", offensive)):
             spec = getattr(model, "model_spec", None) if model is not None else None
-            if spec == DEFAULT:
-                parts[kind] = load_part(kind)
+            if spec == DEFAULT or (kind == "sentiment" and spec == GERMEVAL):
+                parts[kind] = load_part(kind, str(spec))
             elif isinstance(spec, str | Path) and (Path(spec).expanduser() / LEXICAL_FILENAME).is_file():
                 parts[kind] = load_part_from(Path(spec).expanduser() / LEXICAL_FILENAME, kind)
         if parts["sentiment"] is None and parts["offensive"] is None:
@@ -98,11 +99,12 @@ class LexicalMixer:
         return self.mix_sentiment(texts, sentiment), self.mix_offensive(texts, p_offensive)
 
 
-def load_part(kind: str) -> LexicalPart | None:
-    """The shipped lexical model of ``kind`` (None when not shipped; a corrupt file is logged and skipped)."""
+def load_part(kind: str, name: str = DEFAULT) -> LexicalPart | None:
+    """The shipped lexical model of bundled model ``name`` of ``kind`` (None when it has none; a corrupt
+    file is logged and skipped)."""
     from nlp.default_model import lexical_model_path
 
-    path = lexical_model_path(kind)
+    path = lexical_model_path(kind, name)
     return None if path is None else load_part_from(path, kind)
 
 

@@ -23,11 +23,19 @@ log = logging.getLogger(__name__)
 
 DEFAULT = "default"
 GENERAL = "general"
-"""The bundled general-domain sentiment model (no lexical part); ``"default"`` is the GermEval-tuned hybrid."""
-DEFAULT_SENTIMENT_NAME = "resonanz-default-sentiment"
-GENERAL_SENTIMENT_NAME = "resonanz-general-sentiment"
+GERMEVAL = "germeval"
+BUNDLED_SENTIMENT_NAMES: dict[str, str] = {
+    DEFAULT: "resonanz-default-sentiment",
+    GERMEVAL: "resonanz-germeval-sentiment",
+}
+"""Bundled sentiment models by setting value -> stored model name (``default``: one model for any brand;
+``germeval``: the earlier Deutsche Bahn hybrid, see nlp/MODEL_CARD.md)."""
+SENTIMENT_ALIASES: dict[str, str] = {GENERAL: DEFAULT}
+"""Retired bundled names and what they select now (``general`` was superseded by the default model)."""
+DEFAULT_SENTIMENT_NAME = BUNDLED_SENTIMENT_NAMES[DEFAULT]
 DEFAULT_OFFENSIVE_NAME = "resonanz-default-offensive"
-PRECISIONS = ("fp32", "bf16")
+PRECISIONS = ("auto", "fp32", "bf16")
+"""``auto``: bf16 where the CPU has native bf16 matrix instructions (AMX or AVX512-BF16), else fp32."""
 _WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth")
 
 
@@ -41,8 +49,8 @@ class LoadedModel:
 
 def _model_help(what: str) -> str:
     return (
-        f"Set the {what} to 'default' (works offline; for sentiment also 'general'), to a local directory "
-        "that holds config.json, the weights "
+        f"Set the {what} to 'default' (works offline; for sentiment also 'germeval'), "
+        "to a local directory that holds config.json, the weights "
         "and the tokenizer, or to a Hugging Face model id (needs internet the first time)."
     )
 
@@ -55,9 +63,10 @@ def resolve_default(kind: str, cache_dir: Path | None = None) -> Path:
         raise ModelLoadError(
             f"the bundled default {kind} model is not part of this installation ({exc}). " + _model_help("model")
         ) from exc
+    if kind.startswith("sentiment-"):
+        return Path(default_model.ensure_bundled_sentiment_model(kind.removeprefix("sentiment-"), cache_dir))
     loaders = {
         "sentiment": ("ensure_sentiment_model",),
-        "sentiment-general": ("ensure_general_sentiment_model",),
         "offensive": ("ensure_offensive_model", "ensure_offensive_classifier"),
         "base": ("ensure_base_model",),
     }
@@ -103,8 +112,8 @@ def model_version(model: Any, source: str) -> str:
 def _source(spec: str, kind: str, cache_dir: Path | None) -> str:
     if spec == DEFAULT:
         return str(resolve_default(kind, cache_dir))
-    if spec == GENERAL and kind == "sentiment":
-        return str(resolve_default("sentiment-general", cache_dir))
+    if kind == "sentiment" and spec in BUNDLED_SENTIMENT_NAMES:
+        return str(resolve_default(f"sentiment-{spec}", cache_dir))
     path = Path(spec).expanduser()
     return str(path) if path.is_dir() else spec
 
@@ -112,15 +121,45 @@ def _source(spec: str, kind: str, cache_dir: Path | None) -> str:
 def _name_for(spec: str, source: str, default_name: str) -> str:
     if spec == DEFAULT:
         return default_name
-    if spec == GENERAL and default_name == DEFAULT_SENTIMENT_NAME:
-        return GENERAL_SENTIMENT_NAME
+    if default_name == DEFAULT_SENTIMENT_NAME and spec in BUNDLED_SENTIMENT_NAMES:
+        return BUNDLED_SENTIMENT_NAMES[spec]
     path = Path(source)
     return path.name if path.is_dir() else spec
 
 
-def _apply_precision(model: Any, precision: str) -> Any:
+def resolve_precision(precision: str) -> str:
+    """``fp32``/``bf16`` as given; ``auto``: bf16 where :func:`nlp.runtime.cpu_supports_bf16`, else fp32."""
     if precision not in PRECISIONS:
         raise ModelLoadError(f"unknown precision {precision!r}; use one of {', '.join(PRECISIONS)}.")
+    if precision == "auto":
+        from nlp.runtime import cpu_supports_bf16
+
+        return "bf16" if cpu_supports_bf16() else "fp32"
+    return precision
+
+
+def train_prior(spec: str, *, cache_dir: Path | None = None) -> list[float] | None:
+    """The label prior (negative, neutral, positive) a sentiment model was trained under, from its config
+    (``resonanz_train_prior``: bundled models and ``resonanz train --deep`` output); None where unknown
+    (Hugging Face ids, older models). Builds a bundled model's directory if it is not built yet."""
+    import json
+
+    spec = SENTIMENT_ALIASES.get(spec, spec)
+    try:
+        source = Path(_source(spec, "sentiment", cache_dir))
+    except (ModelLoadError, OSError):
+        return None
+    config = source / "config.json"
+    if not config.is_file():
+        return None
+    prior = json.loads(config.read_text(encoding="utf-8")).get("resonanz_train_prior")
+    if not isinstance(prior, list) or len(prior) != 3 or min(float(p) for p in prior) <= 0:
+        return None
+    return [float(p) for p in prior]
+
+
+def _apply_precision(model: Any, precision: str) -> Any:
+    precision = resolve_precision(precision)
     if precision == "bf16":
         model = model.to(torch.bfloat16)
     return model
@@ -142,6 +181,7 @@ def load_classifier(
         model = AutoModelForSequenceClassification.from_pretrained(source)
     except (OSError, ValueError, KeyError) as exc:
         raise ModelLoadError(f"cannot load the {kind} model {spec!r}: {exc}. " + _model_help(f"{kind} model")) from exc
+    precision = resolve_precision(precision)
     model = _apply_precision(model.eval(), precision)
     default_name = DEFAULT_SENTIMENT_NAME if kind == "sentiment" else DEFAULT_OFFENSIVE_NAME
     version = model_version(model, source)
@@ -162,6 +202,7 @@ def load_encoder(spec: str, *, cache_dir: Path | None = None, precision: str = "
         model = AutoModel.from_pretrained(source)
     except (OSError, ValueError, KeyError) as exc:
         raise ModelLoadError(f"cannot load the embedding model {spec!r}: {exc}. " + _model_help("model")) from exc
+    precision = resolve_precision(precision)
     model = _apply_precision(model.eval(), precision)
     version = model_version(model, source)
     return LoadedModel(tokenizer=tokenizer, model=model, name=_name_for(spec, source, "e5-small"), version=version)

@@ -6,20 +6,23 @@ the offensive-language classifier and the e5 embedder share their embeddings and
 so they run as one :class:`~nlp.trunk.SharedTrunk` pass (one fine-tuned layer each: 14 layer
 passes instead of 36). Any other combination runs each model separately with the same results.
 When the default models ship a lexical part (:mod:`nlp.hybrid`), their probabilities are mixed
-with it and the version gets the lexical model's suffix.
+with it and the version gets the lexical model's suffix. With ``aspects`` (the default) every topic
+also gets its own polarity and evidence span (:mod:`nlp.aspects`; one extra sentiment call per batch,
+only for posts with several topics).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from nlp.aspects import AspectResolver
 from nlp.classifier import TransformerClassifier
 from nlp.embedder import Embedder
 from nlp.errors import NlpError
@@ -76,7 +79,8 @@ class Analyzer:
 
     ``scorer``: any :class:`~nlp.scorer.Scorer` (default: the bundled model). ``offensive`` and
     ``embedder``: None to skip offensive-language flags / embedding-based topic recall.
-    ``topics``/``flags``: rule sets (default: the packaged TOML files).
+    ``topics``/``flags``: rule sets (default: the packaged TOML files). ``aspects``: give each topic its
+    own polarity (:mod:`nlp.aspects`).
     """
 
     def __init__(
@@ -90,6 +94,7 @@ class Analyzer:
         detect_language: bool = True,
         share_trunk: bool = True,
         keep_embeddings: bool = False,
+        aspects: bool = True,
     ) -> None:
         self.scorer: Scorer = scorer if scorer is not None else TransformerScorer()
         self.offensive = offensive
@@ -99,6 +104,7 @@ class Analyzer:
         self.detect_language = detect_language
         self.share_trunk = share_trunk
         self.keep_embeddings = keep_embeddings
+        self.aspects = aspects
         self._lock = threading.Lock()
         self._ready = False
         self._trunk: SharedTrunk | None = None
@@ -116,6 +122,7 @@ class Analyzer:
         label_map: Mapping[str, str] | None = None,
         detect_language: bool = True,
         share_trunk: bool = True,
+        aspects: bool = True,
         **model_options: Any,
     ) -> Analyzer:
         """Build from model specs; ``model_options`` (batch_tokens, max_length, workers, precision, cache_dir,
@@ -128,6 +135,7 @@ class Analyzer:
             flags=FlagRules.load(flags_file),
             detect_language=detect_language,
             share_trunk=share_trunk,
+            aspects=aspects,
         )
 
     @property
@@ -220,7 +228,11 @@ class Analyzer:
         sentiment, p_off, embeddings = self._transform([p.model_text for p in prepared])
         if self._lexical is not None:  # the lexical part sees the original texts (as in its training data)
             sentiment, p_off = self._lexical.apply([p.text for p in prepared], sentiment, p_off)
-        sims = self.topics.similarities(embeddings) if embeddings is not None and self.topics.has_embeddings else None
+        topics = self._topics(prepared, embeddings)
+        if self.aspects:
+            topics = AspectResolver(self.topics, self._score_spans, self._embed_clauses()).resolve(
+                prepared, topics, sentiment
+            )
         out: list[Analysis] = []
         for i, post in enumerate(prepared):
             p_offensive = float(p_off[i]) if p_off is not None else None
@@ -229,13 +241,35 @@ class Analyzer:
                     text=post.text,
                     language=post.language,
                     sentiment=sentiment[i],
-                    topics=self.topics.match(post, sims[i] if sims is not None else None),
+                    topics=topics[i],
                     flags=self.flags.evaluate(post, sentiment[i].p_negative, p_offensive),
                     p_offensive=p_offensive,
                     embedding=embeddings[i] if embeddings is not None and self.keep_embeddings else None,
                 )
             )
         return out
+
+    def _topics(self, prepared: Sequence[Prepared], embeddings: np.ndarray | None) -> list[list[TopicMatch]]:
+        model = self.topics
+        sims = model.similarities(embeddings) if embeddings is not None and model.has_embeddings else None
+        examples = model.example_probabilities(embeddings) if embeddings is not None and model.has_examples else None
+        return [
+            model.match(post, sims[i] if sims is not None else None, examples[i] if examples is not None else None)
+            for i, post in enumerate(prepared)
+        ]
+
+    def _score_spans(self, spans: Sequence[Prepared]) -> list[SentimentResult]:
+        """Sentiment of topic spans: the same scorer (and lexical part) as the posts, one call."""
+        results = self.scorer.score([p.model_text for p in spans])
+        if self._lexical is not None:
+            results = self._lexical.mix_sentiment([p.text for p in spans], results)
+        return results
+
+    def _embed_clauses(self) -> Callable[[Sequence[str]], np.ndarray] | None:
+        embedder = self.embedder
+        if embedder is None or not (self.topics.has_embeddings or self.topics.has_examples):
+            return None
+        return embedder.embed_passages
 
     def analyse(self, texts: Sequence[str]) -> list[Analysis]:
         """One :class:`Analysis` per text, in input order."""

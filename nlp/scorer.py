@@ -17,8 +17,9 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from nlp.classifier import TransformerClassifier, softmax
+from nlp.errors import ModelFileError
 from nlp.labels import CLASSES, label_matrix
-from nlp.loading import DEFAULT, LoadedModel
+from nlp.loading import DEFAULT, SENTIMENT_ALIASES, LoadedModel
 
 __all__ = ["Scorer", "SentimentResult", "TransformerScorer", "softmax"]
 
@@ -64,19 +65,26 @@ class TransformerScorer(TransformerClassifier):
     def __init__(
         self, model: str | Path = DEFAULT, *, label_map: Mapping[str, str] | None = None, **kwargs: Any
     ) -> None:
-        super().__init__(model, **kwargs)
+        super().__init__(SENTIMENT_ALIASES.get(str(model), model), **kwargs)
         self.label_map = dict(label_map) if label_map else None
         self._matrix: np.ndarray | None = None
 
     def _install(self, loaded: LoadedModel) -> None:
         self._matrix = label_matrix(loaded.model.config.id2label, self.label_map)
+        temperature = float(getattr(loaded.model.config, "resonanz_temperature", None) or 1.0)
+        if not 0.05 <= temperature <= 20.0:
+            raise ModelFileError(f"the model's resonanz_temperature {temperature} is implausible; retrain it.")
+        self.temperature = temperature
         super()._install(loaded)
 
+    temperature: float = 1.0
+    """Logits are divided by it before the softmax (fitted at training time; :mod:`nlp.calibration`)."""
+
     def probabilities(self, logits: np.ndarray) -> np.ndarray:
-        """``(n, 3)`` probabilities of negative/neutral/positive from the model's logits."""
+        """``(n, 3)`` calibrated probabilities of negative/neutral/positive from the model's logits."""
         self.load()
         assert self._matrix is not None
-        return softmax(logits) @ self._matrix
+        return softmax(np.asarray(logits, dtype=np.float64) / self.temperature) @ self._matrix
 
     def results(self, logits: np.ndarray) -> list[SentimentResult]:
         return [SentimentResult.from_probabilities(row) for row in self.probabilities(logits)]

@@ -13,7 +13,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from resonanz.answers import Answer, SentimentSummary
+from resonanz.answers import Answer, SentimentSummary, TopicRow
 from resonanz.pareto import ParetoResult
 
 SEGMENT_NAMES = {
@@ -90,6 +90,15 @@ def _summary_table(answer: Answer) -> Table:
         f"{pct(prev.positive_share_weighted)} / {pct(prev.positive_share)}",
         delta(cur.positive_share_weighted, prev.positive_share_weighted),
     )
+    if cur.estimated_shares is not None:
+        est_w, est, est_prev = cur.estimated_shares_weighted, cur.estimated_shares, prev.estimated_shares
+        table.add_row(
+            "negative / positive (EM estimate)",
+            f"{pct(est_w[0])} / {pct(est_w[2])}" if est_w else "-",
+            f"{pct(est[0])} / {pct(est[2])}",
+            f"{pct(est_prev[0])} / {pct(est_prev[2])}" if est_prev else "-",
+            "",
+        )
     table.add_row("posts", "", str(cur.posts), str(prev.posts), f"{cur.posts - prev.posts:+d}")
     table.add_row(
         "authors / linked customers", "", f"{cur.authors} / {cur.customers}", f"{prev.authors} / {prev.customers}", ""
@@ -97,9 +106,27 @@ def _summary_table(answer: Answer) -> Table:
     return table
 
 
+ASPECT_NOTE = (
+    "negative/positive about the topic: the sentiment of what a post says about that topic (its own clauses), "
+    "value-weighted; older scores count the whole post's sentiment"
+)
+
+
+def aspect_line(t: TopicRow, *, weighted: bool = True) -> str:
+    """E.g. ``Lieferung: 62% negative (13 posts)``: the share of the topic's posts that are negative about it."""
+    share = t.aspect_negative_share_weighted if weighted else t.aspect_negative_share
+    return f"{t.topic}: {pct(share)} negative ({t.posts} post{'' if t.posts == 1 else 's'})"
+
+
 def _topic_table(answer: Answer) -> Table:
-    table = Table(title="Topics that matter most (by value-weighted share)", title_justify="left")
-    for col in ("topic", "weighted share", "share", "posts", "net (w)", "net (u)", "weighted share before"):
+    table = Table(
+        title="Topics that matter most (by value-weighted share)",
+        title_justify="left",
+        caption=ASPECT_NOTE,
+        caption_justify="left",
+    )
+    columns = ("topic", "weighted share", "share", "posts", "negative about it", "positive about it", "net (w)")
+    for col in (*columns, "net (u)", "weighted share before"):
         table.add_column(col, justify="left" if col == "topic" else "right")
     for t in answer.topics:
         table.add_row(
@@ -107,6 +134,8 @@ def _topic_table(answer: Answer) -> Table:
             pct(t.weighted_share),
             pct(t.share),
             str(t.posts),
+            pct(t.aspect_negative_share_weighted),
+            pct(t.aspect_positive_share_weighted),
             net(t.net_weighted),
             net(t.net),
             pct(t.previous_weighted_share),

@@ -36,6 +36,8 @@ from sqlalchemy.sql.elements import ClauseElement, ColumnElement
 from sqlalchemy.sql.selectable import FromClause, Subquery
 from sqlmodel import Session
 
+from resonanz.consent import linkable_clause
+from resonanz.link_decisions import LINKED_STATUSES
 from resonanz.periods import Period
 from store.models import Customer, CustomerValue, IdentityLink, Post, ReviewItem, Score, SocialIdentity
 from store.types import JSONType
@@ -50,7 +52,6 @@ POST, SCORE, IDENTITY = _table(Post), _table(Score), _table(SocialIdentity)
 LINK, VALUE, CUSTOMER, ITEM = _table(IdentityLink), _table(CustomerValue), _table(Customer), _table(ReviewItem)
 """Core tables (typed for mypy); the queries here are Core, not ORM."""
 
-LINKED_STATUSES = ("auto", "confirmed")
 SEGMENTS = ("A", "B", "C", "unvalued", "prospect")
 """ABC classes of linked customers; 'unvalued' = linked but no value computed yet; 'prospect' = not linked."""
 
@@ -106,8 +107,7 @@ def link_subquery() -> Subquery:
         .join(CUSTOMER, CUSTOMER.c.id == LINK.c.customer_id)
         .where(
             LINK.c.status.in_(LINKED_STATUSES),
-            CUSTOMER.c.erased_at.is_(None),
-            CUSTOMER.c.consent_status == "granted",  # withdrawal counts at once, before the next link run
+            linkable_clause(),  # withdrawal counts at once, before the next link run
         )
         .subquery("ranked_link")
     )
@@ -163,6 +163,19 @@ def topic_elements(dialect: str, topics_col: Any) -> tuple[Any, ColumnElement[An
         return elems, elems.c.value.op("->>")(literal("topic"))
     elems = func.json_each(topics_col).table_valued("value", joins_implicitly=True)
     return elems, func.json_extract(elems.c.value, "$.topic")
+
+
+def topic_field(dialect: str, elems: Any, key: str) -> ColumnElement[Any]:
+    """A text field of each unnested topic element (NULL where absent), e.g. ``polarity``."""
+    if dialect == "postgresql":
+        return elems.c.value.op("->>")(literal(key))
+    return func.json_extract(elems.c.value, f"$.{key}")
+
+
+def aspect_value(polarity: Any, post_sval: Any) -> ColumnElement[int]:
+    """+1/0/-1 of a topic's own polarity (:mod:`nlp.aspects`); the post's value where a score has none
+    (scores written before aspect sentiment existed, or with aspects switched off)."""
+    return case((polarity == "positive", 1), (polarity == "negative", -1), (polarity == "neutral", 0), else_=post_sval)
 
 
 def has_topic(dialect: str, topics: Sequence[str]) -> ColumnElement[bool]:

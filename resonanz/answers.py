@@ -4,11 +4,12 @@ quotes and the trend against the previous period of equal length, all aggregated
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, literal_column, select
 from sqlalchemy.sql.selectable import FromClause
 from sqlmodel import Session
 
@@ -16,12 +17,14 @@ from resonanz.answer_sql import (
     IDENTITY,
     POST,
     AnswerFilter,
+    aspect_value,
     materialized,
     post_rows,
     post_rows_select,
     ratio,
     sentiment_aggregates,
     topic_elements,
+    topic_field,
 )
 from resonanz.pareto import ParetoResult, combine, revenue_by_class, voice_by_class
 from resonanz.periods import Period
@@ -43,6 +46,13 @@ class SentimentSummary:
     negative_share_weighted: float | None = None
     positive_share: float | None = None
     positive_share_weighted: float | None = None
+    estimated_shares: list[float] | None = None
+    """Negative, neutral, positive share of this stream estimated from the probabilities by EM prior
+    adjustment (:func:`nlp.calibration.estimate_prior`): the label shares above inherit the model's
+    training prior, this corrects for the stream's own (measured in nlp/MODEL_CARD.md). None when the
+    model's training prior is unknown."""
+    estimated_shares_weighted: list[float] | None = None
+    """The same with every post weighted by its author's value."""
 
     @classmethod
     def from_sums(cls, s: dict[str, float]) -> SentimentSummary:
@@ -70,9 +80,22 @@ class TopicRow:
     net: float | None
     net_weighted: float | None
     negative_weighted: float = 0.0
-    """Sum of the weights of the negative posts on this topic (what a digest ranks complaints by)."""
+    """Sum of the weights of the negative posts on this topic."""
     previous_posts: int = 0
     previous_weighted_share: float | None = None
+    aspect_posts: int = 0
+    """Posts whose score holds the topic's own polarity (:mod:`nlp.aspects`); for the others the ``aspect_*``
+    numbers fall back to the post's sentiment."""
+    aspect_net: float | None = None
+    """(positive - negative) / posts by the topic's own polarity: "Kaffee super, Lieferung mies" counts as
+    positive for Kaffee and negative for Lieferung, where ``net`` counts the post's label for both."""
+    aspect_net_weighted: float | None = None
+    aspect_negative_share: float | None = None
+    aspect_negative_share_weighted: float | None = None
+    aspect_positive_share: float | None = None
+    aspect_positive_share_weighted: float | None = None
+    aspect_negative_weighted: float = 0.0
+    """Sum of the weights of the posts that are negative about this topic (what the digest ranks complaints by)."""
 
 
 @dataclass
@@ -132,6 +155,33 @@ def _summary_by_segment(session: Session, rows: FromClause) -> list[dict[str, An
     return [dict(r._mapping) for r in session.exec(query).all()]  # type: ignore[call-overload]
 
 
+def _estimate_shares(
+    session: Session, rows: FromClause, train_prior: Sequence[float], summaries: list[SentimentSummary]
+) -> None:
+    """Fill ``estimated_shares(_weighted)`` per bucket from the posts' probabilities (one query)."""
+    import numpy as np
+
+    from nlp.calibration import estimate_prior
+
+    query = select(rows.c.bucket, rows.c.p_negative, rows.c.p_positive, rows.c.weight)
+    data = np.array([tuple(r) for r in session.exec(query).all()], dtype=np.float64)  # type: ignore[call-overload]
+    if data.size == 0:
+        return
+    prior = np.asarray(train_prior, dtype=np.float64)
+    for bucket, summary in enumerate(summaries):
+        part = data[data[:, 0] == bucket]
+        if len(part) == 0:
+            continue
+        neg, pos = np.clip(part[:, 1], 0, 1), np.clip(part[:, 2], 0, 1)
+        proba = np.stack([neg, np.clip(1.0 - neg - pos, 0, 1), pos], axis=1) + 1e-9
+        proba /= proba.sum(axis=1, keepdims=True)
+        summary.estimated_shares = [round(float(v), 4) for v in estimate_prior(proba, prior)]
+        weights = np.nan_to_num(part[:, 3], nan=0.0)
+        if weights.sum() > 0:
+            est = estimate_prior(proba, prior, weights=weights)
+            summary.estimated_shares_weighted = [round(float(v), 4) for v in est]
+
+
 def summarise(session: Session, flt: AnswerFilter, periods: list[Period]) -> list[SentimentSummary]:
     """One sentiment summary per period (contiguous, oldest first)."""
     rows = post_rows(flt, session.get_bind().dialect.name, periods)
@@ -140,41 +190,64 @@ def summarise(session: Session, flt: AnswerFilter, periods: list[Period]) -> lis
     return [SentimentSummary.from_sums(found.get(i, {})) for i in range(len(periods))]
 
 
-def topic_table(session: Session, rows: FromClause, totals: list[float]) -> dict[int, list[TopicRow]]:
+def topic_table(
+    session: Session, rows: FromClause, totals: list[float], *, by_bucket: bool = True
+) -> dict[int, list[TopicRow]]:
     """bucket -> topic rows (weighted share of the bucket's total weight ``totals[bucket]``).
 
-    ``rows``: a :func:`materialized` table (or :func:`post_rows`).
+    ``rows``: a :func:`materialized` table (or :func:`post_rows`). ``by_bucket=False``: all rows as bucket 0
+    (``totals[0]`` then is the weight of all of them). The ``aspect_*`` numbers use each topic's own polarity
+    where the score has one and the post's sentiment where not.
     """
-    elems, topic = topic_elements(session.get_bind().dialect.name, rows.c.topics)
-    w = rows.c.weight
+    dialect = session.get_bind().dialect.name
+    elems, topic = topic_elements(dialect, rows.c.topics)
+    polarity = topic_field(dialect, elems, "polarity")
+    w, aval = rows.c.weight, aspect_value(polarity, rows.c.sval)
     neg = case((rows.c.sval == -1, 1), else_=0)
+    a_neg, a_pos = case((aval == -1, 1), else_=0), case((aval == 1, 1), else_=0)
+    bucket = rows.c.bucket if by_bucket else literal_column("0")
     query = (
         select(
-            rows.c.bucket,
+            bucket.label("bucket"),
             topic.label("topic"),
             func.count().label("posts"),
             func.sum(w).label("w_sum"),
             func.sum(rows.c.sval).label("s_sum"),
             func.sum(w * rows.c.sval).label("ws_sum"),
             func.sum(w * neg).label("w_neg"),
+            func.sum(case((polarity.is_not(None), 1), else_=0)).label("a_posts"),
+            func.sum(aval).label("a_sum"),
+            func.sum(w * aval).label("wa_sum"),
+            func.sum(a_neg).label("a_neg"),
+            func.sum(a_pos).label("a_pos"),
+            func.sum(w * a_neg).label("wa_neg"),
+            func.sum(w * a_pos).label("wa_pos"),
         )
         .select_from(rows)
         .join(elems, topic.is_not(None))
-        .group_by(rows.c.bucket, topic)
+        .group_by(*([rows.c.bucket] if by_bucket else []), topic)
     )
     out: dict[int, list[TopicRow]] = {}
     for r in session.exec(query).all():  # type: ignore[call-overload]
         m = r._mapping
-        bucket = int(m["bucket"])
-        out.setdefault(bucket, []).append(
+        b, posts, w_sum = int(m["bucket"]), int(m["posts"]), m["w_sum"]
+        out.setdefault(b, []).append(
             TopicRow(
                 topic=str(m["topic"]),
-                posts=int(m["posts"]),
+                posts=posts,
                 share=None,
-                weighted_share=ratio(m["w_sum"], totals[bucket]),
-                net=ratio(m["s_sum"], m["posts"]),
-                net_weighted=ratio(m["ws_sum"], m["w_sum"]),
+                weighted_share=ratio(w_sum, totals[b]),
+                net=ratio(m["s_sum"], posts),
+                net_weighted=ratio(m["ws_sum"], w_sum),
                 negative_weighted=float(m["w_neg"] or 0.0),
+                aspect_posts=int(m["a_posts"] or 0),
+                aspect_net=ratio(m["a_sum"], posts),
+                aspect_net_weighted=ratio(m["wa_sum"], w_sum),
+                aspect_negative_share=ratio(m["a_neg"], posts),
+                aspect_negative_share_weighted=ratio(m["wa_neg"], w_sum),
+                aspect_positive_share=ratio(m["a_pos"], posts),
+                aspect_positive_share_weighted=ratio(m["wa_pos"], w_sum),
+                aspect_negative_weighted=float(m["wa_neg"] or 0.0),
             )
         )
     return out
@@ -267,8 +340,13 @@ def ask(
     top_topics: int = 10,
     quote_limit: int = 3,
     with_pareto: bool = True,
+    train_prior: Sequence[float] | None = None,
 ) -> Answer:
-    """Answer "what does this segment say?" for the filter's period and the period before it."""
+    """Answer "what does this segment say?" for the filter's period and the period before it.
+
+    ``train_prior``: the sentiment model's training prior (:func:`nlp.loading.train_prior`); with it the
+    summaries also carry the EM-estimated class shares of the stream.
+    """
     cur = flt.period
     prev = cur.previous()
     periods = [prev, cur]
@@ -282,6 +360,8 @@ def ask(
                 if key not in ("bucket", "segment"):
                     target[key] = target.get(key, 0.0) + float(value or 0.0)
         previous, current = (SentimentSummary.from_sums(s) for s in sums)
+        if train_prior is not None:
+            _estimate_shares(session, rows, train_prior, [previous, current])
         topics_by_bucket = topic_table(session, rows, [previous.weight, current.weight])
         picked = quotes(session, rows, quote_limit, bucket=1)
     before = {t.topic: t for t in topics_by_bucket.get(0, [])}

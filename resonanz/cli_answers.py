@@ -68,7 +68,12 @@ def ask_command(
         )
         engine = engine_from_settings(settings)
         with Session(engine) as session:
-            answer = ask(session, flt, top_topics=top, quote_limit=quotes, with_pareto=pareto or chart is not None)
+            from resonanz.scoring import sentiment_train_prior
+
+            answer = ask(
+                session, flt, top_topics=top, quote_limit=quotes, with_pareto=pareto or chart is not None,
+                train_prior=sentiment_train_prior(settings),
+            )  # fmt: skip
     except (AnswersError, StoreError) as exc:
         raise _fail(exc, 2) from None
     if chart is not None and answer.pareto:

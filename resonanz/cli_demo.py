@@ -157,17 +157,6 @@ def _print_scores(engine: Any, report: Any) -> None:
     console.print(table)
 
 
-def demo_settings(settings: Settings) -> Settings:
-    """The demo's settings: the bundled general-domain sentiment model unless one is configured.
-
-    The demo brand is a coffee roaster, not GermEval's railway, so ``general`` fits it (nlp/MODEL_CARD.md,
-    "Two bundled sentiment models"); a model set in the environment or config file is used as it is.
-    """
-    if "sentiment_model" in settings.nlp.model_fields_set:
-        return settings
-    return settings.model_copy(update={"nlp": settings.nlp.model_copy(update={"sentiment_model": "general"})})
-
-
 def demo(
     database: str = typer.Option(
         "", "--database", help="Database URL to use instead of a fresh SQLite file in the data directory."
@@ -177,7 +166,7 @@ def demo(
     """Load the bundled German demo data into a fresh database and run every stage."""
     settings = get_settings()
     url = database or _fresh_sqlite(data_dir() / "demo.db")
-    settings = demo_settings(settings.model_copy(update={"database_url": url}))
+    settings = settings.model_copy(update={"database_url": url})
     out_dir = output or data_dir() / "demo"
     out_dir.mkdir(parents=True, exist_ok=True)
     run_demo(settings, out_dir)

@@ -20,9 +20,9 @@ from linker.errors import LinkerError
 from linker.pipeline import ProgressHook
 from linker.records import CONFIRMED, REJECTED
 from resonanz.db import engine_from_settings
+from resonanz.link_decisions import LinkNotFoundError
 from resonanz.linking import (
     EXPORT_COLUMNS,
-    LinkNotFoundError,
     decide_link,
     export_rows,
     forget_customer,

@@ -1,4 +1,5 @@
-"""Time series for the dashboard and the digest: weighted sentiment per ABC class and topic shares per week."""
+"""Time series for the dashboard and the digest: weighted sentiment per ABC class and topic shares per week,
+plus what the span's posts say about each top topic itself (aspect polarity, :mod:`nlp.aspects`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sqlalchemy.sql.selectable import FromClause
 from sqlmodel import Session
 
 from resonanz.answer_sql import AnswerFilter, materialized, post_rows_select, ratio
-from resonanz.answers import topic_table
+from resonanz.answers import TopicRow, topic_table
 from resonanz.pareto import ParetoResult, pareto
 from resonanz.periods import Period, iso_week, week_label
 
@@ -25,6 +26,8 @@ class Dashboard:
     sentiment_by_class: dict[str, list[float | None]] = field(default_factory=dict)
     posts_by_class: dict[str, list[int]] = field(default_factory=dict)
     topic_share: dict[str, list[float | None]] = field(default_factory=dict)
+    topic_aspects: list[TopicRow] = field(default_factory=list)
+    """The top topics over the whole span, with their aspect polarity shares (same order as ``topic_share``)."""
     pareto: ParetoResult | None = None
 
 
@@ -98,3 +101,7 @@ def _fill(session: Session, board: Dashboard, rows: FromClause, n: int, top_topi
                 if t.topic == topic:
                     series[b] = t.weighted_share
         board.topic_share[topic] = [v if v is not None else (0.0 if totals[i] else None) for i, v in enumerate(series)]
+    span = {t.topic: t for t in topic_table(session, rows, [sum(totals)], by_bucket=False).get(0, [])}
+    board.topic_aspects = [span[topic] for topic in top if topic in span]
+    for t in board.topic_aspects:
+        t.share = ratio(t.posts, sum(board.posts))

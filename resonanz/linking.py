@@ -2,11 +2,12 @@
 
 Rules the database side enforces (the matching itself is :func:`linker.pipeline.link_records`):
 
-* Only customers with recorded consent are linkable: ``consent_status == "granted"`` with a
-  ``consent_basis``, and not erased. Every run first deletes all links of customers who are not
+* Only customers with recorded consent are linkable (:mod:`resonanz.consent`: consent granted
+  with a ``consent_basis``, and not erased). Every run first deletes all links of customers who are not
   (any more) linkable - withdrawal is respected at the next run, and at once via
   :func:`withdraw_consent`, which also re-weights their posts.
-* Links a human decided (``confirmed``, ``rejected``) are never changed by a run, and an identity
+* Links a human decided (``confirmed``, ``rejected``; the rule is :mod:`resonanz.link_decisions`,
+  shared with the web queue) are never changed by a run, and an identity
   with an ``auto`` or ``confirmed`` link is not re-examined. Incremental: of the undecided
   identities, a run examines only new ones, ones seen again since their last examination, ones
   with a pending link, and all of them when a linkable customer changed since
@@ -31,21 +32,21 @@ from sqlmodel import Session
 from sqlmodel import select as orm_select
 
 from linker.pipeline import LinkConfig, LinkResult, ProgressHook, link_records
-from linker.records import AUTO, CONFIRMED, PENDING, REJECTED, CustomerRecord, IdentityRecord, LinkThresholds
+from linker.records import AUTO, PENDING, REJECTED, CustomerRecord, IdentityRecord, LinkThresholds
+from resonanz import link_decisions
+from resonanz.consent import WITHDRAWN, linkable_clause
+from resonanz.link_decisions import LINKED_STATUSES, LinkNotFoundError
 from resonanz.settings import Settings, get_settings
-from resonanz.weighting import CUSTOMER, EVENT, IDENTITY, LINK, ORDER, VALUE, linkable_clause
+from resonanz.weighting import CUSTOMER, EVENT, IDENTITY, LINK, ORDER, VALUE
 from store.db import session_scope
 from store.models import Customer, IdentityLink
 from store.types import utcnow
 
 log = logging.getLogger(__name__)
 
-DECIDED = (AUTO, CONFIRMED)
+DECIDED = LINKED_STATUSES
+"""An identity with a link in one of these is not re-examined by a run."""
 LINKER_ACTOR = "linker"
-
-
-class LinkNotFoundError(LookupError):
-    """No link or customer with the given id; the message says how to find valid ids."""
 
 
 @dataclass
@@ -77,10 +78,6 @@ def link_config(settings: Settings) -> LinkConfig:
         ),
         expected_customer_share=s.expected_customer_share,
     )
-
-
-def is_linkable(consent_status: str | None, consent_basis: str | None, erased_at: Any) -> bool:
-    return consent_status == "granted" and bool(consent_basis and consent_basis.strip()) and erased_at is None
 
 
 def enforce_consent(session: Session) -> int:
@@ -245,32 +242,15 @@ def _write(
 
 
 def decide_link(engine: Engine, link_id: int, status: str, actor: str) -> IdentityLink:
-    """Record a human decision (``confirmed`` or ``rejected``) on a link; a run never overrides it."""
-    if status not in (CONFIRMED, REJECTED):
-        raise ValueError(f"a human decision is 'confirmed' or 'rejected', not {status!r}")
+    """Record a human decision (``confirmed`` or ``rejected``) on a link; a run never overrides it.
+
+    The rule (consent, the other candidates) is :func:`resonanz.link_decisions.decide_link`.
+    """
     with session_scope(engine) as session:
-        link = session.get(IdentityLink, link_id)
-        if link is None:
-            raise LinkNotFoundError(f"no identity link with id {link_id}; list them with `resonanz links export`")
-        customer = session.get(Customer, link.customer_id)
-        if status == CONFIRMED and (
-            customer is None or not is_linkable(customer.consent_status, customer.consent_basis, customer.erased_at)
-        ):
-            raise LinkNotFoundError(
-                f"customer {link.customer_id} has no recorded consent; record consent before confirming the link"
-            )
-        link.status = status
-        link.decided_by = actor
-        link.decided_at = utcnow()
-        if status == CONFIRMED:
-            others = orm_select(IdentityLink).where(
-                IdentityLink.identity_id == link.identity_id, IdentityLink.id != link.id, IdentityLink.status == PENDING
-            )
-            for other in session.exec(others):
-                other.status, other.decided_by, other.decided_at = REJECTED, actor, link.decided_at
-        session.add(link)
-        session.flush()
-        return link
+        try:
+            return link_decisions.decide_link(session, link_id, status, actor).link
+        except LinkNotFoundError as exc:
+            raise LinkNotFoundError(f"{exc}; list them with `resonanz links export`") from None
 
 
 def find_customer(session: Session, ref: str) -> Customer | None:
@@ -291,7 +271,7 @@ def withdraw_consent(engine: Engine, ref: str, settings: Settings | None = None)
         customer = find_customer(session, ref)
         if customer is None:
             raise LinkNotFoundError(f"no customer {ref!r}; use the CRM id as in the import file")
-        customer.consent_status = "withdrawn"
+        customer.consent_status = WITHDRAWN
         customer.consent_at = utcnow()
         customer.updated_at = customer.consent_at
         session.add(customer)
@@ -367,7 +347,7 @@ def forget_customer(engine: Engine, ref: str, settings: Settings | None = None) 
         customer.crm_id = f"erased-{uuid.uuid4().hex[:16]}"
         customer.first_name = customer.last_name = customer.company = customer.city = None
         customer.emails, customer.phones, customer.handles, customer.profile_urls = [], [], [], []
-        customer.consent_status, customer.consent_basis, customer.consent_at = "withdrawn", None, None
+        customer.consent_status, customer.consent_basis, customer.consent_at = WITHDRAWN, None, None
         customer.erased_at = customer.updated_at = utcnow()
         session.add(customer)
         for (order_pk,) in session.execute(select(ORDER.c.id).where(ORDER.c.customer_id == customer.id)).all():

@@ -7,10 +7,12 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from resonanz import link_decisions
 from resonanz.answer_errors import ActionError, NotFoundError
+from resonanz.link_decisions import DecisionOutcome, LinkDecisionError, LinkNotFoundError
 from resonanz.review_detail import get_item, latest_score
 from resonanz.review_queue import STATUSES
-from store.models import IdentityLink, LabelFeedback, ReviewEvent, ReviewItem, User
+from store.models import LabelFeedback, ReviewEvent, ReviewItem, User
 from store.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -104,20 +106,22 @@ def correct_topic(session: Session, item_id: int, topic: str, actor: str) -> Lab
     return feedback
 
 
-def decide_link(session: Session, link_id: int, decision: str, actor: str, item_id: int | None = None) -> IdentityLink:
-    """Confirm or reject a pending identity link (a decided link can be changed again, with a new event)."""
-    if decision not in ("confirm", "reject"):
-        raise ActionError(f"unknown decision {decision!r}; use confirm or reject")
-    link = session.get(IdentityLink, link_id)
-    if link is None:
-        raise NotFoundError(f"identity link {link_id} does not exist; reload the page")
+def decide_link(session: Session, link_id: int, status: str, actor: str, item_id: int | None = None) -> DecisionOutcome:
+    """Confirm or reject an identity link (``status``: confirmed or rejected) by the shared rule.
+
+    The rule is :func:`resonanz.link_decisions.decide_link`, the same as ``resonanz links confirm``:
+    no confirmation without the customer's consent, and confirming one candidate rejects the
+    identity's other pending candidates. A decided link can be decided again, with a new event.
+    """
     if item_id is not None:
         get_item(session, item_id)
-    before = link.status
-    link.status = "confirmed" if decision == "confirm" else "rejected"
-    link.decided_by = actor
-    link.decided_at = utcnow()
-    session.add(link)
+    try:
+        outcome = link_decisions.decide_link(session, link_id, status, actor)
+    except LinkNotFoundError:
+        raise NotFoundError(f"identity link {link_id} does not exist; reload the page") from None
+    except LinkDecisionError as exc:
+        raise ActionError(str(exc)) from None
+    link = outcome.link
     record(
         session,
         item_id,
@@ -126,6 +130,7 @@ def decide_link(session: Session, link_id: int, decision: str, actor: str, item_
         link_id=link_id,
         identity_id=link.identity_id,
         customer_id=link.customer_id,
-        before=before,
+        before=outcome.before,
+        rejected_links=list(outcome.rejected_others),
     )
-    return link
+    return outcome

@@ -7,8 +7,10 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from linker.records import CONFIRMED, PENDING
 from resonanz.answer_errors import NotFoundError
-from resonanz.answer_sql import LINKED_STATUSES
+from resonanz.consent import customer_is_linkable
+from resonanz.link_decisions import LINKED_STATUSES
 from store.models import (
     Customer,
     CustomerValue,
@@ -54,7 +56,7 @@ class ItemDetail:
 
     @property
     def pending_links(self) -> list[LinkView]:
-        return [lv for lv in self.links if lv.link.status == "pending"]
+        return [lv for lv in self.links if lv.link.status == PENDING]
 
     @property
     def evidence(self) -> list[dict[str, Any]]:
@@ -139,8 +141,8 @@ def item_detail(session: Session, item_id: int, model_name: str | None = None, h
             assert customer.id is not None
             detail.links.append(LinkView(link, customer, latest_value(session, customer.id)))
         linked = sorted(
-            (lv for lv in detail.links if lv.link.status in LINKED_STATUSES and lv.customer.erased_at is None),
-            key=lambda lv: (lv.link.status != "confirmed", -lv.link.probability, lv.link.id or 0),
+            (lv for lv in detail.links if lv.link.status in LINKED_STATUSES and customer_is_linkable(lv.customer)),
+            key=lambda lv: (lv.link.status != CONFIRMED, -lv.link.probability, lv.link.id or 0),
         )
         if linked:
             detail.customer, detail.value = linked[0].customer, linked[0].value

@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from tqdm.auto import tqdm
 
+from nlp.errors import NlpError
 from nlp.pipeline import Analysis, Analyzer
 from resonanz.settings import Settings, get_settings
 from store.db import session_scope
@@ -78,6 +79,18 @@ def build_analyzer(settings: Settings | None = None, *, progress: bool = False) 
         precision=nlp.precision,
         progress=progress,
     )
+
+
+def sentiment_train_prior(settings: Settings | None = None) -> list[float] | None:
+    """The configured sentiment model's training prior (for EM-estimated shares in answers); None if unknown."""
+    from nlp.loading import train_prior
+
+    nlp = (settings or get_settings()).nlp
+    try:
+        return train_prior(nlp.sentiment_model)
+    except NlpError as exc:
+        log.info("no training prior for %s: %s", nlp.sentiment_model, exc)
+        return None
 
 
 def post_text(text: str | None, title: str | None) -> str:

@@ -64,17 +64,18 @@ class WebSettings(BaseModel):
 
 class NlpSettings(BaseModel):
     sentiment_model: str = "default"
-    """'default' (bundled, offline: tuned on GermEval 2017 customer feedback, transformer + lexical hybrid),
-    'general' (bundled, offline: trained with extra weakly labelled data for other domains, transformer only;
-    see nlp/MODEL_CARD.md), a Hugging Face model id, or a local directory (e.g. from ``resonanz train``)."""
+    """'default' (bundled, offline: one German model for any brand, trained on all corpora, see
+    nlp/MODEL_CARD.md), the earlier bundled 'general' or 'germeval' (Deutsche Bahn feedback, hybrid),
+    a Hugging Face model id, or a local directory (e.g. from ``resonanz train``)."""
     offensive_model: str | None = "default"
     """Offensive-language classifier ('default', hub id, directory); empty/None turns those flags off."""
     embedding_model: str | None = "default"
     """e5-style encoder for topic recall ('default' = bundled e5-small); empty/None: keyword topics only."""
     label_map: dict[str, str] = Field(default_factory=dict)
     """Model label -> negative/neutral/positive, for sentiment models with unclear label names."""
-    precision: str = "fp32"
-    """'fp32' or 'bf16' (faster on CPUs with AMX/AVX512-BF16; stored as a separate model version)."""
+    precision: str = "auto"
+    """'auto' (bf16 where the CPU has AMX/AVX512-BF16, else fp32), 'fp32' or 'bf16'; bf16 scores are stored
+    under their own model version (``+bf16``)."""
     batch_tokens: int = 4096
     """Padded tokens per batch: 4096 measured best for e5-small on CPU (larger activations fall out of cache)."""
     max_length: int = 256

@@ -22,14 +22,14 @@ from linker.loyalty import Activity
 from linker.orders import OrderRecord
 from linker.value import ValueConfig, ValueSnapshot, value_snapshot
 from linker.weights import WeightConfig
+from resonanz.consent import linkable_clause
+from resonanz.link_decisions import LINKED_STATUSES
 from resonanz.settings import Settings, get_settings
-from resonanz.weighting import CUSTOMER, EVENT, LINK, ORDER, POST, SCORE, VALUE, linkable_clause
+from resonanz.weighting import CUSTOMER, EVENT, LINK, ORDER, POST, SCORE, VALUE
 from store.db import session_scope
 from store.types import as_utc, utcnow
 
 log = logging.getLogger(__name__)
-
-LINKED_STATUSES = ("auto", "confirmed")
 
 
 @dataclass

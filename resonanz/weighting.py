@@ -1,7 +1,7 @@
 """Writing each scored post's weight (``Score.weight``) from its author's customer value.
 
 The rule itself is :func:`linker.weights.customer_weight`; this module finds, for every author,
-the customer it is linked to (status auto or confirmed, consent still granted, not erased) and
+the customer it is linked to (a status in ``LINKED_STATUSES``, a linkable customer: :mod:`resonanz.consent`) and
 that customer's latest value snapshot, and writes the weight to every score of the author's posts.
 Authors without such a link weigh ``settings.value.prospect_weight``, so a customer who withdraws
 consent falls back to the prospect weight on the next :func:`apply_weights`. An author linked to
@@ -14,17 +14,18 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.engine import Engine
 
 from linker.weights import Standing, WeightConfig, customer_weight
+from resonanz.consent import linkable_clause
+from resonanz.link_decisions import LINKED_STATUSES
 from resonanz.settings import Settings, get_settings
 from store.db import session_scope
 from store.models import Customer, CustomerValue, IdentityLink, LoyaltyEvent, Order, Post, Score, SocialIdentity
 
 log = logging.getLogger(__name__)
 
-LINKED_STATUSES = ("auto", "confirmed")
 CHUNK = 900
 
 
@@ -36,16 +37,6 @@ def _table(model: Any) -> Table:
 CUSTOMER, VALUE, LINK, IDENTITY = _table(Customer), _table(CustomerValue), _table(IdentityLink), _table(SocialIdentity)
 POST, SCORE, ORDER, EVENT = _table(Post), _table(Score), _table(Order), _table(LoyaltyEvent)
 """Core tables (typed for mypy); the queries of resonanz.linking/valuation/weighting are Core."""
-
-
-def linkable_clause() -> ColumnElement[bool]:
-    """Customers who may be linked and weighted: consent granted with a legal basis, not erased."""
-    return (
-        (CUSTOMER.c.consent_status == "granted")
-        & CUSTOMER.c.consent_basis.is_not(None)
-        & (CUSTOMER.c.consent_basis != "")
-        & CUSTOMER.c.erased_at.is_(None)
-    )
 
 
 def _weight_config(settings: Settings) -> WeightConfig:

@@ -1,7 +1,7 @@
 """Sentiment training with weakly labelled extra data: GermEval CV, out-of-domain checks, the shipped artefact.
 
     .venv/bin/python scripts/domain_cv.py --flausch 800 --offensive 500 --toxic 300 --no-lexical-extra \
-        --tag ship --save nlp/weights/sentiment.safetensors        # the shipped default (nlp/MODEL_CARD.md)
+        --tag ship --save nlp/weights/sentiment-germeval.safetensors   # the germeval model (nlp/MODEL_CARD.md)
 
 GermEval 2017 folds (stratified 5-fold, seed 13) are the only validation and scoring data; the extra
 examples (:mod:`extra_sentiment_data`) join each training fold of the transformer (and, with

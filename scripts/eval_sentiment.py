@@ -8,7 +8,9 @@ GermEval 2017 fold the model was not trained on (``--holdout-fold``), the projec
 posts, the demo brand's 60 labelled posts and the 150 industry posts (with the irony subset). Texts go
 through the same preprocessing as ``resonanz score`` (:func:`nlp.preprocess.prepare`). Per set:
 micro/macro-F1, predicted label counts, ECE as scored and ECE after EM prior adjustment on the set's
-own unlabelled texts (:mod:`nlp.calibration`). ``--precision`` compares fp32/bf16 label agreement.
+own unlabelled texts (:mod:`nlp.calibration`), and the error of the class shares a report would show
+(total variation distance to the gold shares: mean probability as scored vs. the EM prior).
+``--precision`` scores in fp32 or bf16.
 Writes ``artifacts/results/eval-<tag>.json``.
 """
 
@@ -73,7 +75,7 @@ def scores(y: np.ndarray, proba: np.ndarray) -> dict[str, Any]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model", default="default", help="'default', 'general', 'germeval', a directory or an artefact")
+    ap.add_argument("--model", default="default", help="'default', 'germeval', a directory or an artefact")
     ap.add_argument("--tag", default="eval")
     ap.add_argument("--holdout-fold", type=int, default=0)
     ap.add_argument("--precision", default="fp32")
@@ -106,6 +108,10 @@ def main() -> None:
         row["em_prior"] = prior.round(3).tolist()
         row["ece_em"] = round(expected_calibration_error(adjusted, y), 4)
         row["em"] = {k: v for k, v in scores(y, adjusted).items() if k in ("micro_f1", "macro_f1", "predicted")}
+        gold_share = np.bincount(y, minlength=3) / len(y)
+        # what `ask` reports is a share of the stream: mean probability (as scored) vs. the EM prior
+        row["share_error_mean_probability"] = round(float(np.abs(proba.mean(0) - gold_share).sum() / 2), 4)
+        row["share_error_em"] = round(float(np.abs(prior - gold_share).sum() / 2), 4)
         if "irony" in extra:
             sel = extra["irony"]
             pred = proba.argmax(1)
@@ -121,10 +127,11 @@ def main() -> None:
     results.mkdir(parents=True, exist_ok=True)
     path = results / f"eval-{args.tag}.json"
     path.write_text(json.dumps(out, indent=2), encoding="utf-8")
-    print(f"{'set':24} {'n':>5} {'micro':>6} {'macro':>6} {'ECE':>6} {'ECE-EM':>6}  predicted")
+    print(f"{'set':24} {'n':>5} {'micro':>6} {'macro':>6} {'ECE':>6} {'ECE-EM':>6} {'TVD':>6} {'TVD-EM':>6}  predicted")
     for name, row in out["sets"].items():
         print(f"{name:24} {row['n']:5d} {row['micro_f1']:6.3f} {row['macro_f1']:6.3f} {row['ece']:6.3f} "
-              f"{row['ece_em']:6.3f}  {row['predicted']} gold {row['gold']}")  # fmt: skip
+              f"{row['ece_em']:6.3f} {row['share_error_mean_probability']:6.3f} {row['share_error_em']:6.3f}  "
+              f"{row['predicted']} gold {row['gold']}")  # fmt: skip
     print(f"wrote {path}")
 
 

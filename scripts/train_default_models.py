@@ -1,7 +1,7 @@
 """Train (and cross-validate) the shipped default models on the GermEval data; see nlp/MODEL_CARD.md.
 
     .venv/bin/python scripts/train_default_models.py sentiment [--flausch 1500] [--folds 5] \
-        [--output nlp/weights/sentiment.safetensors]
+        [--output nlp/weights/sentiment-germeval.safetensors]
     .venv/bin/python scripts/train_default_models.py offensive
 
 The shipped *sentiment* model is trained with weakly labelled extra data by ``scripts/domain_cv.py``

@@ -274,3 +274,88 @@ def _save_checkpoint(
     tmp = path.with_name(path.name + ".tmp")
     torch.save(state, tmp)
     tmp.replace(path)
+
+
+def class_balance_weights(labels: np.ndarray, num_labels: int, power: float = 0.5) -> np.ndarray:
+    """Per-example loss weights ``frequency(label)^-power``, scaled to mean 1 (0 = unweighted, 1 = balanced)."""
+    counts = np.maximum(np.bincount(labels, minlength=num_labels), 1).astype(np.float64)
+    w = counts[labels] ** -power
+    return np.asarray(w * len(w) / w.sum(), dtype=np.float64)
+
+
+def train_deep_task(
+    task: str,
+    examples: Sequence[Any],
+    *,
+    base_dir: Path,
+    output: Path,
+    config: DeepConfig,
+    work_dir: Path,
+    sources: Sequence[str] = (),
+    model_texts: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """Train an all-layer LoRA artefact for ``task`` on ``examples`` (:class:`~nlp.training.data.Example`).
+
+    ``model_texts``: the texts as the scorer sees them (default: ``nlp.preprocess.prepare``'s
+    ``model_text`` of each example). A 5 % stratified slice is held out to fit the temperature and to
+    report micro/macro-F1; the training prior is the loss-weighted label share. Resumable in ``work_dir``.
+    Returns the metrics stored in the artefact.
+    """
+    from datetime import UTC, datetime
+
+    from sklearn.metrics import f1_score
+    from sklearn.model_selection import train_test_split
+
+    from nlp.calibration import fit_temperature
+    from nlp.errors import TrainingDataError
+    from nlp.training.artefact import ArtefactMeta, save_artefact
+    from nlp.training.data import TASK_LABELS, describe
+
+    labels = TASK_LABELS[task]
+    y_all = np.array([labels.index(e.label) for e in examples], dtype=np.int64)
+    counts = np.bincount(y_all, minlength=len(labels))
+    if len(examples) < 40 or (counts > 0).sum() < 2 or counts[counts > 0].min() < 4:
+        raise TrainingDataError(
+            f"Too little {task} data for --deep: {describe(examples)}. Need >= 40 rows and >= 4 per label."
+        )
+    if model_texts is None:
+        from nlp.preprocess import prepare
+
+        model_texts = [p.model_text for p in prepare([e.text for e in examples], detect_language=False)]
+    idx = np.arange(len(examples))
+    train_idx, val_idx = train_test_split(idx, test_size=max(len(labels), int(0.05 * len(idx))),
+                                          random_state=config.seed, stratify=y_all)  # fmt: skip
+    tok = tokenise(base_dir, list(model_texts), config.max_length)
+    train_tok, val_tok = Tokenised([tok.ids[i] for i in train_idx]), Tokenised([tok.ids[i] for i in val_idx])
+    y, val_y = y_all[train_idx], y_all[val_idx]
+    weights = class_balance_weights(y, len(labels))
+    model = train_deep(base_dir, train_tok, y, weights, len(labels), config, work_dir)
+    val_logits = predict_logits(model, val_tok, bf16=False)
+    shares = np.bincount(y, weights=weights, minlength=len(labels))
+    metrics: dict[str, Any] = {
+        "n_examples": len(examples),
+        "label_counts": dict(zip(labels, counts.tolist(), strict=True)),
+        "validation": {
+            "n": int(len(val_y)),
+            "micro_f1": float(f1_score(val_y, val_logits.argmax(1), average="micro")),
+            "macro_f1": float(f1_score(val_y, val_logits.argmax(1), average="macro")),
+        },
+    }
+    calibration = {"temperature": fit_temperature(val_logits, val_y),
+                   "train_prior": [round(float(v), 4) for v in shares / shares.sum()]}  # fmt: skip
+    meta = ArtefactMeta(
+        task=task,
+        labels=list(labels),
+        base_sha256=json.loads((base_dir / "config.json").read_text(encoding="utf-8"))["resonanz_source"]["sha256"],
+        n_top=model.top.n_top,
+        max_length=256,
+        lora_scale=model.top.lora_scale,
+        calibration=calibration,
+        metrics=metrics,
+        train_config={**config.to_dict(), "recipe": "deep-lora"},
+        data=list(sources),
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+    save_artefact(output, model.top, meta)
+    log.info("wrote %s (validation macro-F1 %.3f)", output, metrics["validation"]["macro_f1"])
+    return metrics

@@ -14,8 +14,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from resonanz.answer_errors import DigestError
-from resonanz.answer_format import SEGMENT_NAMES, net, pct
-from resonanz.answers import Answer, AnswerFilter, ask
+from resonanz.answer_format import SEGMENT_NAMES, aspect_line, net, pct
+from resonanz.answers import Answer, AnswerFilter, TopicRow, ask
 from resonanz.dashboard import dashboard
 from resonanz.digest import charts
 from resonanz.digest.render import render_template
@@ -36,6 +36,8 @@ class DigestData:
     overall: Answer
     a_customers: Answer
     negative_topics: list[dict[str, Any]]
+    a_topics: list[dict[str, Any]]
+    """A-customers' top topics with the share of their posts that are negative/positive about each."""
     emerging: list[EmergingTopic]
     open_items: QueuePage
     trend_labels: list[str]
@@ -71,6 +73,7 @@ class DigestData:
                 for q in self.a_customers.quotes
             ],
             "negative_topics": self.negative_topics,
+            "a_topics": self.a_topics,
             "emerging": [{"label": e.label, "posts": e.posts, "source": e.source} for e in self.emerging],
             "open_items": self.open_items.total,
             "top_open_items": [
@@ -88,15 +91,19 @@ def collect(session: Session, settings: Settings, period: Period) -> DigestData:
         session, AnswerFilter(period=period, classes=["A"], default_weight=flt.default_weight), with_pareto=False
     )
     negative = sorted(
-        (t for t in overall.topics if t.negative_weighted > 0), key=lambda t: (-t.negative_weighted, t.topic)
+        (t for t in overall.topics if t.aspect_negative_weighted > 0),
+        key=lambda t: (-t.aspect_negative_weighted, t.topic),
     )[:5]
     negative_topics = [
         {
             "topic": t.topic,
-            "negative_weight": t.negative_weighted,
+            "negative_weight": t.aspect_negative_weighted,
             "posts": t.posts,
             "net_weighted": t.net_weighted,
             "weighted_share": t.weighted_share,
+            "negative_share_weighted": t.aspect_negative_share_weighted,
+            "aspect_net_weighted": t.aspect_net_weighted,
+            "line": aspect_line(t),
         }
         for t in negative
     ]
@@ -107,6 +114,7 @@ def collect(session: Session, settings: Settings, period: Period) -> DigestData:
         overall=overall,
         a_customers=a_customers,
         negative_topics=negative_topics,
+        a_topics=[_topic_summary(t) for t in a_customers.topics[:5]],
         emerging=emerging_topics(session, flt),
         open_items=open_items(session, limit=10, default_weight=flt.default_weight),
         trend_labels=board.labels,
@@ -116,11 +124,21 @@ def collect(session: Session, settings: Settings, period: Period) -> DigestData:
     if overall.pareto:
         data.images["pareto"] = charts.pareto_chart(overall.pareto)
     data.images["negative_topics"] = charts.bar_chart(
-        [(t.topic, t.negative_weighted) for t in negative],
+        [(t.topic, t.aspect_negative_weighted) for t in negative],
         title="Top negative topics, weighted by customer value",
-        xlabel="sum of weights of negative posts",
+        xlabel="sum of weights of posts negative about the topic",
     )
     return data
+
+
+def _topic_summary(t: TopicRow) -> dict[str, Any]:
+    return {
+        "topic": t.topic,
+        "posts": t.posts,
+        "negative_share_weighted": t.aspect_negative_share_weighted,
+        "positive_share_weighted": t.aspect_positive_share_weighted,
+        "line": aspect_line(t),
+    }
 
 
 def data_uri(png: bytes) -> str:

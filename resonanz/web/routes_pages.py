@@ -100,7 +100,9 @@ def ask_page(
             default_weight=settings.value.prospect_weight,
             model_name=None,
         )
-        answer = ask(session, flt)
+        from resonanz.scoring import sentiment_train_prior
+
+        answer = ask(session, flt, train_prior=sentiment_train_prior(settings))
     except InvalidFilterError as exc:
         if format != "html":
             raise HTTPException(status_code=400, detail=str(exc)) from exc

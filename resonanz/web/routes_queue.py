@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, col, select
 
+from linker.records import PENDING
 from resonanz.answer_errors import ActionError, UserError
 from resonanz.review_actions import (
     SENTIMENTS,
@@ -180,9 +181,11 @@ def decide(
 ) -> Response:
     back = f"/queue/{item_id}" if item_id else "/links"
     try:
-        link = decide_link(session, link_id, decision, user.username, item_id)
+        outcome = decide_link(session, link_id, decision, user.username, item_id)
         session.commit()
-        flash(request, f"Link {link.status}.", "ok")
+        others = len(outcome.rejected_others)
+        also = f" {others} other candidate{'s' if others > 1 else ''} of this identity rejected." if others else ""
+        flash(request, f"Link {outcome.link.status}.{also}", "ok")
     except ActionError as exc:
         session.rollback()
         flash(request, str(exc), "error")
@@ -199,7 +202,7 @@ def links_page(
         select(IdentityLink, SocialIdentity, Customer)
         .join(SocialIdentity, col(SocialIdentity.id) == IdentityLink.identity_id)
         .join(Customer, col(Customer.id) == IdentityLink.customer_id)
-        .where(IdentityLink.status == "pending")
+        .where(IdentityLink.status == PENDING)
         .order_by(col(IdentityLink.probability).desc(), col(IdentityLink.id))
         .limit(200)
     ).all()

@@ -122,6 +122,7 @@ class Factory:
         *,
         sentiment: str = "negative",
         topics: list[str] | None = None,
+        aspects: dict[str, str] | None = None,
         flags: list[dict[str, Any]] | None = None,
         weight: float | None = None,
         platform: str | None = None,
@@ -145,7 +146,7 @@ class Factory:
         self.session.add(p)
         self.session.flush()
         if scored:
-            self.score(p, sentiment, topics=topics, flags=flags, weight=weight, model_name=model_name)
+            self.score(p, sentiment, topics=topics, aspects=aspects, flags=flags, weight=weight, model_name=model_name)
         return p
 
     def score(
@@ -154,6 +155,7 @@ class Factory:
         sentiment: str,
         *,
         topics: list[str] | None = None,
+        aspects: dict[str, str] | None = None,
         flags: list[dict[str, Any]] | None = None,
         weight: float | None = None,
         model_name: str = "default",
@@ -170,7 +172,7 @@ class Factory:
             p_negative=pn,
             p_neutral=pu,
             p_positive=pp,
-            topics=[{"topic": t, "score": 0.8, "evidence": t.lower()} for t in (topics or [])],
+            topics=[_topic(t, (aspects or {}).get(t)) for t in (topics or [])],
             flags=flags or [],
             weight=weight,
             scored_at=scored_at or post.created_at + timedelta(minutes=5),
@@ -202,6 +204,15 @@ class Factory:
         self.session.add(item)
         self.session.flush()
         return item
+
+
+def _topic(name: str, polarity: str | None) -> dict[str, Any]:
+    """A stored topic entry; with ``polarity`` also the aspect fields that nlp.aspects writes."""
+    out: dict[str, Any] = {"topic": name, "score": 0.8, "evidence": name.lower()}
+    if polarity is not None:
+        pn, pu, pp = _P[polarity]
+        out.update(polarity=polarity, p_negative=pn, p_neutral=pu, p_positive=pp, span=name)
+    return out
 
 
 @dataclass

@@ -168,3 +168,19 @@ def test_temporary_rows_are_dropped_even_after_an_error(db: tuple[Session, Scena
         raise RuntimeError("boom")
     session.rollback()
     assert inspect(session.connection()).get_temp_table_names() == []
+
+
+def test_em_estimated_shares_follow_the_models_training_prior(db: tuple[Session, Scenario]) -> None:
+    """The EM estimate (nlp.calibration) is only computed with a known training prior; a model trained
+    under a positive-heavy prior over-believes positive, so the estimate moves towards negative."""
+    session, _ = db
+    assert ask(session, AnswerFilter(period=W47)).current.estimated_shares is None
+    flat = ask(session, AnswerFilter(period=W47), train_prior=[1 / 3, 1 / 3, 1 / 3]).current
+    assert flat.estimated_shares is not None and flat.estimated_shares_weighted is not None
+    assert sum(flat.estimated_shares) == pytest.approx(1.0, abs=1e-3)
+    # valuable customers are the unhappy ones (see the first test): weighting moves the estimate negative
+    assert flat.estimated_shares_weighted[0] > flat.estimated_shares[0]
+    skewed = ask(session, AnswerFilter(period=W47), train_prior=[0.1, 0.1, 0.8]).current
+    assert skewed.estimated_shares is not None
+    assert skewed.estimated_shares[2] < flat.estimated_shares[2]
+    assert skewed.estimated_shares[0] > flat.estimated_shares[0]

@@ -125,13 +125,13 @@ def test_decide_pending_link(sc_session: tuple[Session, Scenario]) -> None:
     session, sc = sc_session
     link = sc.pending_link
     assert link is not None and link.id is not None
-    decide_link(session, link.id, "confirm", "carla", sc.items["anna1"].id)
+    decide_link(session, link.id, "confirmed", "carla", sc.items["anna1"].id)
     session.commit()
     stored = session.get(IdentityLink, link.id)
     assert stored is not None and stored.status == "confirmed" and stored.decided_by == "carla"
     event = session.exec(select(ReviewEvent).where(ReviewEvent.action == "link_confirmed")).one()
     assert event.detail["link_id"] == link.id and event.detail["before"] == "pending"
-    decide_link(session, link.id, "reject", "carla")
+    decide_link(session, link.id, "rejected", "carla")
     assert stored.status == "rejected"
     with pytest.raises(ActionError):
         decide_link(session, link.id, "maybe", "carla")

@@ -73,12 +73,14 @@ def test_em_recovers_a_shifted_prior() -> None:
     assert expected_calibration_error(adjusted, labels) < expected_calibration_error(proba, labels)
 
 
-def test_em_with_few_posts_stays_near_the_training_prior() -> None:
+def test_em_with_few_posts_stays_near_the_plain_mean() -> None:
     rng = np.random.default_rng(2)
     proba, _ = _posteriors(rng, np.array([0.9, 0.05, 0.05]), 10)
     uniform = np.full(3, 1 / 3)
     est = estimate_prior(proba, uniform, pseudo_count=50.0)
-    assert np.abs(est - uniform).max() < 0.15
+    free = estimate_prior(proba, uniform, pseudo_count=0.0)
+    mean = proba.mean(axis=0)
+    assert np.abs(est - mean).max() < np.abs(free - mean).max() / 3
     assert estimate_prior(np.zeros((0, 3)), uniform) == pytest.approx(uniform)
 
 
@@ -86,3 +88,14 @@ def test_em_keeps_every_class_above_the_floor() -> None:
     proba = np.tile([0.98, 0.01, 0.01], (500, 1))
     est = estimate_prior(proba, np.full(3, 1 / 3), pseudo_count=0.0, min_share=0.02)
     assert est.min() >= 0.0195 and est.sum() == pytest.approx(1.0)
+
+
+def test_weighted_em_follows_the_weighted_posts() -> None:
+    proba = np.array([[0.9, 0.05, 0.05]] * 10 + [[0.05, 0.05, 0.9]] * 10)
+    uniform = np.full(3, 1 / 3)
+    plain = estimate_prior(proba, uniform, pseudo_count=0.0)
+    heavy_negative = estimate_prior(proba, uniform, pseudo_count=0.0, weights=np.array([5.0] * 10 + [1.0] * 10))
+    assert plain[0] == pytest.approx(plain[2], abs=1e-6)
+    assert heavy_negative[0] > 0.75 > heavy_negative[2]
+    with pytest.raises(ValueError, match="one non-negative number per post"):
+        estimate_prior(proba, uniform, weights=np.ones(3))

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.slow
 DATA = Path(__file__).parent / "data" / "topic_posts.jsonl"
 needs_sentiment = pytest.mark.skipif(
     not default_model.SENTIMENT_WEIGHTS.is_file(),
-    reason="the shipped sentiment weights nlp/weights/sentiment.safetensors are not in this checkout yet",
+    reason="the shipped sentiment weights nlp/weights/sentiment-de.safetensors are not in this checkout yet",
 )
 needs_offensive = pytest.mark.skipif(
     not default_model.OFFENSIVE_WEIGHTS.is_file(),
@@ -72,8 +72,9 @@ def test_default_sentiment_model_loads_and_scores_sensibly() -> None:
     assert scorer.version == str(scorer.model.config.resonanz_model_version)
     assert scorer.prefix == "passage: "
     results = scorer.score(GERMAN)
-    # the shipped model is small (CV micro-F1 0.74, see nlp/MODEL_CARD.md): check the clear cases and the order
+    # check the clear cases and the order (per-set numbers: nlp/MODEL_CARD.md, and the tests below)
     assert results[0].label == "negative"
+    assert scorer.score(["Das ist toll"])[0].label == "positive"  # the old default said neutral 0.92
     assert results[1].label == "positive" and results[4].label == "positive"
     assert results[2].label == "neutral"
     assert results[0].p_negative > max(r.p_negative for r in (results[1], results[2], results[4]))
@@ -92,7 +93,9 @@ def test_default_analyzer_shares_the_trunk_and_flags() -> None:
     analyzer = Analyzer.create(progress=False)
     trunk = analyzer.trunk
     assert trunk is not None
-    assert trunk.layer_passes < 2 * trunk.num_layers  # three models for less than the price of two
+    # the default sentiment model adapts all 12 layers, so only the embeddings are shared with it; the
+    # offensive model and the embedder still share layers 0-10: 25 layer passes instead of 36
+    assert trunk.layer_passes <= 2 * trunk.num_layers + 1 < 3 * trunk.num_layers
     shared = analyzer.analyse(GERMAN + ["Ihr seid alle Idioten und Betrüger, ihr Drecksladen!"])
     separate = Analyzer.create(progress=False, share_trunk=False).analyse(GERMAN + ["x"])
     for a, b in zip(shared[:5], separate[:5], strict=True):
@@ -110,32 +113,68 @@ def test_default_offensive_labels() -> None:
     assert p[1] > p[0]
 
 
-OOD = Path(__file__).parent / "data" / "ood_sentiment.tsv"
+DATA_DIR = Path(__file__).parent / "data"
 
 
-def _ood_macro_f1(model: str) -> tuple[float, list[str]]:
-    """Macro-F1 of the Analyzer (as the pipeline scores) with ``model`` on the 90 out-of-domain posts."""
+def _labelled(name: str) -> list[dict[str, str]]:
     import csv
 
+    with (DATA_DIR / name).open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))
+
+
+def _macro_f1(gold: list[str], got: list[str]) -> float:
     from sklearn.metrics import f1_score
 
-    with OOD.open(encoding="utf-8", newline="") as fh:
-        rows = list(csv.DictReader(fh, delimiter="\t"))
-    analyzer = Analyzer.create(sentiment_model=model, progress=False)
-    got = [r.label for r in analyzer.score([r["text"] for r in rows])]
-    return float(f1_score([r["label"] for r in rows], got, average="macro")), got
+    return float(f1_score(gold, got, average="macro"))
 
 
-@pytest.mark.skipif(not default_model.GENERAL_SENTIMENT_WEIGHTS.is_file(), reason="general model not shipped")
-def test_general_sentiment_model_out_of_domain() -> None:
-    """90 posts about telecoms, shops, banks, food, travel (tests/nlp/data/ood_sentiment.tsv, 30 per class).
+@pytest.fixture(scope="module")
+def default_analyzer() -> Analyzer:
+    """The pipeline as ``resonanz score`` runs it (preprocessing, default models, fp32)."""
+    return Analyzer.create(progress=False, precision="fp32")
 
-    Never trained on or tuned with (the mixing of extra data was chosen on GermEval CV). The
-    GermEval-tuned default calls most of them neutral; the general model must not.
+
+@needs_sentiment
+def test_default_model_on_other_industries(default_analyzer: Analyzer) -> None:
+    """Posts the model never saw and no choice was made on (nlp/MODEL_CARD.md, "Evaluation").
+
+    ``ood_sentiment.tsv``: 90 posts about telecoms, shops, banks, food, travel, software (30 per class);
+    ``industries_sentiment.tsv``: 150 posts from six industries, 48 of them ironic or sarcastic, written
+    before the model was trained. Bars: slightly below the measured numbers, so a regression fails.
     """
-    macro, got = _ood_macro_f1("general")
-    assert macro >= 0.65, (macro, got)
-    for label in ("negative", "neutral", "positive"):
-        assert got.count(label) >= 15, got  # no class swallows the others
-    default_macro, _ = _ood_macro_f1("default")
-    assert macro > default_macro + 0.1, (macro, default_macro)
+    ood = _labelled("ood_sentiment.tsv")
+    got = [a.label for a in default_analyzer.analyse([r["text"] for r in ood])]
+    assert _macro_f1([r["label"] for r in ood], got) >= OOD_BAR, got
+    rows = _labelled("industries_sentiment.tsv")
+    got = [a.label for a in default_analyzer.analyse([r["text"] for r in rows])]
+    assert _macro_f1([r["label"] for r in rows], got) >= INDUSTRIES_BAR
+    sarcastic = [g for r, g in zip(rows, got, strict=True) if r["irony"] == "1" and r["label"] == "negative"]
+    assert sarcastic.count("negative") >= IRONY_BAR * len(sarcastic), sarcastic
+
+
+@needs_sentiment
+def test_default_model_reads_the_demo_brand(default_analyzer: Analyzer) -> None:
+    """The demo's 60 hand-labelled posts: at least 18 of the 20 negatives negative (the issue's bar)."""
+    sample = json.loads((DEMO / "truth.json").read_text(encoding="utf-8"))["sentiment_sample"]
+    posts = {json.loads(line)["external_id"]: json.loads(line)["text"] for line in (DEMO / "posts.jsonl").open()}
+    got = [a.label for a in default_analyzer.analyse([posts[t["external_id"]] for t in sample])]
+    gold = [t["sentiment"] for t in sample]
+    negatives = [g for t, g in zip(gold, got, strict=True) if t == "negative"]
+    assert negatives.count("negative") >= 18, negatives
+    assert _macro_f1(gold, got) >= DEMO_BAR
+
+
+@needs_sentiment
+def test_irony_comes_out_negative(default_analyzer: Analyzer) -> None:
+    texts = ["Super, schon wieder 3 Wochen auf meine Lieferung gewartet 🙄", "Danke für nichts.",
+             "Überlege ernsthaft, mein Abo zu kündigen",
+             "Schönes Video, aber nach der Preiserhöhung kauf ich bei euch nix mehr."]  # fmt: skip
+    assert [a.label for a in default_analyzer.analyse(texts)] == ["negative"] * 4
+
+
+DEMO = Path(__file__).parents[2] / "resonanz" / "demo_data"
+OOD_BAR = 0.85  # measured 0.910 (nlp/MODEL_CARD.md)
+INDUSTRIES_BAR = 0.68  # measured 0.717
+IRONY_BAR = 0.85  # measured 36 of 38 sarcastic complaints negative
+DEMO_BAR = 0.60  # measured 0.647 (the issue asks 0.80: not reached, see the model card)

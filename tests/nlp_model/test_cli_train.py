@@ -101,3 +101,37 @@ def test_train_command_end_to_end(tiny_base: Path, tmp_path: Path, monkeypatch: 
     bad.write_text("text,label\nx,super\n", encoding="utf-8")
     result = CliRunner().invoke(app, ["train", "sentiment", "--data", str(bad), "--output", str(out)])
     assert result.exit_code == 1 and "bad.csv:2" in result.output
+
+
+def test_train_command_deep(tiny_base: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--deep``: all-layer LoRA, calibrated, and the built model loads with its temperature."""
+    import json
+
+    from typer.testing import CliRunner
+
+    import nlp.default_model
+    from nlp.training.artefact import read_artefact_meta
+    from resonanz.cli_train import register
+
+    monkeypatch.setattr(nlp.default_model, "ensure_base_model", lambda cache_dir=None: tiny_base)
+    monkeypatch.setenv("RESONANZ_CACHE_DIR", str(tmp_path / "cache"))
+    data = tmp_path / "posts.csv"
+    rows = ["danke super fahrt,positive", "zug schon wieder spät,negative", "bahn heute,neutral"] * 20
+    data.write_text("text,label\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    app = typer.Typer()
+    register(app)
+    app.command("noop")(lambda: None)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["train", "sentiment", "--deep", "--data", str(data), "--output", str(out),
+                                      "--epochs", "2", "--threads", "1"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "Validation (" in result.output
+    meta = read_artefact_meta(out / "sentiment.safetensors")
+    assert meta.n_top == 2 and meta.lora_scale > 0 and meta.train_config["recipe"] == "deep-lora"
+    assert meta.calibration["temperature"] > 0 and len(meta.calibration["train_prior"]) == 3
+    assert (out / "work" / "checkpoint.pt").is_file()
+    assert json.loads((out / "metrics.json").read_text())["label_counts"]["neutral"] == 20
+    too_small = tmp_path / "small.csv"
+    too_small.write_text("text,label\n" + "\n".join(rows[:9]) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["train", "sentiment", "--deep", "--data", str(too_small), "--output", str(out)])
+    assert result.exit_code == 1 and "Too little sentiment data for --deep" in result.output

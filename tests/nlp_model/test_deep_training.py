@@ -24,8 +24,10 @@ def _data(base: Path) -> tuple[object, np.ndarray]:
 
 
 def _config(**kw: object) -> DeepConfig:
-    defaults: dict[str, object] = dict(lora_rank=4, lora_alpha=8.0, epochs=6, batch_size=8, lr=5e-3, lr_head=5e-3,
-                                       dropout=0.0, label_smoothing=0.0, threads=1, bf16=False, checkpoint_every=3)  # fmt: skip
+    defaults: dict[str, object] = dict(
+        lora_rank=4, lora_alpha=8.0, epochs=6, batch_size=8, lr=5e-3, lr_head=5e-3,
+        dropout=0.0, label_smoothing=0.0, threads=1, bf16=False, checkpoint_every=3,
+    )  # fmt: skip
     defaults.update(kw)
     return DeepConfig(**defaults)  # type: ignore[arg-type]
 

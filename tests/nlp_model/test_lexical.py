@@ -163,7 +163,13 @@ def test_mixer_only_for_default_models(monkeypatch: pytest.MonkeyPatch) -> None:
     import nlp.hybrid as hybrid
 
     part = LexicalPart(fitted(), "c" * 12)
-    monkeypatch.setattr(hybrid, "load_part", lambda kind: part if kind == "sentiment" else None)
+    asked: list[tuple[str, str]] = []
+
+    def load_part(kind: str, name: str = "default") -> LexicalPart | None:
+        asked.append((kind, name))
+        return part if kind == "sentiment" else None
+
+    monkeypatch.setattr(hybrid, "load_part", load_part)
 
     class Spec:
         def __init__(self, spec: str) -> None:
@@ -172,6 +178,10 @@ def test_mixer_only_for_default_models(monkeypatch: pytest.MonkeyPatch) -> None:
     assert LexicalMixer.for_models(Spec("oliverguhr/german-sentiment-bert"), None) is None
     mixer = LexicalMixer.for_models(Spec("default"), Spec("default"))
     assert mixer is not None and mixer.sentiment is part and mixer.offensive is None
+    mixer = LexicalMixer.for_models(Spec("germeval"), None)  # the older hybrid keeps its lexical part
+    assert mixer is not None and mixer.sentiment is part
+    assert LexicalMixer.for_models(Spec("germeval"), Spec("germeval")) is not None
+    assert ("sentiment", "germeval") in asked and ("offensive", "germeval") not in asked
 
 
 def test_lexical_model_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -181,6 +191,9 @@ def test_lexical_model_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert dm.lexical_model_path("sentiment") is None
     (tmp_path / "sentiment.lexical.safetensors").write_bytes(b"x")
     assert dm.lexical_model_path("sentiment") == tmp_path / "sentiment.lexical.safetensors"
+    assert dm.lexical_model_path("sentiment", "germeval") is None
+    (tmp_path / "sentiment-germeval.lexical.safetensors").write_bytes(b"x")
+    assert dm.lexical_model_path("sentiment", "germeval") == tmp_path / "sentiment-germeval.lexical.safetensors"
     with pytest.raises(ValueError, match="unknown model kind"):
         dm.lexical_model_path("emotion")
     assert lexical_path_for(Path("out/sentiment.safetensors")) == Path("out/sentiment.lexical.safetensors")

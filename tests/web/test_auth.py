@@ -32,7 +32,7 @@ QUEUE_POSTS = [
     ("/queue/1/note", {"note": "hallo"}),
     ("/queue/1/sentiment", {"sentiment": "positive"}),
     ("/queue/1/topic", {"topic": "Versand"}),
-    ("/links/5/decide", {"decision": "confirm", "item_id": "1"}),
+    ("/links/5/decide", {"decision": "confirmed", "item_id": "1"}),
 ]
 ADMIN_POSTS = [
     ("/admin/users", {"username": "neu", "password": "long enough pw", "role": "analyst"}),

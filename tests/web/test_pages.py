@@ -25,6 +25,10 @@ def test_dashboard_charts_and_numbers(client: TestClient, scenario: Scenario) ->
     assert "2026-W44 – 2026-W47" in page.text
     assert '<td>2026-W47</td><td class="num">9</td>' in page.text
     assert "A-customers are 40% of customers and bring 75% of revenue" in page.text
+    # Lieferung over the 4 weeks: anna1 negative (5), anna0 positive (5), p1prev negative (0.5)
+    assert '<tr><td>Lieferung</td><td class="num">3</td>' in page.text
+    lieferung = page.text.split("<tr><td>Lieferung</td>", 1)[1].split("</tr>", 1)[0]
+    assert '<td class="num">52%</td><td class="num">48%</td>' in lieferung
     assert client.get("/dashboard?week=soon").status_code == 400
     assert client.get("/dashboard?weeks=1").status_code == 422
 
@@ -41,6 +45,7 @@ def test_ask_page_html_json_csv(client: TestClient, scenario: Scenario) -> None:
     assert page.status_code == 200
     assert "<b>-0.33</b>" in page.text and "Die Lieferung kam schon wieder zu spät!" in page.text
     assert 'href="https://social.example/@x/' in page.text and "Pareto check" in page.text
+    assert "Negative about it" in page.text
     data = client.get(f"/ask?week={WEEK}&class=A&format=json").json()
     assert data["current"]["posts"] == 3 and data["filter"]["classes"] == ["A"]
     response = client.get(f"/ask?week={WEEK}&topic=Preis&format=csv")

@@ -124,7 +124,7 @@ def test_confirm_pending_link_from_item_and_links_page(
     assert link is not None
     assert f"link-{link.id}" in client.get("/links").text
     response = client.post(
-        f"/links/{link.id}/decide", data={"decision": "confirm", "item_id": str(item.id), "csrf_token": token}
+        f"/links/{link.id}/decide", data={"decision": "confirmed", "item_id": str(item.id), "csrf_token": token}
     )
     assert response.headers["location"] == f"/queue/{item.id}"
     page = client.get(f"/queue/{item.id}").text
