@@ -74,17 +74,23 @@ class TransformerScorer(TransformerClassifier):
         temperature = float(getattr(loaded.model.config, "resonanz_temperature", None) or 1.0)
         if not 0.05 <= temperature <= 20.0:
             raise ModelFileError(f"the model's resonanz_temperature {temperature} is implausible; retrain it.")
-        self.temperature = temperature
+        self._temperature = temperature
         super()._install(loaded)
 
-    temperature: float = 1.0
-    """Logits are divided by it before the softmax (fitted at training time; :mod:`nlp.calibration`)."""
+    _temperature: float = 1.0
+
+    @property
+    def temperature(self) -> float:
+        """Logits are divided by it before the softmax (``resonanz_temperature`` in the model's config,
+        fitted at training time, :mod:`nlp.calibration`; 1 for models without one)."""
+        self.load()
+        return self._temperature
 
     def probabilities(self, logits: np.ndarray) -> np.ndarray:
         """``(n, 3)`` calibrated probabilities of negative/neutral/positive from the model's logits."""
         self.load()
         assert self._matrix is not None
-        return softmax(np.asarray(logits, dtype=np.float64) / self.temperature) @ self._matrix
+        return softmax(np.asarray(logits, dtype=np.float64) / self._temperature) @ self._matrix
 
     def results(self, logits: np.ndarray) -> list[SentimentResult]:
         return [SentimentResult.from_probabilities(row) for row in self.probabilities(logits)]

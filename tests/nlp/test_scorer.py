@@ -137,3 +137,48 @@ def test_missing_model_fails_with_advice(tmp_path: Path, monkeypatch: pytest.Mon
     (broken / "config.json").write_text(json.dumps({"model_type": "bert"}))
     with pytest.raises(ModelLoadError):
         TransformerScorer(broken).load()
+
+
+def test_auto_precision_follows_the_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    import nlp.runtime
+    from nlp.loading import resolve_precision
+
+    monkeypatch.setattr(nlp.runtime, "cpu_supports_bf16", lambda: True)
+    assert resolve_precision("auto") == "bf16"
+    monkeypatch.setattr(nlp.runtime, "cpu_supports_bf16", lambda: False)
+    assert resolve_precision("auto") == "fp32"
+    assert resolve_precision("fp32") == "fp32"
+    with pytest.raises(ModelLoadError, match="unknown precision 'fp8'"):
+        TransformerScorer("default", precision="fp8")
+
+
+def test_temperature_from_the_config_softens_probabilities_not_labels(tmp_path: Path) -> None:
+    from nlp.errors import ModelFileError
+
+    labels = {0: "negative", 1: "neutral", 2: "positive"}
+    plain = TransformerScorer(build_classifier(tmp_path / "t1", labels, seed=3))
+    warm = TransformerScorer(build_classifier(tmp_path / "t2", labels, seed=3, resonanz_temperature=2.0))
+    assert warm.temperature == 2.0 and plain.temperature == 1.0
+    logits = plain.logits(TEXTS)
+    np.testing.assert_allclose(warm.probabilities(logits), plain.probabilities(logits / 2.0), atol=1e-9)
+    assert [r.label for r in warm.score(TEXTS)] == [r.label for r in plain.score(TEXTS)]
+    assert as_array(warm.score(TEXTS)).max() < as_array(plain.score(TEXTS)).max()
+    broken = TransformerScorer(build_classifier(tmp_path / "t3", labels, seed=3, resonanz_temperature=0.0001))
+    with pytest.raises(ModelFileError, match="implausible"):
+        broken.load()
+
+
+def test_train_prior_is_read_from_a_models_config(tmp_path: Path) -> None:
+    from nlp.loading import train_prior
+
+    labels = {0: "negative", 1: "neutral", 2: "positive"}
+    with_prior = build_classifier(tmp_path / "p", labels, resonanz_train_prior=[0.2, 0.5, 0.3])
+    assert train_prior(str(with_prior)) == [0.2, 0.5, 0.3]
+    assert train_prior(str(build_classifier(tmp_path / "q", labels))) is None
+    assert train_prior(str(build_classifier(tmp_path / "r", labels, resonanz_train_prior=[0.5, 0.5]))) is None
+    assert train_prior("no-such-org/no-such-model-xyz") is None
+
+
+def test_the_retired_general_name_selects_the_default_model() -> None:
+    assert TransformerScorer("general").model_spec == "default"
+    assert TransformerScorer("germeval").model_spec == "germeval"
