@@ -7,7 +7,8 @@ Sets: SB-10k dev, PotTS dev (without ``mixed``), hotel dev (sentences whose aspe
 GermEval 2017 fold the model was not trained on (``--holdout-fold``), the project's 90 out-of-domain
 posts, the demo brand's 60 labelled posts and the 150 industry posts (with the irony subset). Texts go
 through the same preprocessing as ``resonanz score`` (:func:`nlp.preprocess.prepare`). Per set:
-micro/macro-F1, predicted label counts, ECE as scored and ECE after EM prior adjustment on the set's
+micro/macro-F1, predicted label counts, ECE without the model's temperature (T = 1), as scored (with
+it) and after EM prior adjustment on the set's
 own unlabelled texts (:mod:`nlp.calibration`), and the error of the class shares a report would show
 (total variation distance to the gold shares: mean probability as scored vs. the EM prior).
 ``--precision`` scores in fp32 or bf16.
@@ -32,7 +33,7 @@ import sentiment_corpora as corpora  # noqa: E402
 from nlp.calibration import adjust_prior, estimate_prior, expected_calibration_error  # noqa: E402
 from nlp.labels import CLASSES  # noqa: E402
 from nlp.preprocess import prepare  # noqa: E402
-from nlp.scorer import TransformerScorer  # noqa: E402
+from nlp.scorer import TransformerScorer, softmax  # noqa: E402
 
 log = logging.getLogger("eval_sentiment")
 TESTS = corpora.ROOT / "tests" / "nlp" / "data"
@@ -100,8 +101,10 @@ def main() -> None:
                            "train_prior": train_prior.round(4).tolist(), "sets": {}}  # fmt: skip
     for name, (texts, y, extra) in eval_sets(args.holdout_fold).items():
         model_texts = [p.model_text for p in prepare(texts, detect_language=False)]
-        proba = scorer.probabilities(scorer.logits(model_texts))
+        logits = scorer.logits(model_texts)
+        proba = scorer.probabilities(logits)
         row = scores(y, proba)
+        row["ece_uncalibrated"] = round(expected_calibration_error(softmax(logits) @ scorer._matrix, y), 4)
         prior = estimate_prior(proba, train_prior)
         adjusted = adjust_prior(proba, train_prior, prior)
         row["ece"] = round(expected_calibration_error(proba, y), 4)
@@ -127,11 +130,13 @@ def main() -> None:
     results.mkdir(parents=True, exist_ok=True)
     path = results / f"eval-{args.tag}.json"
     path.write_text(json.dumps(out, indent=2), encoding="utf-8")
-    print(f"{'set':24} {'n':>5} {'micro':>6} {'macro':>6} {'ECE':>6} {'ECE-EM':>6} {'TVD':>6} {'TVD-EM':>6}  predicted")
+    print(
+        f"{'set':24} {'n':>5} {'micro':>6} {'macro':>6} {'ECE-T1':>6} {'ECE':>6} {'ECE-EM':>6} {'TVD':>6} {'TVD-EM':>6}"
+    )
     for name, row in out["sets"].items():
-        print(f"{name:24} {row['n']:5d} {row['micro_f1']:6.3f} {row['macro_f1']:6.3f} {row['ece']:6.3f} "
-              f"{row['ece_em']:6.3f} {row['share_error_mean_probability']:6.3f} {row['share_error_em']:6.3f}  "
-              f"{row['predicted']} gold {row['gold']}")  # fmt: skip
+        cells = [row["micro_f1"], row["macro_f1"], row["ece_uncalibrated"], row["ece"], row["ece_em"],
+                 row["share_error_mean_probability"], row["share_error_em"]]  # fmt: skip
+        print(f"{name:24} {row['n']:5d} " + " ".join(f"{c:6.3f}" for c in cells) + f"  {row['predicted']}")
     print(f"wrote {path}")
 
 
