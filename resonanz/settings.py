@@ -65,8 +65,8 @@ class WebSettings(BaseModel):
 class NlpSettings(BaseModel):
     sentiment_model: str = "default"
     """'default' (bundled, offline: one German model for any brand, trained on all corpora, see
-    nlp/MODEL_CARD.md), the earlier bundled 'general' or 'germeval' (Deutsche Bahn feedback, hybrid),
-    a Hugging Face model id, or a local directory (e.g. from ``resonanz train``)."""
+    nlp/MODEL_CARD.md), the earlier bundled 'germeval' (Deutsche Bahn feedback, hybrid; the retired name
+    'general' selects 'default'), a Hugging Face model id, or a local directory (e.g. from ``resonanz train``)."""
     offensive_model: str | None = "default"
     """Offensive-language classifier ('default', hub id, directory); empty/None turns those flags off."""
     embedding_model: str | None = "default"
