@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
+from tqdm.auto import tqdm
 
 from nlp.training.model import TopModel, load_top_from_base
 
@@ -177,13 +178,14 @@ def train_deep(
     resume: bool = True,
     on_epoch: Callable[[DeepClassifier, int], dict[str, float]] | None = None,
     max_steps: int | None = None,
+    progress: bool = True,
 ) -> DeepClassifier:
     """Fine-tune; checkpoints and a JSON-lines log go to ``work_dir``; returns the model after the last step.
 
     ``weights``: per-example loss weights (mean 1 keeps the learning rate meaningful).
     ``on_epoch(model, epoch)``: called after each full epoch (e.g. validation); its dict is logged.
     ``max_steps``: stop after this many steps in this call (checkpointed; a later call resumes), e.g. to
-    fit training into time slots.
+    fit training into time slots. ``progress``: a progress bar over the steps.
     """
     torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
@@ -216,6 +218,7 @@ def train_deep(
         model.top.load_state_dict(state["model"], strict=False)
         opt.load_state_dict(state["opt"])
         sched.load_state_dict(state["sched"])
+        torch.set_rng_state(state["rng"])  # dropout continues as if never interrupted
         step = int(state["step"])
         log.info("resumed from %s at step %d of %d", ckpt, step, total)
     loss_fn = nn.CrossEntropyLoss(reduction="none", label_smoothing=config.label_smoothing)
@@ -225,6 +228,7 @@ def train_deep(
     t0, running, seen = time.perf_counter(), 0.0, 0
     model.train()
     stop_at = total if max_steps is None else min(total, step + max_steps)
+    bar = tqdm(total=total, initial=step, desc="Training (all layers, LoRA)", unit="step", disable=not progress)
     while step < stop_at:
         epoch, pos = divmod(step, steps_per_epoch)
         batches = epoch_batches(lengths, config.batch_size, config.seed, epoch)
@@ -242,6 +246,7 @@ def train_deep(
             opt.step()
             sched.step()
             step += 1
+            bar.update(1)
             running += float(loss.detach())
             seen += 1
             if step % 20 == 0 or step == total:
@@ -260,6 +265,7 @@ def train_deep(
             logf.write(json.dumps({"epoch_end": epoch + 1, "step": step, **scores}) + "\n")
             logf.flush()
             model.train()
+    bar.close()
     logf.close()
     model.eval()
     return model
@@ -270,7 +276,7 @@ def _save_checkpoint(
 ) -> None:
     trainable = {k: v.detach() for k, v in model.top.named_parameters() if v.requires_grad}
     state = {"model": trainable, "opt": opt.state_dict(), "sched": sched.state_dict(), "step": step,
-             "config": config.to_dict(), "n": n}  # fmt: skip
+             "config": config.to_dict(), "n": n, "rng": torch.get_rng_state()}  # fmt: skip
     tmp = path.with_name(path.name + ".tmp")
     torch.save(state, tmp)
     tmp.replace(path)

@@ -63,7 +63,7 @@ def _accuracy(base: Path, data: object, labels: np.ndarray, config: DeepConfig, 
 
 def test_an_interrupted_run_resumes_to_the_same_weights(tiny_base: Path, tmp_path: Path) -> None:
     data, labels = _data(tiny_base)
-    config = _config(epochs=2)
+    config = _config(epochs=2, dropout=0.2)  # dropout: the random state must be resumed too
     weights = np.ones(len(labels))
     straight = train_deep(tiny_base, data, labels, weights, 2, config, tmp_path / "a")  # type: ignore[arg-type]
     train_deep(tiny_base, data, labels, weights, 2, config, tmp_path / "b", max_steps=4)  # type: ignore[arg-type]
