@@ -38,6 +38,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from nlp.training.model import TopModel, load_top_from_base
+from nlp.training.trainer import class_weights, length_batches
 
 log = logging.getLogger(__name__)
 
@@ -94,17 +95,9 @@ def pad(batch_ids: Sequence[np.ndarray], pad_id: int = 1) -> tuple[torch.Tensor,
 
 
 def epoch_batches(lengths: np.ndarray, batch_size: int, seed: int, epoch: int) -> list[np.ndarray]:
-    """Shuffled batches of similar length; deterministic in ``(seed, epoch)`` so a resumed run sees the same."""
-    rng = np.random.default_rng([seed, epoch])
-    idx = rng.permutation(len(lengths))
-    window = batch_size * 50
-    parts = [
-        w[np.argsort(lengths[w], kind="stable")] for w in np.array_split(idx, max(1, math.ceil(len(idx) / window)))
-    ]
-    idx = np.concatenate(parts)
-    batches = [idx[i : i + batch_size] for i in range(0, len(idx), batch_size)]
-    order = rng.permutation(len(batches))
-    return [batches[i] for i in order]
+    """:func:`~nlp.training.trainer.length_batches` with a generator seeded by ``(seed, epoch)``, so a resumed
+    run sees the same batches."""
+    return length_batches(lengths, batch_size, np.random.default_rng([seed, epoch]))
 
 
 class DeepClassifier(nn.Module):
@@ -283,10 +276,8 @@ def _save_checkpoint(
 
 
 def class_balance_weights(labels: np.ndarray, num_labels: int, power: float = 0.5) -> np.ndarray:
-    """Per-example loss weights ``frequency(label)^-power``, scaled to mean 1 (0 = unweighted, 1 = balanced)."""
-    counts = np.maximum(np.bincount(labels, minlength=num_labels), 1).astype(np.float64)
-    w = counts[labels] ** -power
-    return np.asarray(w * len(w) / w.sum(), dtype=np.float64)
+    """Per-example loss weights: :func:`~nlp.training.trainer.class_weights` of each example's label (mean 1)."""
+    return np.asarray(class_weights(labels, num_labels, power).numpy()[labels], dtype=np.float64)
 
 
 def train_deep_task(
