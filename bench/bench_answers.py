@@ -27,12 +27,12 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from resonanz.accounts import hash_password
-from resonanz.answer_sql import CUSTOMER, IDENTITY, ITEM, LINK, POST, SCORE, VALUE
-from resonanz.answers import AnswerFilter, ask
-from resonanz.periods import iso_week
-from resonanz.settings import Settings, WebSettings
+from resonanz.answers.ask import AnswerFilter, ask
+from resonanz.answers.sql import CUSTOMER, IDENTITY, ITEM, LINK, POST, SCORE, VALUE
+from resonanz.core.periods import iso_week
+from resonanz.core.settings import Settings, WebSettings
 from resonanz.web import create_app
+from resonanz.web.accounts import hash_password
 from store.db import open_engine
 from store.models import User
 

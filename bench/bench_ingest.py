@@ -11,7 +11,7 @@ else a throw-away server is started with ``tests/pg.py`` (Debian's postgresql pa
 
 What is measured, per database and size (each on a fresh database):
 
-- *end to end*: ``resonanz.collect.run_source`` against a hashtag timeline of N statuses served
+- *end to end*: ``resonanz.pipeline.collect.run_source`` against a hashtag timeline of N statuses served
   by a separate process on 127.0.0.1 (real HTTP, 40 statuses a page as Mastodon serves them,
   JSON parsing, HTML to text, identity and post upserts, thread links, one commit per page
   together with the cursor and the run record);
@@ -47,9 +47,9 @@ from collectors import CollectOptions, SourceSpec
 from collectors.http import PoliteClient
 from collectors.mastodon import MastodonCollector
 from collectors.testing import LocalServer, SyntheticTimeline
-from resonanz.collect import post_record, run_source
-from resonanz.collect_sources import add_source
-from resonanz.settings import Settings
+from resonanz.core.settings import Settings
+from resonanz.pipeline.collect import post_record, run_source
+from resonanz.pipeline.sources import add_source
 from store.db import open_engine
 from store.models import Post
 from store.types import utcnow

@@ -6,7 +6,7 @@
 Quality: precision and recall of the auto links and of the review band (pending), pooled over
 several seeds at each scale, on the data of ``bench/linkgen.py``; a stress row injects 2 %
 exact namesakes among the non-customers. Throughput: the pure pipeline (``link_records``) and the
-database path (``resonanz.linking.link_identities`` on SQLite, including the incremental second
+database path (``resonanz.pipeline.linking.link_identities`` on SQLite, including the incremental second
 run), plus ``compute_values`` for the same 100,000 customers. Prints a table, writes JSON to
 ``bench/results/bench_link.json``. Rows marked ``faker`` use the earlier generator (Faker's 406
 family names, drawn uniformly) for comparison with earlier measurements.
@@ -202,9 +202,9 @@ def database_run(bench: LinkBenchmark, new_identities: int) -> dict[str, Any]:
     """``link_identities`` on SQLite: a full first run, then an incremental run after new identities arrive."""
     from sqlalchemy import insert
 
-    from resonanz.linking import link_identities
-    from resonanz.settings import Settings
-    from resonanz.valuation import compute_values
+    from resonanz.core.settings import Settings
+    from resonanz.pipeline.linking import link_identities
+    from resonanz.pipeline.valuation import compute_values
     from store.db import open_engine, session_scope
     from store.models import Customer, Order, SocialIdentity
 

@@ -2,7 +2,7 @@
 
 Each platform module turns API answers into plain :class:`CollectedPost`/:class:`CollectedIdentity`
 records and yields them in :class:`Batch` es together with the cursor to store; nothing here
-imports the store (``resonanz.collect`` wires the two together).
+imports the store (``resonanz.pipeline.collect`` wires the two together).
 """
 
 from collectors.base import Collector, Credentials

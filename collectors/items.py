@@ -1,6 +1,6 @@
 """Plain data handed out by collectors: identities, posts, batches, and what a source asks for.
 
-Nothing here knows about the store; ``resonanz.collect`` turns these into rows.
+Nothing here knows about the store; ``resonanz.pipeline.collect`` turns these into rows.
 """
 
 from __future__ import annotations

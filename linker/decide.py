@@ -20,7 +20,7 @@ import math
 from collections.abc import Iterable
 
 from linker.probabilistic import Candidate
-from linker.records import LinkThresholds
+from linker.records import LinkStatus, LinkThresholds
 
 
 def _odds(weight: float) -> float:
@@ -50,10 +50,10 @@ def best_per_identity(
     candidates: Iterable[Candidate],
     thresholds: LinkThresholds,
     excluded: frozenset[tuple[int, int]] = frozenset(),
-) -> dict[int, tuple[Candidate, float, str, int]]:
+) -> dict[int, tuple[Candidate, float, LinkStatus, int]]:
     """identity -> (best candidate, its probability, status, number of other candidates)."""
     kept = [c for c in candidates if (c.identity_id, c.customer_id) not in excluded]
-    out: dict[int, tuple[Candidate, float, str, int]] = {}
+    out: dict[int, tuple[Candidate, float, LinkStatus, int]] = {}
     for iid, ranked in exclusive_probabilities(kept).items():
         best, p = ranked[0]
         out[iid] = (best, p, thresholds.status(p, corroborated(best)), len(ranked) - 1)

@@ -3,11 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
-AUTO = "auto"
-PENDING = "pending"
-REJECTED = "rejected"
-CONFIRMED = "confirmed"
+
+class LinkStatus(StrEnum):
+    """The status of an identity -> customer link (stored as its string value)."""
+
+    AUTO = "auto"
+    """Linked by the linker above the auto-link threshold."""
+    PENDING = "pending"
+    """A candidate waiting for a person's decision."""
+    REJECTED = "rejected"
+    """Not this customer (set by a person, or by the linker below the review threshold)."""
+    CONFIRMED = "confirmed"
+    """Confirmed by a person."""
+
+
+AUTO = LinkStatus.AUTO
+PENDING = LinkStatus.PENDING
+REJECTED = LinkStatus.REJECTED
+CONFIRMED = LinkStatus.CONFIRMED
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +70,7 @@ class LinkThresholds:
     waits for a human. Costs about 2 points of auto recall on the benchmark; set it to the auto
     threshold to switch it off."""
 
-    def status(self, probability: float, corroborated: bool = True) -> str:
+    def status(self, probability: float, corroborated: bool = True) -> LinkStatus:
         if probability >= self.auto and (corroborated or probability >= self.name_only_auto):
             return AUTO
         if probability >= self.review:
@@ -72,5 +87,5 @@ class LinkDecision:
     method: str
     """email / phone / handle / profile_url / probabilistic."""
     probability: float
-    status: str
+    status: LinkStatus
     evidence: list[str] = field(default_factory=list)

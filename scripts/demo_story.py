@@ -1,7 +1,7 @@
 """The story of the Resonanz demo dataset: hand-picked customers, their accounts and their threads.
 
 Written by the Resonanz authors (MIT). Read by ``make_demo_data.py``; the README in
-``resonanz/demo_data/`` tells the story in prose. All tables are plain text (no formatter rewraps
+``resonanz/demo/data/`` tells the story in prose. All tables are plain text (no formatter rewraps
 them); indented lines continue the line above.
 """
 

@@ -8,7 +8,7 @@ examples (:mod:`extra_sentiment_data`) join each training fold of the transforme
 ``--lexical-extra``, of the lexical model). Reports transformer / lexical / hybrid micro/macro-F1 on
 GermEval (out-of-fold; the hybrid's mixing weight ``w`` is chosen per outer fold on the other four),
 then fits both on all data and scores two out-of-domain sets that are never trained on: the 60
-labelled posts of ``resonanz/demo_data`` (a coffee roaster) and ``tests/nlp/data/ood_sentiment.tsv``
+labelled posts of ``resonanz/demo/data`` (a coffee roaster) and ``tests/nlp/data/ood_sentiment.tsv``
 (90 posts about telecoms, shops, banks, food, travel, software). ``--save`` writes the artefact and
 its lexical part (``x.lexical.safetensors``, with ``w``). Results: ``artifacts/results/domain-<tag>.json``.
 Resumable: transformer folds are checkpointed under ``artifacts/features/cv``.
@@ -57,7 +57,7 @@ def f1s(y: np.ndarray, proba: np.ndarray) -> dict[str, Any]:
 
 
 def demo_set() -> tuple[list[str], np.ndarray]:
-    data = ROOT / "resonanz" / "demo_data"
+    data = ROOT / "resonanz" / "demo" / "data"
     posts = {p["external_id"]: p for p in map(json.loads, (data / "posts.jsonl").open(encoding="utf-8"))}
     truth = json.loads((data / "truth.json").read_text(encoding="utf-8"))["sentiment_sample"]
     return [posts[t["external_id"]]["text"] for t in truth], np.array([CLASSES.index(t["sentiment"]) for t in truth])

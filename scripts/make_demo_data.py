@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Generate the Resonanz demo dataset in ``resonanz/demo_data/`` (deterministic, fixed seed).
+"""Generate the Resonanz demo dataset in ``resonanz/demo/data/`` (deterministic, fixed seed).
 
     python scripts/make_demo_data.py [--out DIR]
 
@@ -37,7 +37,7 @@ BERLIN = ZoneInfo("Europe/Berlin")
 ORDERS_START = datetime(2024, 11, 16, tzinfo=BERLIN)
 ORDERS_END = datetime(2026, 11, 15, 23, 59, tzinfo=BERLIN)
 N_CUSTOMERS = 200
-OUT = Path(__file__).resolve().parent.parent / "resonanz" / "demo_data"
+OUT = Path(__file__).resolve().parent.parent / "resonanz" / "demo" / "data"
 _FOLD_MAP: dict[str, str | int | None] = {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "ı": "i"}
 FOLD = str.maketrans(_FOLD_MAP)
 CONSENT_BASIS = "Art. 6 Abs. 1 lit. a DSGVO (Einwilligung)"

@@ -96,8 +96,8 @@ def labelled_tsv(path: Path) -> list[tuple[str, str, dict[str, str]]]:
 
 
 def demo_sample() -> list[tuple[str, str]]:
-    """The 60 hand-labelled posts of the demo brand (``resonanz/demo_data/truth.json``)."""
-    demo = ROOT / "resonanz" / "demo_data"
+    """The 60 hand-labelled posts of the demo brand (``resonanz/demo/data/truth.json``)."""
+    demo = ROOT / "resonanz" / "demo" / "data"
     posts = {}
     for line in (demo / "posts.jsonl").read_text(encoding="utf-8").splitlines():
         if line.strip():

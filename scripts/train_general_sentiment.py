@@ -8,7 +8,8 @@ dropped), hotel-review sentences whose aspects agree, GermEval 2017 dev + test_d
 (``--holdout-fold``, the same stratified 5-fold split as the older scripts; that fold is the GermEval
 number the model card reports), weakly labelled extras (Flausch supportive -> positive, GermEval 2018
 OFFENSE / 2021 toxic -> negative, calm comments -> neutral) and the posts the project wrote
-(``nlp/training/data/written_sentiment.tsv``: irony and sarcasm, churn intent, sincere praise).
+(``nlp/training/data/written_sentiment*.tsv``: irony and sarcasm, churn intent, sincere praise, praise
+through negation, neutral advice and questions about problems, calm complaints, English posts).
 No dev split is trained on or used for any choice: a 4 % slice of the training sets is the only
 validation (logged per epoch).
 
@@ -55,8 +56,8 @@ SHARES = {
     "potts": 0.20,
     "germeval2017": 0.18,
     "hotel": 0.14,
-    "weak": 0.12,
-    "written": 0.16,
+    "weak": 0.10,
+    "written": 0.20,
 }
 """Share of the total loss weight per source group (the written set is small but targeted)."""
 
@@ -93,10 +94,10 @@ def collect(holdout_fold: int, seed: int) -> tuple[list[Example], list[Example]]
     train, val = train_test_split(main, test_size=0.04, random_state=seed, stratify=strat)
     weak = flausch_positives(700, seed) + offensive_negatives(350, seed) + toxic_negatives(200, seed)
     weak += neutral_comments(600, seed)
-    written_path = corpora.ROOT / "nlp" / "training" / "data" / "written_sentiment.tsv"
-    written = corpora.written(written_path) if written_path.is_file() else []
+    written_dir = corpora.ROOT / "nlp" / "training" / "data"
+    written = [e for path in sorted(written_dir.glob("written_sentiment*.tsv")) for e in corpora.written(path)]
     if not written:
-        log.warning("no written examples at %s", written_path)
+        log.warning("no written examples in %s", written_dir)
     return list(train) + weak + written, list(val)
 
 

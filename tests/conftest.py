@@ -26,7 +26,7 @@ def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     monkeypatch.setenv("RESONANZ_DATA_DIR", str(base / "data"))
     monkeypatch.setenv("RESONANZ_CONFIG", str(base / "no-config.toml"))
     monkeypatch.delenv("RESONANZ_DATABASE_URL", raising=False)
-    from resonanz.settings import reset_settings_cache
+    from resonanz.core.settings import reset_settings_cache
 
     reset_settings_cache()
 
@@ -34,7 +34,7 @@ def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
 @pytest.fixture
 def db_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """An empty SQLite database in ``tmp_path`` as the configured ``RESONANZ_DATABASE_URL`` (for CLI tests)."""
-    from resonanz.settings import reset_settings_cache
+    from resonanz.core.settings import reset_settings_cache
 
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     monkeypatch.setenv("RESONANZ_DATABASE_URL", url)

@@ -13,16 +13,16 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from resonanz.answer_errors import DigestError
-from resonanz.answer_format import SEGMENT_NAMES, aspect_line, net, pct
-from resonanz.answers import Answer, AnswerFilter, TopicRow, ask
-from resonanz.dashboard import dashboard
+from resonanz.answers.ask import Answer, AnswerFilter, TopicRow, ask
+from resonanz.answers.dashboard import dashboard
+from resonanz.answers.emerging import EmergingTopic, emerging_topics
+from resonanz.answers.format import SEGMENT_NAMES, aspect_line, net, pct
+from resonanz.core.errors import DigestError
+from resonanz.core.periods import Period, iso_week, last_complete_week, zone
+from resonanz.core.settings import Settings
 from resonanz.digest import charts
 from resonanz.digest.render import render_template
-from resonanz.emerging import EmergingTopic, emerging_topics
-from resonanz.periods import Period, iso_week, last_complete_week, zone
-from resonanz.review_queue import QueuePage, open_items
-from resonanz.settings import Settings
+from resonanz.review.queue import QueuePage, open_items
 from store.db import session_scope
 from store.models import Digest
 from store.types import utcnow

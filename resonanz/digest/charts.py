@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 
 from matplotlib.figure import Figure
 
-from resonanz.pareto import ParetoResult
+from resonanz.answers.pareto import ParetoResult
 
 CLASS_COLOURS = {"A": "#1565c0", "B": "#ef6c00", "C": "#8e24aa", "prospect": "#9e9e9e", "unvalued": "#bdbdbd"}
 LABELS = {"A": "A", "B": "B", "C": "C", "prospect": "Prospects", "unvalued": "Not valued"}

@@ -7,10 +7,10 @@ from datetime import datetime
 
 from apscheduler.triggers.cron import CronTrigger
 
-from resonanz.answer_errors import AnswersError
+from resonanz.core.errors import AnswersError
+from resonanz.core.settings import Settings, get_settings
 from resonanz.digest.builder import build_digest
 from resonanz.digest.mailer import send_digest
-from resonanz.settings import Settings, get_settings
 from store.db import open_engine
 
 log = logging.getLogger(__name__)

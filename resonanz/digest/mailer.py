@@ -14,11 +14,11 @@ from email.utils import formatdate, make_msgid
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from resonanz.answer_errors import MailError, NotFoundError
-from resonanz.answer_format import net
+from resonanz.answers.format import net
+from resonanz.core.errors import MailError, NotFoundError
+from resonanz.core.hosts import is_loopback
+from resonanz.core.settings import Settings, SmtpSettings
 from resonanz.digest.render import render_template
-from resonanz.hosts import is_loopback
-from resonanz.settings import Settings, SmtpSettings
 from store.db import session_scope
 from store.models import Digest
 from store.types import utcnow

@@ -1,7 +1,7 @@
 """Import posts and comments from CSV or JSON-lines exports; upsert on platform + external id.
 
 JSON lines carry an ``author`` object; CSV files flatten it into ``author_*`` columns
-(see ``resonanz/demo_data/README.md`` for the full column mapping).
+(see ``resonanz/demo/data/README.md`` for the full column mapping).
 """
 
 from __future__ import annotations

@@ -12,8 +12,8 @@ from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
-from resonanz.answer_errors import NotFoundError
-from resonanz.settings import Settings, get_settings
+from resonanz.core.errors import NotFoundError
+from resonanz.core.settings import Settings, get_settings
 from resonanz.web import routes_admin, routes_auth, routes_pages, routes_queue
 from resonanz.web.deps import LoginRequired
 from resonanz.web.security import SecurityHeaders, secret_key
@@ -33,7 +33,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.settings = settings
     app.state.templates = make_templates()
     if engine is None:
-        from resonanz.db import engine_from_settings
+        from resonanz.core.db import engine_from_settings
 
         engine = engine_from_settings(settings)
     app.state.engine = engine

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from fastapi import Depends, HTTPException, Request
 from sqlmodel import Session
 
-from resonanz.accounts import CAN_ACT
-from resonanz.settings import Settings
+from resonanz.core.settings import Settings
+from resonanz.web.accounts import CAN_ACT
 from resonanz.web.security import CSRF_FIELD, CSRF_HEADER, csrf_ok
 from store.models import User
 

@@ -6,8 +6,8 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from resonanz.accounts import ROLES, add_user, list_users, set_active, set_role
-from resonanz.answer_errors import NotFoundError, UserError
+from resonanz.core.errors import NotFoundError, UserError
+from resonanz.web.accounts import ROLES, add_user, list_users, set_active, set_role
 from resonanz.web.deps import admin_reader, admin_user, get_session
 from resonanz.web.templating import flash, render
 from store.models import User

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from resonanz.accounts import authenticate
+from resonanz.web.accounts import authenticate
 from resonanz.web.deps import current_user, get_session, verify_csrf
 from resonanz.web.security import csrf_token, safe_next
 from resonanz.web.templating import render

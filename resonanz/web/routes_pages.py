@@ -10,13 +10,13 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col
 
-from resonanz.answer_errors import InvalidFilterError
-from resonanz.answer_format import to_csv, to_json
-from resonanz.answers import AnswerFilter, ask
-from resonanz.dashboard import dashboard
+from resonanz.answers.ask import AnswerFilter, ask
+from resonanz.answers.dashboard import dashboard
+from resonanz.answers.format import to_csv, to_json
+from resonanz.core.errors import InvalidFilterError
+from resonanz.core.periods import iso_week, resolve_period
+from resonanz.core.settings import Settings
 from resonanz.digest import charts
-from resonanz.periods import iso_week, resolve_period
-from resonanz.settings import Settings
 from resonanz.web.deps import current_user, get_session, get_settings
 from resonanz.web.security import DIGEST_CSP
 from resonanz.web.templating import render
@@ -100,7 +100,7 @@ def ask_page(
             default_weight=settings.value.prospect_weight,
             model_name=None,
         )
-        from resonanz.scoring import sentiment_train_prior
+        from resonanz.pipeline.scoring import sentiment_train_prior
 
         answer = ask(session, flt, train_prior=sentiment_train_prior(settings))
     except InvalidFilterError as exc:

@@ -11,19 +11,20 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, col, select
 
 from linker.records import PENDING
-from resonanz.answer_errors import ActionError, UserError
-from resonanz.review_actions import (
+from resonanz.core.errors import ActionError, UserError
+from resonanz.core.settings import Settings
+from resonanz.review.actions import (
     SENTIMENTS,
     add_note,
     assign,
     correct_sentiment,
     correct_topic,
-    decide_link,
+    decide_queue_link,
     set_status,
 )
-from resonanz.review_detail import item_detail, latest_value
-from resonanz.review_queue import ACTIVE_STATUSES, STATUSES, UNASSIGNED, QueueFilter, list_queue, queue_facets
-from resonanz.settings import Settings
+from resonanz.review.detail import item_detail, latest_value
+from resonanz.review.queue import UNASSIGNED, QueueFilter, list_queue, queue_facets
+from resonanz.review.statuses import ACTIVE_STATUSES, STATUSES
 from resonanz.web.deps import acting_user, current_user, get_session, get_settings
 from resonanz.web.templating import flash, render
 from store.models import Customer, IdentityLink, SocialIdentity, User
@@ -181,7 +182,7 @@ def decide(
 ) -> Response:
     back = f"/queue/{item_id}" if item_id else "/links"
     try:
-        outcome = decide_link(session, link_id, decision, user.username, item_id)
+        outcome = decide_queue_link(session, link_id, decision, user.username, item_id)
         session.commit()
         others = len(outcome.rejected_others)
         also = f" {others} other candidate{'s' if others > 1 else ''} of this identity rejected." if others else ""

@@ -11,7 +11,7 @@ from pathlib import Path
 from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from resonanz.settings import Settings, data_dir
+from resonanz.core.settings import Settings, data_dir
 
 log = logging.getLogger(__name__)
 

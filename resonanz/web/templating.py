@@ -12,9 +12,9 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.responses import Response
 
-from resonanz.accounts import CAN_ACT
-from resonanz.answer_format import QUOTE_TITLES, SEGMENT_NAMES, net, pct, shorten
+from resonanz.answers.format import QUOTE_TITLES, SEGMENT_NAMES, net, pct, shorten
 from resonanz.digest.render import safe_url
+from resonanz.web.accounts import CAN_ACT
 from resonanz.web.security import csrf_token
 
 TEMPLATES = Path(__file__).parent / "templates"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session
 
-from resonanz.answers import AnswerFilter, ask
-from resonanz.pareto import pareto
-from resonanz.periods import iso_week
+from resonanz.answers.ask import AnswerFilter, ask
+from resonanz.answers.pareto import pareto
+from resonanz.core.periods import iso_week
 from tests.answers.factory import WEEK, Factory, Scenario
 
 W47 = iso_week(WEEK)
@@ -158,7 +158,7 @@ def test_empty_period_gives_empty_answer(db: tuple[Session, Scenario]) -> None:
 def test_temporary_rows_are_dropped_even_after_an_error(db: tuple[Session, Scenario]) -> None:
     from sqlalchemy import inspect
 
-    from resonanz.answer_sql import materialized, post_rows_select
+    from resonanz.answers.sql import materialized, post_rows_select
 
     session, _ = db
     ask(session, AnswerFilter(period=W47))

@@ -7,10 +7,10 @@ import json
 import pytest
 from sqlmodel import Session
 
-from resonanz.answer_format import aspect_line, to_json, to_text
-from resonanz.answers import AnswerFilter, ask
-from resonanz.dashboard import dashboard
-from resonanz.periods import iso_week
+from resonanz.answers.ask import AnswerFilter, ask
+from resonanz.answers.dashboard import dashboard
+from resonanz.answers.format import aspect_line, to_json, to_text
+from resonanz.core.periods import iso_week
 from tests.answers.factory import MONDAY, WEEK, Factory, Scenario
 
 W47 = iso_week(WEEK, "Europe/Berlin")

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from sqlmodel import Session, col, select
 
-from resonanz.answers import AnswerFilter
-from resonanz.emerging import EmergingTopic, emerging_topics, word_frequency, words
-from resonanz.periods import iso_week
+from resonanz.answers.ask import AnswerFilter
+from resonanz.answers.emerging import EmergingTopic, emerging_topics, word_frequency, words
+from resonanz.core.periods import iso_week
 from store.models import Post
 from tests.answers.factory import MONDAY, PREV_MONDAY, Factory, Scenario
 
@@ -37,7 +37,7 @@ def test_few_posts_use_word_frequencies(db: tuple[Session, Scenario], monkeypatc
     def must_not_run(*args: object) -> list[EmergingTopic]:
         raise AssertionError("clustering three posts is pointless")
 
-    monkeypatch.setattr("resonanz.emerging._from_nlp", must_not_run)
+    monkeypatch.setattr("resonanz.answers.emerging._from_nlp", must_not_run)
     f = Factory(session)
     for i in range(3):
         f.post(sc.identities["p1"], f"Der Akku hält nicht ({i})", MONDAY + timedelta(hours=i), topics=["App"])
@@ -55,8 +55,8 @@ def test_enough_posts_use_the_clustering(db: tuple[Session, Scenario], monkeypat
         seen.append(current)
         return [EmergingTopic("lieferung · spät", len(current), 0.0, ["lieferung"], [current[0][0]], "nlp.emerging")]
 
-    monkeypatch.setattr("resonanz.emerging._from_nlp", clustering)
-    monkeypatch.setattr("resonanz.emerging.NLP_MIN_POSTS", 3)
+    monkeypatch.setattr("resonanz.answers.emerging._from_nlp", clustering)
+    monkeypatch.setattr("resonanz.answers.emerging.NLP_MIN_POSTS", 3)
     found = emerging_topics(session, AnswerFilter(period=W47))
     assert len(seen[0]) == 3 and found[0].source == "nlp.emerging"  # the three negative posts of the week
 
@@ -69,8 +69,8 @@ def test_failing_clustering_falls_back(
     def broken(*args: object) -> list[EmergingTopic]:
         raise RuntimeError("model files missing")
 
-    monkeypatch.setattr("resonanz.emerging._from_nlp", broken)
-    monkeypatch.setattr("resonanz.emerging.NLP_MIN_POSTS", 1)
+    monkeypatch.setattr("resonanz.answers.emerging._from_nlp", broken)
+    monkeypatch.setattr("resonanz.answers.emerging.NLP_MIN_POSTS", 1)
     found = emerging_topics(session, AnswerFilter(period=W47))
     assert all(t.source == "word-frequency" for t in found)
     assert "model files missing" in caplog.text
@@ -99,7 +99,7 @@ def test_real_clustering_with_a_stand_in_embedder(
     if not hasattr(emerging_mod, "find_topics"):
         pytest.skip("nlp.emerging has no find_topics yet")
     monkeypatch.setattr(embedder_mod, "Embedder", _WordHashEmbedder)
-    monkeypatch.setattr("resonanz.emerging.NLP_MIN_POSTS", 5)
+    monkeypatch.setattr("resonanz.answers.emerging.NLP_MIN_POSTS", 5)
     session, sc = db
     f = Factory(session)
     for i in range(6):

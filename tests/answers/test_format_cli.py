@@ -11,11 +11,11 @@ import pytest
 from sqlmodel import Session
 from typer.testing import CliRunner
 
-from resonanz.answer_format import to_csv, to_json, to_text
-from resonanz.answers import AnswerFilter, ask
-from resonanz.cli import app
-from resonanz.periods import iso_week
-from resonanz.settings import reset_settings_cache
+from resonanz.answers.ask import AnswerFilter, ask
+from resonanz.answers.format import to_csv, to_json, to_text
+from resonanz.cli.main import app
+from resonanz.core.periods import iso_week
+from resonanz.core.settings import reset_settings_cache
 from store.db import open_engine
 from tests.answers.factory import WEEK, build_scenario
 

@@ -8,12 +8,14 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import Session
 
-from resonanz import answer_sql, consent, link_decisions, linking, review_detail, valuation, weighting
-from resonanz.answer_sql import AnswerFilter, link_subquery, post_rows
-from resonanz.consent import is_linkable, linkable_clause, not_linkable_reason
-from resonanz.periods import iso_week
-from resonanz.settings import Settings
-from resonanz.weighting import identity_weights
+from resonanz.answers import sql as answer_sql
+from resonanz.answers.sql import AnswerFilter, link_subquery, post_rows
+from resonanz.core.periods import iso_week
+from resonanz.core.settings import Settings
+from resonanz.pipeline import consent, domain_config, link_decisions, linking, valuation, weighting
+from resonanz.pipeline.consent import is_linkable, linkable_clause, not_linkable_reason
+from resonanz.pipeline.weighting import identity_weights
+from resonanz.review import detail as review_detail
 from store.models import Customer
 from tests.answers.factory import WEEK, Scenario
 
@@ -27,7 +29,7 @@ def test_every_call_site_uses_the_one_rule() -> None:
     for module in (answer_sql, weighting, valuation, review_detail):
         assert module.LINKED_STATUSES is link_decisions.LINKED_STATUSES, module.__name__
     assert linking.DECIDED is link_decisions.LINKED_STATUSES
-    assert not hasattr(linking, "is_linkable")  # the Python form lives only in resonanz.consent
+    assert not hasattr(linking, "is_linkable")  # the Python form lives only in resonanz.pipeline.consent
 
 
 CASES = [
@@ -74,5 +76,5 @@ def test_answers_and_weights_ignore_a_customer_without_consent_basis(db: tuple[S
     assert segments[sc.identities["anna"].id] == "prospect"
     assert segments[sc.identities["ben"].id] == "A"
 
-    weights = identity_weights(session, valuation.weight_config(Settings()))
+    weights = identity_weights(session, domain_config.weight_config(Settings()))
     assert sc.identities["anna"].id not in weights and sc.identities["ben"].id in weights

@@ -2,8 +2,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from resonanz.answer_errors import InvalidFilterError
-from resonanz.periods import iso_week, last_complete_week, parse_moment, resolve_period, week_label
+from resonanz.core.errors import InvalidFilterError
+from resonanz.core.periods import iso_week, last_complete_week, parse_moment, resolve_period, week_label
 
 
 def test_iso_week_is_berlin_monday_to_monday() -> None:

@@ -7,11 +7,11 @@ from collections.abc import Iterator
 import pytest
 from sqlmodel import Session, SQLModel, col, select
 
-from resonanz.accounts import hash_password
-from resonanz.answer_errors import ActionError, NotFoundError
-from resonanz.review_actions import add_note, assign, correct_sentiment, correct_topic, decide_link, set_status
-from resonanz.review_detail import item_detail
-from resonanz.review_queue import UNASSIGNED, QueueFilter, list_queue
+from resonanz.core.errors import ActionError, NotFoundError
+from resonanz.review.actions import add_note, assign, correct_sentiment, correct_topic, decide_queue_link, set_status
+from resonanz.review.detail import item_detail
+from resonanz.review.queue import UNASSIGNED, QueueFilter, list_queue
+from resonanz.web.accounts import hash_password
 from store.db import make_engine
 from store.models import IdentityLink, LabelFeedback, ReviewEvent, User
 from tests.answers.factory import MONDAY, Factory, Scenario, build_scenario
@@ -125,13 +125,13 @@ def test_decide_pending_link(sc_session: tuple[Session, Scenario]) -> None:
     session, sc = sc_session
     link = sc.pending_link
     assert link is not None and link.id is not None
-    decide_link(session, link.id, "confirmed", "carla", sc.items["anna1"].id)
+    decide_queue_link(session, link.id, "confirmed", "carla", sc.items["anna1"].id)
     session.commit()
     stored = session.get(IdentityLink, link.id)
     assert stored is not None and stored.status == "confirmed" and stored.decided_by == "carla"
     event = session.exec(select(ReviewEvent).where(ReviewEvent.action == "link_confirmed")).one()
     assert event.detail["link_id"] == link.id and event.detail["before"] == "pending"
-    decide_link(session, link.id, "rejected", "carla")
+    decide_queue_link(session, link.id, "rejected", "carla")
     assert stored.status == "rejected"
     with pytest.raises(ActionError):
-        decide_link(session, link.id, "maybe", "carla")
+        decide_queue_link(session, link.id, "maybe", "carla")

@@ -8,8 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from collectors.testing import FakeMastodon, LocalServer, make_account, make_status, snowflake
-from resonanz.cli import app
-from resonanz.collect_sources import parse_interval, parse_options
+from resonanz.cli.main import app
+from resonanz.pipeline.sources import parse_interval, parse_options
 
 runner = CliRunner()
 

@@ -1,4 +1,4 @@
-"""resonanz.collect: run records, commit per page, resuming after a crash, isolation between sources."""
+"""resonanz.pipeline.collect: run records, commit per page, resuming after a crash, isolation between sources."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
 from collectors.testing import FakeMastodon, make_account, make_status, snowflake
-from resonanz.collect import collect, demo_collection, run_source
-from resonanz.collect_sources import add_source
-from resonanz.settings import CollectorSettings, Settings
+from resonanz.core.settings import CollectorSettings, Settings
+from resonanz.demo.collect import demo_collection
+from resonanz.pipeline.collect import collect, run_source
+from resonanz.pipeline.sources import add_source
 from store.db import session_scope
 from store.models import CollectorRun, Post, Source
 from tests.collectors.helpers import NOW, Sleeps, app_handler, json_response

@@ -15,9 +15,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
 from collectors.testing import FakeMastodon, Fault, LocalServer, make_account, make_status, snowflake
-from resonanz.collect import run_source
-from resonanz.collect_sources import add_source
-from resonanz.settings import CollectorSettings, Settings
+from resonanz.core.settings import CollectorSettings, Settings
+from resonanz.pipeline.collect import run_source
+from resonanz.pipeline.sources import add_source
 from store.db import open_engine
 from store.models import CollectorRun, Post
 
@@ -68,7 +68,7 @@ def test_sigterm_during_a_cli_run_keeps_what_was_stored(tmp_path: Path) -> None:
         for _ in range(10):  # every page after the first answers slowly
             server.add_fault(Fault("/api/v1/timelines/tag/", delay=0.0 if _ == 0 else 0.6))
         env = {**os.environ, "RESONANZ_DATABASE_URL": db_url, "RESONANZ_COLLECTORS__TIMEOUT": "5"}
-        command = [sys.executable, "-c", "from resonanz.cli import app; app()", "collect", "slow"]
+        command = [sys.executable, "-c", "from resonanz.cli.main import app; app()", "collect", "slow"]
         proc = subprocess.Popen(command, env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
         try:

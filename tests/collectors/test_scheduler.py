@@ -5,27 +5,23 @@ from __future__ import annotations
 import threading
 import time
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import select, text, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
-import resonanz
 from collectors.testing import FakeMastodon, LocalServer
-from resonanz.collect_sources import add_source, remove_source, set_enabled
-from resonanz.scheduler import (
+from resonanz.core.settings import Settings
+from resonanz.pipeline.scheduler import (
     SYNC_JOB_ID,
     ExtraJob,
     build_scheduler,
-    discover_extra_jobs,
     run_forever,
     start,
     sync_source_jobs,
 )
-from resonanz.settings import Settings
+from resonanz.pipeline.sources import add_source, remove_source, set_enabled
 from store.db import session_scope
 from store.models import CollectorRun, Source
 
@@ -103,8 +99,7 @@ def test_sync_follows_added_changed_and_removed_sources(sqlite_engine: Engine) -
         scheduler.shutdown(wait=False)
 
 
-def test_extra_jobs_are_added_and_discovered(sqlite_engine: Engine, tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_extra_jobs_are_added(sqlite_engine: Engine) -> None:
     weekly = CronTrigger(day_of_week="mon", hour=7, timezone="Europe/Berlin")
     digest = ExtraJob("digest", "tests.collectors.test_scheduler:tick", weekly, {"label": "digest"})
     scheduler = build_scheduler(sqlite_engine, Settings(), extra_jobs=[digest])
@@ -115,14 +110,15 @@ def test_extra_jobs_are_added_and_discovered(sqlite_engine: Engine, tmp_path: Pa
         assert job.next_run_time.weekday() == 0 and job.next_run_time.hour == 7
     finally:
         scheduler.shutdown(wait=False)
-    (tmp_path / "jobs_fake.py").write_text(
-        "from apscheduler.triggers.interval import IntervalTrigger\n"
-        "from resonanz.scheduler import ExtraJob\n"
-        "def scheduled_jobs(settings):\n"
-        "    return [ExtraJob('fake', 'tests.collectors.test_scheduler:tick', IntervalTrigger(hours=1))]\n"
-    )
-    monkeypatch.setattr(resonanz, "__path__", [*resonanz.__path__, str(tmp_path)])
-    assert "fake" in [job.id for job in discover_extra_jobs(Settings())]
+
+
+def test_resonanz_run_schedules_link_value_and_digest() -> None:
+    from resonanz.pipeline.jobs import scheduled_jobs
+
+    settings = Settings()
+    jobs = {job.id: job for job in scheduled_jobs(settings)}
+    assert set(jobs) == {"resonanz:link", "resonanz:value", "resonanz:weekly-digest"}
+    assert jobs["resonanz:link"].trigger.interval == timedelta(minutes=settings.link.interval_minutes)
 
 
 def test_run_forever_collects_on_schedule_and_stops_cleanly(sqlite_engine: Engine) -> None:

@@ -1,4 +1,4 @@
-"""The demo dataset in ``resonanz/demo_data/`` keeps the promises its README makes.
+"""The demo dataset in ``resonanz/demo/data/`` keeps the promises its README makes.
 
 Everything is computed from the files; nothing about the generated values is hard-coded.
 """
@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from resonanz.demo_data import DATA_DIR as DATA
+from resonanz.demo.data import DATA_DIR as DATA
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "make_demo_data.py"
 CUSTOMER_COLUMNS = ["crm_id", "first_name", "last_name", "company", "emails", "phones", "handles", "profile_urls",

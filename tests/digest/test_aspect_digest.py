@@ -7,9 +7,9 @@ from datetime import timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from resonanz.core.settings import Settings
 from resonanz.digest import build_digest
 from resonanz.digest.mailer import plain_text
-from resonanz.settings import Settings
 from tests.answers.factory import MONDAY, WEEK, Factory, Scenario
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from resonanz.answers_demo import demo_answers
+from resonanz.core.settings import DigestSettings, Settings
+from resonanz.demo.answers import demo_answers
 from resonanz.digest import build_digest
-from resonanz.settings import DigestSettings, Settings
 from store.models import Digest
 from tests.answers.factory import WEEK, Scenario
 

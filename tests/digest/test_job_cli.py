@@ -12,9 +12,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from resonanz.cli import app
+from resonanz.cli.main import app
+from resonanz.core.settings import DigestSettings, Settings, reset_settings_cache
 from resonanz.digest import digest_trigger, weekly_digest_job
-from resonanz.settings import DigestSettings, Settings, reset_settings_cache
 from store.models import Digest
 from tests.answers.factory import WEEK
 from tests.digest.conftest import SmtpServer
@@ -98,13 +98,12 @@ def test_scheduler_finds_and_runs_the_digest_job(
 ) -> None:
     from apscheduler.schedulers.background import BackgroundScheduler
 
-    from resonanz.jobs_digest import scheduled_jobs
-    from resonanz.scheduler import add_extra_job, discover_extra_jobs
+    from resonanz.pipeline.jobs import scheduled_jobs
+    from resonanz.pipeline.scheduler import add_extra_job
 
     env_for(None)
     settings = Settings()
-    assert any(job.id == "resonanz:weekly-digest" for job in discover_extra_jobs(settings))
-    (job,) = scheduled_jobs(settings)
+    (job,) = [job for job in scheduled_jobs(settings) if job.id == "resonanz:weekly-digest"]
     scheduler = BackgroundScheduler(timezone="Europe/Berlin")
     add_extra_job(scheduler, job)
     scheduler.start(paused=True)
@@ -113,7 +112,7 @@ def test_scheduler_finds_and_runs_the_digest_job(
         assert stored is not None and stored.kwargs == {}
         fire = stored.trigger.get_next_fire_time(None, datetime(2026, 11, 22, 12, 0, tzinfo=UTC))
         assert fire is not None and (fire.weekday(), fire.hour, fire.minute) == (0, 7, 0)
-        monkeypatch.setattr("resonanz.periods.datetime", _FrozenMonday)
+        monkeypatch.setattr("resonanz.core.periods.datetime", _FrozenMonday)
         assert stored.func() == WEEK  # the configured database, no URL stored in the job
     finally:
         scheduler.shutdown(wait=False)

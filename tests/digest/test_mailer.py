@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from resonanz.answer_errors import MailError, NotFoundError
+from resonanz.core.errors import MailError, NotFoundError
+from resonanz.core.settings import DigestSettings, Settings, SmtpSettings
 from resonanz.digest import build_digest, send_digest
-from resonanz.settings import DigestSettings, Settings, SmtpSettings
 from store.models import Digest
 from tests.answers.factory import WEEK
 from tests.digest.conftest import SMTP_PASSWORD, SMTP_USER, SmtpServer

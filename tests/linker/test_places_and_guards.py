@@ -78,15 +78,16 @@ def test_particle_initial() -> None:
     assert "Stadt Köln = Köln (Bio)" in decision.evidence
 
 
-DEMO = Path(__file__).resolve().parents[2] / "resonanz" / "demo_data"
+DEMO = Path(__file__).resolve().parents[2] / "resonanz" / "demo" / "data"
 
 
 @pytest.mark.skipif(not (DEMO / "truth.json").exists(), reason="no bundled demo data")
 def test_bundled_demo_data_links_as_intended(sqlite_engine) -> None:  # noqa: ANN001
     """The demo's intended author -> customer links; namesake traps must never be auto-linked."""
-    from resonanz.demo import load_demo_data
-    from resonanz.linking import export_rows, link_identities
-    from resonanz.settings import Settings
+    from resonanz.core.settings import Settings
+    from resonanz.demo.load import load_demo_data
+    from resonanz.pipeline.link_export import export_rows
+    from resonanz.pipeline.linking import link_identities
 
     load_demo_data(sqlite_engine)
     link_identities(sqlite_engine, Settings())

@@ -9,8 +9,8 @@ import pytest
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from resonanz.cli import app
-from resonanz.settings import reset_settings_cache
+from resonanz.cli.main import app
+from resonanz.core.settings import reset_settings_cache
 from store.db import open_engine
 from store.models import Post, Score
 

@@ -173,7 +173,7 @@ def test_irony_comes_out_negative(default_analyzer: Analyzer) -> None:
     assert [a.label for a in default_analyzer.analyse(texts)] == ["negative"] * 4
 
 
-DEMO = Path(__file__).parents[2] / "resonanz" / "demo_data"
+DEMO = Path(__file__).parents[2] / "resonanz" / "demo" / "data"
 OOD_BAR = 0.85  # measured 0.910 (nlp/MODEL_CARD.md)
 INDUSTRIES_BAR = 0.68  # measured 0.717
 IRONY_BAR = 0.85  # measured 36 of 38 sarcastic complaints negative

@@ -1,4 +1,4 @@
-"""resonanz.scoring: unscored posts -> Score and ReviewItem rows, chunked, resumable, per model version."""
+"""resonanz.pipeline.scoring: unscored posts -> Score and ReviewItem rows, chunked, resumable, per model version."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from nlp.embedder import Embedder
 from nlp.offensive import OffensiveClassifier
 from nlp.pipeline import Analysis, Analyzer
 from nlp.scorer import TransformerScorer
-from resonanz.scoring import score_posts
+from resonanz.pipeline.scoring import score_posts
 from store.models import Post, ReviewEvent, ReviewItem, Score
 
 TEXTS = [

@@ -10,8 +10,8 @@ import pytest
 import typer
 
 from nlp.errors import TrainingDataError
-from resonanz.cli_train import feedback_pairs, gather
-from resonanz.settings import reset_settings_cache
+from resonanz.cli.train import feedback_pairs, gather
+from resonanz.core.settings import reset_settings_cache
 from store.db import open_engine, session_scope
 from store.models import LabelFeedback, Post
 
@@ -69,7 +69,7 @@ def test_train_command_end_to_end(tiny_base: Path, tmp_path: Path, monkeypatch: 
     from typer.testing import CliRunner
 
     import nlp.default_model
-    from resonanz.cli_train import register
+    from resonanz.cli.train import register
 
     monkeypatch.setattr(nlp.default_model, "ensure_base_model", lambda cache_dir=None: tiny_base)
     monkeypatch.setenv("RESONANZ_CACHE_DIR", str(tmp_path / "cache"))
@@ -111,7 +111,7 @@ def test_train_command_deep(tiny_base: Path, tmp_path: Path, monkeypatch: pytest
 
     import nlp.default_model
     from nlp.training.artefact import read_artefact_meta
-    from resonanz.cli_train import register
+    from resonanz.cli.train import register
 
     monkeypatch.setattr(nlp.default_model, "ensure_base_model", lambda cache_dir=None: tiny_base)
     monkeypatch.setenv("RESONANZ_CACHE_DIR", str(tmp_path / "cache"))

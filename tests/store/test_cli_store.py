@@ -6,7 +6,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from resonanz.cli import app
+from resonanz.cli.main import app
 
 runner = CliRunner()
 

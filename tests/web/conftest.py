@@ -14,9 +14,9 @@ from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
-from resonanz.accounts import hash_password
-from resonanz.settings import Settings, WebSettings
+from resonanz.core.settings import Settings, WebSettings
 from resonanz.web import create_app
+from resonanz.web.accounts import hash_password
 from resonanz.web.deps import get_session
 from store.db import make_engine
 from store.models import User

@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlmodel import Session, select
 
-from resonanz.settings import Settings, WebSettings
+from resonanz.core.settings import Settings, WebSettings
 from resonanz.web import create_app
 from resonanz.web.app import SESSION_COOKIE
 from resonanz.web.deps import get_session

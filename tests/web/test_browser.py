@@ -15,10 +15,10 @@ import pytest
 from pydantic import SecretStr
 from sqlmodel import Session, col, select
 
-from resonanz.accounts import hash_password
+from resonanz.core.settings import Settings, WebSettings
 from resonanz.digest import build_digest
-from resonanz.settings import Settings, WebSettings
 from resonanz.web import create_app
+from resonanz.web.accounts import hash_password
 from store.db import open_engine
 from store.models import IdentityLink, ReviewEvent, ReviewItem, User
 from tests.answers.factory import MONDAY, WEEK, Factory, build_scenario

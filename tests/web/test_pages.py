@@ -9,9 +9,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from resonanz.accounts import authenticate
+from resonanz.core.settings import Settings
 from resonanz.digest import build_digest
-from resonanz.settings import Settings
+from resonanz.web.accounts import authenticate
 from store.models import User
 from tests.answers.factory import WEEK, Scenario
 from tests.web.conftest import login

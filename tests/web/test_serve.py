@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from resonanz.cli import app
-from resonanz.settings import reset_settings_cache
+from resonanz.cli.main import app
+from resonanz.core.settings import reset_settings_cache
 
 runner = CliRunner()
 
@@ -40,7 +40,7 @@ def test_serve_configured_and_public_warning(served: list[dict[str, Any]], monke
 
 
 def test_session_secret_is_created_once_and_private(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from resonanz.settings import Settings
+    from resonanz.core.settings import Settings
     from resonanz.web.security import secret_key
 
     monkeypatch.setenv("RESONANZ_DATA_DIR", str(tmp_path))

@@ -1,0 +1,384 @@
+"""``resonanz ask``: what does a customer segment say? Value-weighted and plain sentiment, topics,
+quotes and the trend against the previous period of equal length, all aggregated in SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, func, literal_column, select
+from sqlalchemy.sql.selectable import FromClause
+from sqlmodel import Session
+
+from resonanz.answers.pareto import ParetoResult, combine, revenue_by_class, voice_by_class
+from resonanz.answers.sql import (
+    AnswerFilter,
+    aspect_value,
+    materialized,
+    post_rows,
+    post_rows_select,
+    ratio,
+    sentiment_aggregates,
+    topic_elements,
+    topic_field,
+)
+from resonanz.core.periods import Period
+from resonanz.core.tables import IDENTITY, POST
+
+__all__ = ["AnswerFilter", "Answer", "Quote", "SentimentSummary", "TopicRow", "ask", "summarise", "topic_table"]
+
+
+@dataclass
+class SentimentSummary:
+    posts: int = 0
+    authors: int = 0
+    customers: int = 0
+    weight: float = 0.0
+    net: float | None = None
+    """(positive - negative) / posts, from -1 to +1."""
+    net_weighted: float | None = None
+    """The same, each post weighted by its author's value."""
+    negative_share: float | None = None
+    negative_share_weighted: float | None = None
+    positive_share: float | None = None
+    positive_share_weighted: float | None = None
+    estimated_shares: list[float] | None = None
+    """Negative, neutral, positive share of this stream estimated from the probabilities by EM prior
+    adjustment (:func:`nlp.calibration.estimate_prior`): the label shares above inherit the model's
+    training prior, this corrects for the stream's own (measured in nlp/MODEL_CARD.md). None when the
+    model's training prior is unknown."""
+    estimated_shares_weighted: list[float] | None = None
+    """The same with every post weighted by its author's value."""
+
+    @classmethod
+    def from_sums(cls, s: dict[str, float]) -> SentimentSummary:
+        posts, w = int(s.get("posts", 0)), float(s.get("w_sum", 0.0))
+        return cls(
+            posts=posts,
+            authors=int(s.get("authors", 0)),
+            customers=int(s.get("customers", 0)),
+            weight=w,
+            net=ratio(s.get("s_sum"), posts),
+            net_weighted=ratio(s.get("ws_sum"), w),
+            negative_share=ratio(s.get("neg"), posts),
+            negative_share_weighted=ratio(s.get("w_neg"), w),
+            positive_share=ratio(s.get("pos"), posts),
+            positive_share_weighted=ratio(s.get("w_pos"), w),
+        )
+
+
+@dataclass
+class TopicRow:
+    topic: str
+    posts: int
+    share: float | None
+    weighted_share: float | None
+    net: float | None
+    net_weighted: float | None
+    negative_weighted: float = 0.0
+    """Sum of the weights of the negative posts on this topic."""
+    previous_posts: int = 0
+    previous_weighted_share: float | None = None
+    aspect_posts: int = 0
+    """Posts whose score holds the topic's own polarity (:mod:`nlp.aspects`); for the others the ``aspect_*``
+    numbers fall back to the post's sentiment."""
+    aspect_net: float | None = None
+    """(positive - negative) / posts by the topic's own polarity: "Kaffee super, Lieferung mies" counts as
+    positive for Kaffee and negative for Lieferung, where ``net`` counts the post's label for both."""
+    aspect_net_weighted: float | None = None
+    aspect_negative_share: float | None = None
+    aspect_negative_share_weighted: float | None = None
+    aspect_positive_share: float | None = None
+    aspect_positive_share_weighted: float | None = None
+    aspect_negative_weighted: float = 0.0
+    """Sum of the weights of the posts that are negative about this topic (what the digest ranks complaints by)."""
+
+
+@dataclass
+class Quote:
+    kind: str
+    post_id: int
+    text: str
+    url: str | None
+    platform: str
+    created_at: datetime
+    author: str | None
+    segment: str
+    weight: float
+    sentiment: str
+    p_negative: float
+    p_positive: float
+
+
+@dataclass
+class Answer:
+    filter: AnswerFilter
+    period: Period
+    previous_period: Period
+    current: SentimentSummary
+    previous: SentimentSummary
+    topics: list[TopicRow] = field(default_factory=list)
+    quotes: list[Quote] = field(default_factory=list)
+    pareto: ParetoResult | None = None
+
+    def quotes_of(self, kind: str) -> list[Quote]:
+        return [q for q in self.quotes if q.kind == kind]
+
+    def to_dict(self) -> dict[str, Any]:
+        f = self.filter
+        return {
+            "filter": {
+                "classes": list(f.classes),
+                "rfm_segments": list(f.rfm_segments),
+                "loyal": f.loyal,
+                "topics": list(f.topics),
+                "platforms": list(f.platforms),
+                "languages": list(f.languages),
+                "model_name": f.model_name,
+            },
+            "period": {"label": self.period.label, "start": self.period.start, "end": self.period.end},
+            "previous_period": {"start": self.previous_period.start, "end": self.previous_period.end},
+            "current": asdict(self.current),
+            "previous": asdict(self.previous),
+            "topics": [asdict(t) for t in self.topics],
+            "quotes": [asdict(q) for q in self.quotes],
+            "pareto": self.pareto.to_dict() if self.pareto else None,
+        }
+
+
+def _summary_by_segment(session: Session, rows: FromClause) -> list[dict[str, Any]]:
+    query = select(rows.c.bucket, rows.c.segment, *sentiment_aggregates(rows)).group_by(rows.c.bucket, rows.c.segment)
+    return [dict(r._mapping) for r in session.exec(query).all()]  # type: ignore[call-overload]
+
+
+def _estimate_shares(
+    session: Session, rows: FromClause, train_prior: Sequence[float], summaries: list[SentimentSummary]
+) -> None:
+    """Fill ``estimated_shares(_weighted)`` per bucket from the posts' probabilities (one query)."""
+    import numpy as np
+
+    from nlp.calibration import estimate_prior
+
+    query = select(rows.c.bucket, rows.c.p_negative, rows.c.p_positive, rows.c.weight)
+    data = np.array([tuple(r) for r in session.exec(query).all()], dtype=np.float64)  # type: ignore[call-overload]
+    if data.size == 0:
+        return
+    prior = np.asarray(train_prior, dtype=np.float64)
+    for bucket, summary in enumerate(summaries):
+        part = data[data[:, 0] == bucket]
+        if len(part) == 0:
+            continue
+        neg, pos = np.clip(part[:, 1], 0, 1), np.clip(part[:, 2], 0, 1)
+        proba = np.stack([neg, np.clip(1.0 - neg - pos, 0, 1), pos], axis=1) + 1e-9
+        proba /= proba.sum(axis=1, keepdims=True)
+        summary.estimated_shares = [round(float(v), 4) for v in estimate_prior(proba, prior)]
+        weights = np.nan_to_num(part[:, 3], nan=0.0)
+        if weights.sum() > 0:
+            est = estimate_prior(proba, prior, weights=weights)
+            summary.estimated_shares_weighted = [round(float(v), 4) for v in est]
+
+
+def summarise(session: Session, flt: AnswerFilter, periods: list[Period]) -> list[SentimentSummary]:
+    """One sentiment summary per period (contiguous, oldest first)."""
+    rows = post_rows(flt, session.get_bind().dialect.name, periods)
+    query = select(rows.c.bucket, *sentiment_aggregates(rows)).group_by(rows.c.bucket)
+    found = {r.bucket: dict(r._mapping) for r in session.exec(query).all()}  # type: ignore[call-overload]
+    return [SentimentSummary.from_sums(found.get(i, {})) for i in range(len(periods))]
+
+
+def topic_table(
+    session: Session, rows: FromClause, totals: list[float], *, by_bucket: bool = True
+) -> dict[int, list[TopicRow]]:
+    """bucket -> topic rows (weighted share of the bucket's total weight ``totals[bucket]``).
+
+    ``rows``: a :func:`materialized` table (or :func:`post_rows`). ``by_bucket=False``: all rows as bucket 0
+    (``totals[0]`` then is the weight of all of them). The ``aspect_*`` numbers use each topic's own polarity
+    where the score has one and the post's sentiment where not.
+    """
+    dialect = session.get_bind().dialect.name
+    elems, topic = topic_elements(dialect, rows.c.topics)
+    polarity = topic_field(dialect, elems, "polarity")
+    w, aval = rows.c.weight, aspect_value(polarity, rows.c.sval)
+    neg = case((rows.c.sval == -1, 1), else_=0)
+    a_neg, a_pos = case((aval == -1, 1), else_=0), case((aval == 1, 1), else_=0)
+    bucket = rows.c.bucket if by_bucket else literal_column("0")
+    query = (
+        select(
+            bucket.label("bucket"),
+            topic.label("topic"),
+            func.count().label("posts"),
+            func.sum(w).label("w_sum"),
+            func.sum(rows.c.sval).label("s_sum"),
+            func.sum(w * rows.c.sval).label("ws_sum"),
+            func.sum(w * neg).label("w_neg"),
+            func.sum(case((polarity.is_not(None), 1), else_=0)).label("a_posts"),
+            func.sum(aval).label("a_sum"),
+            func.sum(w * aval).label("wa_sum"),
+            func.sum(a_neg).label("a_neg"),
+            func.sum(a_pos).label("a_pos"),
+            func.sum(w * a_neg).label("wa_neg"),
+            func.sum(w * a_pos).label("wa_pos"),
+        )
+        .select_from(rows)
+        .join(elems, topic.is_not(None))
+        .group_by(*([rows.c.bucket] if by_bucket else []), topic)
+    )
+    out: dict[int, list[TopicRow]] = {}
+    for r in session.exec(query).all():  # type: ignore[call-overload]
+        m = r._mapping
+        b, posts, w_sum = int(m["bucket"]), int(m["posts"]), m["w_sum"]
+        out.setdefault(b, []).append(
+            TopicRow(
+                topic=str(m["topic"]),
+                posts=posts,
+                share=None,
+                weighted_share=ratio(w_sum, totals[b]),
+                net=ratio(m["s_sum"], posts),
+                net_weighted=ratio(m["ws_sum"], w_sum),
+                negative_weighted=float(m["w_neg"] or 0.0),
+                aspect_posts=int(m["a_posts"] or 0),
+                aspect_net=ratio(m["a_sum"], posts),
+                aspect_net_weighted=ratio(m["wa_sum"], w_sum),
+                aspect_negative_share=ratio(m["a_neg"], posts),
+                aspect_negative_share_weighted=ratio(m["wa_neg"], w_sum),
+                aspect_positive_share=ratio(m["a_pos"], posts),
+                aspect_positive_share_weighted=ratio(m["wa_pos"], w_sum),
+                aspect_negative_weighted=float(m["wa_neg"] or 0.0),
+            )
+        )
+    return out
+
+
+SENTIMENT_OF = {-1: "negative", 0: "neutral", 1: "positive"}
+QUOTE_KINDS: tuple[tuple[str, int | None], ...] = (("most_weighted", None), ("most_negative", -1), ("most_positive", 1))
+
+
+def _sort_key(kind: str, m: Any) -> tuple[float, ...]:
+    """The same order as the SQL top-N (the join afterwards does not keep it)."""
+    first = {"most_weighted": m["weight"], "most_negative": m["p_negative"], "most_positive": m["p_positive"]}[kind]
+    second = m["p_negative"] + m["p_positive"] if kind == "most_weighted" else m["weight"]
+    return (-float(first), -float(second), -int(m["post_id"]))
+
+
+def quotes(session: Session, rows: FromClause, limit: int = 3, bucket: int | None = None) -> list[Quote]:
+    """The most weighted, most negative and most positive posts of ``rows`` (a :func:`materialized` table).
+
+    Each post is quoted once: the most weighted first, then the clearest negatives and positives of
+    the rest (so the list shows up to ``3 * limit`` different voices). Three small top-N queries.
+    """
+    pool = limit * 3  # room to skip posts already quoted under another heading
+    orders: dict[str, tuple[Any, ...]] = {
+        "most_weighted": (rows.c.weight.desc(), (rows.c.p_negative + rows.c.p_positive).desc(), rows.c.post_id.desc()),
+        "most_negative": (rows.c.p_negative.desc(), rows.c.weight.desc(), rows.c.post_id.desc()),
+        "most_positive": (rows.c.p_positive.desc(), rows.c.weight.desc(), rows.c.post_id.desc()),
+    }
+    out: list[Quote] = []
+    used: set[int] = set()
+    for kind, sval in QUOTE_KINDS:
+        top = select(rows).order_by(*orders[kind]).limit(pool)
+        if bucket is not None:
+            top = top.where(rows.c.bucket == bucket)
+        if sval is not None:
+            top = top.where(rows.c.sval == sval)
+        best = top.subquery("best")
+        query = (
+            select(
+                best.c.post_id,
+                best.c.segment,
+                best.c.weight,
+                best.c.sval,
+                best.c.p_negative,
+                best.c.p_positive,
+                POST.c.text,
+                POST.c.url,
+                POST.c.platform,
+                POST.c.created_at,
+                func.coalesce(IDENTITY.c.handle, IDENTITY.c.display_name).label("author"),
+            )
+            .join(POST, POST.c.id == best.c.post_id)
+            .outerjoin(IDENTITY, IDENTITY.c.id == POST.c.identity_id)
+        )
+        found = sorted(
+            (r._mapping for r in session.exec(query).all()),  # type: ignore[call-overload]
+            key=lambda m: _sort_key(kind, m),
+        )
+        picked = 0
+        for m in found:
+            if picked >= limit:
+                break
+            if int(m["post_id"]) in used:
+                continue
+            used.add(int(m["post_id"]))
+            picked += 1
+            out.append(
+                Quote(
+                    kind=kind,
+                    post_id=int(m["post_id"]),
+                    text=m["text"] or "",
+                    url=m["url"],
+                    platform=m["platform"],
+                    created_at=m["created_at"],
+                    author=m["author"],
+                    segment=str(m["segment"]),
+                    weight=float(m["weight"]),
+                    sentiment=SENTIMENT_OF.get(int(m["sval"]), "neutral"),
+                    p_negative=float(m["p_negative"]),
+                    p_positive=float(m["p_positive"]),
+                )
+            )
+    return out
+
+
+def ask(
+    session: Session,
+    flt: AnswerFilter,
+    *,
+    top_topics: int = 10,
+    quote_limit: int = 3,
+    with_pareto: bool = True,
+    train_prior: Sequence[float] | None = None,
+) -> Answer:
+    """Answer "what does this segment say?" for the filter's period and the period before it.
+
+    ``train_prior``: the sentiment model's training prior (:func:`nlp.loading.train_prior`); with it the
+    summaries also carry the EM-estimated class shares of the stream.
+    """
+    cur = flt.period
+    prev = cur.previous()
+    periods = [prev, cur]
+    dialect = session.get_bind().dialect.name
+    with materialized(session, post_rows_select(flt, dialect, periods)) as rows:
+        by_segment = _summary_by_segment(session, rows)
+        sums: list[dict[str, float]] = [{}, {}]
+        for row in by_segment:
+            target = sums[int(row["bucket"])]
+            for key, value in row.items():
+                if key not in ("bucket", "segment"):
+                    target[key] = target.get(key, 0.0) + float(value or 0.0)
+        previous, current = (SentimentSummary.from_sums(s) for s in sums)
+        if train_prior is not None:
+            _estimate_shares(session, rows, train_prior, [previous, current])
+        topics_by_bucket = topic_table(session, rows, [previous.weight, current.weight])
+        picked = quotes(session, rows, quote_limit, bucket=1)
+    before = {t.topic: t for t in topics_by_bucket.get(0, [])}
+    topics = sorted(topics_by_bucket.get(1, []), key=lambda t: (-(t.weighted_share or 0.0), t.topic))[:top_topics]
+    for t in topics:
+        t.share = ratio(t.posts, current.posts)
+        if t.topic in before:
+            t.previous_posts = before[t.topic].posts
+            t.previous_weighted_share = before[t.topic].weighted_share
+    answer = Answer(flt, cur, prev, current, previous, topics, picked)
+    if with_pareto:
+        if flt.has_segment_filter:
+            voice = voice_by_class(session, flt)
+        else:
+            voice = {
+                str(r["segment"]): (int(r["posts"]), float(r["w_sum"] or 0.0), int(r["authors"]))
+                for r in by_segment
+                if int(r["bucket"]) == 1
+            }
+        answer.pareto = combine(voice, revenue_by_class(session))
+    return answer

@@ -1,0 +1,107 @@
+"""Time series for the dashboard and the digest: weighted sentiment per ABC class and topic shares per week,
+plus what the span's posts say about each top topic itself (aspect polarity, :mod:`nlp.aspects`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.sql.selectable import FromClause
+from sqlmodel import Session
+
+from resonanz.answers.ask import TopicRow, topic_table
+from resonanz.answers.pareto import ParetoResult, pareto
+from resonanz.answers.sql import AnswerFilter, materialized, post_rows_select, ratio
+from resonanz.core.periods import Period, iso_week, week_label
+
+TREND_CLASSES = ("A", "B", "C", "prospect")
+
+
+@dataclass
+class Dashboard:
+    weeks: list[Period]
+    labels: list[str]
+    posts: list[int] = field(default_factory=list)
+    sentiment_by_class: dict[str, list[float | None]] = field(default_factory=dict)
+    posts_by_class: dict[str, list[int]] = field(default_factory=dict)
+    topic_share: dict[str, list[float | None]] = field(default_factory=dict)
+    topic_aspects: list[TopicRow] = field(default_factory=list)
+    """The top topics over the whole span, with their aspect polarity shares (same order as ``topic_share``)."""
+    pareto: ParetoResult | None = None
+
+
+def weekly_periods(end_week: str, count: int, tz: str) -> list[Period]:
+    last = iso_week(end_week, tz)
+    out = []
+    for i in range(count - 1, -1, -1):
+        start = last.start - timedelta(days=7 * i)
+        out.append(Period(start, start + timedelta(days=7), week_label(start + timedelta(days=1), tz)))
+    return out
+
+
+def dashboard(
+    session: Session,
+    *,
+    now: datetime,
+    weeks: int = 12,
+    tz: str = "Europe/Berlin",
+    base: AnswerFilter | None = None,
+    top_topics: int = 5,
+) -> Dashboard:
+    """``weeks`` ISO weeks ending with the one containing ``now``; Pareto over the whole span."""
+    periods = weekly_periods(week_label(now, tz), weeks, tz)
+    span = Period(periods[0].start, periods[-1].end, f"{periods[0].label} – {periods[-1].label}")
+    flt = base or AnswerFilter(period=span)
+    flt = AnswerFilter(
+        period=span,
+        platforms=flt.platforms,
+        languages=flt.languages,
+        topics=flt.topics,
+        model_name=flt.model_name,
+        default_weight=flt.default_weight,
+    )
+    board = Dashboard(weeks=periods, labels=[p.label.split("-")[-1] for p in periods])
+    with materialized(session, post_rows_select(flt, session.get_bind().dialect.name, periods)) as rows:
+        _fill(session, board, rows, len(periods), top_topics)
+    board.pareto = pareto(session, flt)
+    return board
+
+
+def _fill(session: Session, board: Dashboard, rows: FromClause, n: int, top_topics: int) -> None:
+    query = select(
+        rows.c.bucket,
+        rows.c.segment,
+        func.count().label("n"),
+        func.sum(rows.c.weight).label("w"),
+        func.sum(rows.c.weight * rows.c.sval).label("ws"),
+    ).group_by(rows.c.bucket, rows.c.segment)
+    totals = [0.0] * n
+    board.posts = [0] * n
+    for cls in TREND_CLASSES:
+        board.sentiment_by_class[cls] = [None] * n
+        board.posts_by_class[cls] = [0] * n
+    for r in session.exec(query).all():  # type: ignore[call-overload]
+        b, seg = int(r.bucket), str(r.segment)
+        totals[b] += float(r.w or 0.0)
+        board.posts[b] += int(r.n)
+        if seg in board.sentiment_by_class:
+            board.sentiment_by_class[seg][b] = ratio(r.ws, r.w)
+            board.posts_by_class[seg][b] = int(r.n)
+    by_bucket = topic_table(session, rows, totals)
+    weight_by_topic: dict[str, float] = {}
+    for items in by_bucket.values():
+        for t in items:
+            weight_by_topic[t.topic] = weight_by_topic.get(t.topic, 0.0) + (t.weighted_share or 0.0)
+    top = sorted(weight_by_topic, key=lambda k: (-weight_by_topic[k], k))[:top_topics]
+    for topic in top:
+        series: list[float | None] = [None] * n
+        for b, items in by_bucket.items():
+            for t in items:
+                if t.topic == topic:
+                    series[b] = t.weighted_share
+        board.topic_share[topic] = [v if v is not None else (0.0 if totals[i] else None) for i, v in enumerate(series)]
+    span = {t.topic: t for t in topic_table(session, rows, [sum(totals)], by_bucket=False).get(0, [])}
+    board.topic_aspects = [span[topic] for topic in top if topic in span]
+    for t in board.topic_aspects:
+        t.share = ratio(t.posts, sum(board.posts))

@@ -1,0 +1,143 @@
+"""The Pareto check: share of voice (posts) against share of revenue per ABC class.
+
+Are we listening to the 20 % of customers who bring 80 % of the revenue, or to the loud 80 %?
+Prospects (authors not linked to any customer) are their own row with no revenue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy import case, func, literal, select
+from sqlmodel import Session
+
+from resonanz.answers.sql import SEGMENTS, AnswerFilter, post_rows, ratio, value_subquery
+from resonanz.core.tables import CUSTOMER
+
+
+@dataclass
+class ParetoRow:
+    segment: str
+    customers: int = 0
+    revenue: float = 0.0
+    posts: int = 0
+    weighted_posts: float = 0.0
+    authors: int = 0
+    customer_share: float | None = None
+    revenue_share: float | None = None
+    voice_share: float | None = None
+
+    @property
+    def listening_ratio(self) -> float | None:
+        """voice share / revenue share: 1 = heard as much as they matter, < 1 = under-heard."""
+        if self.voice_share is None or not self.revenue_share:
+            return None
+        return self.voice_share / self.revenue_share
+
+
+@dataclass
+class ParetoResult:
+    rows: list[ParetoRow] = field(default_factory=list)
+    total_posts: int = 0
+    total_revenue: float = 0.0
+    total_customers: int = 0
+
+    def row(self, segment: str) -> ParetoRow:
+        for row in self.rows:
+            if row.segment == segment:
+                return row
+        return ParetoRow(segment)
+
+    @property
+    def verdict(self) -> str:
+        a = self.row("A")
+        if not self.total_posts:
+            return "No posts in this period, so nobody is being heard yet."
+        if not self.total_revenue:
+            return "No customer revenue is known yet: run the valuation first to compare voice and value."
+        voice, rev = a.voice_share or 0.0, a.revenue_share or 0.0
+        head = a.customer_share or 0.0
+        lead = (
+            f"A-customers are {head:.0%} of customers and bring {rev:.0%} of revenue; "
+            f"they wrote {voice:.0%} of the posts."
+        )
+        if rev and voice < 0.5 * rev:
+            return lead + " You are mostly listening to the loud rest: weigh by value before acting."
+        if rev and voice > 1.5 * rev:
+            return lead + " The top customers dominate the conversation."
+        return lead + " Voice and value are roughly in line."
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rows": [asdict(r) | {"listening_ratio": r.listening_ratio} for r in self.rows],
+            "total_posts": self.total_posts,
+            "total_revenue": self.total_revenue,
+            "total_customers": self.total_customers,
+            "verdict": self.verdict,
+        }
+
+
+def revenue_by_class(session: Session) -> dict[str, tuple[int, float]]:
+    """segment -> (customers, revenue of their latest value row); erased customers are left out."""
+    val = value_subquery()
+    segment = case((val.c.abc_class.is_(None), literal("unvalued")), else_=val.c.abc_class)
+    query = (
+        select(segment.label("segment"), func.count(CUSTOMER.c.id), func.sum(func.coalesce(val.c.revenue, 0.0)))
+        .select_from(CUSTOMER)
+        .outerjoin(val, val.c.customer_id == CUSTOMER.c.id)
+        .where(CUSTOMER.c.erased_at.is_(None))
+        .group_by(segment)
+    )
+    return {str(seg): (int(n), float(rev or 0.0)) for seg, n, rev in session.exec(query).all()}  # type: ignore[call-overload]
+
+
+def voice_by_class(session: Session, flt: AnswerFilter) -> dict[str, tuple[int, float, int]]:
+    """segment -> (posts, weighted posts, authors) in the filter's period (segment filters are ignored)."""
+    bind = session.get_bind()
+    rows = post_rows(flt.without_segments(), bind.dialect.name)
+    query = select(
+        rows.c.segment, func.count(), func.sum(rows.c.weight), func.count(func.distinct(rows.c.identity_id))
+    ).group_by(rows.c.segment)
+    return {
+        str(seg): (int(n), float(w or 0.0), int(a))
+        for seg, n, w, a in session.exec(query).all()  # type: ignore[call-overload]
+    }
+
+
+def combine(voice: dict[str, tuple[int, float, int]], revenue: dict[str, tuple[int, float]]) -> ParetoResult:
+    result = ParetoResult()
+    result.total_posts = sum(v[0] for v in voice.values())
+    result.total_revenue = sum(r[1] for r in revenue.values())
+    result.total_customers = sum(r[0] for r in revenue.values())
+    for seg in _ordered(set(voice) | set(revenue)):
+        posts, wposts, authors = voice.get(seg, (0, 0.0, 0))
+        customers, rev = revenue.get(seg, (0, 0.0))
+        if seg == "unvalued" and not posts and not customers:
+            continue
+        result.rows.append(
+            ParetoRow(
+                segment=seg,
+                customers=customers,
+                revenue=rev,
+                posts=posts,
+                weighted_posts=wposts,
+                authors=authors,
+                customer_share=ratio(customers, result.total_customers) if seg != "prospect" else None,
+                revenue_share=ratio(rev, result.total_revenue) if result.total_revenue else None,
+                voice_share=ratio(posts, result.total_posts),
+            )
+        )
+    return result
+
+
+def _ordered(segments: Iterable[str]) -> list[str]:
+    present = set(segments) | {"A", "B", "C", "prospect"}
+    known = [s for s in SEGMENTS if s in present]
+    return known + sorted(present - set(SEGMENTS))
+
+
+def pareto(session: Session, flt: AnswerFilter) -> ParetoResult:
+    """Share of voice vs. share of revenue per ABC class for the filter's period, platforms, topics, languages."""
+    return combine(voice_by_class(session, flt), revenue_by_class(session))

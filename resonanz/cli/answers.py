@@ -1,0 +1,197 @@
+"""``resonanz ask``, ``resonanz serve``, ``resonanz digest`` and ``resonanz users ...``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlmodel import Session
+
+from resonanz.core.errors import AnswersError
+from resonanz.core.hosts import is_loopback
+from resonanz.core.settings import get_settings
+from store.errors import StoreError
+
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
+users_app = typer.Typer(help="Web app users and their roles.", no_args_is_help=True)
+PASSWORD_ENV = "RESONANZ_NEW_USER_PASSWORD"
+
+
+def _fail(exc: Exception, code: int = 1) -> typer.Exit:
+    err_console.print(f"[red]error:[/red] {exc}", highlight=False)
+    return typer.Exit(code=code)
+
+
+def ask_command(
+    classes: list[str] = typer.Option([], "--class", "-c", help="ABC class A/B/C, or 'prospect' (unlinked). Repeat."),
+    rfm: list[str] = typer.Option([], "--rfm", help="RFM segment, e.g. Champions. Repeat."),
+    loyal: bool | None = typer.Option(None, "--loyal/--not-loyal", help="Only loyal (or not loyal) customers."),
+    topics: list[str] = typer.Option([], "--topic", "-t", help="Only posts about this topic. Repeat."),
+    platforms: list[str] = typer.Option([], "--platform", "-p", help="mastodon, bluesky, reddit ... Repeat."),
+    languages: list[str] = typer.Option([], "--language", "-l", help="Language code, e.g. de. Repeat."),
+    since: str | None = typer.Option(None, help="Start date (2026-11-01), Berlin time."),
+    until: str | None = typer.Option(None, help="End date, inclusive (2026-11-30)."),
+    week: str | None = typer.Option(None, help="An ISO week instead of since/until, e.g. 2026-W47."),
+    days: int = typer.Option(28, help="Without --since/--week: the last N days."),
+    model: str | None = typer.Option(None, help="Use this model's scores (default: the latest score per post)."),
+    output_format: str = typer.Option("table", "--format", "-f", help="table, json or csv."),
+    quotes: int = typer.Option(3, help="Quotes per kind (most weighted/negative/positive)."),
+    top: int = typer.Option(10, "--topics-shown", help="How many topics to list."),
+    pareto: bool = typer.Option(True, "--pareto/--no-pareto", help="Include the share-of-voice vs. revenue check."),
+    chart: Path | None = typer.Option(None, help="Also write the Pareto chart as PNG to this file."),
+) -> None:
+    """What does a customer segment say? Value-weighted and plain sentiment, topics, quotes, trend, Pareto."""
+    from resonanz.answers.ask import AnswerFilter, ask
+    from resonanz.answers.format import renderables, to_csv, to_json
+    from resonanz.core.db import engine_from_settings
+    from resonanz.core.periods import resolve_period
+
+    if output_format not in ("table", "json", "csv"):
+        raise _fail(ValueError(f"unknown format {output_format!r}; use table, json or csv"), 2)
+    settings = get_settings()
+    try:
+        period = resolve_period(since=since, until=until, week=week, days=days, tz=settings.digest.timezone)
+        flt = AnswerFilter(
+            period=period,
+            classes=classes,
+            rfm_segments=rfm,
+            loyal=loyal,
+            topics=topics,
+            platforms=platforms,
+            languages=languages,
+            model_name=model,
+            default_weight=settings.value.prospect_weight,
+        )
+        engine = engine_from_settings(settings)
+        with Session(engine) as session:
+            from resonanz.pipeline.scoring import sentiment_train_prior
+
+            answer = ask(
+                session, flt, top_topics=top, quote_limit=quotes, with_pareto=pareto or chart is not None,
+                train_prior=sentiment_train_prior(settings),
+            )  # fmt: skip
+    except (AnswersError, StoreError) as exc:
+        raise _fail(exc, 2) from None
+    if chart is not None and answer.pareto:
+        from resonanz.digest.charts import pareto_chart
+
+        chart.write_bytes(pareto_chart(answer.pareto))
+    if output_format == "json":
+        typer.echo(to_json(answer))
+    elif output_format == "csv":
+        typer.echo(to_csv(answer), nl=False)
+    else:
+        console.print(renderables(answer))
+        if chart is not None:
+            console.print(f"Pareto chart written to {chart}")
+
+
+def serve_command(
+    host: str | None = typer.Option(None, help="Bind address (default: settings.web.host, 127.0.0.1)."),
+    port: int | None = typer.Option(None, help="Port (default: settings.web.port)."),
+) -> None:
+    """Run the web app (review queue, dashboard, ask, digests) with uvicorn."""
+    import uvicorn
+
+    from resonanz.web import create_app
+
+    settings = get_settings()
+    bind = host or settings.web.host
+    try:
+        app = create_app(settings)
+    except (AnswersError, StoreError) as exc:
+        raise _fail(exc, 2) from None
+    if not is_loopback(bind) and not settings.web.secure_cookies:
+        err_console.print(
+            f"[yellow]warning:[/yellow] serving on {bind} without secure cookies; put it behind HTTPS and set "
+            "RESONANZ_WEB__SECURE_COOKIES=true"
+        )
+    uvicorn.run(app, host=bind, port=port or settings.web.port, log_level=settings.log_level.lower())
+
+
+def digest_command(
+    week: str | None = typer.Option(None, help="ISO week, e.g. 2026-W47 (default: last complete week)."),
+    send: bool = typer.Option(False, "--send", help="Mail it to the configured recipients."),
+    to: list[str] = typer.Option([], "--to", help="Recipient instead of settings.digest.recipients. Repeat."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write the standalone HTML here."),
+) -> None:
+    """Build (and archive) the weekly digest for any week; optionally write it to a file and send it."""
+    from resonanz.core.db import engine_from_settings
+    from resonanz.digest.builder import build_digest, write_digest
+    from resonanz.digest.mailer import send_digest
+
+    settings = get_settings()
+    try:
+        engine = engine_from_settings(settings)
+        digest = build_digest(engine, settings, week)
+        console.print(f"Digest {digest.period_label} built and archived (id {digest.id}).")
+        if output:
+            write_digest(digest, output)
+            console.print(f"Written to {output}")
+        if send:
+            sent = send_digest(engine, settings, digest, recipients=to or None)
+            console.print(f"Sent to {', '.join(sent.recipients)}.")
+    except (AnswersError, StoreError) as exc:
+        raise _fail(exc, 1) from None
+
+
+@users_app.command("add")
+def users_add(
+    name: str = typer.Argument(..., help="User name to log in with."),
+    role: str = typer.Option("community_manager", help="community_manager, analyst or admin."),
+) -> None:
+    """Add a user. The password comes from RESONANZ_NEW_USER_PASSWORD or a prompt."""
+    from resonanz.core.db import engine_from_settings
+    from resonanz.web.accounts import add_user
+    from store.db import session_scope
+
+    password = os.environ.get(PASSWORD_ENV) or typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        with session_scope(engine_from_settings()) as session:
+            user = add_user(session, name, password, role)
+            console.print(f"User {user.username} added ({user.role}).")
+    except (AnswersError, StoreError) as exc:
+        raise _fail(exc, 1) from None
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """List users, roles and whether they are active."""
+    from resonanz.core.db import engine_from_settings
+    from resonanz.web.accounts import list_users
+
+    try:
+        with Session(engine_from_settings()) as session:
+            users = list_users(session)
+    except StoreError as exc:
+        raise _fail(exc, 1) from None
+    table = Table("user", "role", "active", "since")
+    for u in users:
+        table.add_row(u.username, u.role, "yes" if u.active else "no", f"{u.created_at:%Y-%m-%d}")
+    console.print(table)
+
+
+@users_app.command("deactivate")
+def users_deactivate(name: str = typer.Argument(...)) -> None:
+    """Deactivate a user (they are logged out on their next request)."""
+    from resonanz.core.db import engine_from_settings
+    from resonanz.web.accounts import set_active
+    from store.db import session_scope
+
+    try:
+        with session_scope(engine_from_settings()) as session:
+            set_active(session, name, False)
+        console.print(f"{name} deactivated.")
+    except (AnswersError, StoreError) as exc:
+        raise _fail(exc, 1) from None
+
+
+def register(app: typer.Typer) -> None:
+    app.command("ask")(ask_command)
+    app.command("serve")(serve_command)
+    app.command("digest")(digest_command)
+    app.add_typer(users_app, name="users")

@@ -1,0 +1,237 @@
+"""``resonanz sources ...``, ``resonanz collect``, ``resonanz runs`` and ``resonanz run``."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from types import FrameType
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy.engine import Engine
+
+from collectors import Batch, ConfigurationError, platforms
+from resonanz.cli.common import engine_or_exit, fail
+from resonanz.core.settings import get_settings
+from resonanz.pipeline.collect import RunSummary, SourceNotFoundError, collect
+from resonanz.pipeline.sources import (
+    SourceExistsError,
+    add_source,
+    list_runs,
+    list_sources,
+    parse_interval,
+    parse_options,
+    remove_source,
+    set_enabled,
+)
+
+console = Console(soft_wrap=True)
+sources_app = typer.Typer(help="Manage what is collected (platform, query/account, interval).", no_args_is_help=True)
+
+
+def _engine() -> Engine:
+    return engine_or_exit(console)
+
+
+def _fail(exc: Exception, code: int = 2) -> typer.Exit:
+    return fail(console, exc, code)
+
+
+def _local(value: datetime | None) -> str:
+    if value is None:
+        return "-"
+    return value.astimezone(ZoneInfo(get_settings().digest.timezone)).strftime("%Y-%m-%d %H:%M:%S")
+
+
+@sources_app.command("add")
+def sources_add(
+    platform: str = typer.Argument(..., help=f"One of: {', '.join(platforms())}."),
+    name: str = typer.Argument(..., help="A unique name for this source."),
+    query: str | None = typer.Option(None, "--query", "-q", help="Hashtag (#tag), search words, feed URL, video ids."),
+    account: str | None = typer.Option(None, "--account", "-a", help="Account, subreddit (r/name) or channel id."),
+    interval: str = typer.Option("15m", "--interval", "-i", help="How often to collect: 900, 90s, 15m, 1h ..."),
+    option: list[str] = typer.Option(
+        [], "--option", "-o", help="key=value, repeatable (e.g. instance=mastodon.social)."
+    ),
+    disabled: bool = typer.Option(False, "--disabled", help="Add it without scheduling it."),
+) -> None:
+    """Add a source. Examples:
+
+    resonanz sources add mastodon brand-tag -q '#Lindenhof' -o instance=mastodon.social
+
+    resonanz sources add rss blog-comments -q https://blog.example.de/comments/feed/ -i 30m
+    """
+    try:
+        source = add_source(
+            _engine(),
+            platform=platform,
+            name=name,
+            query=query,
+            account=account,
+            interval_seconds=parse_interval(interval),
+            options=parse_options(option),
+            enabled=not disabled,
+        )
+    except (ConfigurationError, SourceExistsError, ValueError) as exc:
+        raise _fail(exc) from None
+    state = "disabled" if disabled else f"every {source.interval_seconds} s"
+    console.print(f"added source [bold]{source.name}[/bold] ({source.platform}, {state})", highlight=False)
+
+
+@sources_app.command("list")
+def sources_list() -> None:
+    """Show the configured sources with their last run and stored posts."""
+    rows = list_sources(_engine())
+    if not rows:
+        console.print("no sources yet; add one with `resonanz sources add`")
+        return
+    table = Table("name", "platform", "query / account", "every", "enabled", "posts", "last run")
+    for row in rows:
+        s = row.source
+        what = " / ".join(x for x in (s.query, s.account) if x) or "-"
+        last = f"{row.last_status} {_local(row.last_started)}" if row.last_status else "never"
+        table.add_row(s.name, s.platform, what, f"{s.interval_seconds}s", "yes" if s.enabled else "no",
+                      str(row.posts), last)  # fmt: skip
+    console.print(table)
+
+
+@sources_app.command("remove")
+def sources_remove(
+    name: str,
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask."),
+) -> None:
+    """Remove a source and its run history; the posts it collected are kept."""
+    if not yes and not typer.confirm(f"Remove source {name!r} and its run history (posts are kept)?"):
+        raise typer.Exit(code=1)
+    try:
+        removed = remove_source(_engine(), name)
+    except SourceNotFoundError as exc:
+        raise _fail(exc) from None
+    console.print(f"removed {removed.name}: {removed.runs_deleted} runs deleted, {removed.posts_kept} posts kept")
+
+
+def _switch(name: str, enabled: bool) -> None:
+    try:
+        set_enabled(_engine(), name, enabled)
+    except SourceNotFoundError as exc:
+        raise _fail(exc) from None
+    console.print(f"{name} {'enabled' if enabled else 'disabled'}")
+
+
+@sources_app.command("enable")
+def sources_enable(name: str) -> None:
+    """Schedule a source again."""
+    _switch(name, True)
+
+
+@sources_app.command("disable")
+def sources_disable(name: str) -> None:
+    """Stop scheduling a source (it keeps its cursor and posts)."""
+    _switch(name, False)
+
+
+@contextmanager
+def _stop_on_sigterm() -> Iterator[threading.Event]:
+    stop = threading.Event()
+
+    def handler(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _summary_table(summaries: list[RunSummary]) -> Table:
+    table = Table("source", "status", "fetched", "new", "updated", "errors", "seconds")
+    colours = {"ok": "green", "partial": "yellow", "failed": "red", "interrupted": "yellow", "skipped": "yellow"}
+    for s in summaries:
+        status = f"[{colours.get(s.status, 'white')}]{s.status}[/]"
+        table.add_row(s.source, status, str(s.fetched), str(s.new), str(s.updated), str(s.errors),
+                      f"{s.duration_s:.1f}")  # fmt: skip
+    return table
+
+
+def collect_cmd(
+    source: str | None = typer.Argument(None, help="One source; default: every enabled source."),
+) -> None:
+    """Collect once: new posts and replies since the last run (a first run backfills)."""
+    engine = _engine()
+    with (
+        _stop_on_sigterm() as stop,
+        Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console) as bar,
+    ):
+        tasks: dict[str, TaskID] = {}
+
+        def progress(name: str, batch: Batch, summary: RunSummary) -> None:
+            if name not in tasks:
+                tasks[name] = bar.add_task(name)
+            bar.update(tasks[name], description=f"{name}: {summary.fetched} fetched, {summary.new} new")
+
+        try:
+            summaries = collect(engine, names=[source] if source else None, stop=stop, progress=progress)
+        except SourceNotFoundError as exc:
+            raise _fail(exc) from None
+        except KeyboardInterrupt:
+            console.print("[yellow]interrupted[/yellow]: what was fetched is stored; the next run resumes")
+            raise typer.Exit(code=130) from None
+    if not summaries:
+        console.print("no enabled sources; add one with `resonanz sources add`")
+        return
+    console.print(_summary_table(summaries))
+    for s in summaries:
+        if s.error:
+            console.print(f"[bold]{s.source}[/bold]: {s.error}", highlight=False)
+    if any(s.status == "failed" for s in summaries):
+        raise typer.Exit(code=1)
+
+
+def runs_cmd(
+    source: str | None = typer.Option(None, "--source", "-s", help="Only this source."),
+    limit: int = typer.Option(20, "--limit", "-n", help="How many runs."),
+) -> None:
+    """Show recent collector runs: when, how long, what came in, what went wrong."""
+    try:
+        rows = list_runs(_engine(), source, limit)
+    except SourceNotFoundError as exc:
+        raise _fail(exc) from None
+    if not rows:
+        console.print("no runs yet; `resonanz collect` runs every enabled source once")
+        return
+    table = Table("run", "source", "started", "seconds", "status", "fetched", "new", "updated", "errors", "error")
+    for name, run in rows:
+        seconds = f"{(run.finished_at - run.started_at).total_seconds():.1f}" if run.finished_at else "-"
+        error = (run.error or "").splitlines()[0][:80] if run.error else ""
+        table.add_row(str(run.id), name, _local(run.started_at), seconds, run.status, str(run.fetched), str(run.new),
+                      str(run.updated), str(run.errors), error)  # fmt: skip
+    console.print(table)
+
+
+def run_cmd() -> None:
+    """Run the scheduler in the foreground: every enabled source on its interval, until Ctrl-C or SIGTERM."""
+    from resonanz.pipeline.jobs import scheduled_jobs
+    from resonanz.pipeline.scheduler import run_forever
+
+    engine = _engine()
+    settings = get_settings()
+
+    def started(_scheduler: object, result: object) -> None:
+        console.print("scheduler running; Ctrl-C or SIGTERM stops it after the current pages")
+
+    run_forever(engine, settings, extra_jobs=scheduled_jobs(settings), on_started=started)
+    console.print("stopped")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(sources_app, name="sources")
+    app.command("collect")(collect_cmd)
+    app.command("runs")(runs_cmd)
+    app.command("run")(run_cmd)

@@ -1,0 +1,114 @@
+"""Reporting periods: ISO weeks and date ranges, interpreted in the business time zone."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from resonanz.core.errors import InvalidFilterError
+
+_WEEK_RE = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Period:
+    """A half-open interval ``[start, end)`` in UTC, with a human label."""
+
+    start: datetime
+    end: datetime
+    label: str
+
+    @property
+    def length(self) -> timedelta:
+        return self.end - self.start
+
+    def previous(self) -> Period:
+        """The period of equal length right before this one."""
+        return Period(self.start - self.length, self.start, f"before {self.label}")
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise InvalidFilterError(
+            f"unknown time zone {name!r}; use an IANA name such as 'Europe/Berlin' (RESONANZ_DIGEST__TIMEZONE)"
+        ) from exc
+
+
+def iso_week(label: str, tz: str = "Europe/Berlin") -> Period:
+    """``2026-W47`` -> Monday 00:00 to the next Monday 00:00 local time, as UTC."""
+    match = _WEEK_RE.match(label.strip())
+    if not match:
+        raise InvalidFilterError(f"cannot read the week {label!r}; write it as an ISO week like 2026-W47")
+    year, week = int(match.group(1)), int(match.group(2))
+    try:
+        monday = date.fromisocalendar(year, week, 1)
+    except ValueError as exc:
+        raise InvalidFilterError(f"{label!r} is not a week of {year}; ISO weeks run from W01 to W52 or W53") from exc
+    start = datetime.combine(monday, time(), tzinfo=zone(tz))
+    end = datetime.combine(monday + timedelta(days=7), time(), tzinfo=zone(tz))
+    return Period(start.astimezone(UTC), end.astimezone(UTC), f"{year}-W{week:02d}")
+
+
+def week_label(moment: datetime, tz: str = "Europe/Berlin") -> str:
+    local = moment.astimezone(zone(tz)) if moment.tzinfo else moment.replace(tzinfo=UTC).astimezone(zone(tz))
+    year, week, _ = local.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def last_complete_week(now: datetime | None = None, tz: str = "Europe/Berlin") -> Period:
+    """The ISO week before the one that contains ``now`` (what a Monday-morning digest reports)."""
+    now = now or datetime.now(UTC)
+    return iso_week(week_label(now - timedelta(days=7), tz), tz)
+
+
+def parse_moment(value: str, tz: str = "Europe/Berlin", *, end_of_day: bool = False) -> datetime:
+    """``2026-11-16`` (local midnight; with ``end_of_day`` the following midnight) or an ISO timestamp."""
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            if end_of_day:
+                day += timedelta(days=1)
+            return datetime.combine(day, time(), tzinfo=zone(tz)).astimezone(UTC)
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise InvalidFilterError(f"cannot read the date {value!r}; write 2026-11-16 or 2026-11-16T08:00") from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone(tz))
+    return moment.astimezone(UTC)
+
+
+def resolve_period(
+    *,
+    since: str | None = None,
+    until: str | None = None,
+    week: str | None = None,
+    days: int = 28,
+    tz: str = "Europe/Berlin",
+    now: datetime | None = None,
+) -> Period:
+    """The period asked for: an ISO week, or ``since``/``until`` (until defaults to now, since to ``days`` before)."""
+    if week:
+        if since or until:
+            raise InvalidFilterError("give either --week or --since/--until, not both")
+        return iso_week(week, tz)
+    now = now or datetime.now(UTC)
+    end = parse_moment(until, tz, end_of_day=True) if until else now
+    start = parse_moment(since, tz) if since else end - timedelta(days=days)
+    if start >= end:
+        raise InvalidFilterError(f"the period is empty: since ({since}) must be before until ({until or 'now'})")
+    label = f"{start.astimezone(zone(tz)):%Y-%m-%d} – {(end - timedelta(seconds=1)).astimezone(zone(tz)):%Y-%m-%d}"
+    return Period(start, end, label)
+
+
+def buckets(end: datetime, count: int, size: timedelta) -> list[Period]:
+    """``count`` consecutive periods of ``size`` ending at ``end``, oldest first."""
+    out: list[Period] = []
+    for i in range(count, 0, -1):
+        start = end - size * i
+        out.append(Period(start, start + size, f"{start:%Y-%m-%d}"))
+    return out

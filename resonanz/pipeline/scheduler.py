@@ -1,0 +1,219 @@
+"""The scheduler behind ``resonanz run``: one interval job per enabled source (APScheduler 3).
+
+Jobs live in the store's own database (``SQLAlchemyJobStore``, table ``apscheduler_jobs``), so
+their next run times survive restarts; a run missed while the process was down is caught up
+once (``coalesce``), and a source never runs twice at the same time (``max_instances=1``).
+A housekeeping job re-reads the sources table every minute, so ``resonanz sources add`` in
+another terminal is picked up without a restart.
+
+Other areas add their own jobs (the weekly digest, ...) with :class:`ExtraJob`: pass them to
+:func:`build_scheduler`/:func:`run_forever`. ``resonanz run`` passes the list that
+:func:`resonanz.pipeline.jobs.scheduled_jobs` names explicitly (no file-name scan).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from types import FrameType
+from typing import Any
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlmodel import col
+
+from resonanz.core.settings import Settings, get_settings
+from resonanz.pipeline.collect import SourceNotFoundError, run_source
+from store.db import session_scope
+from store.models import Source
+from store.types import utcnow
+
+log = logging.getLogger(__name__)
+
+JOBSTORE_TABLE = "apscheduler_jobs"
+SOURCE_JOB_PREFIX = "collect:"
+SYNC_JOB_ID = "resonanz:sync-sources"
+SYNC_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class ExtraJob:
+    """A job another area adds. ``func`` is a ``"module:function"`` reference (or a module-level
+    function) so that it can be stored in the job store; ``trigger`` any APScheduler trigger."""
+
+    id: str
+    func: str | Callable[..., Any]
+    trigger: BaseTrigger
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    name: str | None = None
+
+
+@dataclass
+class _Runtime:
+    engine: Engine
+    settings: Settings
+    stop: threading.Event
+    scheduler: BackgroundScheduler | None = None
+
+
+_RUNTIME: _Runtime | None = None
+_RUNTIME_LOCK = threading.Lock()
+
+
+def _runtime() -> _Runtime:
+    global _RUNTIME
+    with _RUNTIME_LOCK:
+        if _RUNTIME is None:  # a job started by a scheduler that this process did not build
+            from resonanz.core.db import engine_from_settings
+
+            settings = get_settings()
+            _RUNTIME = _Runtime(engine_from_settings(settings), settings, threading.Event())
+        return _RUNTIME
+
+
+def run_source_job(source_id: int) -> None:
+    """The job function of every source (referenced by name in the job store)."""
+    rt = _runtime()
+    try:
+        summary = run_source(rt.engine, source_id, rt.settings, stop=rt.stop)
+    except SourceNotFoundError:
+        log.info("source %s is gone; its job is removed at the next sync", source_id)
+        return
+    log.info("collected %s: %s, %d fetched, %d new, %d updated, %d errors in %.1f s", summary.source, summary.status,
+             summary.fetched, summary.new, summary.updated, summary.errors, summary.duration_s)  # fmt: skip
+
+
+def sync_sources_job() -> None:
+    rt = _runtime()
+    if rt.scheduler is not None:
+        sync_source_jobs(rt.scheduler, rt.engine)
+
+
+@dataclass
+class SyncResult:
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+
+def sync_source_jobs(scheduler: BackgroundScheduler, engine: Engine) -> SyncResult:
+    """Make the source jobs match the enabled sources (add, re-time, remove)."""
+    result = SyncResult()
+    with session_scope(engine) as session:
+        sources = session.execute(select(Source).where(col(Source.enabled).is_(True))).scalars().all()
+    wanted = {f"{SOURCE_JOB_PREFIX}{s.id}": s for s in sources}
+    for job in scheduler.get_jobs():
+        if job.id.startswith(SOURCE_JOB_PREFIX) and job.id not in wanted:
+            scheduler.remove_job(job.id)
+            result.removed.append(job.name)
+    for job_id, source in wanted.items():
+        interval = timedelta(seconds=source.interval_seconds)
+        job = scheduler.get_job(job_id)
+        if job is None:
+            scheduler.add_job(
+                "resonanz.pipeline.scheduler:run_source_job",
+                IntervalTrigger(seconds=source.interval_seconds),
+                args=[source.id],
+                id=job_id,
+                name=f"collect {source.name}",
+                next_run_time=utcnow(),
+                replace_existing=True,
+            )
+            result.added.append(source.name)
+        elif getattr(job.trigger, "interval", None) != interval or job.name != f"collect {source.name}":
+            job.modify(name=f"collect {source.name}")
+            if getattr(job.trigger, "interval", None) != interval:
+                job.reschedule(IntervalTrigger(seconds=source.interval_seconds))
+            result.changed.append(source.name)
+    if result.added or result.changed or result.removed:
+        log.info("source jobs: added %s, changed %s, removed %s", result.added, result.changed, result.removed)
+    return result
+
+
+def build_scheduler(
+    engine: Engine,
+    settings: Settings | None = None,
+    *,
+    extra_jobs: Iterable[ExtraJob] = (),
+    stop: threading.Event | None = None,
+    max_workers: int = 4,
+    timezone: str | None = None,
+) -> BackgroundScheduler:
+    """A scheduler (not started) whose jobs are stored in ``engine``'s database.
+
+    ``stop`` is handed to every collector run: once set, runs stop after their current page."""
+    global _RUNTIME
+    settings = settings or get_settings()
+    scheduler = BackgroundScheduler(
+        jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOBSTORE_TABLE)},
+        executors={"default": ThreadPoolExecutor(max_workers)},
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        timezone=timezone or settings.digest.timezone,
+    )
+    with _RUNTIME_LOCK:
+        _RUNTIME = _Runtime(engine, settings, stop or threading.Event(), scheduler)
+    scheduler.add_job(sync_sources_job, IntervalTrigger(seconds=SYNC_SECONDS), id=SYNC_JOB_ID,
+                      name="sync source jobs", replace_existing=True)  # fmt: skip
+    for job in extra_jobs:
+        add_extra_job(scheduler, job)
+    return scheduler
+
+
+def add_extra_job(scheduler: BackgroundScheduler, job: ExtraJob) -> None:
+    """Add (or replace) a job of another area."""
+    scheduler.add_job(job.func, job.trigger, id=job.id, name=job.name or job.id, kwargs=dict(job.kwargs),
+                      replace_existing=True)  # fmt: skip
+
+
+def start(scheduler: BackgroundScheduler, engine: Engine) -> SyncResult:
+    """Start ``scheduler`` with its source jobs in line with the sources table."""
+    scheduler.start(paused=True)
+    result = sync_source_jobs(scheduler, engine)
+    scheduler.resume()
+    return result
+
+
+def run_forever(
+    engine: Engine,
+    settings: Settings | None = None,
+    *,
+    extra_jobs: Iterable[ExtraJob] = (),
+    stop: threading.Event | None = None,
+    on_started: Callable[[BackgroundScheduler, SyncResult], None] | None = None,
+) -> None:
+    """Run the scheduler in the foreground until SIGTERM/SIGINT (or ``stop``); then let running
+    collections finish their current page and shut down cleanly."""
+    settings = settings or get_settings()
+    stop = stop or threading.Event()
+    scheduler = build_scheduler(engine, settings, extra_jobs=list(extra_jobs), stop=stop)
+    previous: dict[signal.Signals, Any] = {}
+
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("received %s; finishing the current pages and stopping", signal.Signals(signum).name)
+        stop.set()
+
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            previous[sig] = signal.signal(sig, request_stop)
+    try:
+        result = start(scheduler, engine)
+        if on_started is not None:
+            on_started(scheduler, result)
+        while not stop.wait(1.0):
+            pass
+    finally:
+        stop.set()
+        if scheduler.running:
+            scheduler.shutdown(wait=True)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        log.info("scheduler stopped")

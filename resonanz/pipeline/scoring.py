@@ -1,0 +1,269 @@
+"""Store <-> NLP wiring: analyse the posts that the current model has not scored yet.
+
+:func:`score_posts` reads unscored posts in chunks (ordered by id), analyses each chunk with
+:class:`nlp.pipeline.Analyzer`, writes one :class:`~store.models.Score` row per post and model
+version, fills in the post's language if it was unknown, and opens or updates a
+:class:`~store.models.ReviewItem` for every flagged post. Each chunk is committed on its own,
+so a crash loses at most one chunk and the next run resumes where this one stopped. Scores are
+kept per model name and version: a new model scores everything again without touching the old
+rows; ``rescore`` recomputes (overwrites) the current model's rows, e.g. after editing the
+topic or flag rules.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, exists, func, or_
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+from tqdm.auto import tqdm
+
+from nlp.errors import NlpError
+from nlp.pipeline import Analysis, Analyzer
+from resonanz.core.settings import Settings, get_settings
+from resonanz.review.statuses import ACTIVE_STATUSES
+from store.db import session_scope
+from store.models import Post, ReviewEvent, ReviewItem, Score
+from store.types import utcnow
+
+log = logging.getLogger(__name__)
+
+ACTOR = "resonanz-score"
+REVIEW_MIN_SEVERITY = 1
+"""Posts whose most severe flag reaches this go to the review queue (severity 0 flags are informational)."""
+
+
+@dataclass
+class ScoreReport:
+    model_name: str
+    model_version: str
+    scored: int = 0
+    flagged: int = 0
+    review_created: int = 0
+    review_updated: int = 0
+    languages_set: int = 0
+    chunks: int = 0
+    seconds: float = 0.0
+
+    @property
+    def posts_per_second(self) -> float:
+        return self.scored / self.seconds if self.seconds else 0.0
+
+    def summary(self) -> str:
+        return (
+            f"Scored {self.scored} posts with {self.model_name} {self.model_version} "
+            f"({self.posts_per_second:.1f} posts/s); {self.flagged} flagged, "
+            f"{self.review_created} new and {self.review_updated} updated review items."
+        )
+
+
+def build_analyzer(settings: Settings | None = None, *, progress: bool = False) -> Analyzer:
+    """The :class:`Analyzer` configured by ``settings.nlp`` (models are loaded on first use)."""
+    nlp = (settings or get_settings()).nlp
+    return Analyzer.create(
+        nlp.sentiment_model,
+        offensive_model=nlp.offensive_model or None,
+        embedding_model=nlp.embedding_model or None,
+        topics_file=nlp.topics_file,
+        flags_file=nlp.flags_file,
+        label_map=nlp.label_map or None,
+        batch_tokens=nlp.batch_tokens,
+        max_length=nlp.max_length,
+        workers=nlp.threads,
+        precision=nlp.precision,
+        progress=progress,
+    )
+
+
+def sentiment_train_prior(settings: Settings | None = None) -> list[float] | None:
+    """The configured sentiment model's training prior (for EM-estimated shares in answers); None if unknown."""
+    from nlp.loading import train_prior
+
+    nlp = (settings or get_settings()).nlp
+    try:
+        return train_prior(nlp.sentiment_model)
+    except NlpError as exc:
+        log.info("no training prior for %s: %s", nlp.sentiment_model, exc)
+        return None
+
+
+def post_text(text: str | None, title: str | None) -> str:
+    """What is analysed: the title (if any) and the text."""
+    parts = [p.strip() for p in (title, text) if p and p.strip()]
+    return "\n".join(parts)
+
+
+def _has_content() -> Any:
+    return or_(func.length(func.trim(col(Post.text))) > 0, and_(col(Post.title).is_not(None), col(Post.title) != ""))
+
+
+def _unscored(name: str, version: str) -> Any:
+    scored = exists().where(
+        col(Score.post_id) == col(Post.id), col(Score.model_name) == name, col(Score.model_version) == version
+    )
+    return ~scored
+
+
+def count_pending(engine: Engine, name: str, version: str, *, rescore: bool = False) -> int:
+    """How many posts :func:`score_posts` would analyse."""
+    query = select(func.count()).select_from(Post).where(col(Post.deleted_at).is_(None), _has_content())
+    if not rescore:
+        query = query.where(_unscored(name, version))
+    with Session(engine) as session:
+        return int(session.exec(query).one())
+
+
+def score_posts(
+    engine: Engine,
+    settings: Settings | None = None,
+    analyzer: Analyzer | None = None,
+    *,
+    rescore: bool = False,
+    limit: int | None = None,
+    chunk_size: int = 1024,
+    progress: bool = True,
+) -> ScoreReport:
+    """Score every post without a score from the current model name + version (see the module docstring).
+
+    ``chunk_size`` posts are analysed and committed together: large enough that the scoring workers
+    get several batches each (so none idles at the end of a chunk), small enough that a crash
+    loses little.
+    """
+    analyzer = analyzer or build_analyzer(settings)
+    analyzer.load()
+    name, version = analyzer.name, analyzer.version
+    report = ScoreReport(model_name=name, model_version=version)
+    start = time.perf_counter()
+    pending = count_pending(engine, name, version, rescore=rescore)
+    total = min(pending, limit) if limit is not None else pending
+    log.info("%d posts to score with %s %s", total, name, version)
+    last_id = 0
+    with tqdm(total=total, desc="Scoring posts", unit="post", disable=not progress or total == 0) as bar:
+        while limit is None or report.scored < limit:
+            size = chunk_size if limit is None else min(chunk_size, limit - report.scored)
+            rows = _next_chunk(engine, name, version, last_id, size, rescore)
+            if not rows:
+                break
+            analyses = analyzer.analyse([post_text(text, title) for _, text, title, _ in rows])
+            _write_chunk(engine, rows, analyses, name, version, report)
+            last_id = rows[-1][0]
+            report.scored += len(rows)
+            report.chunks += 1
+            bar.update(len(rows))
+    report.seconds = time.perf_counter() - start
+    log.info(report.summary())
+    return report
+
+
+Row = tuple[int, str, str | None, str | None]
+
+
+def _next_chunk(engine: Engine, name: str, version: str, after: int, size: int, rescore: bool) -> list[Row]:
+    query = select(Post.id, Post.text, Post.title, Post.language).where(
+        col(Post.id) > after, col(Post.deleted_at).is_(None), _has_content()
+    )
+    if not rescore:
+        query = query.where(_unscored(name, version))
+    with Session(engine) as session:
+        rows = session.exec(query.order_by(col(Post.id)).limit(size)).all()
+    return [(int(i or 0), t or "", title, lang) for i, t, title, lang in rows]
+
+
+def _write_chunk(
+    engine: Engine, rows: Sequence[Row], analyses: Sequence[Analysis], name: str, version: str, report: ScoreReport
+) -> None:
+    for attempt in (1, 2):
+        try:
+            with session_scope(engine) as session:
+                counts = _write(session, rows, analyses, name, version)
+            break
+        except IntegrityError:  # another scorer wrote some of these rows meanwhile: write again as updates
+            if attempt == 2:
+                raise
+            log.info("scores for some posts appeared concurrently; retrying the chunk as updates")
+    report.flagged += counts["flagged"]
+    report.review_created += counts["created"]
+    report.review_updated += counts["updated"]
+    report.languages_set += counts["languages"]
+
+
+def _write(
+    session: Session, rows: Sequence[Row], analyses: Sequence[Analysis], name: str, version: str
+) -> dict[str, int]:
+    ids = [r[0] for r in rows]
+    existing = {
+        s.post_id: s
+        for s in session.exec(
+            select(Score).where(col(Score.post_id).in_(ids), Score.model_name == name, Score.model_version == version)
+        )
+    }
+    reviews = {r.post_id: r for r in session.exec(select(ReviewItem).where(col(ReviewItem.post_id).in_(ids)))}
+    counts = {"flagged": 0, "created": 0, "updated": 0, "languages": 0}
+    now = utcnow()
+    for (post_id, _text, _title, language), analysis in zip(rows, analyses, strict=True):
+        values = _score_values(analysis)
+        score = existing.get(post_id)
+        if score is None:
+            session.add(Score(post_id=post_id, model_name=name, model_version=version, scored_at=now, **values))
+        else:
+            for key, value in values.items():
+                setattr(score, key, value)
+            score.scored_at = now
+            session.add(score)
+        if language is None and analysis.language:
+            post = session.get(Post, post_id)
+            if post is not None:
+                post.language = analysis.language
+                session.add(post)
+                counts["languages"] += 1
+        if analysis.severity >= REVIEW_MIN_SEVERITY:
+            counts["flagged"] += 1
+            outcome = _review(session, reviews.get(post_id), post_id, analysis, name, version)
+            if outcome:
+                counts[outcome] += 1
+    return counts
+
+
+def _score_values(analysis: Analysis) -> dict[str, Any]:
+    s = analysis.sentiment
+    return {
+        "sentiment": s.label,
+        "p_negative": s.p_negative,
+        "p_neutral": s.p_neutral,
+        "p_positive": s.p_positive,
+        "topics": [t.as_dict() for t in analysis.topics],
+        "flags": [f.as_dict() for f in analysis.flags],
+    }
+
+
+def _review(
+    session: Session, item: ReviewItem | None, post_id: int, analysis: Analysis, name: str, version: str
+) -> str | None:
+    """Open a review item for a flagged post, or update an active one; closed items are left alone."""
+    reasons = [f.as_dict() for f in analysis.flags]
+    detail = {
+        "model": name,
+        "version": version,
+        "severity": analysis.severity,
+        "flags": [f.name for f in analysis.flags],
+    }
+    if item is None:
+        item = ReviewItem(post_id=post_id, reasons=reasons, severity=analysis.severity)
+        session.add(item)
+        session.flush()
+        session.add(ReviewEvent(review_item_id=item.id, actor=ACTOR, action="flagged", detail=detail))
+        return "created"
+    if item.status not in ACTIVE_STATUSES or (item.reasons == reasons and item.severity == analysis.severity):
+        return None
+    item.reasons = reasons
+    item.severity = analysis.severity
+    item.updated_at = utcnow()
+    session.add(item)
+    session.add(ReviewEvent(review_item_id=item.id, actor=ACTOR, action="reflagged", detail=detail))
+    return "updated"

@@ -1,0 +1,162 @@
+"""One review item in context: the post in its thread, the author's linked customer and history, the audit trail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from linker.records import CONFIRMED, PENDING
+from resonanz.core.errors import NotFoundError
+from resonanz.pipeline.consent import customer_is_linkable
+from resonanz.pipeline.link_decisions import LINKED_STATUSES
+from store.models import (
+    Customer,
+    CustomerValue,
+    IdentityLink,
+    LabelFeedback,
+    Post,
+    ReviewEvent,
+    ReviewItem,
+    Score,
+    SocialIdentity,
+)
+
+MAX_THREAD_DEPTH = 20
+
+
+@dataclass
+class PostView:
+    post: Post
+    score: Score | None
+    author: SocialIdentity | None
+
+
+@dataclass
+class LinkView:
+    link: IdentityLink
+    customer: Customer
+    value: CustomerValue | None
+
+
+@dataclass
+class ItemDetail:
+    item: ReviewItem
+    post: PostView
+    parents: list[PostView] = field(default_factory=list)
+    """Oldest first, ending with the direct parent."""
+    replies: list[PostView] = field(default_factory=list)
+    customer: Customer | None = None
+    value: CustomerValue | None = None
+    links: list[LinkView] = field(default_factory=list)
+    history: list[PostView] = field(default_factory=list)
+    events: list[ReviewEvent] = field(default_factory=list)
+    feedback: list[LabelFeedback] = field(default_factory=list)
+
+    @property
+    def pending_links(self) -> list[LinkView]:
+        return [lv for lv in self.links if lv.link.status == PENDING]
+
+    @property
+    def evidence(self) -> list[dict[str, Any]]:
+        """Flag reasons from the review item and the latest score, then topic evidence (uniform keys)."""
+        out = [_evidence(r, "review") for r in self.item.reasons if isinstance(r, dict)]
+        score = self.post.score
+        if score:
+            out += [_evidence(f, "model") for f in score.flags if isinstance(f, dict)]
+            out += [
+                _evidence({"flag": f"topic: {t.get('topic')}", "evidence": t.get("evidence")}, "topic")
+                for t in score.topics
+                if isinstance(t, dict)
+            ]
+        return out
+
+
+def _evidence(raw: dict[str, Any], source: str) -> dict[str, Any]:
+    return {
+        "flag": str(raw.get("flag") or raw.get("label") or ""),
+        "severity": raw.get("severity"),
+        "reason": str(raw.get("reason") or ""),
+        "evidence": raw.get("evidence") if isinstance(raw.get("evidence"), str) else None,
+        "source": source,
+    }
+
+
+def latest_score(session: Session, post_id: int, model_name: str | None = None) -> Score | None:
+    query = select(Score).where(Score.post_id == post_id)
+    if model_name:
+        query = query.where(Score.model_name == model_name)
+    return session.exec(query.order_by(col(Score.scored_at).desc(), col(Score.id).desc()).limit(1)).first()
+
+
+def latest_value(session: Session, customer_id: int) -> CustomerValue | None:
+    query = (
+        select(CustomerValue)
+        .where(CustomerValue.customer_id == customer_id)
+        .order_by(col(CustomerValue.computed_at).desc(), col(CustomerValue.id).desc())
+        .limit(1)
+    )
+    return session.exec(query).first()
+
+
+def _view(session: Session, post: Post, model_name: str | None) -> PostView:
+    assert post.id is not None
+    author = session.get(SocialIdentity, post.identity_id) if post.identity_id else None
+    return PostView(post, latest_score(session, post.id, model_name), author)
+
+
+def get_item(session: Session, item_id: int) -> ReviewItem:
+    item = session.get(ReviewItem, item_id)
+    if item is None:
+        raise NotFoundError(f"review item {item_id} does not exist; it may have been removed — reload the queue")
+    return item
+
+
+def item_detail(session: Session, item_id: int, model_name: str | None = None, history: int = 10) -> ItemDetail:
+    item = get_item(session, item_id)
+    post = session.get(Post, item.post_id)
+    if post is None:
+        raise NotFoundError(f"the post of review item {item_id} is gone; dismiss the item")
+    detail = ItemDetail(item=item, post=_view(session, post, model_name))
+    seen = {post.id}
+    parent_id = post.parent_id
+    while parent_id and parent_id not in seen and len(detail.parents) < MAX_THREAD_DEPTH:
+        parent = session.get(Post, parent_id)
+        if parent is None:
+            break
+        seen.add(parent.id)
+        detail.parents.insert(0, _view(session, parent, model_name))
+        parent_id = parent.parent_id
+    replies = session.exec(select(Post).where(Post.parent_id == post.id).order_by(col(Post.created_at)).limit(50))
+    detail.replies = [_view(session, r, model_name) for r in replies]
+    if post.identity_id:
+        links = session.exec(
+            select(IdentityLink, Customer)
+            .join(Customer, col(Customer.id) == IdentityLink.customer_id)
+            .where(IdentityLink.identity_id == post.identity_id)
+            .order_by(col(IdentityLink.probability).desc())
+        ).all()
+        for link, customer in links:
+            assert customer.id is not None
+            detail.links.append(LinkView(link, customer, latest_value(session, customer.id)))
+        linked = sorted(
+            (lv for lv in detail.links if lv.link.status in LINKED_STATUSES and customer_is_linkable(lv.customer)),
+            key=lambda lv: (lv.link.status != CONFIRMED, -lv.link.probability, lv.link.id or 0),
+        )
+        if linked:
+            detail.customer, detail.value = linked[0].customer, linked[0].value
+        older = session.exec(
+            select(Post)
+            .where(Post.identity_id == post.identity_id, Post.id != post.id)
+            .order_by(col(Post.created_at).desc())
+            .limit(history)
+        )
+        detail.history = [_view(session, p, model_name) for p in older]
+    detail.events = list(
+        session.exec(select(ReviewEvent).where(ReviewEvent.review_item_id == item.id).order_by(col(ReviewEvent.at)))
+    )
+    detail.feedback = list(
+        session.exec(select(LabelFeedback).where(LabelFeedback.post_id == post.id).order_by(col(LabelFeedback.at)))
+    )
+    return detail

@@ -1,0 +1,197 @@
+"""The review queue: flagged posts ordered by priority (severity x author value), filtered and paged in SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Float, case, cast, func, or_, select
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session
+
+from resonanz.answers.sql import has_topic, latest_score_id, link_subquery, segment_expr, value_subquery
+from resonanz.core.tables import CUSTOMER, IDENTITY, ITEM, POST, SCORE
+from resonanz.review.statuses import ACTIVE_STATUSES
+
+UNASSIGNED = "-"
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    statuses: Sequence[str] = ACTIVE_STATUSES
+    min_severity: int | None = None
+    classes: Sequence[str] = ()
+    platforms: Sequence[str] = ()
+    topics: Sequence[str] = ()
+    assignee: str | None = None
+    """A user name, or ``UNASSIGNED`` for items nobody has taken."""
+    default_weight: float = 0.5
+    model_name: str | None = None
+
+
+@dataclass
+class QueueRow:
+    item_id: int
+    post_id: int
+    severity: int
+    status: str
+    assignee: str | None
+    priority: float
+    reasons: list[dict[str, Any]]
+    text: str
+    url: str | None
+    platform: str
+    created_at: datetime
+    author: str | None
+    segment: str
+    customer_id: int | None
+    customer_name: str | None
+    weight: float
+    sentiment: str | None
+    topics: list[str] = field(default_factory=list)
+
+
+@dataclass
+class QueuePage:
+    rows: list[QueueRow]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def _base(qf: QueueFilter, dialect: str, counting: bool = False) -> tuple[Any, dict[str, ColumnElement[Any]]]:
+    """Item ids passing the filter, with what ordering needs (the latest score only for a topic filter).
+
+    ``counting``: leave out the customer joins when no class filter needs them.
+    """
+    lnk, val = link_subquery(), value_subquery()
+    segment = segment_expr(lnk, val)
+    weight = cast(func.coalesce(val.c.weight, qf.default_weight), Float)
+    priority = case((ITEM.c.priority > 0, ITEM.c.priority), else_=ITEM.c.severity * weight)
+    query = select(ITEM.c.id).select_from(ITEM).join(POST, POST.c.id == ITEM.c.post_id)
+    if not counting or qf.classes:
+        query = query.outerjoin(lnk, lnk.c.identity_id == POST.c.identity_id).outerjoin(
+            val, val.c.customer_id == lnk.c.customer_id
+        )
+    if qf.statuses:
+        query = query.where(ITEM.c.status.in_(list(qf.statuses)))
+    if qf.min_severity is not None:
+        query = query.where(ITEM.c.severity >= qf.min_severity)
+    if qf.classes:
+        query = query.where(segment.in_(list(qf.classes)))
+    if qf.platforms:
+        query = query.where(POST.c.platform.in_(list(qf.platforms)))
+    if qf.assignee == UNASSIGNED:
+        query = query.where(or_(ITEM.c.assignee.is_(None), ITEM.c.assignee == ""))
+    elif qf.assignee:
+        query = query.where(ITEM.c.assignee == qf.assignee)
+    if qf.topics:
+        query = query.join(SCORE, SCORE.c.id == latest_score_id(qf.model_name)).where(has_topic(dialect, qf.topics))
+    cols = {"segment": segment, "weight": weight, "priority": priority, "customer_id": lnk.c.customer_id}
+    return query, cols
+
+
+def list_queue(session: Session, qf: QueueFilter, page: int = 1, per_page: int = 25) -> QueuePage:
+    """One page of the queue, highest priority first (a complaint from an A-customer before a C-customer's).
+
+    The filter and the order are computed over the ids only; texts, scores and names are looked up
+    for the rows of the page.
+    """
+    dialect = session.get_bind().dialect.name
+    counter, _ = _base(qf, dialect, counting=True)
+    total = int(session.exec(select(func.count()).select_from(counter.subquery())).one()[0])  # type: ignore[call-overload]
+    query, cols = _base(qf, dialect)
+    page = max(1, min(page, max(1, -(-total // per_page))))
+    ordered = (
+        query.add_columns(
+            cols["segment"].label("segment"),
+            cols["customer_id"].label("customer_id"),
+            cols["weight"].label("weight"),
+            cols["priority"].label("eff_priority"),
+        )
+        .order_by(cols["priority"].desc(), ITEM.c.severity.desc(), ITEM.c.created_at, ITEM.c.id)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+        .subquery("page")
+    )
+    rows_q = (
+        select(
+            ordered,
+            ITEM.c.severity,
+            ITEM.c.status,
+            ITEM.c.assignee,
+            ITEM.c.reasons,
+            ITEM.c.post_id,
+            POST.c.text,
+            POST.c.url,
+            POST.c.platform,
+            POST.c.created_at,
+            func.coalesce(IDENTITY.c.handle, IDENTITY.c.display_name).label("author"),
+            CUSTOMER.c.first_name,
+            CUSTOMER.c.last_name,
+            CUSTOMER.c.company,
+            SCORE.c.sentiment,
+            SCORE.c.topics,
+        )
+        .select_from(ordered)
+        .join(ITEM, ITEM.c.id == ordered.c.id)
+        .join(POST, POST.c.id == ITEM.c.post_id)
+        .outerjoin(SCORE, SCORE.c.id == latest_score_id(qf.model_name))
+        .outerjoin(IDENTITY, IDENTITY.c.id == POST.c.identity_id)
+        .outerjoin(CUSTOMER, CUSTOMER.c.id == ordered.c.customer_id)
+    )
+    found = [r._mapping for r in session.exec(rows_q).all()]  # type: ignore[call-overload]
+    found.sort(key=lambda m: (-float(m["eff_priority"] or 0.0), -m["severity"], m["created_at"], m["id"]))
+    out = [
+        QueueRow(
+            item_id=m["id"],
+            post_id=m["post_id"],
+            severity=m["severity"],
+            status=m["status"],
+            assignee=m["assignee"],
+            priority=float(m["eff_priority"] or 0.0),
+            reasons=list(m["reasons"] or []),
+            text=m["text"] or "",
+            url=m["url"],
+            platform=m["platform"],
+            created_at=m["created_at"],
+            author=m["author"],
+            segment=str(m["segment"]),
+            customer_id=m["customer_id"],
+            customer_name=customer_name(m["first_name"], m["last_name"], m["company"]),
+            weight=float(m["weight"]),
+            sentiment=m["sentiment"],
+            topics=[str(t.get("topic")) for t in (m["topics"] or []) if isinstance(t, dict)],
+        )
+        for m in found
+    ]
+    return QueuePage(out, total, page, per_page)
+
+
+def customer_name(first: str | None, last: str | None, company: str | None) -> str | None:
+    name = " ".join(p for p in (first, last) if p)
+    if company:
+        name = f"{name} ({company})" if name else company
+    return name or None
+
+
+def queue_facets(session: Session) -> dict[str, list[str]]:
+    """Values offered in the filter form: platforms and assignees that occur in the queue."""
+    platforms = session.exec(  # type: ignore[call-overload]
+        select(POST.c.platform).join(ITEM, ITEM.c.post_id == POST.c.id).distinct().order_by(POST.c.platform)
+    ).all()
+    assignees = session.exec(  # type: ignore[call-overload]
+        select(ITEM.c.assignee).where(ITEM.c.assignee.is_not(None)).distinct().order_by(ITEM.c.assignee)
+    ).all()
+    return {"platforms": [p[0] for p in platforms], "assignees": [a[0] for a in assignees if a[0]]}
+
+
+def open_items(session: Session, limit: int = 10, default_weight: float = 0.5) -> QueuePage:
+    """The open and in-progress items with the highest priority (for the digest)."""
+    return list_queue(session, QueueFilter(default_weight=default_weight), page=1, per_page=limit)

@@ -1,0 +1,19 @@
+"""The statuses of a review item: the one vocabulary of the queue, its actions and the scoring that fills it."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ReviewStatus(StrEnum):
+    """Where a review item stands (stored as its string value)."""
+
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    DISMISSED = "dismissed"
+
+
+STATUSES: tuple[str, ...] = tuple(status.value for status in ReviewStatus)
+ACTIVE_STATUSES: tuple[str, ...] = (ReviewStatus.OPEN.value, ReviewStatus.IN_PROGRESS.value)
+"""Items still in the queue: a new scoring may update their reasons; resolved/dismissed ones stay as decided."""
