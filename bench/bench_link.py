@@ -31,10 +31,10 @@ Findings (2,000 x 1,000, 5 seeds, realistic names), after the leave-one-out chan
 * Cause of the biggest class: the u of an exact name match was the name's frequency in the CRM
   *including the compared customer*, so a family name only that customer holds counted as
   "1 in 2,000" however rare it is. Leaving the customer's own record out (for names outside
-  ``linker.namefreq``) fixes it, but only where the first names agree too: with another first
+  ``linker.identity.namefreq``) fixes it, but only where the first names agree too: with another first
   name the likeliest non-match is a relative (same family name, often the same city), and applying
   it there raised the false positives from 15 to 64 ("Oswald Riederländer, Viechtach" taken for the
-  customer "Jan Riederländer, Viechtach"). Names listed in ``linker.namefreq`` keep the old
+  customer "Jan Riederländer, Viechtach"). Names listed in ``linker.identity.namefreq`` keep the old
   estimate; otherwise the demo's traps ("Thomas Brandt" from Hamburg, ``anna_schmidt_92``) would be
   auto-linked in its CRM of 200.
 * A "one letter off" family-name level (Damerau-Levenshtein 1) was tried and dropped: the same
@@ -94,8 +94,8 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from linkgen import LinkBenchmark, evaluate, generate  # noqa: E402  # isort: skip
-from linker.pipeline import LinkConfig, link_records  # noqa: E402
-from linker.records import LinkThresholds  # noqa: E402
+from linker.identity.pipeline import LinkConfig, link_records  # noqa: E402
+from linker.identity.records import LinkThresholds  # noqa: E402
 
 DEFAULTS = LinkThresholds()
 

@@ -32,9 +32,9 @@ from typing import Any
 
 from faker import Faker
 
-from linker.nicknames import GROUPS
-from linker.normalise import fold, fold_compact
-from linker.records import AUTO, PENDING, CustomerRecord, IdentityRecord, LinkDecision
+from linker.identity.nicknames import GROUPS
+from linker.identity.normalise import fold, fold_compact
+from linker.identity.records import AUTO, PENDING, CustomerRecord, IdentityRecord, LinkDecision
 
 BIG_CITIES = {
     "Berlin": 3.7, "Hamburg": 1.9, "München": 1.5, "Köln": 1.1, "Frankfurt am Main": 0.76, "Stuttgart": 0.63,

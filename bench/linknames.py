@@ -10,18 +10,18 @@ import random
 
 from faker import Faker
 
-from linker.normalise import fold
-from linker.phonetics import koelner_phonetik
+from linker.identity.normalise import fold
+from linker.identity.phonetics import koelner_phonetik
 
 # --- family names: a realistic German frequency distribution ---------------------------------
 #
 # Faker de_DE has 406 family names, drawn uniformly: at 100,000 customers every name is held by
 # ~250 of them and a random full name has a namesake in the CRM almost surely, which is far from
 # Germany. There, roughly 850,000 family names are in use; Müller holds ~0.95 %, rank 10 ~0.27 %,
-# rank 100 ~0.06 % (telephone-directory counts, as in :mod:`linker.namefreq`), and the top 400
+# rank 100 ~0.06 % (telephone-directory counts, as in :mod:`linker.identity.namefreq`), and the top 400
 # cover only about a quarter of the population. The model below reproduces those anchors:
 #
-# * head, ranks 1-406: Faker's names (those listed in :mod:`linker.namefreq` first, by share, the
+# * head, ranks 1-406: Faker's names (those listed in :mod:`linker.identity.namefreq` first, by share, the
 #   others in a fixed pseudo-random order), share ``0.0095 * rank ** -0.6`` (fits Müller,
 #   rank 10 and rank 100; the head sums to ~26 %);
 # * tail, ranks 407 ... TAIL_RANKS: share proportional to ``1 / rank`` (Zipf), continuing the
@@ -32,7 +32,7 @@ from linker.phonetics import koelner_phonetik
 #   than the Zipf tail says (the conservative direction for the benchmark).
 #
 # This is an assumption fitted to published anchors, not census data. First names stay Faker's
-# (~1,000 per gender), but those of :mod:`linker.namefreq` get their real share (1-1.5 % within
+# (~1,000 per gender), but those of :mod:`linker.identity.namefreq` get their real share (1-1.5 % within
 # the gender), which makes common first names more common than Faker's uniform draw.
 
 HEAD_EXPONENT = 0.6
@@ -96,7 +96,7 @@ class NameSampler:
     def __init__(self, fake: Faker, rng: random.Random, realistic: bool = True) -> None:
         from faker.providers.person.de_DE import Provider
 
-        from linker.namefreq import FIRST, LAST
+        from linker.identity.namefreq import FIRST, LAST
 
         self.fake, self.rng, self.realistic = fake, rng, realistic
         head = sorted(Provider.last_names, key=lambda n: (-LAST.get(fold(n), 0.0), _stable_hash(n)))

@@ -17,8 +17,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from linker.errors import LinkerError
-from linker.pipeline import ProgressHook
-from linker.records import CONFIRMED, REJECTED
+from linker.identity.pipeline import ProgressHook
+from linker.identity.records import CONFIRMED, REJECTED
 from resonanz.core.db import engine_from_settings
 from resonanz.core.settings import get_settings
 from resonanz.pipeline.erasure import forget_customer, withdraw_consent

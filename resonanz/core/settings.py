@@ -123,7 +123,7 @@ class LinkSettings(BaseModel):
     auto_threshold: float = 0.95
     review_threshold: float = 0.60
     expected_customer_share: float = 0.30
-    """Prior: share of social authors who are customers at all (see linker/model.py)."""
+    """Prior: share of social authors who are customers at all (see linker/identity/model.py)."""
     name_only_threshold: float = 0.97
     """Auto-link on the name alone (no matching place or contact) only from this probability on."""
     interval_minutes: int = 60

@@ -7,10 +7,10 @@ posts and the scheduled jobs all use the same numbers.
 
 from __future__ import annotations
 
-from linker.abc import AbcConfig
-from linker.clv import ClvConfig
-from linker.value import ValueConfig
-from linker.weights import WeightConfig
+from linker.value.abc import AbcConfig
+from linker.value.clv import ClvConfig
+from linker.value.snapshot import ValueConfig
+from linker.value.weights import WeightConfig
 from resonanz.core.settings import Settings
 
 

@@ -1,6 +1,6 @@
 """Link statuses and a person's decision on a link: one rule for ``resonanz links confirm|reject`` and the web queue.
 
-The status vocabulary is :mod:`linker.records` (``pending``, ``auto``, ``confirmed``, ``rejected``);
+The status vocabulary is :mod:`linker.identity.records` (``pending``, ``auto``, ``confirmed``, ``rejected``);
 this module adds which of them count as *linked* and which a person may set. :func:`decide_link`
 is the only code that writes a human decision:
 
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from linker.records import AUTO, CONFIRMED, PENDING, REJECTED
+from linker.identity.records import AUTO, CONFIRMED, PENDING, REJECTED
 from resonanz.pipeline.consent import not_linkable_reason
 from store.models import Customer, IdentityLink
 from store.types import utcnow

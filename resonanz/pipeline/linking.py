@@ -3,7 +3,7 @@
 Consent withdrawal and GDPR erasure are :mod:`resonanz.pipeline.erasure`; the CSV/JSON export of
 the links is :mod:`resonanz.pipeline.link_export`.
 
-Rules the database side enforces (the matching itself is :func:`linker.pipeline.link_records`):
+Rules the database side enforces (the matching itself is :func:`linker.identity.pipeline.link_records`):
 
 * Only customers with recorded consent are linkable (:mod:`resonanz.pipeline.consent`: consent granted
   with a ``consent_basis``, and not erased). Every run first deletes all links of customers who are not
@@ -33,8 +33,8 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from linker.pipeline import LinkConfig, LinkResult, ProgressHook, link_records
-from linker.records import AUTO, PENDING, REJECTED, CustomerRecord, IdentityRecord, LinkThresholds
+from linker.identity.pipeline import LinkConfig, LinkResult, ProgressHook, link_records
+from linker.identity.records import AUTO, PENDING, REJECTED, CustomerRecord, IdentityRecord, LinkThresholds
 from resonanz.core.settings import Settings, get_settings
 from resonanz.core.tables import CUSTOMER, IDENTITY, LINK
 from resonanz.pipeline import link_decisions

@@ -1,7 +1,7 @@
 """``resonanz value``: compute every customer's value from the database and keep the history.
 
 Loads customers, orders, loyalty events and the positive posts of linked (consenting) customers,
-runs :func:`linker.value.value_snapshot` and appends one ``CustomerValue`` row per customer, all
+runs :func:`linker.value.snapshot.value_snapshot` and appends one ``CustomerValue`` row per customer, all
 with the same ``computed_at`` (so every run stays in the history). ``as_of`` is the exclusive end
 of the analysis window; the CLI's ``--as-of 2025-06-30`` means "at the end of 30 June 2025".
 """
@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
 
-from linker.loyalty import Activity
-from linker.orders import OrderRecord
-from linker.value import ValueSnapshot, value_snapshot
+from linker.value.loyalty import Activity
+from linker.value.orders import OrderRecord
+from linker.value.snapshot import ValueSnapshot, value_snapshot
 from resonanz.core.settings import Settings, get_settings
 from resonanz.core.tables import CUSTOMER, EVENT, LINK, ORDER, POST, SCORE, VALUE
 from resonanz.pipeline.consent import linkable_clause

@@ -1,6 +1,6 @@
 """Writing each scored post's weight (``Score.weight``) from its author's customer value.
 
-The rule itself is :func:`linker.weights.customer_weight`; this module finds, for every author,
+The rule itself is :func:`linker.value.weights.customer_weight`; this module finds, for every author,
 the customer it is linked to (a status in ``LINKED_STATUSES``, a linkable customer:
 :mod:`resonanz.pipeline.consent`) and that customer's latest value snapshot, and writes the weight to
 every score of the author's posts.
@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
-from linker.weights import Standing, WeightConfig, customer_weight
+from linker.value.weights import Standing, WeightConfig, customer_weight
 from resonanz.core.settings import Settings, get_settings
 from resonanz.core.tables import CUSTOMER, LINK, POST, SCORE, VALUE
 from resonanz.pipeline.consent import linkable_clause

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from linker.records import CONFIRMED, PENDING
+from linker.identity.records import CONFIRMED, PENDING
 from resonanz.core.errors import NotFoundError
 from resonanz.pipeline.consent import customer_is_linkable
 from resonanz.pipeline.link_decisions import LINKED_STATUSES

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, col, select
 
-from linker.records import PENDING
+from linker.identity.records import PENDING
 from resonanz.core.errors import ActionError, UserError
 from resonanz.core.settings import Settings
 from resonanz.review.actions import (

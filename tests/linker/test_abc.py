@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from linker.abc import AbcConfig, abc_classes, class_summary, pareto_curve, top_share
 from linker.errors import ValueConfigError
+from linker.value.abc import AbcConfig, abc_classes, class_summary, pareto_curve, top_share
 
 HEAD = AbcConfig(method="headcount")
 

@@ -7,7 +7,7 @@ Targets from the issue: auto-link precision >= 0.98, recall >= 0.85. Measured wi
 (auto 0.95, name-only 0.97): precision 0.985, recall 0.911 (0.946 among the identities that show
 anything of their owner; 3.8 % are pseudonyms with no name and no contact), auto + review recall
 0.947. Before the leave-one-out term frequencies (a name only this customer holds is rare, see
-:mod:`linker.model`) it was 0.991 / 0.843. The assertions keep a margin of about two points for
+:mod:`linker.identity.model`) it was 0.991 / 0.843. The assertions keep a margin of about two points for
 changes in the generator or the libraries; the demo's trap authors (``anna_schmidt_92``) are
 tested in ``test_places_and_guards``. The review band must still catch >= 90 % of the true links.
 """
@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-from linker.pipeline import LinkConfig, link_records
+from linker.identity.pipeline import LinkConfig, link_records
 
 LINKGEN = Path(__file__).resolve().parents[2] / "bench" / "linkgen.py"
 

@@ -6,13 +6,13 @@ import math
 
 import pytest
 
-from linker.decide import best_per_identity, exclusive_probabilities
-from linker.deterministic import deterministic_links
 from linker.errors import LinkConfigError
-from linker.model import prior_match_probability
-from linker.pipeline import LinkConfig, link_records
-from linker.probabilistic import Candidate
-from linker.records import AUTO, PENDING, REJECTED, CustomerRecord, IdentityRecord, LinkThresholds
+from linker.identity.decide import best_per_identity, exclusive_probabilities
+from linker.identity.deterministic import deterministic_links
+from linker.identity.model import prior_match_probability
+from linker.identity.pipeline import LinkConfig, link_records
+from linker.identity.probabilistic import Candidate
+from linker.identity.records import AUTO, PENDING, REJECTED, CustomerRecord, IdentityRecord, LinkThresholds
 
 MAX = CustomerRecord(1, "K1", "Max", "Müller", ("max.mueller87@gmx.de",), (), (), (), "Köln")
 JS = CustomerRecord(2, "K2", "Johannes", "Schmidt", ("js@web.de",), (), ("@jschmidt@chaos.social",), (), "Berlin")

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import pytest
 
 from linker.errors import ValueConfigError
-from linker.loyalty import Activity, is_loyal, loyalty_points, unknown_activities
-from linker.orders import Window
-from linker.weights import Standing, WeightConfig, customer_weight
+from linker.value.loyalty import Activity, is_loyal, loyalty_points, unknown_activities
+from linker.value.orders import Window
+from linker.value.weights import Standing, WeightConfig, customer_weight
 
 POINTS = {"purchase": 10.0, "positive_post": 5.0, "campaign_reaction": 3.0, "app_use": 1.0}
 T = datetime(2024, 6, 1, tzinfo=UTC)

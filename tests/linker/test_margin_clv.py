@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from linker.clv import ClvConfig, estimate_retention, probabilistic_clvs, simple_clv, simple_clvs
 from linker.errors import ClvModelError
-from linker.margin import contribution_margins, customer_totals
-from linker.orders import OrderRecord, Window, months_before, window_ending
+from linker.value.clv import ClvConfig, estimate_retention, probabilistic_clvs, simple_clv, simple_clvs
+from linker.value.margin import contribution_margins, customer_totals
+from linker.value.orders import OrderRecord, Window, months_before, window_ending
 
 
 def d(y: int, m: int, day: int) -> datetime:

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from linker.names import NameLexicon, handle_user, identity_name, parse_display_name, parse_handle, split_compact
-from linker.nicknames import canonical_first_name
+from linker.identity.names import (
+    NameLexicon,
+    handle_user,
+    identity_name,
+    parse_display_name,
+    parse_handle,
+    split_compact,
+)
+from linker.identity.nicknames import canonical_first_name
 
 LEX = NameLexicon.build(["Max", "Anna", "Johannes", "Stefanie"], ["Müller", "Schmidt", "Meier", "Weber"])
 

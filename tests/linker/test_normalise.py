@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from linker.handles import handle_keys, url_keys
-from linker.normalise import (
+from linker.identity.handles import handle_keys, url_keys
+from linker.identity.normalise import (
     emails_in,
     fold,
     normalise_city,
@@ -15,7 +15,7 @@ from linker.normalise import (
     phones_in,
     urls_in,
 )
-from linker.phonetics import koelner_phonetik
+from linker.identity.phonetics import koelner_phonetik
 
 
 def test_fold_german() -> None:

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from linker.features import city_key, term_frequencies
-from linker.gazetteer import city_in_text, gazetteer
-from linker.namefreq import last_name_share
-from linker.names import NameLexicon, parse_handle
-from linker.pipeline import link_records
-from linker.records import AUTO, PENDING, CustomerRecord, IdentityRecord, LinkThresholds
+from linker.identity.features import city_key, term_frequencies
+from linker.identity.gazetteer import city_in_text, gazetteer
+from linker.identity.namefreq import last_name_share
+from linker.identity.names import NameLexicon, parse_handle
+from linker.identity.pipeline import link_records
+from linker.identity.records import AUTO, PENDING, CustomerRecord, IdentityRecord, LinkThresholds
 
 PLACES = gazetteer(["Köln", "Hürth"])
 

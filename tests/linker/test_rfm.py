@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from linker.rfm import SEGMENTS, RfmInput, quintile_scores, rfm_scores, segment
+from linker.value.rfm import SEGMENTS, RfmInput, quintile_scores, rfm_scores, segment
 
 
 def test_five_distinct_values_score_one_to_five() -> None:

@@ -34,7 +34,7 @@ from datetime import datetime
 from typing import Any
 
 from linker.errors import ClvModelError
-from linker.orders import OrderRecord, Window, months_before
+from linker.value.orders import OrderRecord, Window, months_before
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 An author is at most one customer. If Splink finds two customers named "Max Müller" in Köln for
 the same author, each pair alone may look certain, but together they cannot both be right. With
-``o_j = 2^w_j`` the posterior odds of candidate ``j`` (prior included, see :mod:`linker.model`),
+``o_j = 2^w_j`` the posterior odds of candidate ``j`` (prior included, see :mod:`linker.identity.model`),
 the probability that the author is candidate ``c`` is::
 
     p_c = o_c / (1 + sum_j o_j)
@@ -19,8 +19,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from linker.probabilistic import Candidate
-from linker.records import LinkStatus, LinkThresholds
+from linker.identity.probabilistic import Candidate
+from linker.identity.records import LinkStatus, LinkThresholds
 
 
 def _odds(weight: float) -> float:

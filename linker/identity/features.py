@@ -10,7 +10,7 @@ handle splitting have no SQL equivalent), so that Splink only compares ready-mad
 ``last_phon``                   Kölner Phonetik code of the last name (None for initials)
 ``city``                        folded city key ("Köln, NRW" and "Cologne" -> "koeln"); for identities
                                 from the location field, else the bio ("Aus Köln."), else the
-                                handle ("sabine_krueger_koeln"), see :mod:`linker.gazetteer`
+                                handle ("sabine_krueger_koeln"), see :mod:`linker.identity.gazetteer`
 ``contact_keys``                e-mail user names and personal domains: ``local:maxmueller87``,
                                 ``domain:mueller-design.de``; on the identity side from the bio and
                                 from handles that contain digits (people reuse "maxmueller87")
@@ -24,11 +24,11 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from linker.gazetteer import ABBREVIATIONS, city_in_text
-from linker.handles import url_keys
-from linker.names import NameLexicon, ParsedName, handle_user, identity_name
-from linker.nicknames import canonical_first_name
-from linker.normalise import (
+from linker.identity.gazetteer import ABBREVIATIONS, city_in_text
+from linker.identity.handles import url_keys
+from linker.identity.names import NameLexicon, ParsedName, handle_user, identity_name
+from linker.identity.nicknames import canonical_first_name
+from linker.identity.normalise import (
     email_local_key,
     emails_in,
     fold,
@@ -40,8 +40,8 @@ from linker.normalise import (
     url_host,
     urls_in,
 )
-from linker.phonetics import koelner_phonetik
-from linker.records import CustomerRecord, IdentityRecord
+from linker.identity.phonetics import koelner_phonetik
+from linker.identity.records import CustomerRecord, IdentityRecord
 
 MIN_LOCAL_KEY = 6
 TF_PSEUDO_COUNT = 200.0
@@ -201,7 +201,7 @@ def term_frequencies(
     frequency, so "Müller" (common) counts less than "Przybilla" (rare). A small CRM cannot
     estimate frequencies (with 10 customers every name would have 10 %), so the counts are
     shrunk towards the prior (for names: their share in the German population, see
-    :mod:`linker.namefreq`) with ``a`` pseudo-records; with 100,000 customers the data dominate.
+    :mod:`linker.identity.namefreq`) with ``a`` pseudo-records; with 100,000 customers the data dominate.
     Values that no customer has get ``a * prior(value) / (n + a)``.
 
     ``leave_one_out(value)``: for these values count the customers once less,
@@ -210,7 +210,7 @@ def term_frequencies(
     people carry the name. Without it a name held by one customer of 2,000 is estimated at 1 in
     2,000 however rare it is, and the rarest names, the strongest evidence there is, count little
     more than common ones. The caller applies it where the CRM is the only source on the name's
-    rarity (names outside :mod:`linker.namefreq`); for listed names the self-count is kept, which
+    rarity (names outside :mod:`linker.identity.namefreq`); for listed names the self-count is kept, which
     errs on the cautious side in small CRMs.
     """
     counts = Counter(r[column] for r in rows if r.get(column))

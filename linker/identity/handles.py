@@ -1,6 +1,6 @@
 """Identifier keys for social handles and profile URLs, platform by platform.
 
-Every form of the same account yields the same key (see :mod:`linker.normalise` for the key
+Every form of the same account yields the same key (see :mod:`linker.identity.normalise` for the key
 format). Handles without any platform hint ("@max", "max") become ``bare:max``: they could be
 anyone on any platform, so a match on a bare key alone only ever goes to review.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote, urlsplit
 
-from linker.normalise import url_host
+from linker.identity.normalise import url_host
 
 _PLATFORM_PREFIX = {
     "mastodon": "fedi", "fediverse": "fedi", "pixelfed": "fedi", "misskey": "fedi", "lemmy": "fedi",

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from linker.orders import Window
+from linker.value.orders import Window
 
 
 @dataclass(frozen=True, slots=True)

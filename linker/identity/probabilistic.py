@@ -1,8 +1,8 @@
 """Scoring candidate (customer, identity) pairs with Splink on DuckDB.
 
-Input: the feature rows of :mod:`linker.features`; output: one :class:`Candidate` per blocked pair
+Input: the feature rows of :mod:`linker.identity.features`; output: one :class:`Candidate` per blocked pair
 with its match weight (log2 posterior odds, prior included) and the level reached in each
-comparison. The model itself (levels, m/u priors, blocking) lives in :mod:`linker.model`.
+comparison. The model itself (levels, m/u priors, blocking) lives in :mod:`linker.identity.model`.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from linker.errors import ProbabilisticLinkError
-from linker.features import add_tf, term_frequencies
-from linker.model import CITY_PRIOR_U, LEVEL_NAMES, splink_settings
-from linker.namefreq import first_name_share, last_name_share, unlisted_first, unlisted_last
+from linker.identity.features import add_tf, term_frequencies
+from linker.identity.model import CITY_PRIOR_U, LEVEL_NAMES, splink_settings
+from linker.identity.namefreq import first_name_share, last_name_share, unlisted_first, unlisted_last
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ def score_pairs(
     *,
     min_match_weight: float = MIN_MATCH_WEIGHT,
 ) -> list[Candidate]:
-    """All blocked pairs scored by the Fellegi-Sunter model (see :mod:`linker.model`)."""
+    """All blocked pairs scored by the Fellegi-Sunter model (see :mod:`linker.identity.model`)."""
     if not customer_rows or not identity_rows:
         return []
     import pandas as pd

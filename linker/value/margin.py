@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from linker.orders import OrderRecord, Window
+from linker.value.orders import OrderRecord, Window
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
 """How common are German names? Approximate population shares of the most frequent ones.
 
-Used as the prior frequency of a name in :func:`linker.features.term_frequencies`: a small CRM
+Used as the prior frequency of a name in :func:`linker.identity.features.term_frequencies`: a small CRM
 cannot tell that "Müller" is common, so without this table "Max Müller" would count as strong
 evidence as "Kasimir Przybilla". Shares are rounded approximations from telephone-directory counts
 (family names: Müller ~0.95 % of entries, Schmidt ~0.7 %, ...) and from birth-year name statistics

@@ -2,7 +2,7 @@
 
 Identifiers are e-mail addresses and phone numbers (found in the bio) and handles or profile URLs
 (the identity's own handle, profile URL and account id, plus links in its bio), compared as
-normalised keys (:mod:`linker.handles`). Outcomes:
+normalised keys (:mod:`linker.identity.handles`). Outcomes:
 
 * a key shared with exactly one customer -> auto link, probability 1.0;
 * a key shared with several customers (a family e-mail, a shop's phone) -> every one of them goes to
@@ -17,9 +17,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from linker.handles import WEAK_PREFIX, handle_keys, local_name, url_keys
-from linker.normalise import emails_in, normalise_email, normalise_phone, phones_in, urls_in
-from linker.records import AUTO, PENDING, CustomerRecord, IdentityRecord, LinkDecision, LinkThresholds
+from linker.identity.handles import WEAK_PREFIX, handle_keys, local_name, url_keys
+from linker.identity.normalise import emails_in, normalise_email, normalise_phone, phones_in, urls_in
+from linker.identity.records import AUTO, PENDING, CustomerRecord, IdentityRecord, LinkDecision, LinkThresholds
 
 WEAK_HANDLE_PROBABILITY = 0.8
 _METHOD_ORDER = ("email", "phone", "handle", "profile_url")

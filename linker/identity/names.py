@@ -20,9 +20,9 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from linker.gazetteer import CITIES, city_in_handle, gazetteer
-from linker.nicknames import known_first_names
-from linker.normalise import fold, name_tokens
+from linker.identity.gazetteer import CITIES, city_in_handle, gazetteer
+from linker.identity.nicknames import known_first_names
+from linker.identity.normalise import fold, name_tokens
 
 _TITLES = frozenset(
     {"dr", "prof", "herr", "frau", "dipl", "ing", "mag", "med", "phil", "rer", "nat", "jun", "sen", "jr", "sr",

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
-from linker.normalise import fold, normalise_city
+from linker.identity.normalise import fold, normalise_city
 
 CITIES = frozenset(
     fold(c)

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from rapidfuzz.distance import JaroWinkler
 
-from linker.names import ParsedName, handle_user
-from linker.normalise import fold, name_tokens
-from linker.phonetics import koelner_phonetik
-from linker.probabilistic import Candidate
-from linker.records import CustomerRecord, IdentityRecord
+from linker.identity.names import ParsedName, handle_user
+from linker.identity.normalise import fold, name_tokens
+from linker.identity.phonetics import koelner_phonetik
+from linker.identity.probabilistic import Candidate
+from linker.identity.records import CustomerRecord, IdentityRecord
 
 
 def _title(token: str | None) -> str:

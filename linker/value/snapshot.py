@@ -12,14 +12,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from linker.abc import AbcConfig, abc_classes, class_summary, pareto_curve, top_share
-from linker.clv import DEFAULT_RETENTION, ClvConfig, estimate_retention, probabilistic_clvs, simple_clvs
 from linker.errors import ClvModelError, ValueConfigError
-from linker.loyalty import Activity, is_loyal, loyalty_points, unknown_activities
-from linker.margin import CustomerTotals, customer_totals
-from linker.orders import OrderRecord, Window, window_ending
-from linker.rfm import RfmInput, RfmScore, rfm_scores
-from linker.weights import Standing, WeightConfig, customer_weight
+from linker.value.abc import AbcConfig, abc_classes, class_summary, pareto_curve, top_share
+from linker.value.clv import DEFAULT_RETENTION, ClvConfig, estimate_retention, probabilistic_clvs, simple_clvs
+from linker.value.loyalty import Activity, is_loyal, loyalty_points, unknown_activities
+from linker.value.margin import CustomerTotals, customer_totals
+from linker.value.orders import OrderRecord, Window, window_ending
+from linker.value.rfm import RfmInput, RfmScore, rfm_scores
+from linker.value.weights import Standing, WeightConfig, customer_weight
 
 log = logging.getLogger(__name__)
 

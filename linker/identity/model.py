@@ -9,8 +9,8 @@ signal and names are noise) and the links change from run to run. So m (how ofte
 match shows a level) is fixed from the priors below, and u (how often two *different* people
 show it) is fixed too, except for exact name and city matches, where u is the term frequency of
 the value measured on the customer base (shrunk towards the value's share in the German
-population for small CRMs, see :func:`linker.features.term_frequencies` and
-:mod:`linker.namefreq`). The cost: the model does not adapt its m values to a particular
+population for small CRMs, see :func:`linker.identity.features.term_frequencies` and
+:mod:`linker.identity.namefreq`). The cost: the model does not adapt its m values to a particular
 customer base. Random-sampling u estimation would adapt the remaining u values, but
 on small inputs it sees too few pairs per level and produces zero u probabilities (infinite
 weights); term frequencies capture most of what matters (rare names are strong evidence).
@@ -44,12 +44,12 @@ values are German name statistics: two random people share a first name about 0.
 time (the sum of squared name frequencies: the top names each hold 1-1.5 % within a gender, and
 half of all pairs differ in gender), a family name about 0.05 % (Müller ~1 %, Schmidt 0.7 %, then
 a very long tail), a Kölner code about 0.6 %. For exact matches these are only the starting
-point: each name's own share (:mod:`linker.namefreq`) and then its frequency measured in the CRM
+point: each name's own share (:mod:`linker.identity.namefreq`) and then its frequency measured in the CRM
 replace them.
 
 Rare names and relatives: the u of an exact match is the name's frequency among the *other*
 people, so the compared customer's own record is left out of the count (``leave_one_out`` in
-:func:`linker.features.term_frequencies`) for names outside the frequency table, whose rarity the
+:func:`linker.identity.features.term_frequencies`) for names outside the frequency table, whose rarity the
 CRM alone tells: a family name held by one customer of 2,000 then counts as rare as it is instead
 of "1 in 2,000". That holds for the first name, and for the family name only when the first names
 agree (exact, nickname, typo, initial; the ``last_rare`` column). With *another* first name the
@@ -61,7 +61,7 @@ The prior: with ``n`` customers, and a share ``pi`` of the authors being custome
 random (customer, author) pair matches with probability ``pi / ((1 - pi) n + pi)``, so the prior
 odds are ``pi / ((1 - pi) n)``. Splink's match probability per pair is then exactly the
 posterior for "this author is this customer" when the author has only this one candidate;
-:mod:`linker.decide` normalises across several candidates.
+:mod:`linker.identity.decide` normalises across several candidates.
 """
 
 from __future__ import annotations

@@ -11,13 +11,21 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from linker.decide import best_per_identity, corroborated
-from linker.deterministic import KeyIndex, deterministic_links
-from linker.explain import explain
-from linker.features import city_note, customer_features, identity_features, personal_domains
-from linker.names import NameLexicon, ParsedName
-from linker.probabilistic import score_pairs
-from linker.records import AUTO, PENDING, REJECTED, CustomerRecord, IdentityRecord, LinkDecision, LinkThresholds
+from linker.identity.decide import best_per_identity, corroborated
+from linker.identity.deterministic import KeyIndex, deterministic_links
+from linker.identity.explain import explain
+from linker.identity.features import city_note, customer_features, identity_features, personal_domains
+from linker.identity.names import NameLexicon, ParsedName
+from linker.identity.probabilistic import score_pairs
+from linker.identity.records import (
+    AUTO,
+    PENDING,
+    REJECTED,
+    CustomerRecord,
+    IdentityRecord,
+    LinkDecision,
+    LinkThresholds,
+)
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +37,7 @@ ProgressHook = Callable[[str, int, int], None]
 class LinkConfig:
     thresholds: LinkThresholds = field(default_factory=LinkThresholds)
     expected_customer_share: float = 0.3
-    """Prior: the share of social authors who are customers at all (see :mod:`linker.model`)."""
+    """Prior: the share of social authors who are customers at all (see :mod:`linker.identity.model`)."""
 
 
 @dataclass
