@@ -90,7 +90,7 @@ class PoliteClient:
 
     def backoff(self, attempt: int) -> float:
         ceiling = min(self.policy.backoff_cap, self.policy.backoff_base * (2**attempt))
-        return ceiling / 2 + self.rng() * ceiling / 2
+        return float(ceiling / 2 + self.rng() * ceiling / 2)
 
     def _wait_for_host(self, host: str) -> None:
         until = self._not_before.get(host)

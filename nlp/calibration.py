@@ -81,7 +81,7 @@ def _with_floor(prior: np.ndarray, floor: float) -> np.ndarray:
     """``prior`` with every share >= ``floor``: floored classes get ``floor``, the others share the rest."""
     low = prior < floor
     if not low.any() or low.all():
-        return prior / prior.sum()
+        return np.asarray(prior / prior.sum(), dtype=np.float64)
     out = prior.copy()
     out[low] = floor
     out[~low] *= (1.0 - floor * low.sum()) / prior[~low].sum()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -74,7 +74,7 @@ class TransformerClassifier(LazyEncoderModel):
         fast = self.fast_model
         if fast is not None:
             return fast.classify(input_ids, attention_mask)
-        return self.model(input_ids=input_ids, attention_mask=attention_mask).logits
+        return cast(torch.Tensor, self.model(input_ids=input_ids, attention_mask=attention_mask).logits)
 
     def model_inputs(self, texts: Sequence[str]) -> list[str]:
         """The texts as the model expects them (with its input prefix)."""

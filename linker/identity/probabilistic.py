@@ -81,7 +81,7 @@ def score_pairs(
         identities = db.register(frame(identity_rows), dataset_display_name="identities")
         linker = Linker([customers, identities], splink_settings(n, customer_share), log_level=logging.WARNING)
         predictions = linker.inference.predict(threshold_match_weight=min_match_weight, warning_mode="never")
-        df = predictions.as_pandas_dataframe()
+        df = predictions.as_pandas_dataframe()  # type: ignore[no-untyped-call]
     except Exception as exc:  # splink and duckdb raise many types
         raise ProbabilisticLinkError(
             f"Splink could not score the candidate pairs: {exc}. Run with --verbose for details; "

@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -110,7 +110,7 @@ class DeepClassifier(nn.Module):
         from transformers.models.bert.modeling_bert import BertEmbeddings
 
         bert_config = BertConfig.from_pretrained(str(base_dir))
-        self.embeddings = BertEmbeddings(bert_config)
+        self.embeddings = BertEmbeddings(bert_config)  # type: ignore[no-untyped-call]
         weights = load_file(str(base_dir / "model.safetensors"))
         emb = {k.removeprefix("embeddings."): v for k, v in weights.items() if k.startswith("embeddings.")}
         self.embeddings.load_state_dict(emb, strict=False)
@@ -124,7 +124,7 @@ class DeepClassifier(nn.Module):
     def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():
             hidden = self.embeddings(input_ids=ids)
-        return self.top(hidden, mask)
+        return cast(torch.Tensor, self.top(hidden, mask))
 
     def train(self, mode: bool = True) -> DeepClassifier:
         super().train(mode)

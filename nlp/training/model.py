@@ -7,6 +7,8 @@ directly onto the converted base model.
 
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 from torch import nn
 from transformers import BertConfig
@@ -24,9 +26,9 @@ class TopModel(nn.Module):
         self.pooling = "cls"
         self.first_layer = config.num_hidden_layers - n_top
         self.layers = nn.ModuleList(
-            [BertLayer(config, layer_idx=i) for i in range(self.first_layer, config.num_hidden_layers)]
+            [BertLayer(config, layer_idx=i) for i in range(self.first_layer, config.num_hidden_layers)]  # type: ignore[no-untyped-call]
         )
-        self.pooler = BertPooler(config)
+        self.pooler = BertPooler(config)  # type: ignore[no-untyped-call]
         self.dropout = nn.Dropout(config.classifier_dropout or config.hidden_dropout_prob)
         self.classifier = nn.Linear(config.hidden_size, num_labels)
         nn.init.normal_(self.classifier.weight, std=config.initializer_range)
@@ -40,7 +42,7 @@ class TopModel(nn.Module):
         if self.pooling == "mean":  # experiments only: BertForSequenceClassification itself pools the first token
             weights = mask[:, :, None].to(hidden.dtype)
             hidden = ((hidden * weights).sum(1) / weights.sum(1))[:, None, :]
-        return self.classifier(self.dropout(self.pooler(hidden)))
+        return cast(torch.Tensor, self.classifier(self.dropout(self.pooler(hidden))))
 
     def enable_lora(self, rank: int, alpha: float) -> None:
         """Freeze the top layers' weight matrices and train low-rank adapters, biases and LayerNorms instead."""

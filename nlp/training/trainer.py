@@ -85,7 +85,7 @@ def length_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generato
         idx = idx[np.argsort(lengths, kind="stable")]
     batches = [idx[i : i + batch_size] for i in range(0, len(idx), batch_size)]
     if rng is not None:
-        rng.shuffle(batches)  # type: ignore[arg-type]
+        rng.shuffle(batches)
     return batches
 
 

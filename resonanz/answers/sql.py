@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
+from typing import cast as type_cast
 
 from sqlalchemy import (
     Column,
@@ -158,7 +159,7 @@ def topic_elements(dialect: str, topics_col: Any) -> tuple[Any, ColumnElement[An
 def topic_field(dialect: str, elems: Any, key: str) -> ColumnElement[Any]:
     """A text field of each unnested topic element (NULL where absent), e.g. ``polarity``."""
     if dialect == "postgresql":
-        return elems.c.value.op("->>")(literal(key))
+        return type_cast(ColumnElement[Any], elems.c.value.op("->>")(literal(key)))
     return func.json_extract(elems.c.value, f"$.{key}")
 
 

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import httpx
 from sqlalchemy import func, select, update
@@ -171,7 +171,7 @@ def find_source(session: Any, source: str | int) -> Source:
     found = session.execute(select(Source).where(column == source)).scalars().first()
     if found is None:
         raise SourceNotFoundError(f"no source named {source!r}; `resonanz sources list` shows the configured ones")
-    return found
+    return cast(Source, found)
 
 
 def _begin(engine: Engine, source: str | int, now: datetime) -> tuple[Source, int, str | None]:
