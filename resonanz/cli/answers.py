@@ -10,20 +10,15 @@ from rich.console import Console
 from rich.table import Table
 from sqlmodel import Session
 
+from resonanz.cli.common import FAILED, err_console, fail
 from resonanz.core.errors import AnswersError
 from resonanz.core.hosts import is_loopback
 from resonanz.core.settings import get_settings
 from store.errors import StoreError
 
 console = Console(soft_wrap=True)
-err_console = Console(stderr=True, soft_wrap=True)
 users_app = typer.Typer(help="Web app users and their roles.", no_args_is_help=True)
 PASSWORD_ENV = "RESONANZ_NEW_USER_PASSWORD"
-
-
-def _fail(exc: Exception, code: int = 1) -> typer.Exit:
-    err_console.print(f"[red]error:[/red] {exc}", highlight=False)
-    return typer.Exit(code=code)
 
 
 def ask_command(
@@ -51,7 +46,7 @@ def ask_command(
     from resonanz.core.periods import resolve_period
 
     if output_format not in ("table", "json", "csv"):
-        raise _fail(ValueError(f"unknown format {output_format!r}; use table, json or csv"), 2)
+        raise fail(ValueError(f"unknown format {output_format!r}; use table, json or csv"))
     settings = get_settings()
     try:
         period = resolve_period(since=since, until=until, week=week, days=days, tz=settings.digest.timezone)
@@ -75,7 +70,7 @@ def ask_command(
                 train_prior=sentiment_train_prior(settings),
             )  # fmt: skip
     except (AnswersError, StoreError) as exc:
-        raise _fail(exc, 2) from None
+        raise fail(exc) from None
     if chart is not None and answer.pareto:
         from resonanz.digest.charts import pareto_chart
 
@@ -104,7 +99,7 @@ def serve_command(
     try:
         app = create_app(settings)
     except (AnswersError, StoreError) as exc:
-        raise _fail(exc, 2) from None
+        raise fail(exc) from None
     if not is_loopback(bind) and not settings.web.secure_cookies:
         err_console.print(
             f"[yellow]warning:[/yellow] serving on {bind} without secure cookies; put it behind HTTPS and set "
@@ -136,7 +131,7 @@ def digest_command(
             sent = send_digest(engine, settings, digest, recipients=to or None)
             console.print(f"Sent to {', '.join(sent.recipients)}.")
     except (AnswersError, StoreError) as exc:
-        raise _fail(exc, 1) from None
+        raise fail(exc, FAILED) from None
 
 
 @users_app.command("add")
@@ -155,7 +150,7 @@ def users_add(
             user = add_user(session, name, password, role)
             console.print(f"User {user.username} added ({user.role}).")
     except (AnswersError, StoreError) as exc:
-        raise _fail(exc, 1) from None
+        raise fail(exc, FAILED) from None
 
 
 @users_app.command("list")
@@ -168,7 +163,7 @@ def users_list() -> None:
         with Session(engine_from_settings()) as session:
             users = list_users(session)
     except StoreError as exc:
-        raise _fail(exc, 1) from None
+        raise fail(exc, FAILED) from None
     table = Table("user", "role", "active", "since")
     for u in users:
         table.add_row(u.username, u.role, "yes" if u.active else "no", f"{u.created_at:%Y-%m-%d}")
@@ -187,7 +182,7 @@ def users_deactivate(name: str = typer.Argument(...)) -> None:
             set_active(session, name, False)
         console.print(f"{name} deactivated.")
     except (AnswersError, StoreError) as exc:
-        raise _fail(exc, 1) from None
+        raise fail(exc, FAILED) from None
 
 
 def register(app: typer.Typer) -> None:

@@ -36,11 +36,7 @@ sources_app = typer.Typer(help="Manage what is collected (platform, query/accoun
 
 
 def _engine() -> Engine:
-    return engine_or_exit(console)
-
-
-def _fail(exc: Exception, code: int = 2) -> typer.Exit:
-    return fail(console, exc, code)
+    return engine_or_exit()
 
 
 def _local(value: datetime | None) -> str:
@@ -79,7 +75,7 @@ def sources_add(
             enabled=not disabled,
         )
     except (ConfigurationError, SourceExistsError, ValueError) as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     state = "disabled" if disabled else f"every {source.interval_seconds} s"
     console.print(f"added source [bold]{source.name}[/bold] ({source.platform}, {state})", highlight=False)
 
@@ -112,7 +108,7 @@ def sources_remove(
     try:
         removed = remove_source(_engine(), name)
     except SourceNotFoundError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     console.print(f"removed {removed.name}: {removed.runs_deleted} runs deleted, {removed.posts_kept} posts kept")
 
 
@@ -120,7 +116,7 @@ def _switch(name: str, enabled: bool) -> None:
     try:
         set_enabled(_engine(), name, enabled)
     except SourceNotFoundError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     console.print(f"{name} {'enabled' if enabled else 'disabled'}")
 
 
@@ -179,7 +175,7 @@ def collect_cmd(
         try:
             summaries = collect(engine, names=[source] if source else None, stop=stop, progress=progress)
         except SourceNotFoundError as exc:
-            raise _fail(exc) from None
+            raise fail(exc) from None
         except KeyboardInterrupt:
             console.print("[yellow]interrupted[/yellow]: what was fetched is stored; the next run resumes")
             raise typer.Exit(code=130) from None
@@ -202,7 +198,7 @@ def runs_cmd(
     try:
         rows = list_runs(_engine(), source, limit)
     except SourceNotFoundError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     if not rows:
         console.print("no runs yet; `resonanz collect` runs every enabled source once")
         return

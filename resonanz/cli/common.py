@@ -1,4 +1,11 @@
-"""Helpers shared by the ``resonanz`` command modules: error exits and opening the database."""
+"""What the ``resonanz`` command modules share: the one error path and opening the database.
+
+Every command reports a failure the same way: ``Fehler: <message>`` on stderr (the message of the
+package's exception says what to do), and an exit code scripts can rely on:
+
+* ``1`` - the work itself failed or was refused (a run failed, a row was rejected, a rule said no);
+* ``2`` - the command cannot start: a bad option value, an unreadable file, no database, no model.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +16,23 @@ from sqlalchemy.engine import Engine
 from resonanz.core.db import engine_from_settings
 from store.errors import StoreError
 
+FAILED = 1
+"""Exit code: the work failed or a rule refused it."""
+CANNOT_START = 2
+"""Exit code: bad usage, configuration, input file, database or model."""
 
-def fail(console: Console, exc: Exception, code: int = 2) -> typer.Exit:
-    """Print ``exc`` as an error on ``console``; raise the returned exit."""
-    console.print(f"[red]error:[/red] {exc}", highlight=False)
+err_console = Console(stderr=True, soft_wrap=True)
+
+
+def fail(exc: BaseException | str, code: int = CANNOT_START) -> typer.Exit:
+    """Print ``Fehler: <exc>`` on stderr; raise the returned exit (``raise fail(exc) from None``)."""
+    err_console.print(f"[red]Fehler:[/red] {exc}", highlight=False)
     return typer.Exit(code=code)
 
 
-def engine_or_exit(console: Console) -> Engine:
+def engine_or_exit() -> Engine:
     """The configured database, or exit 2 with the store's error."""
     try:
         return engine_from_settings()
     except StoreError as exc:
-        raise fail(console, exc) from None
+        raise fail(exc) from None

@@ -19,6 +19,7 @@ from rich.table import Table
 from linker.errors import LinkerError
 from linker.identity.pipeline import ProgressHook
 from linker.identity.records import CONFIRMED, REJECTED
+from resonanz.cli.common import fail
 from resonanz.core.db import engine_from_settings
 from resonanz.core.settings import get_settings
 from resonanz.pipeline.erasure import forget_customer, withdraw_consent
@@ -38,11 +39,6 @@ STAGES = {
     "features": "Namen und Orte lesen",
     "scoring": "Splink-Bewertung",
 }
-
-
-def _fail(exc: Exception, code: int = 2) -> typer.Exit:
-    console.print(f"[red]error:[/red] {exc}", highlight=False)
-    return typer.Exit(code=code)
 
 
 @contextmanager
@@ -73,7 +69,7 @@ def link_command(
             report = link_identities(engine, settings, progress=hook, full=everything)
         reweighted = apply_weights(engine, settings) if weights else 0
     except (LinkerError, StoreError) as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     table = Table(title="Verknüpfung", title_justify="left", show_header=False)
     table.add_row("Geprüfte Identitäten", f"{report.evaluated}  ({report.skipped_unchanged} unverändert übersprungen)")
     table.add_row("Automatisch verknüpft", f"{report.auto}  ({report.deterministic} eindeutig über Kennungen)")
@@ -105,11 +101,11 @@ def export_command(
 ) -> None:
     """Write every link with identity, customer (crm_id), probability, status and evidence."""
     if fmt not in ("csv", "json"):
-        raise _fail(ValueError(f"unknown format {fmt!r}; use --format csv or --format json"))
+        raise fail(ValueError(f"unknown format {fmt!r}; use --format csv or --format json"))
     try:
         rows = export_rows(engine_from_settings())
     except StoreError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     if output is None:
         _write_export(rows, fmt, sys.stdout)
         return
@@ -122,7 +118,7 @@ def _decide(link_id: int, status: str, actor: str) -> None:
     try:
         link = confirm_or_reject(engine_from_settings(), link_id, status, actor)
     except (LinkNotFoundError, ValueError, StoreError) as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     console.print(
         f"link {link.id}: identity {link.identity_id} -> customer {link.customer_id} {link.status} by {actor}"
     )
@@ -146,7 +142,7 @@ def withdraw_command(customer: str = typer.Argument(..., help="CRM id (or #<data
     try:
         removed = withdraw_consent(engine_from_settings(), customer)
     except (LinkNotFoundError, StoreError) as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     console.print(f"consent withdrawn for {customer}; {removed} links removed")
 
 
@@ -188,7 +184,7 @@ def value_command(
     try:
         when = end_of_day(date.fromisoformat(as_of)) if as_of else None
     except ValueError:
-        raise _fail(ValueError(f"--as-of {as_of!r} is not a date; write it as YYYY-MM-DD")) from None
+        raise fail(ValueError(f"--as-of {as_of!r} is not a date; write it as YYYY-MM-DD")) from None
     try:
         engine = engine_from_settings(settings)
         with console.status("Kundenwerte berechnen ..."):
@@ -196,7 +192,7 @@ def value_command(
         if weights and save:
             apply_weights(engine, settings)
     except (LinkerError, StoreError) as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     print_value_report(report)
 
 
@@ -210,7 +206,7 @@ def forget_command(
     try:
         report = forget_customer(engine_from_settings(), customer)
     except (LinkNotFoundError, StoreError) as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     for line in report.lines():
         console.print(line, highlight=False)
 

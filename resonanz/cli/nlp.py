@@ -13,6 +13,7 @@ from rich.console import Console
 from tqdm.auto import tqdm
 
 from nlp.errors import NlpError
+from resonanz.cli.common import fail
 from resonanz.core.settings import get_settings
 from store.errors import StoreError
 
@@ -69,8 +70,7 @@ def classify(
     try:
         stream: TextIO = sys.stdin if file is None or str(file) == "-" else file.open(encoding="utf-8")
     except OSError as exc:
-        console.print(f"[red]error:[/red] cannot read {file}: {exc.strerror}", highlight=False)
-        raise typer.Exit(code=2) from None
+        raise fail(f"cannot read {file}: {exc.strerror}") from None
     analyzer = build_analyzer(settings)
     out = sys.stdout
     try:
@@ -83,11 +83,9 @@ def classify(
                 out.flush()
                 bar.update(len(chunk))
     except InputError as exc:
-        console.print(f"[red]error:[/red] {exc}", highlight=False)
-        raise typer.Exit(code=2) from None
+        raise fail(exc) from None
     except NlpError as exc:
-        console.print(f"[red]error:[/red] {exc}", highlight=False)
-        raise typer.Exit(code=2) from None
+        raise fail(exc) from None
 
 
 def score(
@@ -105,8 +103,7 @@ def score(
         engine = engine_from_settings(settings)
         report = score_posts(engine, settings, rescore=rescore, limit=limit)
     except (NlpError, StoreError) as exc:
-        console.print(f"[red]error:[/red] {exc}", highlight=False)
-        raise typer.Exit(code=2) from None
+        raise fail(exc) from None
     Console(soft_wrap=True).print(report.summary(), highlight=False)
 
 

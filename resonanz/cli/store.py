@@ -53,7 +53,7 @@ def _run_import(kind: str, path: Path, encoding: str) -> None:
         engine = engine_from_settings()
         report = funcs[kind](engine, path, encoding=encoding)
     except (ImportFileError, StoreError) as exc:
-        raise fail(console, exc) from None
+        raise fail(exc) from None
     _report(report)
 
 
@@ -78,7 +78,7 @@ def import_posts_cmd(path: Path, encoding: str = ENCODING) -> None:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or upgrade the database schema (also done automatically on first use)."""
-    engine = engine_or_exit(console)
+    engine = engine_or_exit()
     console.print(f"schema at revision {current_revision(engine)}: {engine.url.render_as_string(hide_password=True)}")
 
 
@@ -110,7 +110,7 @@ def status_table(engine: object) -> Table:
 
 def status() -> None:
     """Show the database location and what it holds."""
-    engine = engine_or_exit(console)
+    engine = engine_or_exit()
     console.print(f"database: {engine.url.render_as_string(hide_password=True)}")
     console.print(status_table(engine))
 

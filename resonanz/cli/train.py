@@ -16,6 +16,7 @@ from rich.console import Console
 
 from nlp.errors import NlpError
 from nlp.training.data import Example, describe, from_pairs, load_file
+from resonanz.cli.common import FAILED, fail
 
 console = Console(soft_wrap=True)
 log = logging.getLogger(__name__)
@@ -131,8 +132,7 @@ def run_training(
         (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
         model_dir = ensure_classifier_model(weights, out_dir / "build", name=task)
     except NlpError as exc:
-        console.print(f"[red]Error:[/red] {exc}")
-        raise typer.Exit(1) from exc
+        raise fail(exc, FAILED) from None
     cv = metrics.get("cv")
     if cv:
         console.print(f"{folds}-fold CV: micro-F1 {cv['mean_micro_f1']:.3f}, macro-F1 {cv['mean_macro_f1']:.3f}")
