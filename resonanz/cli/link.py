@@ -140,7 +140,8 @@ def reject_command(link_id: int, by: str = typer.Option("cli", "--by", help="Who
 def withdraw_command(customer: str = typer.Argument(..., help="CRM id (or #<database id>).")) -> None:
     """Record that a customer withdrew consent: links removed and posts re-weighted now."""
     try:
-        removed = withdraw_consent(engine_from_settings(), customer)
+        settings = get_settings()
+        removed = withdraw_consent(engine_from_settings(settings), customer, settings)
     except (LinkNotFoundError, StoreError) as exc:
         raise fail(exc) from None
     console.print(f"consent withdrawn for {customer}; {removed} links removed")
@@ -204,7 +205,8 @@ def forget_command(
     if not yes:
         typer.confirm(f"Erase all personal data of customer {customer}? This cannot be undone.", abort=True)
     try:
-        report = forget_customer(engine_from_settings(), customer)
+        settings = get_settings()
+        report = forget_customer(engine_from_settings(settings), customer, settings)
     except (LinkNotFoundError, StoreError) as exc:
         raise fail(exc) from None
     for line in report.lines():

@@ -29,7 +29,7 @@ class DemoCollection:
 DEMO_SOURCE = "demo-mastodon"
 
 
-def demo_collection(engine: Engine, settings: Settings | None = None) -> DemoCollection:
+def demo_collection(engine: Engine, settings: Settings) -> DemoCollection:
     """Serve the bundled Mastodon fixture (German posts about the coffee roaster Lindenhof, with
     replies) on 127.0.0.1, point a source at it, collect once, and report what landed.
 

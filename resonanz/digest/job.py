@@ -18,9 +18,9 @@ log = logging.getLogger(__name__)
 JOB_ID = "weekly-digest"
 
 
-def digest_trigger(settings: Settings | None = None) -> CronTrigger:
+def digest_trigger(settings: Settings) -> CronTrigger:
     """settings.digest: day_of_week / hour / minute in the configured time zone (Europe/Berlin by default)."""
-    d = (settings or get_settings()).digest
+    d = settings.digest
     return CronTrigger(day_of_week=d.day_of_week, hour=d.hour, minute=d.minute, timezone=d.timezone)
 
 

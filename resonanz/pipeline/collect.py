@@ -40,7 +40,7 @@ from collectors import (
     SourceSpec,
     make_collector,
 )
-from resonanz.core.settings import Settings, get_settings
+from resonanz.core.settings import Settings
 from store.db import session_scope
 from store.ingest import ingest_posts, mark_missing_deleted
 from store.models import CollectorRun, Source
@@ -257,7 +257,7 @@ def _finish(engine: Engine, run_id: int, summary: RunSummary) -> None:
 def run_source(
     engine: Engine,
     source: str | int,
-    settings: Settings | None = None,
+    settings: Settings,
     *,
     transport: httpx.BaseTransport | None = None,
     sleep: Callable[[float], None] | None = None,
@@ -269,7 +269,6 @@ def run_source(
 ) -> RunSummary:
     """Collect one source once (enabled or not). Returns the run's summary; never raises for
     collection problems (they land in the run record), only for an unknown source or Ctrl-C."""
-    settings = settings or get_settings()
     started = time.monotonic()
     now = now or utcnow()
     src, run_id, skip = _begin(engine, source, now)
@@ -378,9 +377,7 @@ def prefetched(batches: Iterator[Batch], quit: threading.Event, depth: int = 2) 
         worker.join(timeout=30)
 
 
-def collect(
-    engine: Engine, settings: Settings | None = None, names: Iterable[str] | None = None, **kwargs: Any
-) -> list[RunSummary]:
+def collect(engine: Engine, settings: Settings, names: Iterable[str] | None = None, **kwargs: Any) -> list[RunSummary]:
     """Run the named sources (or every enabled one) once, one after another."""
     with session_scope(engine) as session:
         if names:

@@ -32,7 +32,7 @@ def find_customer(session: Session, ref: str) -> Customer | None:
     return customer
 
 
-def withdraw_consent(engine: Engine, ref: str, settings: Settings | None = None) -> int:
+def withdraw_consent(engine: Engine, ref: str, settings: Settings) -> int:
     """Record a withdrawal of consent now: links are deleted and the author's posts re-weighted at once."""
     from resonanz.pipeline.weighting import apply_weights
 
@@ -75,7 +75,7 @@ class ForgetReport:
         return out
 
 
-def forget_customer(engine: Engine, ref: str, settings: Settings | None = None) -> ForgetReport:
+def forget_customer(engine: Engine, ref: str, settings: Settings) -> ForgetReport:
     """Erase a customer's personal data and links (GDPR Art. 17); orders stay, anonymised.
 
     Decision: orders are *kept anonymised* rather than deleted, so revenue totals, ABC shares and

@@ -165,10 +165,9 @@ def _mark_checked(session: Session, identity_ids: list[int], when: Any) -> None:
 
 
 def link_identities(
-    engine: Engine, settings: Settings | None = None, *, progress: ProgressHook | None = None, full: bool = False
+    engine: Engine, settings: Settings, *, progress: ProgressHook | None = None, full: bool = False
 ) -> LinkReport:
     """Link the identities without a decided link that are new or changed (``full``: all of them)."""
-    settings = settings or get_settings()
     config = link_config(settings)
     report = LinkReport()
     started = time.perf_counter()

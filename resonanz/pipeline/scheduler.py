@@ -141,7 +141,7 @@ def sync_source_jobs(scheduler: BackgroundScheduler, engine: Engine) -> SyncResu
 
 def build_scheduler(
     engine: Engine,
-    settings: Settings | None = None,
+    settings: Settings,
     *,
     extra_jobs: Iterable[ExtraJob] = (),
     stop: threading.Event | None = None,
@@ -152,7 +152,6 @@ def build_scheduler(
 
     ``stop`` is handed to every collector run: once set, runs stop after their current page."""
     global _RUNTIME
-    settings = settings or get_settings()
     scheduler = BackgroundScheduler(
         jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOBSTORE_TABLE)},
         executors={"default": ThreadPoolExecutor(max_workers)},
@@ -184,7 +183,7 @@ def start(scheduler: BackgroundScheduler, engine: Engine) -> SyncResult:
 
 def run_forever(
     engine: Engine,
-    settings: Settings | None = None,
+    settings: Settings,
     *,
     extra_jobs: Iterable[ExtraJob] = (),
     stop: threading.Event | None = None,
@@ -192,7 +191,6 @@ def run_forever(
 ) -> None:
     """Run the scheduler in the foreground until SIGTERM/SIGINT (or ``stop``); then let running
     collections finish their current page and shut down cleanly."""
-    settings = settings or get_settings()
     stop = stop or threading.Event()
     scheduler = build_scheduler(engine, settings, extra_jobs=list(extra_jobs), stop=stop)
     previous: dict[signal.Signals, Any] = {}

@@ -26,7 +26,7 @@ from tqdm.auto import tqdm
 
 from nlp.errors import NlpError
 from nlp.pipeline import Analysis, Analyzer
-from resonanz.core.settings import Settings, get_settings
+from resonanz.core.settings import Settings
 from resonanz.review.statuses import ACTIVE_STATUSES
 from store.db import session_scope
 from store.models import Post, ReviewEvent, ReviewItem, Score
@@ -63,9 +63,9 @@ class ScoreReport:
         )
 
 
-def build_analyzer(settings: Settings | None = None, *, progress: bool = False) -> Analyzer:
+def build_analyzer(settings: Settings, *, progress: bool = False) -> Analyzer:
     """The :class:`Analyzer` configured by ``settings.nlp`` (models are loaded on first use)."""
-    nlp = (settings or get_settings()).nlp
+    nlp = settings.nlp
     return Analyzer.create(
         nlp.sentiment_model,
         offensive_model=nlp.offensive_model or None,
@@ -81,11 +81,11 @@ def build_analyzer(settings: Settings | None = None, *, progress: bool = False) 
     )
 
 
-def sentiment_train_prior(settings: Settings | None = None) -> list[float] | None:
+def sentiment_train_prior(settings: Settings) -> list[float] | None:
     """The configured sentiment model's training prior (for EM-estimated shares in answers); None if unknown."""
     from nlp.loading import train_prior
 
-    nlp = (settings or get_settings()).nlp
+    nlp = settings.nlp
     try:
         return train_prior(nlp.sentiment_model)
     except NlpError as exc:
@@ -121,7 +121,7 @@ def count_pending(engine: Engine, name: str, version: str, *, rescore: bool = Fa
 
 def score_posts(
     engine: Engine,
-    settings: Settings | None = None,
+    settings: Settings,
     analyzer: Analyzer | None = None,
     *,
     rescore: bool = False,

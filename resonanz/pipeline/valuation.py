@@ -102,7 +102,7 @@ def _positive_post_activities(session: Any, as_of: datetime) -> list[Activity]:
 
 def compute_values(
     engine: Engine,
-    settings: Settings | None = None,
+    settings: Settings,
     as_of: datetime | None = None,
     *,
     basis: str | None = None,
@@ -110,7 +110,6 @@ def compute_values(
     persist: bool = True,
 ) -> ValueReport:
     """Value every customer as of ``as_of`` (default: now) and append the snapshot to the history."""
-    settings = settings or get_settings()
     config = value_config(settings, basis=basis, method=method)
     config.validate()
     as_of = as_utc(as_of) or utcnow()

@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
 from linker.value.weights import Standing, WeightConfig, customer_weight
-from resonanz.core.settings import Settings, get_settings
+from resonanz.core.settings import Settings
 from resonanz.core.tables import CUSTOMER, LINK, POST, SCORE, VALUE
 from resonanz.pipeline.consent import linkable_clause
 from resonanz.pipeline.domain_config import weight_config
@@ -78,9 +78,8 @@ def _chunks(ids: list[int], size: int = CHUNK) -> Iterable[list[int]]:
         yield ids[start : start + size]
 
 
-def apply_weights(engine: Engine, settings: Settings | None = None) -> int:
+def apply_weights(engine: Engine, settings: Settings) -> int:
     """Write ``Score.weight`` for every score; returns the number of scores whose weight changed."""
-    settings = settings or get_settings()
     config = weight_config(settings)
     config.validate()
     prospect = config.prospect_weight

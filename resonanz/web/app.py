@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from resonanz.core.errors import NotFoundError
-from resonanz.core.settings import Settings, get_settings
+from resonanz.core.settings import Settings
 from resonanz.web import routes_admin, routes_auth, routes_pages, routes_queue
 from resonanz.web.deps import LoginRequired
 from resonanz.web.security import SecurityHeaders, secret_key
@@ -26,9 +26,8 @@ SESSION_COOKIE = "resonanz_session"
 SESSION_MAX_AGE = 12 * 3600
 
 
-def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     """The web app. Without ``engine`` the configured database is opened (and migrated) at startup."""
-    settings = settings or get_settings()
     app = FastAPI(title="Resonanz", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
     app.state.templates = make_templates()

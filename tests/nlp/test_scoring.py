@@ -14,6 +14,7 @@ from nlp.embedder import Embedder
 from nlp.offensive import OffensiveClassifier
 from nlp.pipeline import Analysis, Analyzer
 from nlp.scorer import TransformerScorer
+from resonanz.core.settings import Settings
 from resonanz.pipeline.scoring import score_posts
 from store.models import Post, ReviewEvent, ReviewItem, Score
 
@@ -68,7 +69,7 @@ def test_scores_every_post_once_and_opens_review_items(engine: Engine, analyzer:
     ids = add_posts(engine, TEXTS)
     add_posts(engine, ["   "])  # nothing to analyse
     add_posts(engine, ["gelöschter beitrag mit kündigen"], deleted_at=datetime(2026, 11, 2, tzinfo=UTC))
-    report = score_posts(engine, analyzer=analyzer, chunk_size=3, progress=False)
+    report = score_posts(engine, Settings(), analyzer=analyzer, chunk_size=3, progress=False)
     assert report.scored == len(TEXTS) and report.chunks == 3
     assert (report.model_name, report.model_version) == (analyzer.name, "fam-s-1")
     rows = scores(engine)
@@ -92,7 +93,7 @@ def test_scores_every_post_once_and_opens_review_items(engine: Engine, analyzer:
         assert {e.action for e in events} == {"flagged"} and len(events) == len(flagged)
         assert session.get(Post, ids[5]).language == "de"  # type: ignore[union-attr]
     # a second run finds nothing to do
-    assert score_posts(engine, analyzer=analyzer, progress=False).scored == 0
+    assert score_posts(engine, Settings(), analyzer=analyzer, progress=False).scored == 0
 
 
 class CrashingAnalyzer(Analyzer):
@@ -113,9 +114,9 @@ def test_a_crash_loses_at_most_one_chunk_and_a_rerun_resumes(
     ids = add_posts(engine, TEXTS)
     crashing = CrashingAnalyzer(analyzer.scorer, offensive=analyzer.offensive, embedder=analyzer.embedder)
     with pytest.raises(KeyboardInterrupt):
-        score_posts(engine, analyzer=crashing, chunk_size=3, progress=False)
+        score_posts(engine, Settings(), analyzer=crashing, chunk_size=3, progress=False)
     assert [s.post_id for s in scores(engine)] == ids[:3]  # the first chunk was committed
-    report = score_posts(engine, analyzer=analyzer, chunk_size=3, progress=False)
+    report = score_posts(engine, Settings(), analyzer=analyzer, chunk_size=3, progress=False)
     assert report.scored == len(TEXTS) - 3
     assert [s.post_id for s in scores(engine)] == ids
 
@@ -124,10 +125,10 @@ def test_new_model_version_keeps_history_and_limit(
     engine: Engine, analyzer: Analyzer, tiny_sentiment_dir: Path, tiny_family: dict[str, Path]
 ) -> None:
     ids = add_posts(engine, TEXTS)
-    score_posts(engine, analyzer=analyzer, progress=False)
+    score_posts(engine, Settings(), analyzer=analyzer, progress=False)
     other = make_analyzer(tiny_sentiment_dir, tiny_family)  # version tiny-1
-    assert score_posts(engine, analyzer=other, limit=2, progress=False).scored == 2
-    assert score_posts(engine, analyzer=other, progress=False).scored == len(TEXTS) - 2
+    assert score_posts(engine, Settings(), analyzer=other, limit=2, progress=False).scored == 2
+    assert score_posts(engine, Settings(), analyzer=other, progress=False).scored == len(TEXTS) - 2
     rows = scores(engine)
     assert len(rows) == 2 * len(TEXTS)
     assert {(s.post_id, s.model_version) for s in rows} == {(i, v) for i in ids for v in ("fam-s-1", "tiny-1")}
@@ -135,7 +136,7 @@ def test_new_model_version_keeps_history_and_limit(
 
 def test_rescore_overwrites_and_respects_closed_review_items(engine: Engine, analyzer: Analyzer) -> None:
     ids = add_posts(engine, TEXTS)
-    score_posts(engine, analyzer=analyzer, progress=False)
+    score_posts(engine, Settings(), analyzer=analyzer, progress=False)
     with Session(engine) as session:
         before = {s.post_id: s.scored_at for s in session.exec(select(Score))}
         item = session.exec(select(ReviewItem).where(ReviewItem.post_id == ids[2])).one()
@@ -144,7 +145,7 @@ def test_rescore_overwrites_and_respects_closed_review_items(engine: Engine, ana
         other.reasons = [{"flag": "old"}]
         session.add_all([item, other])
         session.commit()
-    report = score_posts(engine, analyzer=analyzer, rescore=True, progress=False)
+    report = score_posts(engine, Settings(), analyzer=analyzer, rescore=True, progress=False)
     assert report.scored == len(TEXTS) and report.review_created == 0 and report.review_updated == 1
     rows = scores(engine)
     assert len(rows) == len(TEXTS)  # overwritten, not duplicated
