@@ -1,6 +1,6 @@
 """Bulk upsert of collected posts and their authors, in the caller's transaction.
 
-Takes plain mappings (no collector types): each post record has ``platform``, ``external_id``,
+Takes :class:`store.records.PostRecord` mappings (no collector types): each has ``platform``, ``external_id``,
 ``kind``, ``url``, ``text``, ``title``, ``language``, ``created_at``, ``edited_at``,
 ``deleted`` (bool), ``metrics``, ``raw``, ``identity`` (a mapping or ``None``),
 ``parent_external_id`` and ``root_external_id``.
@@ -32,10 +32,10 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from store.models import Post, SocialIdentity
+from store.records import IDENTITY_FIELDS, IdentityRecord, PostRecord
 from store.types import as_utc, utcnow
 
 CHUNK = 500
-IDENTITY_FIELDS = ("handle", "display_name", "profile_url", "bio", "location")
 _POST: Table = Post.__table__  # type: ignore[attr-defined]
 _IDENTITY: Table = SocialIdentity.__table__  # type: ignore[attr-defined]
 
@@ -94,7 +94,7 @@ def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
 
 
 def upsert_identities(
-    conn: Connection, identities: Iterable[Mapping[str, Any]], now: datetime
+    conn: Connection, identities: Iterable[IdentityRecord], now: datetime
 ) -> dict[tuple[str, str], int]:
     """Insert or refresh identities; return their ids by (platform, account_id)."""
     rows: dict[tuple[str, str], dict[str, Any]] = {}
@@ -133,7 +133,7 @@ _COMPARED = ("kind", "url", "text", "title", "edited_at", "deleted_at", "metrics
 
 def ingest_posts(
     session: Session,
-    records: Sequence[Mapping[str, Any]],
+    records: Sequence[PostRecord],
     *,
     source_id: int | None = None,
     now: datetime | None = None,
@@ -142,15 +142,16 @@ def ingest_posts(
     now = now or utcnow()
     conn = session.connection()
     result = IngestResult()
-    latest: dict[tuple[str, str], Mapping[str, Any]] = {}
+    latest: dict[tuple[str, str], PostRecord] = {}
     for record in records:
         latest[(str(record["platform"]), str(record["external_id"]))] = record
     if not latest:
         return result
-    identity_ids = upsert_identities(conn, (r["identity"] for r in latest.values() if r.get("identity")), now)
+    authors = [ident for r in latest.values() if (ident := r.get("identity")) is not None]
+    identity_ids = upsert_identities(conn, authors, now)
     result.identities = len(identity_ids)
 
-    by_platform: dict[str, list[Mapping[str, Any]]] = {}
+    by_platform: dict[str, list[PostRecord]] = {}
     for (platform, _), record in latest.items():
         by_platform.setdefault(platform, []).append(record)
     for platform, items in by_platform.items():
@@ -164,7 +165,7 @@ def ingest_posts(
 def _ingest_chunk(
     conn: Connection,
     platform: str,
-    records: Sequence[Mapping[str, Any]],
+    records: Sequence[PostRecord],
     identity_ids: Mapping[tuple[str, str], int],
     source_id: int | None,
     now: datetime,
@@ -218,7 +219,7 @@ def _ingest_chunk(
 
 
 def _new_row(
-    platform: str, record: Mapping[str, Any], identity_id: int | None, source_id: int | None, now: datetime
+    platform: str, record: PostRecord, identity_id: int | None, source_id: int | None, now: datetime
 ) -> dict[str, Any]:
     return {
         "platform": platform,
@@ -243,9 +244,7 @@ def _new_row(
     }
 
 
-def _merged(
-    old: Any, record: Mapping[str, Any], identity_id: int | None, deleted: bool, now: datetime
-) -> dict[str, Any]:
+def _merged(old: Any, record: PostRecord, identity_id: int | None, deleted: bool, now: datetime) -> dict[str, Any]:
     """The row's new values: a deletion marker keeps what it does not know; live posts overwrite."""
     if deleted:
         values = {name: getattr(old, name) for name in _COMPARED}

@@ -173,7 +173,9 @@ def collect_cmd(
             bar.update(tasks[name], description=f"{name}: {summary.fetched} fetched, {summary.new} new")
 
         try:
-            summaries = collect(engine, get_settings(), names=[source] if source else None, stop=stop, progress=progress)
+            summaries = collect(
+                engine, get_settings(), names=[source] if source else None, stop=stop, progress=progress
+            )
         except SourceNotFoundError as exc:
             raise fail(exc) from None
         except KeyboardInterrupt:

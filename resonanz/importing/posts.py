@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from resonanz.importing.common import ImportReport, RowError, csv_rows, explain, jsonl_rows, parse_datetime
 from store.db import session_scope
 from store.ingest import ingest_posts
+from store.records import IdentityRecord, PostRecord
 
 REQUIRED_CSV = {"platform", "external_id", "text", "created_at", "author_account_id"}
 KINDS = {"post", "comment", "review"}
@@ -156,10 +157,31 @@ def import_posts(engine: Engine, path: Path, encoding: str = "utf-8") -> ImportR
     return report
 
 
-def _record(row: PostRow) -> dict[str, Any]:
+def _record(row: PostRow) -> PostRecord:
     """The store's ingest record for one validated row."""
-    data = row.model_dump(exclude={"author", "deleted_at"})
-    data["deleted"] = row.deleted_at is not None
-    data["identity"] = {"platform": row.platform, **row.author.model_dump()}
-    data["raw"] = {}
-    return data
+    author = row.author
+    return PostRecord(
+        platform=row.platform,
+        external_id=row.external_id,
+        kind=row.kind,
+        url=row.url,
+        text=row.text,
+        title=row.title,
+        language=row.language,
+        created_at=row.created_at,
+        edited_at=row.edited_at,
+        deleted=row.deleted_at is not None,
+        metrics=row.metrics,
+        raw={},
+        parent_external_id=row.parent_external_id,
+        root_external_id=row.root_external_id,
+        identity=IdentityRecord(
+            platform=row.platform,
+            account_id=author.account_id,
+            handle=author.handle,
+            display_name=author.display_name,
+            profile_url=author.profile_url,
+            bio=author.bio,
+            location=author.location,
+        ),
+    )

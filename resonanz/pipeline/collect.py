@@ -44,6 +44,7 @@ from resonanz.core.settings import Settings
 from store.db import session_scope
 from store.ingest import ingest_posts, mark_missing_deleted
 from store.models import CollectorRun, Source
+from store.records import IdentityRecord, PostRecord
 from store.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -134,36 +135,39 @@ def options_for(source: Source, settings: Settings, now: datetime) -> CollectOpt
     )
 
 
-def post_record(post: CollectedPost) -> dict[str, Any]:
-    """A collected post as the plain mapping ``store.ingest`` takes."""
+def post_record(post: CollectedPost) -> PostRecord:
+    """A collected post as the record ``store.ingest`` takes."""
     ident = post.identity
-    return {
-        "platform": post.platform,
-        "external_id": post.external_id,
-        "kind": post.kind,
-        "url": post.url,
-        "text": post.text,
-        "title": post.title,
-        "language": post.language,
-        "created_at": post.created_at,
-        "edited_at": post.edited_at,
-        "deleted": post.deleted,
-        "metrics": post.metrics,
-        "raw": post.raw,
-        "parent_external_id": post.parent_external_id,
-        "root_external_id": post.root_external_id,
-        "identity": None
+    identity = (
+        None
         if ident is None
-        else {
-            "platform": ident.platform,
-            "account_id": ident.account_id,
-            "handle": ident.handle,
-            "display_name": ident.display_name,
-            "profile_url": ident.profile_url,
-            "bio": ident.bio,
-            "location": ident.location,
-        },
-    }
+        else IdentityRecord(
+            platform=ident.platform,
+            account_id=ident.account_id,
+            handle=ident.handle,
+            display_name=ident.display_name,
+            profile_url=ident.profile_url,
+            bio=ident.bio,
+            location=ident.location,
+        )
+    )
+    return PostRecord(
+        platform=post.platform,
+        external_id=post.external_id,
+        kind=post.kind,
+        url=post.url,
+        text=post.text,
+        title=post.title,
+        language=post.language,
+        created_at=post.created_at,
+        edited_at=post.edited_at,
+        deleted=post.deleted,
+        metrics=post.metrics,
+        raw=post.raw,
+        parent_external_id=post.parent_external_id,
+        root_external_id=post.root_external_id,
+        identity=identity,
+    )
 
 
 def find_source(session: Any, source: str | int) -> Source:

@@ -42,9 +42,13 @@ from resonanz.pipeline.consent import linkable_clause
 from resonanz.pipeline.link_decisions import LINKED_STATUSES, LinkNotFoundError
 from store.db import session_scope
 from store.models import IdentityLink
+from store.records import IDENTITY_FIELDS
 from store.types import utcnow
 
 log = logging.getLogger(__name__)
+
+CUSTOMER_FIELDS = ("id", "crm_id", "first_name", "last_name", "emails", "phones", "handles", "profile_urls", "city")
+"""The customer columns the linker reads (:class:`linker.identity.records.CustomerRecord`)."""
 
 DECIDED = LINKED_STATUSES
 """An identity with a link in one of these is not re-examined by a run."""
@@ -97,13 +101,20 @@ def enforce_consent(session: Session) -> int:
 def _customer_records(session: Session) -> list[CustomerRecord]:
     rows = session.execute(
         select(
-            *(CUSTOMER.c[name] for name in ("id", "crm_id", "first_name", "last_name", "emails", "phones")),
-            *(CUSTOMER.c[name] for name in ("handles", "profile_urls", "city")),
+            *(CUSTOMER.c[name] for name in CUSTOMER_FIELDS),
         ).where(linkable_clause())
     ).all()
     return [
         CustomerRecord(
-            r[0], r[1], r[2], r[3], tuple(r[4] or ()), tuple(r[5] or ()), tuple(r[6] or ()), tuple(r[7] or ()), r[8]
+            customer_id=r.id,
+            crm_id=r.crm_id,
+            first_name=r.first_name,
+            last_name=r.last_name,
+            emails=tuple(r.emails or ()),
+            phones=tuple(r.phones or ()),
+            handles=tuple(r.handles or ()),
+            profile_urls=tuple(r.profile_urls or ()),
+            city=r.city,
         )
         for r in rows
     ]
@@ -131,17 +142,15 @@ def _identity_records(
     changed = _customers_changed_at(session)
     rows = session.execute(
         select(
-            *(IDENTITY.c[name] for name in ("id", "platform", "account_id", "handle", "display_name", "profile_url")),
-            IDENTITY.c.bio,
-            IDENTITY.c.location,
+            *(IDENTITY.c[name] for name in ("id", "platform", "account_id", *IDENTITY_FIELDS)),
             IDENTITY.c.last_seen,
             IDENTITY.c.link_checked_at,
         )
     ).all()
     chosen: list[IdentityRecord] = []
     skipped = 0
-    for *fields, last_seen, checked in rows:
-        iid = fields[0]
+    for row in rows:
+        iid, last_seen, checked = row.id, row.last_seen, row.link_checked_at
         if iid in decided:
             continue
         if (
@@ -151,7 +160,18 @@ def _identity_records(
             or (last_seen is not None and last_seen > checked)
             or (changed is not None and changed > checked)
         ):
-            chosen.append(IdentityRecord(*fields))
+            chosen.append(
+                IdentityRecord(
+                    identity_id=row.id,
+                    platform=row.platform,
+                    account_id=row.account_id,
+                    handle=row.handle,
+                    display_name=row.display_name,
+                    profile_url=row.profile_url,
+                    bio=row.bio,
+                    location=row.location,
+                )
+            )
         else:
             skipped += 1
     return chosen, skipped
