@@ -33,10 +33,6 @@ class Customer(CustomerBase, table=True):
     erased_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-class CustomerPublic(CustomerBase):
-    id: int
-
-
 class OrderBase(SQLModel):
     order_id: str = Field(max_length=100, unique=True, index=True)
     ordered_at: datetime = Field(sa_type=UTCDateTime, index=True)
@@ -95,14 +91,6 @@ class IdentityLink(IdentityLinkBase, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     decided_by: str | None = None
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-
-
-class IdentityLinkPublic(IdentityLinkBase):
-    id: int
-    identity_id: int
-    customer_id: int
-    decided_by: str | None
-    decided_at: datetime | None
 
 
 class LoyaltyEvent(SQLModel, table=True):

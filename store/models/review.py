@@ -28,14 +28,6 @@ class ReviewItem(ReviewItemBase, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class ReviewItemPublic(ReviewItemBase):
-    id: int
-    post_id: int
-    priority: float
-    created_at: datetime
-    updated_at: datetime
-
-
 class ReviewEvent(SQLModel, table=True):
     """Append-only audit trail: who did what to which review item, when."""
 

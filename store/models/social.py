@@ -27,12 +27,6 @@ class Source(SourceBase, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class SourcePublic(SourceBase):
-    id: int
-    cursor: dict[str, Any]
-    created_at: datetime
-
-
 class CollectorRun(SQLModel, table=True):
     __tablename__ = "collector_run"
 
@@ -75,12 +69,6 @@ class SocialIdentity(SocialIdentityBase, table=True):
     )
 
 
-class SocialIdentityPublic(SocialIdentityBase):
-    id: int
-    first_seen: datetime
-    last_seen: datetime
-
-
 class PostBase(SQLModel):
     platform: str = Field(max_length=40, index=True)
     external_id: str = Field(max_length=300)
@@ -107,13 +95,6 @@ class Post(PostBase, table=True):
     root_external_id: str | None = Field(default=None, max_length=300, index=True)
     raw: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
     fetched_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-
-
-class PostPublic(PostBase):
-    id: int
-    identity_id: int | None
-    parent_id: int | None
-    thread_root_id: int | None
 
 
 class Score(SQLModel, table=True):
