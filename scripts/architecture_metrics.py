@@ -28,6 +28,7 @@ RULES = (
     "link_subquery",
     "LINKED_STATUSES",
     "ACTIVE_STATUSES",
+    "ACTIVE_REVIEW",
     "STATUSES",
     "LINK_STATUSES",
     "customer_weight",
@@ -64,7 +65,7 @@ def rule_definitions() -> dict[str, list[str]]:
         for path in (ROOT / pkg).rglob("*.py"):
             text = path.read_text(encoding="utf-8")
             for rule in RULES:
-                pattern = rf"^(?:def {rule}\b|class {rule}\b|{rule}\s*(?::[^=]*)?=)"
+                pattern = rf"^(?:def {rule}\b|class {rule}\b|(?:\w+, )*{rule}\b(?:, \w+)*\s*(?::[^=]*)?=)"
                 for m in re.finditer(pattern, text, flags=re.M):
                     line = text[: m.start()].count("\n") + 1
                     found[rule].append(f"{path.relative_to(ROOT)}:{line}")
