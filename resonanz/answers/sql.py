@@ -61,6 +61,9 @@ class AnswerFilter:
     model_name: str | None = None
     default_weight: float = 0.5
     """Weight of a post whose score has none and whose author has no value (prospects)."""
+    voice: str | None = None
+    """``None``: customer voice (the brand's own posts and employees' never count); ``"advocate"``:
+    only the employees' posts, reported apart (:mod:`resonanz.pipeline.brand`)."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -75,6 +78,7 @@ class AnswerFilter:
             languages=self.languages,
             model_name=self.model_name,
             default_weight=self.default_weight,
+            voice=self.voice,
         )
 
 
@@ -223,6 +227,7 @@ def post_rows_select(flt: AnswerFilter, dialect: str, periods: Sequence[Period] 
             POST.c.created_at >= periods[0].start,
             POST.c.created_at < periods[-1].end,
             POST.c.deleted_at.is_(None),
+            POST.c.voice.is_(None) if flt.voice is None else POST.c.voice == flt.voice,
         )
     )
     if flt.classes:

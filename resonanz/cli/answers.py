@@ -38,6 +38,9 @@ def ask_command(
     top: int = typer.Option(10, "--topics-shown", help="How many topics to list."),
     pareto: bool = typer.Option(True, "--pareto/--no-pareto", help="Include the share-of-voice vs. revenue check."),
     chart: Path | None = typer.Option(None, help="Also write the Pareto chart as PNG to this file."),
+    voice: str | None = typer.Option(
+        None, "--voice", help="'advocate': only employees' posts (reported apart; default: customer voice)."
+    ),
 ) -> None:
     """What does a customer segment say? Value-weighted and plain sentiment, topics, quotes, trend, Pareto."""
     from resonanz.answers.ask import AnswerFilter, ask
@@ -47,6 +50,8 @@ def ask_command(
 
     if output_format not in ("table", "json", "csv"):
         raise fail(ValueError(f"unknown format {output_format!r}; use table, json or csv"))
+    if voice not in (None, "advocate"):
+        raise fail(f"--voice {voice!r}: nur 'advocate' (Mitarbeitende); ohne --voice: Kundenstimme")
     settings = get_settings()
     try:
         period = resolve_period(since=since, until=until, week=week, days=days, tz=settings.digest.timezone)
@@ -60,6 +65,7 @@ def ask_command(
             languages=languages,
             model_name=model,
             default_weight=settings.value.prospect_weight,
+            voice=voice,
         )
         engine = engine_from_settings(settings)
         with Session(engine) as session:

@@ -31,9 +31,9 @@ def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logg
 
 def _register() -> None:
     """Attach each area's commands. Each module exposes ``register(app)``."""
-    from resonanz.cli import answers, collect, demo, link, nlp, store, train
+    from resonanz.cli import answers, brand, collect, demo, link, nlp, store, train
 
-    for area in (store, collect, nlp, train, link, answers, demo):
+    for area in (store, collect, nlp, train, link, brand, answers, demo):
         area.register(app)
 
 

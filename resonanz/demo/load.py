@@ -5,6 +5,7 @@ Each stage returns something printable; the command prints them in order.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from resonanz.importing import ImportReport, import_customers, import_orders, import_posts
+from resonanz.pipeline.brand import KINDS, ensure_markers
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +31,8 @@ def load_demo_data(engine: Engine, data_dir: Path = DEMO_DATA) -> DemoLoad:
     result.reports.append(import_customers(engine, data_dir / "customers.csv"))
     result.reports.append(import_orders(engine, data_dir / "orders.csv"))
     result.reports.append(import_posts(engine, data_dir / "posts.jsonl"))
+    brand = json.loads((data_dir / "brand.json").read_text(encoding="utf-8"))
+    ensure_markers(engine, [(kind, value) for kind in KINDS for value in brand.get(kind, [])], actor="demo")
     for report in result.reports:
         if report.errors:
             log.warning("demo data: %s", report.summary())

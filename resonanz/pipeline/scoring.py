@@ -27,6 +27,7 @@ from tqdm.auto import tqdm
 from nlp.errors import NlpError
 from nlp.pipeline import Analysis, Analyzer
 from resonanz.core.settings import Settings
+from resonanz.pipeline.brand import BRAND, apply_brand_voice
 from resonanz.review.statuses import ACTIVE_STATUSES
 from store.db import session_scope
 from store.models import Post, ReviewEvent, ReviewItem, Score
@@ -135,6 +136,7 @@ def score_posts(
     get several batches each (so none idles at the end of a chunk), small enough that a crash
     loses little.
     """
+    apply_brand_voice(engine)  # brand posts must be known before review items are opened
     analyzer = analyzer or build_analyzer(settings)
     analyzer.load()
     name, version = analyzer.name, analyzer.version
@@ -204,6 +206,7 @@ def _write(
         )
     }
     reviews = {r.post_id: r for r in session.exec(select(ReviewItem).where(col(ReviewItem.post_id).in_(ids)))}
+    brand = set(session.exec(select(Post.id).where(col(Post.id).in_(ids), Post.voice == BRAND)).all())
     counts = {"flagged": 0, "created": 0, "updated": 0, "languages": 0}
     now = utcnow()
     for (post_id, _text, _title, language), analysis in zip(rows, analyses, strict=True):
@@ -222,7 +225,7 @@ def _write(
                 post.language = analysis.language
                 session.add(post)
                 counts["languages"] += 1
-        if analysis.severity >= REVIEW_MIN_SEVERITY:
+        if analysis.severity >= REVIEW_MIN_SEVERITY and post_id not in brand:
             counts["flagged"] += 1
             outcome = _review(session, reviews.get(post_id), post_id, analysis, name, version)
             if outcome:

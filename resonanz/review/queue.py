@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from resonanz.answers.sql import has_topic, latest_score_id, link_subquery, segment_expr, value_subquery
 from resonanz.core.tables import CUSTOMER, IDENTITY, ITEM, POST, SCORE
+from resonanz.pipeline.brand import BRAND
 from resonanz.review.statuses import ACTIVE_STATUSES
 
 UNASSIGNED = "-"
@@ -74,7 +75,12 @@ def _base(qf: QueueFilter, dialect: str, counting: bool = False) -> tuple[Any, d
     segment = segment_expr(lnk, val)
     weight = cast(func.coalesce(val.c.weight, qf.default_weight), Float)
     priority = case((ITEM.c.priority > 0, ITEM.c.priority), else_=ITEM.c.severity * weight)
-    query = select(ITEM.c.id).select_from(ITEM).join(POST, POST.c.id == ITEM.c.post_id)
+    query = (
+        select(ITEM.c.id)
+        .select_from(ITEM)
+        .join(POST, POST.c.id == ITEM.c.post_id)
+        .where(or_(POST.c.voice.is_(None), POST.c.voice != BRAND))
+    )
     if not counting or qf.classes:
         query = query.outerjoin(lnk, lnk.c.identity_id == POST.c.identity_id).outerjoin(
             val, val.c.customer_id == lnk.c.customer_id

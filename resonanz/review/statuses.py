@@ -10,10 +10,17 @@ class ReviewStatus(StrEnum):
 
     OPEN = "open"
     IN_PROGRESS = "in_progress"
+    ANSWERED = "answered"
+    """The brand replied on the post's thread (:mod:`resonanz.pipeline.brand`); still in the queue."""
     RESOLVED = "resolved"
     DISMISSED = "dismissed"
 
 
 STATUSES: tuple[str, ...] = tuple(status.value for status in ReviewStatus)
-ACTIVE_STATUSES: tuple[str, ...] = (ReviewStatus.OPEN.value, ReviewStatus.IN_PROGRESS.value)
-"""Items still in the queue: a new scoring may update their reasons; resolved/dismissed ones stay as decided."""
+ACTIVE_STATUSES: tuple[str, ...] = (
+    ReviewStatus.OPEN.value,
+    ReviewStatus.IN_PROGRESS.value,
+    ReviewStatus.ANSWERED.value,
+)
+"""Items still in the queue (shown by default): a new scoring may update their reasons; resolved and
+dismissed ones stay as decided."""

@@ -1,4 +1,4 @@
-"""User management (administrators only)."""
+"""Administration (administrators only): users, and the brand's own voice."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
 from resonanz.core.errors import NotFoundError, UserError
+from resonanz.pipeline.brand import KINDS, BrandMarkerError, add_marker, list_markers, remove_marker
 from resonanz.web.accounts import ROLES, add_user, list_users, set_active, set_role
 from resonanz.web.deps import admin_reader, admin_user, get_session
 from resonanz.web.templating import flash, render
@@ -77,3 +78,39 @@ def change_role(
         session.rollback()
         flash(request, str(exc), "error")
     return RedirectResponse("/admin/users", status_code=303)
+
+
+BRAND_KIND_LABELS = {"account": "Eigenes Konto", "signature": "Signatur", "advocate": "Mitarbeitende*r"}
+
+
+@router.get("/brand")
+def brand_page(
+    request: Request, user: User = Depends(admin_reader), session: Session = Depends(get_session)
+) -> Response:
+    return render(request, "brand.html", markers=list_markers(session), kinds=KINDS, labels=BRAND_KIND_LABELS)
+
+
+@router.post("/brand")
+def brand_add(
+    request: Request,
+    kind: str = Form(...),
+    value: str = Form(...),
+    note: str = Form(""),
+    user: User = Depends(admin_user),
+) -> Response:
+    try:
+        report = add_marker(request.app.state.engine, kind, value, user.username, note.strip() or None)
+        flash(request, f"Eingetragen. {report.summary()}.", "ok")
+    except BrandMarkerError as exc:
+        flash(request, str(exc), "error")
+    return RedirectResponse("/admin/brand", status_code=303)
+
+
+@router.post("/brand/{marker_id}/delete")
+def brand_remove(request: Request, marker_id: int, user: User = Depends(admin_user)) -> Response:
+    try:
+        report = remove_marker(request.app.state.engine, marker_id)
+        flash(request, f"Entfernt. {report.summary()}.", "ok")
+    except BrandMarkerError as exc:
+        flash(request, str(exc), "error")
+    return RedirectResponse("/admin/brand", status_code=303)

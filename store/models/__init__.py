@@ -19,6 +19,7 @@ from store.models.review import (
     User,
 )
 from store.models.social import (
+    BrandMarker,
     CollectorRun,
     Post,
     PostBase,
@@ -30,6 +31,7 @@ from store.models.social import (
 )
 
 __all__ = [
+    "BrandMarker",
     "CollectorRun",
     "Customer",
     "CustomerBase",

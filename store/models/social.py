@@ -95,6 +95,13 @@ class Post(PostBase, table=True):
     root_external_id: str | None = Field(default=None, max_length=300, index=True)
     raw: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
     fetched_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    voice: str | None = Field(
+        default=None,
+        max_length=20,
+        index=True,
+        description="who speaks: 'brand' (the brand's own accounts or signatures), 'advocate' (an employee), "
+        "None (customers and the public); set by resonanz.pipeline.brand",
+    )
 
 
 class Score(SQLModel, table=True):
@@ -118,3 +125,17 @@ class Score(SQLModel, table=True):
     flags: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONType)
     weight: float | None = Field(default=None, description="author value weight at scoring/weighing time")
     scored_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class BrandMarker(SQLModel, table=True):
+    """How the brand's own voice is recognised: an account, a staff signature, or an employee advocate."""
+
+    __tablename__ = "brand_marker"
+    __table_args__ = (UniqueConstraint("kind", "value", name="uq_brand_marker_kind_value"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20, description="account / signature / advocate")
+    value: str = Field(max_length=300, description="a handle or profile URL, or a signature such as '^Lea'")
+    note: str | None = None
+    created_by: str | None = Field(default=None, max_length=100)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
