@@ -218,6 +218,8 @@ def apply_brand_voice(engine: Engine) -> BrandReport:
                     brand_replies.setdefault(row.parent_id, row.id)
             elif who == ADVOCATE:
                 report.advocate_posts += 1
+            if who is None and row.voice not in (BRAND, ADVOCATE):
+                continue  # another rule's voice (a spam cluster, resonanz.pipeline.duplicates) stays
             if who != row.voice:
                 changes.setdefault(who, []).append(row.id)
                 report.changed += 1

@@ -28,6 +28,7 @@ from nlp.errors import NlpError
 from nlp.pipeline import Analysis, Analyzer
 from resonanz.core.settings import Settings
 from resonanz.pipeline.brand import BRAND, apply_brand_voice
+from resonanz.pipeline.duplicates import merge_duplicates
 from resonanz.review.statuses import ACTIVE_STATUSES
 from store.db import session_scope
 from store.models import Post, ReviewEvent, ReviewItem, Score
@@ -158,6 +159,7 @@ def score_posts(
             report.scored += len(rows)
             report.chunks += 1
             bar.update(len(rows))
+    merge_duplicates(engine)  # one item per cross-post, one per spam cluster
     report.seconds = time.perf_counter() - start
     log.info(report.summary())
     return report

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 from linker.identity.records import CONFIRMED, PENDING
 from resonanz.core.errors import NotFoundError
 from resonanz.pipeline.consent import customer_is_linkable
+from resonanz.pipeline.duplicates import places
 from resonanz.pipeline.link_decisions import LINKED_STATUSES
 from store.models import (
     Customer,
@@ -53,6 +54,8 @@ class ItemDetail:
     history: list[PostView] = field(default_factory=list)
     events: list[ReviewEvent] = field(default_factory=list)
     feedback: list[LabelFeedback] = field(default_factory=list)
+    places: list[dict[str, Any]] = field(default_factory=list)
+    """The same text elsewhere (cross-posts, a spam cluster's copies): id, platform, url, created_at, handle."""
 
     @property
     def pending_links(self) -> list[LinkView]:
@@ -130,6 +133,7 @@ def item_detail(session: Session, item_id: int, model_name: str | None = None, h
         parent_id = parent.parent_id
     replies = session.exec(select(Post).where(Post.parent_id == post.id).order_by(col(Post.created_at)).limit(50))
     detail.replies = [_view(session, r, model_name) for r in replies]
+    detail.places = places(session, post.id or 0)
     if post.identity_id:
         links = session.exec(
             select(IdentityLink, Customer)

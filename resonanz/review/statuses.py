@@ -12,6 +12,8 @@ class ReviewStatus(StrEnum):
     IN_PROGRESS = "in_progress"
     ANSWERED = "answered"
     """The brand replied on the post's thread (:mod:`resonanz.pipeline.brand`); still in the queue."""
+    MERGED = "merged"
+    """A duplicate of another item (the same author's cross-post, or a spam cluster's copy)."""
     RESOLVED = "resolved"
     DISMISSED = "dismissed"
 

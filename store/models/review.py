@@ -14,7 +14,7 @@ class ReviewItemBase(SQLModel):
     reasons: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONType)
     severity: int = Field(default=1, ge=0, le=5, index=True)
     status: str = Field(
-        default="open", max_length=20, index=True, description="open/in_progress/answered/resolved/dismissed"
+        default="open", max_length=20, index=True, description="open/in_progress/answered/merged/resolved/dismissed"
     )
     assignee: str | None = Field(default=None, max_length=100)
     notes: str | None = None

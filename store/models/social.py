@@ -100,7 +100,11 @@ class Post(PostBase, table=True):
         max_length=20,
         index=True,
         description="who speaks: 'brand' (the brand's own accounts or signatures), 'advocate' (an employee), "
-        "None (customers and the public); set by resonanz.pipeline.brand",
+        "'spam' (a copy-paste cluster), None (customers and the public); set by resonanz.pipeline.brand "
+        "and resonanz.pipeline.duplicates",
+    )
+    fingerprint: str | None = Field(
+        default=None, max_length=40, index=True, description="same-text key (resonanz.pipeline.duplicates)"
     )
 
 

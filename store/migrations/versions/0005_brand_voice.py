@@ -1,4 +1,4 @@
-"""brand voice: post.voice and the brand_marker table
+"""brand voice and duplicates: post.voice, post.fingerprint and the brand_marker table
 
 Revision ID: 0005
 Revises: 0004
@@ -22,6 +22,8 @@ def upgrade() -> None:
     with op.batch_alter_table("post", schema=None) as batch_op:
         batch_op.add_column(sa.Column("voice", sa.String(length=20), nullable=True))
         batch_op.create_index(batch_op.f("ix_post_voice"), ["voice"], unique=False)
+        batch_op.add_column(sa.Column("fingerprint", sa.String(length=40), nullable=True))
+        batch_op.create_index(batch_op.f("ix_post_fingerprint"), ["fingerprint"], unique=False)
     op.create_table(
         "brand_marker",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -38,5 +40,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("brand_marker")
     with op.batch_alter_table("post", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_post_fingerprint"))
+        batch_op.drop_column("fingerprint")
         batch_op.drop_index(batch_op.f("ix_post_voice"))
         batch_op.drop_column("voice")
