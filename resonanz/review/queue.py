@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Float, case, cast, func, or_, select
@@ -15,6 +15,7 @@ from resonanz.answers.sql import has_topic, latest_score_id, link_subquery, segm
 from resonanz.core.tables import CUSTOMER, IDENTITY, ITEM, POST, SCORE
 from resonanz.pipeline.brand import BRAND
 from resonanz.review.statuses import ACTIVE_STATUSES
+from store.types import utcnow
 
 UNASSIGNED = "-"
 
@@ -30,6 +31,21 @@ class QueueFilter:
     """A user name, or ``UNASSIGNED`` for items nobody has taken."""
     default_weight: float = 0.5
     model_name: str | None = None
+    now: datetime | None = None
+    """The reference time for recency (default: now)."""
+
+
+RECENCY = ((timedelta(days=1), 1.0), (timedelta(days=3), 0.8), (timedelta(days=7), 0.6), (timedelta(days=30), 0.4))
+"""How much a post's age discounts its priority: under a day 1.0, under 3 days 0.8, under a week 0.6,
+under 30 days 0.4, older 0.25. Steps rather than a curve so that the SQL is the same on SQLite and
+PostgreSQL and a community manager can reason about it ("yesterday's churn from an A customer beats
+last month's")."""
+RECENCY_OLDER = 0.25
+
+
+def recency_factor(created_at: Any, now: datetime) -> ColumnElement[float]:
+    """:data:`RECENCY` as a SQL expression on ``created_at``."""
+    return case(*[(created_at >= now - age, factor) for age, factor in RECENCY], else_=RECENCY_OLDER)
 
 
 @dataclass
@@ -74,7 +90,9 @@ def _base(qf: QueueFilter, dialect: str, counting: bool = False) -> tuple[Any, d
     lnk, val = link_subquery(), value_subquery()
     segment = segment_expr(lnk, val)
     weight = cast(func.coalesce(val.c.weight, qf.default_weight), Float)
-    priority = case((ITEM.c.priority > 0, ITEM.c.priority), else_=ITEM.c.severity * weight)
+    recency = recency_factor(POST.c.created_at, qf.now or utcnow())
+    # the queue's order: severity x the author's customer value x recency (a manual priority wins)
+    priority = case((ITEM.c.priority > 0, ITEM.c.priority), else_=ITEM.c.severity * weight * recency)
     query = (
         select(ITEM.c.id)
         .select_from(ITEM)

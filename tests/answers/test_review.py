@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from sqlmodel import Session, SQLModel, col, select
@@ -15,6 +16,9 @@ from resonanz.web.accounts import hash_password
 from store.db import make_engine
 from store.models import IdentityLink, LabelFeedback, ReviewEvent, User
 from tests.answers.factory import MONDAY, Factory, Scenario, build_scenario
+
+NOW = MONDAY + timedelta(hours=12)
+"""The queue's recency is measured from here: every scenario item is at most a day old."""
 
 
 @pytest.fixture
@@ -30,7 +34,7 @@ def sc_session() -> Iterator[tuple[Session, Scenario]]:
 
 def test_a_customer_complaint_comes_first(sc_session: tuple[Session, Scenario]) -> None:
     session, sc = sc_session
-    page = list_queue(session, QueueFilter())
+    page = list_queue(session, QueueFilter(now=NOW))
     assert [r.item_id for r in page.rows] == [sc.items["anna1"].id, sc.items["anna2"].id, sc.items["p2a"].id]
     first = page.rows[0]
     # priority computed as severity x customer weight when not set: 4 x 5 beats the prospect's 4 x 0.5
@@ -44,24 +48,24 @@ def test_stored_priority_wins(sc_session: tuple[Session, Scenario]) -> None:
     sc.items["p2a"].priority = 99.0
     session.add(sc.items["p2a"])
     session.commit()
-    assert list_queue(session, QueueFilter()).rows[0].item_id == sc.items["p2a"].id
+    assert list_queue(session, QueueFilter(now=NOW)).rows[0].item_id == sc.items["p2a"].id
 
 
 def test_filters_and_paging(sc_session: tuple[Session, Scenario]) -> None:
     session, sc = sc_session
-    assert list_queue(session, QueueFilter(statuses=[])).total == 4
-    assert list_queue(session, QueueFilter(statuses=["resolved"])).rows[0].item_id == sc.items["clara1"].id
-    assert list_queue(session, QueueFilter(min_severity=4)).total == 2
-    assert list_queue(session, QueueFilter(classes=["prospect"])).rows[0].item_id == sc.items["p2a"].id
-    assert list_queue(session, QueueFilter(statuses=[], platforms=["bluesky"])).total == 1
-    assert list_queue(session, QueueFilter(topics=["Preis"])).total == 1
-    assert list_queue(session, QueueFilter(assignee=UNASSIGNED)).total == 3
-    assert list_queue(session, QueueFilter(assignee="carla")).total == 0
-    p1 = list_queue(session, QueueFilter(statuses=[]), page=1, per_page=3)
-    p2 = list_queue(session, QueueFilter(statuses=[]), page=2, per_page=3)
+    assert list_queue(session, QueueFilter(statuses=[], now=NOW)).total == 4
+    assert list_queue(session, QueueFilter(statuses=["resolved"], now=NOW)).rows[0].item_id == sc.items["clara1"].id
+    assert list_queue(session, QueueFilter(min_severity=4, now=NOW)).total == 2
+    assert list_queue(session, QueueFilter(classes=["prospect"], now=NOW)).rows[0].item_id == sc.items["p2a"].id
+    assert list_queue(session, QueueFilter(statuses=[], platforms=["bluesky"], now=NOW)).total == 1
+    assert list_queue(session, QueueFilter(topics=["Preis"], now=NOW)).total == 1
+    assert list_queue(session, QueueFilter(assignee=UNASSIGNED, now=NOW)).total == 3
+    assert list_queue(session, QueueFilter(assignee="carla", now=NOW)).total == 0
+    p1 = list_queue(session, QueueFilter(statuses=[], now=NOW), page=1, per_page=3)
+    p2 = list_queue(session, QueueFilter(statuses=[], now=NOW), page=2, per_page=3)
     assert p1.pages == 2 and len(p1.rows) == 3 and len(p2.rows) == 1
     assert {r.item_id for r in p1.rows}.isdisjoint({r.item_id for r in p2.rows})
-    assert list_queue(session, QueueFilter(statuses=[]), page=99, per_page=3).page == 2
+    assert list_queue(session, QueueFilter(statuses=[], now=NOW), page=99, per_page=3).page == 2
 
 
 def test_detail_thread_customer_history_evidence(sc_session: tuple[Session, Scenario]) -> None:
@@ -111,7 +115,7 @@ def test_action_errors_say_what_to_do(sc_session: tuple[Session, Scenario]) -> N
     item_id = sc.items["anna1"].id or 0
     with pytest.raises(ActionError, match="no active user"):
         assign(session, item_id, "old", "carla")
-    with pytest.raises(ActionError, match="open, in_progress, resolved, dismissed"):
+    with pytest.raises(ActionError, match="open, in_progress, answered, merged, resolved, dismissed"):
         set_status(session, item_id, "done", "carla")
     with pytest.raises(ActionError, match="empty"):
         add_note(session, item_id, "  ", "carla")
