@@ -9,11 +9,13 @@ carries a reason for the community manager and the evidence that triggered it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from nlp.errors import RuleConfigError
+from nlp.flag_model import SUPERSEDED_RULES
 from nlp.preprocess import Prepared
 from nlp.rules import Rule, load_toml, require
 
@@ -116,14 +118,35 @@ class FlagRules:
             origin=origin,
         )
 
-    def evaluate(self, post: Prepared, p_negative: float | None = None, p_offensive: float | None = None) -> list[Flag]:
-        """The flags of one post, most severe first."""
+    def rule_hits(self, post: Prepared) -> dict[str, list[str]]:
+        """Every rule that matches ``post``, with its evidence (features for :mod:`nlp.flag_model`)."""
+        hits: dict[str, list[str]] = {}
+        for rule in self.rules:
+            evidence = rule.rule.match(post)
+            if evidence:
+                hits[rule.name] = evidence[:5]
+        return hits
+
+    def evaluate(
+        self,
+        post: Prepared,
+        p_negative: float | None = None,
+        p_offensive: float | None = None,
+        model: Sequence[Flag] | None = None,
+    ) -> list[Flag]:
+        """The flags of one post, most severe first.
+
+        ``model``: the flags the classifier heads gave this post (:mod:`nlp.flag_model`). With them, the
+        heads decide churn, complaint and offensive language (the keyword rules for those were their
+        features, and the offensive threshold flag is left to the offensive head); the other rules
+        (legal, safety, data breach, a user's own) and the strongly-negative flag stay as they are.
+        """
         flags: list[Flag] = []
         if p_negative is not None:
             severity = self.negative.severity_for(p_negative)
             if severity is not None:
                 flags.append(Flag(NEGATIVE, severity, "Stark negativer Beitrag", [f"p_negative {p_negative:.2f}"]))
-        if p_offensive is not None:
+        if p_offensive is not None and model is None:
             severity = self.offensive.severity_for(p_offensive)
             if severity is not None:
                 flags.append(
@@ -132,9 +155,13 @@ class FlagRules:
                     )
                 )
         for rule in self.rules:
+            if model is not None and rule.name in SUPERSEDED_RULES:
+                continue
             evidence = rule.rule.match(post)
             if evidence:
                 flags.append(Flag(rule.name, rule.severity, rule.reason, evidence[:5]))
+        if model is not None:
+            flags.extend(model)
         flags.sort(key=lambda f: -f.severity)
         return flags
 

@@ -26,6 +26,8 @@ from nlp.aspects import AspectResolver
 from nlp.classifier import TransformerClassifier
 from nlp.embedder import Embedder
 from nlp.errors import NlpError
+from nlp.flag_model import DEFAULT_FILE as DEFAULT_FLAG_MODEL
+from nlp.flag_model import EXTRA_FEATURES, REASON, SEVERITY, FlagModel, feature_matrix, sentences
 from nlp.flags import Flag, FlagRules, max_severity
 from nlp.hybrid import LexicalMixer
 from nlp.loading import DEFAULT
@@ -80,7 +82,9 @@ class Analyzer:
     ``scorer``: any :class:`~nlp.scorer.Scorer` (default: the bundled model). ``offensive`` and
     ``embedder``: None to skip offensive-language flags / embedding-based topic recall.
     ``topics``/``flags``: rule sets (default: the packaged TOML files). ``aspects``: give each topic its
-    own polarity (:mod:`nlp.aspects`).
+    own polarity (:mod:`nlp.aspects`). ``flag_model``: the classifier heads for churn, complaint,
+    offensive, spam and question flags (:mod:`nlp.flag_model`; they need the embedder); None keeps the
+    keyword rules and the offensive threshold alone.
     """
 
     def __init__(
@@ -95,8 +99,10 @@ class Analyzer:
         share_trunk: bool = True,
         keep_embeddings: bool = False,
         aspects: bool = True,
+        flag_model: FlagModel | None = None,
     ) -> None:
         self.scorer: Scorer = scorer if scorer is not None else TransformerScorer()
+        self.flag_model = flag_model
         self.offensive = offensive
         self.embedder = embedder
         self.topics = topics if topics is not None else TopicModel.load()
@@ -123,6 +129,7 @@ class Analyzer:
         detect_language: bool = True,
         share_trunk: bool = True,
         aspects: bool = True,
+        flag_model: Path | None = DEFAULT_FLAG_MODEL,
         **model_options: Any,
     ) -> Analyzer:
         """Build from model specs; ``model_options`` (batch_tokens, max_length, workers, precision, cache_dir,
@@ -136,6 +143,7 @@ class Analyzer:
             detect_language=detect_language,
             share_trunk=share_trunk,
             aspects=aspects,
+            flag_model=FlagModel.load(flag_model) if flag_model is not None and embedding_model else None,
         )
 
     @property
@@ -145,7 +153,10 @@ class Analyzer:
     @property
     def version(self) -> str:
         self.load()
-        return self.scorer.version + (self._lexical.version_suffix if self._lexical is not None else "")
+        version = self.scorer.version + (self._lexical.version_suffix if self._lexical is not None else "")
+        if self.flag_model is not None and self.embedder is not None:
+            version += f"+flags-{self.flag_model.version}"
+        return version
 
     @property
     def trunk(self) -> SharedTrunk | None:
@@ -173,10 +184,30 @@ class Analyzer:
                 except NlpError as exc:
                     log.warning("topics use keywords only (no embeddings): %s", exc)
                     self.embedder = None
+            self._check_flag_model()
             self._trunk = self._plan_trunk() if self.share_trunk else None
             if self._lexical is not None and self.offensive is None:
                 self._lexical.offensive = None
             self._ready = True
+
+    def _check_flag_model(self) -> None:
+        """Drop the flag heads (keyword flags only) when they cannot read this embedder's vectors."""
+        if self.flag_model is None:
+            return
+        if self.embedder is None:
+            log.warning("flag classifiers are off: they need the embedding model; keyword flags only")
+            self.flag_model = None
+            return
+        dim = int(self.embedder.embed_passages(["passage"]).shape[1])
+        expected = self.flag_model.weight.shape[1] - EXTRA_FEATURES
+        if dim != expected:
+            log.warning(
+                "flag classifiers are off: trained on %d-dimensional embeddings, this embedding model gives %d "
+                "(retrain them with scripts/train_flags.py); keyword flags only",
+                expected,
+                dim,
+            )
+            self.flag_model = None
 
     def _plan_trunk(self) -> SharedTrunk | None:
         scorer = self.scorer
@@ -233,6 +264,7 @@ class Analyzer:
             topics = AspectResolver(self.topics, self._score_spans, self._embed_clauses()).resolve(
                 prepared, topics, sentiment
             )
+        model_flags = self._model_flags(prepared, embeddings)
         out: list[Analysis] = []
         for i, post in enumerate(prepared):
             p_offensive = float(p_off[i]) if p_off is not None else None
@@ -242,11 +274,50 @@ class Analyzer:
                     language=post.language,
                     sentiment=sentiment[i],
                     topics=topics[i],
-                    flags=self.flags.evaluate(post, sentiment[i].p_negative, p_offensive),
+                    flags=self.flags.evaluate(
+                        post, sentiment[i].p_negative, p_offensive, model_flags[i] if model_flags else None
+                    ),
                     p_offensive=p_offensive,
                     embedding=embeddings[i] if embeddings is not None and self.keep_embeddings else None,
                 )
             )
+        return out
+
+    def _model_flags(self, prepared: Sequence[Prepared], embeddings: np.ndarray | None) -> list[list[Flag]] | None:
+        """The classifier heads' flags per post, each with the sentence that carries it as evidence."""
+        model, embedder = self.flag_model, self.embedder
+        if model is None or embedder is None or embeddings is None:
+            return None
+        texts = [p.text for p in prepared]
+        hits = [self.flags.rule_hits(p) for p in prepared]
+        probs = model.probabilities(feature_matrix(embeddings, texts, hits))
+        fired = model.decide(probs)
+        # evidence: of a post with several sentences, the sentence the fired head rates highest
+        pieces = [(i, s) for i in range(len(texts)) if fired[i].any() for s in sentences(texts[i])]
+        best: dict[tuple[int, int], tuple[float, str]] = {}
+        by_post: dict[int, list[str]] = {}
+        for i, s in pieces:
+            by_post.setdefault(i, []).append(s)
+        multi = [(i, s) for i, s in pieces if len(by_post[i]) > 1]
+        if multi:
+            sentence_vectors = embedder.embed_passages([s for _, s in multi])
+            sentence_probs = model.probabilities(
+                feature_matrix(sentence_vectors, [s for _, s in multi], [hits[i] for i, _ in multi])
+            )
+            for (i, s), row in zip(multi, sentence_probs, strict=True):
+                for k in np.flatnonzero(fired[i]):
+                    if (i, int(k)) not in best or row[k] > best[(i, int(k))][0]:
+                        best[(i, int(k))] = (float(row[k]), s)
+        out: list[list[Flag]] = []
+        for i in range(len(texts)):
+            flags = []
+            for k in np.flatnonzero(fired[i]):
+                name = model.classes[int(k)]
+                sentence = best.get((i, int(k)), (0.0, texts[i]))[1]
+                rule_evidence = hits[i].get("abusive_words" if name == "offensive" else name, [])
+                evidence = [sentence[:200], *rule_evidence[:3], f"Modell p={probs[i, k]:.2f}"]
+                flags.append(Flag(name, SEVERITY.get(name, 1), REASON.get(name, name), evidence))
+            out.append(flags)
         return out
 
     def _topics(self, prepared: Sequence[Prepared], embeddings: np.ndarray | None) -> list[list[TopicMatch]]:

@@ -83,6 +83,10 @@ class NlpSettings(BaseModel):
     """Parallel single-threaded scoring workers; default one per available core."""
     topics_file: Path | None = None
     flags_file: Path | None = None
+    flag_model: str | None = "default"
+    """Classifier heads for churn, complaint, offensive, spam and question flags: 'default' (bundled,
+    nlp/weights/flags-de.safetensors), a path to one trained with scripts/train_flags.py, or empty/None
+    for the keyword rules alone. Needs the embedding model."""
 
 
 class ValueSettings(BaseModel):

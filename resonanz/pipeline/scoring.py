@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import and_, exists, func, or_
@@ -25,10 +26,12 @@ from sqlmodel import Session, col, select
 from tqdm.auto import tqdm
 
 from nlp.errors import NlpError
+from nlp.flag_model import DEFAULT_FILE as DEFAULT_FLAG_MODEL
 from nlp.pipeline import Analysis, Analyzer
 from resonanz.core.settings import Settings
 from resonanz.pipeline.brand import BRAND, apply_brand_voice
 from resonanz.pipeline.duplicates import merge_duplicates
+from resonanz.review.corrections import apply_corrections
 from resonanz.review.statuses import ACTIVE_STATUSES
 from store.db import session_scope
 from store.models import Post, ReviewEvent, ReviewItem, Score
@@ -65,6 +68,12 @@ class ScoreReport:
         )
 
 
+def _flag_model_path(spec: str | None) -> Path | None:
+    if not spec:
+        return None
+    return DEFAULT_FLAG_MODEL if spec == "default" else Path(spec)
+
+
 def build_analyzer(settings: Settings, *, progress: bool = False) -> Analyzer:
     """The :class:`Analyzer` configured by ``settings.nlp`` (models are loaded on first use)."""
     nlp = settings.nlp
@@ -74,6 +83,7 @@ def build_analyzer(settings: Settings, *, progress: bool = False) -> Analyzer:
         embedding_model=nlp.embedding_model or None,
         topics_file=nlp.topics_file,
         flags_file=nlp.flags_file,
+        flag_model=_flag_model_path(nlp.flag_model),
         label_map=nlp.label_map or None,
         batch_tokens=nlp.batch_tokens,
         max_length=nlp.max_length,
@@ -232,6 +242,8 @@ def _write(
             outcome = _review(session, reviews.get(post_id), post_id, analysis, name, version)
             if outcome:
                 counts[outcome] += 1
+    session.flush()
+    apply_corrections(session, ids)  # a person's corrections win over any model, also a new one
     return counts
 
 

@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 from resonanz.core.errors import ActionError, NotFoundError
 from resonanz.pipeline import link_decisions
 from resonanz.pipeline.link_decisions import DecisionOutcome, LinkDecisionError, LinkNotFoundError
+from resonanz.review.corrections import apply_corrections
 from resonanz.review.detail import get_item, latest_score
 from resonanz.review.statuses import STATUSES
 from store.models import LabelFeedback, ReviewEvent, ReviewItem, User
@@ -87,22 +88,45 @@ def correct_sentiment(session: Session, item_id: int, sentiment: str, actor: str
         actor=actor,
     )
     session.add(feedback)
+    session.flush()
+    apply_corrections(session, [item.post_id])
     _touch(session, item)
     record(session, item.id, actor, "correct_sentiment", before=feedback.old_value, after=sentiment)
     return feedback
 
 
-def correct_topic(session: Session, item_id: int, topic: str, actor: str) -> LabelFeedback:
-    topic = " ".join(topic.split())
+def correct_topic(session: Session, item_id: int, topic: str, actor: str, *, remove: bool = False) -> LabelFeedback:
+    """Add a topic the model missed, or remove one it got wrong; the post's other topics stay."""
+    topic = " ".join(topic.split()).lstrip("+-").strip()
     if not topic or len(topic) > 100:
-        raise ActionError("give the correct topic (1 to 100 characters)")
+        raise ActionError("Bitte ein Thema angeben (1 bis 100 Zeichen).")
     item = get_item(session, item_id)
     score = latest_score(session, item.post_id)
     old = ", ".join(str(t.get("topic")) for t in (score.topics if score else []) if isinstance(t, dict)) or None
-    feedback = LabelFeedback(post_id=item.post_id, field="topic", old_value=old, new_value=topic, actor=actor)
+    value = f"{'-' if remove else '+'}{topic}"
+    feedback = LabelFeedback(post_id=item.post_id, field="topic", old_value=old, new_value=value, actor=actor)
     session.add(feedback)
+    session.flush()
+    apply_corrections(session, [item.post_id])
     _touch(session, item)
-    record(session, item.id, actor, "correct_topic", before=old, after=topic)
+    record(session, item.id, actor, "correct_topic", before=old, after=value)
+    return feedback
+
+
+def correct_flag(session: Session, item_id: int, flag: str, actor: str, *, remove: bool = False) -> LabelFeedback:
+    """Add a flag the model missed (churn, complaint, ...) or remove a wrong one; the badge follows."""
+    flag = "_".join(flag.strip().lstrip("+-").split()).lower()
+    if not flag or len(flag) > 40:
+        raise ActionError("Bitte ein Flag angeben (1 bis 40 Zeichen, z. B. churn).")
+    item = get_item(session, item_id)
+    old = ", ".join(str(r.get("flag")) for r in (item.reasons or []) if isinstance(r, dict)) or None
+    value = f"{'-' if remove else '+'}{flag}"
+    feedback = LabelFeedback(post_id=item.post_id, field="flag", old_value=old, new_value=value, actor=actor)
+    session.add(feedback)
+    session.flush()
+    apply_corrections(session, [item.post_id])
+    _touch(session, item)
+    record(session, item.id, actor, "correct_flag", before=old, after=value)
     return feedback
 
 

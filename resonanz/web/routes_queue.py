@@ -17,6 +17,7 @@ from resonanz.review.actions import (
     SENTIMENTS,
     add_note,
     assign,
+    correct_flag,
     correct_sentiment,
     correct_topic,
     decide_queue_link,
@@ -167,8 +168,25 @@ def fix_sentiment(sentiment: str = Form(...), act: ItemAction = Depends(item_act
 
 
 @router.post("/queue/{item_id}/topic")
-def fix_topic(topic: str = Form(""), act: ItemAction = Depends(item_action)) -> Response:
-    return act.apply(correct_topic, topic, "Topic corrected; saved as training feedback.")
+def fix_topic(topic: str = Form(""), action: str = Form("add"), act: ItemAction = Depends(item_action)) -> Response:
+    remove = action == "remove"
+    done = f"Thema {topic.strip()} {'entfernt' if remove else 'ergänzt'}; zählt ab sofort und als Trainingsbeispiel."
+
+    def run(session: Session, item_id: int, value: str, actor: str) -> object:
+        return correct_topic(session, item_id, value, actor, remove=remove)
+
+    return act.apply(run, topic, done)
+
+
+@router.post("/queue/{item_id}/flag")
+def fix_flag(flag: str = Form(""), action: str = Form("add"), act: ItemAction = Depends(item_action)) -> Response:
+    remove = action == "remove"
+    done = f"Flag {flag.strip()} {'entfernt' if remove else 'gesetzt'}; zählt ab sofort und als Trainingsbeispiel."
+
+    def run(session: Session, item_id: int, value: str, actor: str) -> object:
+        return correct_flag(session, item_id, value, actor, remove=remove)
+
+    return act.apply(run, flag, done)
 
 
 @router.post("/links/{link_id}/decide")

@@ -106,7 +106,7 @@ def test_actions_are_audited(sc_session: tuple[Session, Scenario]) -> None:
     fb = session.exec(select(LabelFeedback).order_by(col(LabelFeedback.id))).all()
     assert [(f.field, f.old_value, f.new_value) for f in fb] == [
         ("sentiment", "negative", "neutral"),
-        ("topic", "Lieferung", "Versand"),
+        ("topic", "Lieferung", "+Versand"),
     ]
 
 

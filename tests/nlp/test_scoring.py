@@ -16,7 +16,7 @@ from nlp.pipeline import Analysis, Analyzer
 from nlp.scorer import TransformerScorer
 from resonanz.core.settings import Settings
 from resonanz.pipeline.scoring import score_posts
-from store.models import Post, ReviewEvent, ReviewItem, Score
+from store.models import LabelFeedback, Post, ReviewEvent, ReviewItem, Score
 
 TEXTS = [
     "die lieferung kam zu spät und das paket war kaputt",
@@ -155,3 +155,17 @@ def test_rescore_overwrites_and_respects_closed_review_items(engine: Engine, ana
         updated = session.exec(select(ReviewItem).where(ReviewItem.post_id == ids[6])).one()
         assert "legal" in [r["flag"] for r in updated.reasons]
         assert "reflagged" in {e.action for e in session.exec(select(ReviewEvent))}
+
+
+def test_corrections_survive_rescoring(engine: Engine, analyzer: Analyzer) -> None:
+    """A person's sentiment/topic corrections are replayed on the scores of a new scoring run (issue 12)."""
+    (post_id,) = add_posts(engine, ["Die Lieferung kam zu spät, ich kündige!"])
+    score_posts(engine, Settings(), analyzer=analyzer, progress=False)
+    with Session(engine) as session:
+        session.add(LabelFeedback(post_id=post_id, field="sentiment", new_value="positive", actor="carla"))
+        session.add(LabelFeedback(post_id=post_id, field="topic", new_value="+Humor", actor="carla"))
+        session.commit()
+    score_posts(engine, Settings(), analyzer=analyzer, rescore=True, progress=False)
+    (score,) = scores(engine)
+    assert score.sentiment == "positive" and score.p_positive == 1.0
+    assert "Humor" in [t["topic"] for t in score.topics]

@@ -22,6 +22,7 @@ def test_weights_fit_the_size_budget() -> None:
         "default sentiment": files["sentiment-de.safetensors"],
         "germeval sentiment": files["sentiment-germeval.safetensors"] + files["sentiment-germeval.lexical.safetensors"],
         "offensive": files["offensive.safetensors"] + files["offensive.lexical.safetensors"],
+        "flag heads": files["flags-de.safetensors"],
     }
     assert all(0 < size < 10_000_000 for size in models.values()), models
     assert sum(models.values()) == sum(files.values()) < 20_000_000  # nothing else ships

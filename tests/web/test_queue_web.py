@@ -72,7 +72,7 @@ def test_work_an_item_through(client: TestClient, scenario: Scenario, session: S
         ("assign", {"assignee": "cem"}, "Assigned to cem."),
         ("note", {"note": "Ruft zurück"}, "Note saved."),
         ("sentiment", {"sentiment": "neutral"}, "training feedback"),
-        ("topic", {"topic": "Versand"}, "training feedback"),
+        ("topic", {"topic": "Versand"}, "als Trainingsbeispiel"),
         ("status", {"status": "resolved"}, "Status set to resolved."),
     ]
     for action, data, message in steps:

@@ -1,0 +1,155 @@
+"""Triage flags as classifiers: churn intent, complaint, offensive, spam/phishing, question-needs-answer.
+
+One logistic-regression head per flag over two kinds of features every analysed post already has:
+
+* its e5 passage embedding (the same vector topic matching uses, so the heads cost one matrix
+  product per batch), scaled by ``EMBED_SCALE`` so that a default L2 penalty suits unit vectors;
+* which keyword rules of the flag file hit (``RULE_FEATURES``: churn, complaint, legal, safety,
+  data breach and abusive-word lists, with their negation/exclusion handling), a question mark and
+  a link. A keyword is evidence, not a verdict: "DM ist raus" hits the churn list, and the head has
+  learnt from labelled examples that the rest of the post outweighs it.
+
+The heads deliberately do not read the sentiment or offensive models' outputs: a user may switch
+either model, and the flags should not silently change meaning when they do (cross-validated on the
+training set, adding them moved precision/recall by at most 0.05).
+
+Trained by ``scripts/train_flags.py`` on ``nlp/training/data/written_flags.tsv``; measured by
+``scripts/eval_flags.py`` on ``tests/nlp/data/flags_eval.tsv`` (written separately, never trained or
+tuned on). Stored as ``nlp/weights/flags-de.safetensors`` (a few kB) with its metadata.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nlp.errors import ModelLoadError
+
+log = logging.getLogger(__name__)
+
+FLAG_CLASSES = ("churn", "complaint", "offensive", "spam", "question")
+SEVERITY = {"churn": 4, "complaint": 2, "offensive": 3, "spam": 3, "question": 1}
+REASON = {
+    "churn": "Kündigungs- oder Wechselabsicht",
+    "complaint": "Beschwerde",
+    "offensive": "Beleidigende oder ausfallende Sprache",
+    "spam": "Spam, Phishing oder Betrug",
+    "question": "Frage wartet auf Antwort",
+}
+RULE_FEATURES = ("churn", "complaint", "legal", "safety", "data_breach", "abusive_words")
+"""Flag-file rules whose hits are features (and which the heads supersede as flags: churn, complaint,
+abusive_words; legal, safety and data_breach stay flags of their own)."""
+SUPERSEDED_RULES = frozenset({"churn", "complaint", "abusive_words"})
+EMBED_SCALE = 10.0
+EXTRA_FEATURES = len(RULE_FEATURES) + 3
+DEFAULT_FILE = Path(__file__).parent / "weights" / "flags-de.safetensors"
+
+_LINK = re.compile(r"https?://|www\.|\bbit\.ly\b", re.IGNORECASE)
+_CHURN = re.compile(
+    r"\b(?:kündig\w*|gekündigt|nie\s+wieder|nie\s+mehr|wechsl?e\w*\s+(?:zu|zur|jetzt\s+zu)\b|zur\s+konkurrenz"
+    r"|(?:abo|vertrag|konto|account|mitgliedschaft)\s+(?:beenden|auflösen|löschen|kündigen)|letzte\s+bestellung"
+    r"|kauf\w*\s+(?:ich|wir)\s+(?:bei\s+euch\s+)?(?:nichts?|nix)\s+mehr)",
+    re.IGNORECASE,
+)
+_NEGATED = re.compile(r"\b(?:nicht|kein\w*|niemals)\s+(?:\w+\s+){0,2}$", re.IGNORECASE)
+
+
+def churn_phrase(text: str) -> bool:
+    """A first-person churn phrase not negated right before it ("kündige nicht" still counts as negated
+    by the flag file's exclusions; this catches "ich werde nicht kündigen")."""
+    return any(not _NEGATED.search(text[: match.start()]) for match in _CHURN.finditer(text))
+
+
+_SENTENCE = re.compile(r"(?<=[.!?…])\s+|\n+")
+
+
+def extra_features(text: str, rule_hits: Mapping[str, object]) -> list[float]:
+    """The non-embedding features of one post: rule hits in ``RULE_FEATURES`` order, '?', a link, and a
+    strong churn phrase (the flag file's churn list also holds weak cues such as "bin raus")."""
+    return [1.0 if rule_hits.get(name) else 0.0 for name in RULE_FEATURES] + [
+        1.0 if "?" in text else 0.0,
+        1.0 if _LINK.search(text) else 0.0,
+        1.0 if churn_phrase(text) else 0.0,
+    ]
+
+
+def feature_matrix(
+    embeddings: np.ndarray, texts: Sequence[str], rule_hits: Sequence[Mapping[str, object]]
+) -> np.ndarray:
+    """``(n, dim + EXTRA_FEATURES)`` features for the heads."""
+    extra = np.array([extra_features(t, h) for t, h in zip(texts, rule_hits, strict=True)], dtype=np.float64)
+    return np.hstack([np.asarray(embeddings, dtype=np.float64) * EMBED_SCALE, extra.reshape(len(texts), -1)])
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of a post (for evidence), without empty pieces."""
+    return [s.strip() for s in _SENTENCE.split(text) if s and s.strip()]
+
+
+@dataclass
+class FlagModel:
+    """The trained heads: ``weight`` ``(classes, features)``, ``bias`` and a decision threshold per class."""
+
+    weight: np.ndarray
+    bias: np.ndarray
+    thresholds: np.ndarray
+    classes: tuple[str, ...] = FLAG_CLASSES
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def version(self) -> str:
+        return str(self.meta.get("version", "unversioned"))
+
+    def probabilities(self, features: np.ndarray) -> np.ndarray:
+        """``(n, classes)`` probabilities."""
+        z = np.asarray(features, dtype=np.float64) @ self.weight.T + self.bias
+        return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -50, 50))), dtype=np.float64)
+
+    def decide(self, probabilities: np.ndarray) -> np.ndarray:
+        """Boolean ``(n, classes)``: which flags fire."""
+        return np.asarray(probabilities >= self.thresholds, dtype=bool)
+
+    def save(self, path: Path) -> None:
+        from safetensors.numpy import save_file
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        meta = {"classes": json.dumps(list(self.classes)), "meta": json.dumps(self.meta, ensure_ascii=False)}
+        tensors = {
+            "weight": self.weight.astype(np.float32),
+            "bias": self.bias.astype(np.float32),
+            "thresholds": self.thresholds.astype(np.float32),
+        }
+        save_file(tensors, str(path), metadata=meta)
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> FlagModel:
+        """The heads at ``path`` (default: the bundled ``flags-de``)."""
+        from safetensors import safe_open
+
+        path = path or DEFAULT_FILE
+        if not path.is_file():
+            raise ModelLoadError(f"Flag model {path} not found; train one with scripts/train_flags.py.")
+        try:
+            with safe_open(str(path), framework="numpy") as fh:
+                metadata = fh.metadata() or {}
+                tensors = {k: fh.get_tensor(k) for k in ("weight", "bias", "thresholds")}
+        except Exception as exc:  # a corrupt or foreign file
+            raise ModelLoadError(f"Cannot read the flag model {path}: {exc}") from exc
+        classes = tuple(json.loads(metadata.get("classes", json.dumps(list(FLAG_CLASSES)))))
+        model = cls(
+            weight=tensors["weight"].astype(np.float64),
+            bias=tensors["bias"].astype(np.float64),
+            thresholds=tensors["thresholds"].astype(np.float64),
+            classes=classes,
+            meta=json.loads(metadata.get("meta", "{}")),
+        )
+        if model.weight.shape[0] != len(classes):
+            raise ModelLoadError(f"Flag model {path}: {model.weight.shape[0]} heads for {len(classes)} classes.")
+        return model
