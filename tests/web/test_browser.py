@@ -142,3 +142,48 @@ def test_work_the_queue_in_a_browser(tmp_path: Path, shots: Path, page: Any) -> 
     for name in ("queue", "dashboard", "digest"):
         assert (shots / f"{name}.png").stat().st_size > 10_000
     engine.dispose()
+
+
+def test_a_correction_shows_in_item_queue_ask_and_dashboard_at_once(tmp_path: Path, shots: Path, page: Any) -> None:
+    """Issue 12: correct a label on an item and see it in the item, the queue, ``ask`` and the dashboard."""
+    engine = open_engine(f"sqlite:///{tmp_path / 'browser.db'}")
+    settings = Settings(web=WebSettings(secret_key=SecretStr("browser-test-secret-key-0123456789")))
+    with Session(engine, expire_on_commit=False) as session:
+        session.add(User(username="carla", password_hash=hash_password(PASSWORD), role="community_manager"))
+        sc = build_scenario(session)
+        session.commit()
+    anna_item = sc.items["anna1"].id
+    views = {
+        "item": f"/queue/{anna_item}",
+        "queue": "/queue",
+        "ask": f"/ask?week={WEEK}&class=A",
+        "dashboard": f"/dashboard?week={WEEK}",
+    }
+    with live_server(create_app(settings, engine=engine)) as base:
+        page.goto(f"{base}/login")
+        page.fill("input[name=username]", "carla")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("form[action='/login'] button[type=submit]")
+        page.wait_for_url(f"{base}/queue")
+        for name, path in views.items():
+            page.goto(base + path)
+            assert "Reklamation" not in page.inner_text("main"), name  # the model never said so
+
+        page.goto(f"{base}/queue/{anna_item}")
+        page.fill("#add-topic input[name=topic]", "Reklamation")
+        page.click("#add-topic button")
+        page.wait_for_selector("text=Thema Reklamation ergänzt")
+        page.select_option("#add-flag select[name=flag]", "churn")
+        page.click("#add-flag button")
+        page.wait_for_selector("text=Flag churn gesetzt")
+        for name, path in views.items():
+            page.goto(base + path)
+            assert "Reklamation" in page.inner_text("main"), name
+        page.goto(f"{base}/queue")
+        assert "churn" in page.inner_text("table.queue")
+        page.screenshot(path=str(shots / "queue-corrected.png"), full_page=True)
+        assert page.dialogs == []  # type: ignore[attr-defined]
+    with Session(engine) as session:
+        actions = [e.action for e in session.exec(select(ReviewEvent).order_by(col(ReviewEvent.id))).all()]
+        assert actions == ["correct_topic", "correct_flag"]
+    engine.dispose()
