@@ -290,8 +290,9 @@ class Analyzer:
             return None
         texts = [p.text for p in prepared]
         hits = [self.flags.rule_hits(p) for p in prepared]
-        probs = model.probabilities(feature_matrix(embeddings, texts, hits))
-        fired = model.decide(probs)
+        features = feature_matrix(embeddings, texts, hits)
+        probs = model.probabilities(features)
+        fired = model.decide(probs, features)
         # evidence: of a post with several sentences, the sentence the fired head rates highest
         pieces = [(i, s) for i in range(len(texts)) if fired[i].any() for s in sentences(texts[i])]
         best: dict[tuple[int, int], tuple[float, str]] = {}

@@ -87,7 +87,7 @@ def test_shipped_heads_read_posts_the_keywords_got_wrong() -> None:
     from nlp.pipeline import Analyzer
 
     model = FlagModel.load(DEFAULT_FILE)
-    assert all(v["precision"] >= 0.85 for v in model.meta["cv"].values())  # as trained (cross-validated)
+    assert all(v["precision"] >= 0.8 for v in model.meta["cv"].values())  # as trained (cross-validated)
     analyzer = Analyzer.create(detect_language=False, progress=False)
     texts = [
         "DM ist raus.",
