@@ -45,11 +45,25 @@ def read_flag_tsv(path: Path) -> tuple[list[str], np.ndarray]:
     return texts, np.array(labels, dtype=np.int64)
 
 
-def train_flag_model(features: np.ndarray, labels: np.ndarray, *, folds: int = 5, seed: int = 0) -> FlagModel:
-    """Fit one head per flag; cross-validated precision/recall go into the metadata."""
+def train_flag_model(
+    features: np.ndarray,
+    labels: np.ndarray,
+    *,
+    folds: int = 5,
+    seed: int = 0,
+    extra_negatives: dict[str, np.ndarray] | None = None,
+) -> FlagModel:
+    """Fit one head per flag; cross-validated precision/recall go into the metadata.
+
+    ``extra_negatives``: flag -> feature rows that are known not to carry that flag (weakly labelled,
+    e.g. complaints from public corpora without leaving language for ``churn``). They join every
+    training fold of that head and never a test fold, so the cross-validated numbers stay on the
+    labelled posts alone.
+    """
+    extra_negatives = extra_negatives or {}
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import precision_score, recall_score
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from sklearn.model_selection import StratifiedKFold
 
     weights, biases, cv = [], [], {}
     for j, name in enumerate(FLAG_CLASSES):
@@ -57,16 +71,25 @@ def train_flag_model(features: np.ndarray, labels: np.ndarray, *, folds: int = 5
         if y.sum() < folds or (len(y) - y.sum()) < folds:
             raise TrainingDataError(f"Too few examples with and without {name!r} to train its head ({int(y.sum())}).")
         head = LogisticRegression(C=C, max_iter=5000)
-        p = cross_val_predict(
-            head, features, y, cv=StratifiedKFold(folds, shuffle=True, random_state=seed), method="predict_proba"
-        )[:, 1]
+        extra = extra_negatives.get(name)
+        p = np.zeros(len(y))
+        for train_idx, test_idx in StratifiedKFold(folds, shuffle=True, random_state=seed).split(features, y):
+            x_train, y_train = features[train_idx], y[train_idx]
+            if extra is not None and len(extra):
+                x_train, y_train = np.vstack([x_train, extra]), np.concatenate([y_train, np.zeros(len(extra), int)])
+            p[test_idx] = (
+                LogisticRegression(C=C, max_iter=5000).fit(x_train, y_train).predict_proba(features[test_idx])[:, 1]
+            )
         pred = p >= THRESHOLD
         cv[name] = {
             "precision": round(float(precision_score(y, pred, zero_division=0)), 4),
             "recall": round(float(recall_score(y, pred, zero_division=0)), 4),
             "positives": int(y.sum()),
         }
-        head.fit(features, y)
+        if extra is not None and len(extra):
+            head.fit(np.vstack([features, extra]), np.concatenate([y, np.zeros(len(extra), int)]))
+        else:
+            head.fit(features, y)
         weights.append(head.coef_[0])
         biases.append(head.intercept_[0])
         log.info("flag %s: cross-validated precision %.2f recall %.2f", name, cv[name]["precision"], cv[name]["recall"])

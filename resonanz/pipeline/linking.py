@@ -39,6 +39,7 @@ from resonanz.core.settings import Settings, get_settings
 from resonanz.core.tables import CUSTOMER, IDENTITY, LINK
 from resonanz.pipeline import link_decisions
 from resonanz.pipeline.consent import linkable_clause
+from resonanz.pipeline.duplicates import merge_duplicates
 from resonanz.pipeline.link_decisions import LINKED_STATUSES, LinkNotFoundError
 from store.db import session_scope
 from store.models import IdentityLink
@@ -210,6 +211,8 @@ def link_identities(
     report.probabilistic = result.probabilistic
     report.rejected = result.count(REJECTED)
     report.seconds.update({f"link_{k}": v for k, v in result.seconds.items()})
+    # new links can make two identities one author: their cross-posts become one queue item now
+    merge_duplicates(engine)
     report.seconds["total"] = time.perf_counter() - started
     return report
 

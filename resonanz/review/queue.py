@@ -117,7 +117,8 @@ def _base(qf: QueueFilter, dialect: str, counting: bool = False) -> tuple[Any, d
         query = query.where(ITEM.c.assignee == qf.assignee)
     if qf.topics:
         query = query.join(SCORE, SCORE.c.id == latest_score_id(qf.model_name)).where(has_topic(dialect, qf.topics))
-    cols = {"segment": segment, "weight": weight, "priority": priority, "customer_id": lnk.c.customer_id}
+    cols = {"segment": segment, "weight": weight, "priority": priority, "customer_id": lnk.c.customer_id,
+            "revenue": func.coalesce(val.c.revenue, 0.0)}  # fmt: skip
     return query, cols
 
 
@@ -138,8 +139,11 @@ def list_queue(session: Session, qf: QueueFilter, page: int = 1, per_page: int =
             cols["customer_id"].label("customer_id"),
             cols["weight"].label("weight"),
             cols["priority"].label("eff_priority"),
+            cols["revenue"].label("revenue"),
         )
-        .order_by(cols["priority"].desc(), ITEM.c.severity.desc(), ITEM.c.created_at, ITEM.c.id)
+        # equal priority: the more severe item, then the customer with more revenue (the #1 customer's
+        # churn before another A-customer's), then the older item
+        .order_by(cols["priority"].desc(), ITEM.c.severity.desc(), cols["revenue"].desc(), ITEM.c.created_at, ITEM.c.id)
         .offset((page - 1) * per_page)
         .limit(per_page)
         .subquery("page")
@@ -171,7 +175,15 @@ def list_queue(session: Session, qf: QueueFilter, page: int = 1, per_page: int =
         .outerjoin(CUSTOMER, CUSTOMER.c.id == ordered.c.customer_id)
     )
     found = [r._mapping for r in session.exec(rows_q).all()]  # type: ignore[call-overload]
-    found.sort(key=lambda m: (-float(m["eff_priority"] or 0.0), -m["severity"], m["created_at"], m["id"]))
+    found.sort(
+        key=lambda m: (
+            -float(m["eff_priority"] or 0.0),
+            -m["severity"],
+            -float(m["revenue"] or 0.0),
+            m["created_at"],
+            m["id"],
+        )  # fmt: skip
+    )
     out = [
         QueueRow(
             item_id=m["id"],
