@@ -22,9 +22,17 @@ def tokenizer(tiny_sentiment_dir: Path):  # type: ignore[no-untyped-def]
 def test_rows_come_back_in_input_order_from_several_threads(tokenizer) -> None:  # type: ignore[no-untyped-def]
     texts = [" ".join(["super"] * n) for n in (5, 1, 9, 3, 7, 2, 8, 4, 6, 1, 10)]
     seen_threads: set[int] = set()
+    lock = threading.Lock()
+    # the first two workers wait for each other: on a busy machine one fast worker could otherwise take
+    # every batch; with a single worker the barrier times out and the test fails
+    barrier = threading.Barrier(2, timeout=20)
 
     def forward(ids: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        seen_threads.add(threading.get_ident())
+        with lock:
+            first_call = threading.get_ident() not in seen_threads and len(seen_threads) < 2
+            seen_threads.add(threading.get_ident())
+        if first_call:
+            barrier.wait()
         assert not torch.is_grad_enabled()  # inference mode in every worker thread
         return mask.sum(1, keepdim=True).float(), ids[:, :1].float()
 

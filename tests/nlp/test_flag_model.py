@@ -11,6 +11,7 @@ import pytest
 from nlp.errors import ModelLoadError, TrainingDataError
 from nlp.flag_model import (
     DEFAULT_FILE,
+    EXTRA_FEATURES,
     FLAG_CLASSES,
     RULE_FEATURES,
     FlagModel,
@@ -25,12 +26,17 @@ from nlp.training.flags import read_flag_tsv, train_flag_model
 
 def test_features_and_probabilities_by_hand() -> None:
     assert extra_features("Wo ist mein Paket? https://x.de", {"churn": ["kündigen"]}) == [
-        1.0, 0, 0, 0, 0, 0, 1.0, 1.0, 0.0
+        1.0, 0, 0, 0, 0, 0, 1.0, 1.0, 0.0, 0.0
     ]  # fmt: skip
-    assert extra_features("Ich werde nicht kündigen.", {})[-1] == 0.0  # negated
-    assert extra_features("Kauf ich bei euch nix mehr.", {})[-1] == 1.0
+    assert extra_features("Ich werde nicht kündigen.", {})[-2:] == [0.0, 0.0]  # negated
+    assert extra_features("Kauf ich bei euch nix mehr.", {})[-2:] == [1.0, 1.0]  # a churn phrase, leaving language
+    assert extra_features("Ab jetzt kaufe ich nur noch beim Bäcker.", {})[-2:] == [0.0, 1.0]
     x = feature_matrix(np.array([[0.6, 0.8]]), ["Hallo"], [{}])
-    assert x.shape == (1, 2 + len(RULE_FEATURES) + 3) and x[0, :2].tolist() == [6.0, 8.0]  # embedding x 10
+    assert (
+        x.shape == (1, 2 + EXTRA_FEATURES)
+        and len(RULE_FEATURES) + 4 == EXTRA_FEATURES
+        and x[0, :2].tolist() == [6.0, 8.0]
+    )  # embedding x 10
     k, d = len(FLAG_CLASSES), x.shape[1]
     model = FlagModel(weight=np.zeros((k, d)), bias=np.log([3.0, 1 / 3, 1.0, 1.0, 1.0]), thresholds=np.full(k, 0.5))
     p = model.probabilities(x)[0]
