@@ -75,24 +75,27 @@ def add_note(session: Session, item_id: int, note: str, actor: str) -> ReviewIte
     return item
 
 
+def _correct(session: Session, item: ReviewItem, field: str, old: str | None, value: str, actor: str) -> LabelFeedback:
+    """Record one correction (audit event + training feedback) and apply it everywhere at once."""
+    feedback = LabelFeedback(post_id=item.post_id, field=field, old_value=old, new_value=value, actor=actor)
+    session.add(feedback)
+    session.flush()
+    apply_corrections(session, [item.post_id])
+    _touch(session, item)
+    record(session, item.id, actor, f"correct_{field}", before=old, after=value)
+    return feedback
+
+
+def _names(entries: list[dict[str, Any]] | None, key: str) -> str | None:
+    return ", ".join(str(e.get(key)) for e in (entries or []) if isinstance(e, dict)) or None
+
+
 def correct_sentiment(session: Session, item_id: int, sentiment: str, actor: str) -> LabelFeedback:
     if sentiment not in SENTIMENTS:
         raise ActionError(f"unknown sentiment {sentiment!r}; use negative, neutral or positive")
     item = get_item(session, item_id)
     score = latest_score(session, item.post_id)
-    feedback = LabelFeedback(
-        post_id=item.post_id,
-        field="sentiment",
-        old_value=score.sentiment if score else None,
-        new_value=sentiment,
-        actor=actor,
-    )
-    session.add(feedback)
-    session.flush()
-    apply_corrections(session, [item.post_id])
-    _touch(session, item)
-    record(session, item.id, actor, "correct_sentiment", before=feedback.old_value, after=sentiment)
-    return feedback
+    return _correct(session, item, "sentiment", score.sentiment if score else None, sentiment, actor)
 
 
 def correct_topic(session: Session, item_id: int, topic: str, actor: str, *, remove: bool = False) -> LabelFeedback:
@@ -102,15 +105,8 @@ def correct_topic(session: Session, item_id: int, topic: str, actor: str, *, rem
         raise ActionError("Bitte ein Thema angeben (1 bis 100 Zeichen).")
     item = get_item(session, item_id)
     score = latest_score(session, item.post_id)
-    old = ", ".join(str(t.get("topic")) for t in (score.topics if score else []) if isinstance(t, dict)) or None
-    value = f"{'-' if remove else '+'}{topic}"
-    feedback = LabelFeedback(post_id=item.post_id, field="topic", old_value=old, new_value=value, actor=actor)
-    session.add(feedback)
-    session.flush()
-    apply_corrections(session, [item.post_id])
-    _touch(session, item)
-    record(session, item.id, actor, "correct_topic", before=old, after=value)
-    return feedback
+    old = _names(score.topics if score else None, "topic")
+    return _correct(session, item, "topic", old, f"{'-' if remove else '+'}{topic}", actor)
 
 
 def correct_flag(session: Session, item_id: int, flag: str, actor: str, *, remove: bool = False) -> LabelFeedback:
@@ -119,15 +115,7 @@ def correct_flag(session: Session, item_id: int, flag: str, actor: str, *, remov
     if not flag or len(flag) > 40:
         raise ActionError("Bitte ein Flag angeben (1 bis 40 Zeichen, z. B. churn).")
     item = get_item(session, item_id)
-    old = ", ".join(str(r.get("flag")) for r in (item.reasons or []) if isinstance(r, dict)) or None
-    value = f"{'-' if remove else '+'}{flag}"
-    feedback = LabelFeedback(post_id=item.post_id, field="flag", old_value=old, new_value=value, actor=actor)
-    session.add(feedback)
-    session.flush()
-    apply_corrections(session, [item.post_id])
-    _touch(session, item)
-    record(session, item.id, actor, "correct_flag", before=old, after=value)
-    return feedback
+    return _correct(session, item, "flag", _names(item.reasons, "flag"), f"{'-' if remove else '+'}{flag}", actor)
 
 
 def decide_queue_link(

@@ -167,26 +167,25 @@ def fix_sentiment(sentiment: str = Form(...), act: ItemAction = Depends(item_act
     return act.apply(correct_sentiment, sentiment, f"Sentiment corrected to {sentiment}; saved as training feedback.")
 
 
+def _add_or_remove(act: ItemAction, correct: Callable[..., object], value: str, action: str, what: str) -> Response:
+    """A topic or flag correction from the item page: ``action`` is ``add`` or ``remove``."""
+    remove = action == "remove"
+    done = f"{what} {value.strip()} {'entfernt' if remove else 'ergänzt'}; zählt ab sofort und als Trainingsbeispiel."
+
+    def run(session: Session, item_id: int, text: str, actor: str) -> object:
+        return correct(session, item_id, text, actor, remove=remove)
+
+    return act.apply(run, value, done)
+
+
 @router.post("/queue/{item_id}/topic")
 def fix_topic(topic: str = Form(""), action: str = Form("add"), act: ItemAction = Depends(item_action)) -> Response:
-    remove = action == "remove"
-    done = f"Thema {topic.strip()} {'entfernt' if remove else 'ergänzt'}; zählt ab sofort und als Trainingsbeispiel."
-
-    def run(session: Session, item_id: int, value: str, actor: str) -> object:
-        return correct_topic(session, item_id, value, actor, remove=remove)
-
-    return act.apply(run, topic, done)
+    return _add_or_remove(act, correct_topic, topic, action, "Thema")
 
 
 @router.post("/queue/{item_id}/flag")
 def fix_flag(flag: str = Form(""), action: str = Form("add"), act: ItemAction = Depends(item_action)) -> Response:
-    remove = action == "remove"
-    done = f"Flag {flag.strip()} {'entfernt' if remove else 'gesetzt'}; zählt ab sofort und als Trainingsbeispiel."
-
-    def run(session: Session, item_id: int, value: str, actor: str) -> object:
-        return correct_flag(session, item_id, value, actor, remove=remove)
-
-    return act.apply(run, flag, done)
+    return _add_or_remove(act, correct_flag, flag, action, "Flag")
 
 
 @router.post("/links/{link_id}/decide")

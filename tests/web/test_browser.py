@@ -175,7 +175,7 @@ def test_a_correction_shows_in_item_queue_ask_and_dashboard_at_once(tmp_path: Pa
         page.wait_for_selector("text=Thema Reklamation ergänzt")
         page.select_option("#add-flag select[name=flag]", "churn")
         page.click("#add-flag button")
-        page.wait_for_selector("text=Flag churn gesetzt")
+        page.wait_for_selector("text=Flag churn ergänzt")
         for name, path in views.items():
             page.goto(base + path)
             assert "Reklamation" in page.inner_text("main"), name
