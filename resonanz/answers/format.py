@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from rich.text import Text
 
 from resonanz.answers.ask import Answer, SentimentSummary, TopicRow
 from resonanz.answers.pareto import ParetoResult
+from resonanz.core.csv_safe import csv_writer
 
 SEGMENT_NAMES = {
     "A": "A-customers",
@@ -247,7 +247,7 @@ def csv_rows(answer: Answer) -> Iterator[tuple[str, str, str, Any]]:
 
 def to_csv(answer: Answer) -> str:
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    writer = csv_writer(buf, lineterminator="\n")
     writer.writerow(["section", "name", "metric", "value"])
     for section, name, metric, value in csv_rows(answer):
         writer.writerow([section, name, metric, "" if value is None else value])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from linker.errors import LinkerError
 from linker.identity.pipeline import ProgressHook
 from linker.identity.records import CONFIRMED, REJECTED
 from resonanz.cli.common import fail
+from resonanz.core.csv_safe import csv_dict_writer
 from resonanz.core.db import engine_from_settings
 from resonanz.core.settings import get_settings
 from resonanz.pipeline.erasure import forget_customer, withdraw_consent
@@ -88,7 +88,7 @@ def _write_export(rows: list[dict[str, Any]], fmt: str, out: TextIO) -> None:
         json.dump(rows, out, ensure_ascii=False, indent=2)
         out.write("\n")
         return
-    writer = csv.DictWriter(out, fieldnames=list(EXPORT_COLUMNS))
+    writer = csv_dict_writer(out, EXPORT_COLUMNS)
     writer.writeheader()
     for row in rows:
         writer.writerow({**row, "evidence": " | ".join(row["evidence"])})
