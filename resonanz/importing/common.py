@@ -5,7 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterator
+import math
+import re
+import sys
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -82,6 +85,7 @@ def csv_rows(path: Path, required: set[str], encoding: str = "utf-8") -> Iterato
     text = decode(path, encoding)
     first = text.splitlines()[0] if text else ""
     delimiter = ";" if first.count(";") > first.count(",") else ","
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # long fields are rejected per row (clean), not per file
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         header = [h.strip() for h in (reader.fieldnames or [])]
@@ -113,15 +117,49 @@ def jsonl_rows(path: Path, encoding: str = "utf-8") -> Iterator[tuple[int, dict[
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
+        if len(line) > MAX_FIELD * 4:
+            yield number, f"line of {len(line):,} characters; at most {MAX_FIELD * 4:,}"
+            continue
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
             yield number, f"invalid JSON: {exc.msg} at column {exc.colno}"
             continue
+        except RecursionError:
+            yield number, "JSON nested too deeply"
+            continue
+        except ValueError as exc:  # e.g. an integer with thousands of digits
+            yield number, f"invalid JSON value: {exc}"
+            continue
         if not isinstance(obj, dict):
             yield number, f"expected a JSON object, got {type(obj).__name__}"
             continue
         yield number, obj
+
+
+MAX_FIELD = 100_000
+"""Characters per field; a longer one (a pasted file, a runaway quote) rejects its row only."""
+
+
+def clean(raw: dict[str, Any]) -> dict[str, Any]:
+    """A row's values without NUL characters (PostgreSQL refuses them in text); over-long fields raise."""
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        if isinstance(value, str):
+            if len(value) > MAX_FIELD:
+                raise ValueError(f"{key}: {len(value):,} characters; at most {MAX_FIELD:,} per field")
+            value = value.replace("\x00", "")
+        out[key] = value
+    return out
+
+
+def row_problem(exc: Exception) -> str:
+    """One line for the report: what was wrong with the row, whatever raised."""
+    if isinstance(exc, ValidationError):
+        return explain(exc)
+    if isinstance(exc, ValueError | TypeError | OverflowError):
+        return str(exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {exc}"
 
 
 def explain(exc: ValidationError) -> str:
@@ -145,42 +183,93 @@ def split_multi(value: str | None) -> list[str]:
 
 def parse_datetime(value: str | datetime) -> datetime:
     """ISO-8601 (date or date-time; naive values are UTC) or German ``TT.MM.JJJJ[ HH:MM]``."""
-    from store.types import as_utc
-
     if isinstance(value, datetime):
-        result = as_utc(value)
-        assert result is not None
-        return result
+        return _in_range(value, value)
+    if not isinstance(value, str):
+        raise ValueError(f"not a date: {value!r} (use ISO-8601 like 2026-11-16T09:30:00+01:00)")
     text = value.strip()
     if not text:
         raise ValueError("a date is required")
     for fmt in ("%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y"):
         try:
-            result = as_utc(datetime.strptime(text, fmt))
-            assert result is not None
-            return result
+            parsed = datetime.strptime(text, fmt)
         except ValueError:
-            pass
+            continue
+        return _in_range(parsed, text)
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(f"not a date: {text!r} (use ISO-8601 like 2026-11-16T09:30:00+01:00)") from None
-    result = as_utc(parsed)
+    return _in_range(parsed, text)
+
+
+MIN_YEAR, MAX_YEAR = 1900, 2100
+
+
+def _in_range(parsed: datetime, original: object) -> datetime:
+    """``parsed`` in UTC when its year is plausible (1900-2100; year 1 or 9999 are placeholders or typos
+    and overflow in UTC conversion)."""
+    from store.types import as_utc
+
+    if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        raise ValueError(f"date out of range: {original!r} (years {MIN_YEAR}-{MAX_YEAR})")
+    try:
+        result = as_utc(parsed)
+    except (OverflowError, ValueError):
+        raise ValueError(f"date out of range: {original!r}") from None
     assert result is not None
     return result
 
 
+MAX_AMOUNT = 1e12
+"""Larger amounts are typos or overflow (``1e400``), not orders."""
+_GROUPED = re.compile(r"^[+-]?\d{1,3}(?:[.,]\d{3})+(?:[.,]\d+)?$")
+
+
+def finite_amount(number: float, original: object) -> float:
+    """``number`` if it is a real money amount: finite and below :data:`MAX_AMOUNT` in size."""
+    if not math.isfinite(number) or abs(number) > MAX_AMOUNT:
+        raise ValueError(f"not a usable amount: {original!r} (must be a finite number below {MAX_AMOUNT:,.0f})")
+    return number
+
+
 def parse_amount(value: str) -> float:
-    """A money amount; accepts ``1234.56``, ``1.234,56`` and ``1234,56`` (German)."""
-    text = value.strip().replace("€", "").replace("EUR", "").replace(" ", "")
+    """A money amount in an unambiguous form: ``1234.56``, ``1234,56``, ``1.234,56`` or ``1,234.56``.
+
+    A single separator followed by exactly three digits (``1.234``, ``1,234``) is refused with a hint:
+    it is a thousands separator in one convention and a decimal point in the other, and guessing
+    would be off by a factor of 1000. ``NaN``, ``inf`` and absurd sizes are refused too.
+    """
+    text = value.strip().replace("€", "").replace("EUR", "").replace(" ", "").replace("\u00a0", "")
     if not text:
         raise ValueError("an amount is required")
-    if "," in text:
-        text = text.replace(".", "").replace(",", ".")
+    commas, dots = text.count(","), text.count(".")
+    if commas and dots:
+        last = max(text.rfind(","), text.rfind("."))
+        decimal = text[last]
+        grouping = "." if decimal == "," else ","
+        if text.count(decimal) != 1 or not _GROUPED.match(text):
+            raise ValueError(f"not a number: {value!r} (write 1234.56 or 1234,56)")
+        text = text.replace(grouping, "").replace(decimal, ".")
+    elif commas + dots == 1:
+        whole, _, fraction = text.replace(",", ".").partition(".")
+        digits = whole.lstrip("+-")
+        if len(fraction) == 3 and digits.isdigit() and len(digits) <= 3 and digits != "0":
+            raise ValueError(
+                f"ambiguous amount {value!r}: thousands or decimals? Write 1234 or 1.234,00 (German) "
+                "or 1,234.00 (English), or 1,234 as 1.234 without grouping"
+            )
+        text = whole + "." + fraction
+    elif commas + dots > 1:
+        sep = "," if commas else "."
+        if not _GROUPED.match(text):
+            raise ValueError(f"not a number: {value!r} (write 1234.56 or 1234,56)")
+        text = text.replace(sep, "")
     try:
-        return float(text)
+        number = float(text)
     except ValueError:
         raise ValueError(f"not a number: {value!r}") from None
+    return finite_amount(number, value)
 
 
 def validated_rows(
@@ -203,11 +292,11 @@ def validated_rows(
             report.errors.append(RowError(str(path), line, "more fields than columns in the header"))
             continue
         try:
-            row = model.model_validate(raw)
-        except ValidationError as exc:
-            report.errors.append(RowError(str(path), line, explain(exc)))
+            row = model.model_validate(clean(raw))
+            problem = check(row) if check else None
+        except Exception as exc:  # any bad value is this row's problem, never the file's
+            report.errors.append(RowError(str(path), line, row_problem(exc)))
             continue
-        problem = check(row) if check else None
         if problem:
             report.errors.append(RowError(str(path), line, problem))
             continue
@@ -246,3 +335,14 @@ def upsert(
     session.add(stored)
     report.updated += 1
     return stored
+
+
+def in_chunks(session: Any, model: type[Any], column: Any, values: Iterable[Any], size: int = 900) -> list[Any]:
+    """``select(model).where(column.in_(values))`` in chunks of ``size`` (SQLite allows 999 variables)."""
+    from sqlmodel import col, select
+
+    items = list(values)
+    out: list[Any] = []
+    for start in range(0, len(items), size):
+        out.extend(session.exec(select(model).where(col(column).in_(items[start : start + size]))).all())
+    return out

@@ -8,9 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, field_validator
 from sqlalchemy.engine import Engine
-from sqlmodel import col, select
 
-from resonanz.importing.common import ImportReport, parse_datetime, split_multi, upsert, validated_rows
+from resonanz.importing.common import ImportReport, in_chunks, parse_datetime, split_multi, upsert, validated_rows
 from store.db import session_scope
 from store.models import Customer
 from store.types import utcnow
@@ -95,7 +94,7 @@ def import_customers(engine: Engine, path: Path, encoding: str = "utf-8") -> Imp
     report = ImportReport(file=str(path), kind="customers")
     good = validated_rows(path, REQUIRED, CustomerRow, "crm_id", report, encoding, check=_consent_problem)
     with session_scope(engine) as session:
-        existing = {c.crm_id: c for c in session.exec(select(Customer).where(col(Customer.crm_id).in_(list(good))))}
+        existing = {c.crm_id: c for c in in_chunks(session, Customer, Customer.crm_id, good)}
         for crm_id, (_line, row) in good.items():
             values = _values(row)
             written = upsert(session, existing.get(crm_id), Customer, {"crm_id": crm_id}, values, report)

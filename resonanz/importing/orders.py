@@ -6,11 +6,19 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, field_validator
+from pydantic import BaseModel, ValidationInfo, field_validator
 from sqlalchemy.engine import Engine
-from sqlmodel import col, select
 
-from resonanz.importing.common import ImportReport, RowError, parse_amount, parse_datetime, upsert, validated_rows
+from resonanz.importing.common import (
+    ImportReport,
+    RowError,
+    finite_amount,
+    in_chunks,
+    parse_amount,
+    parse_datetime,
+    upsert,
+    validated_rows,
+)
 from store.db import session_scope
 from store.models import Customer, Order
 
@@ -38,10 +46,12 @@ class OrderRow(BaseModel):
 
     @field_validator("revenue", "cost", mode="before")
     @classmethod
-    def _amount(cls, v: Any) -> float:
-        if isinstance(v, int | float):
-            return float(v)
+    def _amount(cls, v: Any, info: ValidationInfo) -> float:
+        if isinstance(v, int | float) and not isinstance(v, bool):
+            return finite_amount(float(v), v)
         if v is None or (isinstance(v, str) and not v.strip()):
+            if info.field_name == "revenue":
+                raise ValueError("the revenue is required (0 for a free order)")
             return 0.0
         return parse_amount(str(v))
 
@@ -52,10 +62,8 @@ def import_orders(engine: Engine, path: Path, encoding: str = "utf-8") -> Import
     rows = validated_rows(path, REQUIRED, OrderRow, "order_id", report, encoding)
     with session_scope(engine) as session:
         crm_ids = {row.crm_id for _, row in rows.values()}
-        customers = {
-            c.crm_id: c.id for c in session.exec(select(Customer).where(col(Customer.crm_id).in_(list(crm_ids))))
-        }
-        existing = {o.order_id: o for o in session.exec(select(Order).where(col(Order.order_id).in_(list(rows))))}
+        customers = {c.crm_id: c.id for c in in_chunks(session, Customer, Customer.crm_id, crm_ids)}
+        existing = {o.order_id: o for o in in_chunks(session, Order, Order.order_id, rows)}
         for order_id, (line, row) in rows.items():
             customer_id = customers.get(row.crm_id)
             if customer_id is None:

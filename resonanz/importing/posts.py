@@ -10,10 +10,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.engine import Engine
 
-from resonanz.importing.common import ImportReport, RowError, csv_rows, explain, jsonl_rows, parse_datetime
+from resonanz.importing.common import (
+    ImportReport,
+    RowError,
+    clean,
+    csv_rows,
+    jsonl_rows,
+    parse_datetime,
+    row_problem,
+)
 from store.db import session_scope
 from store.ingest import ingest_posts
 from store.records import IdentityRecord, PostRecord
@@ -134,13 +142,10 @@ def import_posts(engine: Engine, path: Path, encoding: str = "utf-8") -> ImportR
         try:
             if "__extra__" in raw:
                 raise ValueError("more fields than columns in the header")
-            data = _from_csv(raw) if suffix == ".csv" else raw
+            data = _from_csv(clean(raw)) if suffix == ".csv" else clean(raw)
             row = PostRow.model_validate(data)
-        except ValidationError as exc:
-            report.errors.append(RowError(str(path), line, explain(exc)))
-            continue
-        except ValueError as exc:
-            report.errors.append(RowError(str(path), line, str(exc)))
+        except Exception as exc:  # any bad value is this row's problem, never the file's
+            report.errors.append(RowError(str(path), line, row_problem(exc)))
             continue
         key = (row.platform, row.external_id)
         if key in rows:
