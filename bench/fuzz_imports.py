@@ -17,7 +17,9 @@ import random
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
 from resonanz.importing import import_customers, import_orders, import_posts
@@ -29,7 +31,7 @@ BAD_DATES = ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00", "2026-02-
 HUGE = "x" * 200_000
 
 
-def engine_():  # noqa: ANN201
+def engine_() -> Engine:
     engine = make_engine("sqlite://")
     SQLModel.metadata.create_all(engine)
     return engine
@@ -70,7 +72,7 @@ def orders_file(path: Path, rng: random.Random, n: int, bad_share: float = 0.4) 
 def posts_file(path: Path, rng: random.Random, n: int) -> tuple[set[str], set[str]]:
     good, bad, lines = set(), set(), []
     for i in range(n):
-        row = {"platform": "mastodon", "external_id": str(i), "text": f"Beitrag {i}", "created_at": "2026-01-05",
+        row: dict[str, Any] = {"platform": "mastodon", "external_id": str(i), "text": f"Beitrag {i}", "created_at": "2026-01-05",
                "author": {"account_id": f"a{i % 7}"}}  # fmt: skip
         if rng.random() < 0.4:
             kind = rng.randrange(6)
@@ -152,9 +154,9 @@ def main() -> None:
         with Session(engine) as s:
             stored = {o.order_id for o in s.exec(select(Order))}
     for kind, t in totals.items():
-        good = f"good rows {t['good']} (lost {t['good_lost']})"
-        bad = f"bad rows {t['bad']} (stored {t['bad_stored']})"
-        print(f"{kind:9} files {t['files']}  tracebacks {t['tracebacks']}  {good}  {bad}")
+        good_text = f"good rows {t['good']} (lost {t['good_lost']})"
+        bad_text = f"bad rows {t['bad']} (stored {t['bad_stored']})"
+        print(f"{kind:9} files {t['files']}  tracebacks {t['tracebacks']}  {good_text}  {bad_text}")
     print(f"big orders file: {args.big} good + {len(hostile)} hostile rows in the middle: {len(stored)} stored, "
           f"{len(set(good_amounts) - stored)} good lost, {len(report.errors)} rejected, {seconds:.1f} s")  # fmt: skip
 
