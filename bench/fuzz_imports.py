@@ -72,8 +72,13 @@ def orders_file(path: Path, rng: random.Random, n: int, bad_share: float = 0.4) 
 def posts_file(path: Path, rng: random.Random, n: int) -> tuple[set[str], set[str]]:
     good, bad, lines = set(), set(), []
     for i in range(n):
-        row: dict[str, Any] = {"platform": "mastodon", "external_id": str(i), "text": f"Beitrag {i}", "created_at": "2026-01-05",
-               "author": {"account_id": f"a{i % 7}"}}  # fmt: skip
+        row: dict[str, Any] = {
+            "platform": "mastodon",
+            "external_id": str(i),
+            "text": f"Beitrag {i}",
+            "created_at": "2026-01-05",
+            "author": {"account_id": f"a{i % 7}"},
+        }
         if rng.random() < 0.4:
             kind = rng.randrange(6)
             bad.add(str(i))
