@@ -31,6 +31,7 @@ from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
+from store.erasure import IDENTITY, erased_hashes, erasure_hash, identity_key
 from store.models import Post, SocialIdentity
 from store.records import IDENTITY_FIELDS, IdentityRecord, PostRecord
 from store.types import as_utc, utcnow
@@ -109,6 +110,9 @@ def upsert_identities(
         }
     if not rows:
         return {}
+    hashes = {erasure_hash(IDENTITY, identity_key(*key)): key for key in rows}
+    for erased in erased_hashes(conn, IDENTITY, hashes):  # a forgotten person's profile is never re-filled
+        rows[hashes[erased]].update(dict.fromkeys(IDENTITY_FIELDS))
     stmt = _statement(conn, "identity")
     ordered = [rows[key] for key in sorted(rows)]  # a fixed order avoids deadlocks between concurrent runs
     for chunk in _chunks(ordered):

@@ -46,6 +46,8 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     errors: list[RowError] = field(default_factory=list)
+    suppressed: list[RowError] = field(default_factory=list)
+    """Rows skipped because their customer or order was erased (GDPR Art. 17); not errors."""
 
     @property
     def ok(self) -> bool:
@@ -55,6 +57,7 @@ class ImportReport:
         return (
             f"{self.kind} from {self.file}: {self.rows} rows, {self.inserted} new, {self.updated} updated, "
             f"{self.unchanged} unchanged, {len(self.errors)} rejected"
+            + (f", {len(self.suppressed)} skipped (erased under GDPR Art. 17)" if self.suppressed else "")
         )
 
 
@@ -346,3 +349,20 @@ def in_chunks(session: Any, model: type[Any], column: Any, values: Iterable[Any]
     for start in range(0, len(items), size):
         out.extend(session.exec(select(model).where(col(column).in_(items[start : start + size]))).all())
     return out
+
+
+def drop_erased(
+    session: Any, rows: dict[str, tuple[int, Any]], kind: str, report: ImportReport, key_of: Callable[[Any], str]
+) -> None:
+    """Remove (and report) the rows whose ``kind`` key is on the GDPR suppression list."""
+    from resonanz.pipeline.suppression import erased_among
+
+    erased = erased_among(session, kind, {key_of(row) for _, row in rows.values()})
+    if not erased:
+        return
+    for key, (line, row) in list(rows.items()):
+        at = erased.get(key_of(row))
+        if at is not None:
+            del rows[key]
+            when = at.strftime("%d.%m.%Y")
+            report.suppressed.append(RowError(report.file, line, f"skipped: erased under GDPR Art. 17 on {when}"))

@@ -9,7 +9,16 @@ from typing import Any
 from pydantic import BaseModel, field_validator
 from sqlalchemy.engine import Engine
 
-from resonanz.importing.common import ImportReport, in_chunks, parse_datetime, split_multi, upsert, validated_rows
+from resonanz.importing.common import (
+    ImportReport,
+    drop_erased,
+    in_chunks,
+    parse_datetime,
+    split_multi,
+    upsert,
+    validated_rows,
+)
+from resonanz.pipeline.suppression import CRM_ID
 from store.db import session_scope
 from store.models import Customer
 from store.types import utcnow
@@ -94,6 +103,7 @@ def import_customers(engine: Engine, path: Path, encoding: str = "utf-8") -> Imp
     report = ImportReport(file=str(path), kind="customers")
     good = validated_rows(path, REQUIRED, CustomerRow, "crm_id", report, encoding, check=_consent_problem)
     with session_scope(engine) as session:
+        drop_erased(session, good, CRM_ID, report, lambda row: row.crm_id)
         existing = {c.crm_id: c for c in in_chunks(session, Customer, Customer.crm_id, good)}
         for crm_id, (_line, row) in good.items():
             values = _values(row)

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from resonanz.importing.common import (
     ImportReport,
     RowError,
+    drop_erased,
     finite_amount,
     in_chunks,
     parse_amount,
@@ -19,6 +20,7 @@ from resonanz.importing.common import (
     upsert,
     validated_rows,
 )
+from resonanz.pipeline.suppression import CRM_ID, ORDER_ID
 from store.db import session_scope
 from store.models import Customer, Order
 
@@ -61,6 +63,8 @@ def import_orders(engine: Engine, path: Path, encoding: str = "utf-8") -> Import
     report = ImportReport(file=str(path), kind="orders")
     rows = validated_rows(path, REQUIRED, OrderRow, "order_id", report, encoding)
     with session_scope(engine) as session:
+        drop_erased(session, rows, ORDER_ID, report, lambda row: row.order_id)
+        drop_erased(session, rows, CRM_ID, report, lambda row: row.crm_id)
         crm_ids = {row.crm_id for _, row in rows.values()}
         customers = {c.crm_id: c.id for c in in_chunks(session, Customer, Customer.crm_id, crm_ids)}
         existing = {o.order_id: o for o in in_chunks(session, Order, Order.order_id, rows)}

@@ -13,8 +13,10 @@ from sqlmodel import select as orm_select
 from resonanz.core.settings import Settings
 from resonanz.core.tables import EVENT, IDENTITY, LINK, ORDER, VALUE
 from resonanz.pipeline.consent import WITHDRAWN
-from resonanz.pipeline.link_decisions import LinkNotFoundError
+from resonanz.pipeline.link_decisions import LINKED_STATUSES, LinkNotFoundError
 from resonanz.pipeline.linking import enforce_consent
+from resonanz.pipeline.suppression import CRM_ID, ORDER_ID, identity_key, record_erased, redact
+from resonanz.pipeline.suppression import IDENTITY as SUPPRESSED_IDENTITY
 from store.db import session_scope
 from store.models import Customer
 from store.types import utcnow
@@ -60,6 +62,9 @@ class ForgetReport:
     values_deleted: int = 0
     loyalty_events_deleted: int = 0
     scores_reweighted: int = 0
+    redacted: dict[str, int] = field(default_factory=dict)
+    identities_erased: int = 0
+    suppressed_keys: int = 0
 
     def lines(self) -> list[str]:
         out = [f"Customer {self.crm_id} (#{self.customer_id}) erased (GDPR Art. 17):"]
@@ -72,6 +77,12 @@ class ForgetReport:
             f"  value snapshots deleted: {self.values_deleted}; loyalty events deleted: {self.loyalty_events_deleted}"
         )
         out.append(f"  scores re-weighted as anonymous prospects: {self.scores_reweighted}")
+        out.append(f"  profiles of the person's linked accounts erased (name, bio, location): {self.identities_erased}")
+        redacted = ", ".join(f"{place} ({n})" for place, n in self.redacted.items() if n)
+        out.append(f"  mentions redacted: {redacted or 'none found'}")
+        out.append(
+            f"  keys on the suppression list (re-imports skip them): {self.suppressed_keys} (CRM id and order ids)"
+        )
         return out
 
 
@@ -101,6 +112,11 @@ def forget_customer(engine: Engine, ref: str, settings: Settings) -> ForgetRepor
             .where(LINK.c.customer_id == customer.id)
         ).all()
         report.links_removed = [f"{p}: {h or a} ({s})" for s, p, h, a in rows]
+        linked = session.execute(
+            select(IDENTITY.c.id, IDENTITY.c.platform, IDENTITY.c.account_id, IDENTITY.c.display_name)
+            .join(LINK, LINK.c.identity_id == IDENTITY.c.id)
+            .where(LINK.c.customer_id == customer.id, LINK.c.status.in_(LINKED_STATUSES))
+        ).all()
         session.execute(delete(LINK).where(LINK.c.customer_id == customer.id))
         report.fields_erased = {
             "first_name": int(bool(customer.first_name)),
@@ -113,6 +129,24 @@ def forget_customer(engine: Engine, ref: str, settings: Settings) -> ForgetRepor
             "city": int(bool(customer.city)),
             "crm_id": 1,
         }
+        full_name = " ".join(n for n in (customer.first_name, customer.last_name) if n)
+        needles = [full_name, customer.company or "", customer.crm_id, *(customer.emails or []),
+                   *(customer.phones or []), *(customer.handles or []), *(customer.profile_urls or [])]  # fmt: skip
+        order_ids = [o for (o,) in session.execute(select(ORDER.c.order_id).where(ORDER.c.customer_id == customer.id))]
+        report.suppressed_keys = record_erased(session, CRM_ID, [customer.crm_id]) + record_erased(
+            session, ORDER_ID, order_ids
+        )
+        # the person's own linked accounts: profile fields erased, and never re-filled by a later collection
+        report.suppressed_keys += record_erased(
+            session, SUPPRESSED_IDENTITY, [identity_key(p, a) for _, p, a, _ in linked]
+        )
+        for identity_id, _, _, display_name in linked:
+            needles.append(display_name or "")
+            session.execute(
+                update(IDENTITY).where(IDENTITY.c.id == identity_id).values(display_name=None, bio=None, location=None)
+            )
+        report.identities_erased = len(linked)
+        report.redacted = redact(session, needles)
         customer.crm_id = f"erased-{uuid.uuid4().hex[:16]}"
         customer.first_name = customer.last_name = customer.company = customer.city = None
         customer.emails, customer.phones, customer.handles, customer.profile_urls = [], [], [], []

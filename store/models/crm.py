@@ -103,3 +103,15 @@ class LoyaltyEvent(SQLModel, table=True):
     activity: str = Field(max_length=40)
     occurred_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     reference: str | None = Field(default=None, max_length=200, description="order id, post id ...")
+
+
+class ErasedKey(SQLModel, table=True):
+    """The suppression list of GDPR erasures: hashed natural keys that an import must never bring back."""
+
+    __tablename__ = "erased_key"
+    __table_args__ = (UniqueConstraint("kind", "key_hash", name="uq_erased_key_kind_hash"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20, description="crm_id / order_id")
+    key_hash: str = Field(max_length=64, index=True, description="sha256 of 'resonanz-erasure:<kind>:<key>'")
+    erased_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,0 +1,40 @@
+"""The store's side of GDPR erasure: the hash of an erased natural key, and which keys are erased.
+
+The application (``resonanz.pipeline.suppression``) writes the list when a customer is forgotten; the
+store consults it where data enters: :func:`store.ingest.upsert_identities` never re-fills the profile
+of an erased person's social identity (display name, bio, location, ...) from a later collection.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+
+from sqlalchemy import Table, select
+from sqlalchemy.engine import Connection
+
+from store.models import ErasedKey
+
+IDENTITY = "identity"
+_ERASED: Table = ErasedKey.__table__  # type: ignore[attr-defined]
+
+
+def erasure_hash(kind: str, key: str) -> str:
+    """sha256 of ``resonanz-erasure:<kind>:<key>`` (the list holds no key in clear)."""
+    return hashlib.sha256(f"resonanz-erasure:{kind}:{key.strip()}".encode()).hexdigest()
+
+
+def identity_key(platform: str, account_id: str) -> str:
+    return f"{platform}:{account_id}"
+
+
+def erased_hashes(conn: Connection, kind: str, hashes: Iterable[str]) -> set[str]:
+    """The hashes of ``hashes`` that are on the list for ``kind``."""
+    items = list(hashes)
+    found: set[str] = set()
+    for start in range(0, len(items), 900):
+        query = select(_ERASED.c.key_hash).where(
+            _ERASED.c.kind == kind, _ERASED.c.key_hash.in_(items[start : start + 900])
+        )
+        found.update(row[0] for row in conn.execute(query))
+    return found
