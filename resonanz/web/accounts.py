@@ -10,6 +10,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlmodel import Session, col, select
 
 from resonanz.core.errors import NotFoundError, UserError
+from resonanz.web.sessions import hash_slots, revoke_user_sessions
 from store.models import User
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,8 @@ _DUMMY_HASH = _hasher.hash("resonanz-timing-equaliser")
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    with hash_slots:
+        return _hasher.hash(password)
 
 
 def check_password_rules(password: str) -> None:
@@ -63,6 +65,8 @@ def set_active(session: Session, username: str, active: bool) -> User:
     user = get_user(session, username)
     user.active = active
     session.add(user)
+    if not active and user.id is not None:
+        revoke_user_sessions(session, user.id)
     return user
 
 
@@ -70,6 +74,8 @@ def set_role(session: Session, username: str, role: str) -> User:
     if role not in ROLES:
         raise UserError(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
     user = get_user(session, username)
+    if user.role != role and user.id is not None:
+        revoke_user_sessions(session, user.id)  # the new role applies from the next login
     user.role = role
     session.add(user)
     return user
@@ -80,6 +86,8 @@ def set_password(session: Session, username: str, password: str) -> User:
     user = get_user(session, username)
     user.password_hash = hash_password(password)
     session.add(user)
+    if user.id is not None:
+        revoke_user_sessions(session, user.id)
     return user
 
 
@@ -87,7 +95,8 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     """The active user with this name and password, else ``None`` (same work either way)."""
     user = session.exec(select(User).where(User.username == username)).first()
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        with hash_slots:  # bounded: a login flood queues instead of allocating argon2 memory per attempt
+            _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return None
     if user is None or not user.active:

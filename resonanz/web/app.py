@@ -17,6 +17,7 @@ from resonanz.core.settings import Settings
 from resonanz.web import routes_admin, routes_auth, routes_pages, routes_queue
 from resonanz.web.deps import LoginRequired
 from resonanz.web.security import SecurityHeaders, secret_key
+from resonanz.web.sessions import LoginThrottle
 from resonanz.web.templating import make_templates, render
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 SESSION_COOKIE = "resonanz_session"
 SESSION_MAX_AGE = 12 * 3600
+"""The cookie's lifetime; the server-side session (resonanz.web.sessions) ends at the same age or at logout."""
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
@@ -36,6 +38,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
 
         engine = engine_from_settings(settings)
     app.state.engine = engine
+    app.state.login_throttle = LoginThrottle()
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret_key(settings),

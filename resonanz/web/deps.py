@@ -10,6 +10,7 @@ from sqlmodel import Session
 from resonanz.core.settings import Settings
 from resonanz.web.accounts import CAN_ACT
 from resonanz.web.security import CSRF_FIELD, CSRF_HEADER, csrf_ok
+from resonanz.web.sessions import session_user_id
 from store.models import User
 
 
@@ -32,11 +33,12 @@ def get_settings(request: Request) -> Settings:
 
 
 def current_user(request: Request, session: Session = Depends(get_session)) -> User:
-    uid = request.session.get("uid")
-    user = session.get(User, uid) if isinstance(uid, int) else None
+    token = request.session.get("sid")
+    uid = session_user_id(session, token)
+    user = session.get(User, uid) if uid is not None else None
     if user is None or not user.active:
-        if uid is not None:
-            request.session.pop("uid", None)
+        if token is not None:
+            request.session.pop("sid", None)
         path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise LoginRequired(path if request.method == "GET" else "/queue")
     request.state.user = user

@@ -11,6 +11,7 @@ from sqlmodel import Session
 from resonanz.web.accounts import authenticate
 from resonanz.web.deps import current_user, get_session, verify_csrf
 from resonanz.web.security import csrf_token, safe_next
+from resonanz.web.sessions import LoginThrottle, open_session, revoke_session
 from resonanz.web.templating import render
 from store.models import User
 
@@ -31,8 +32,21 @@ def login(
     next: str = Form("/queue"),
     session: Session = Depends(get_session),
 ) -> Response:
-    user = authenticate(session, username.strip(), password)
+    throttle: LoginThrottle = request.app.state.login_throttle
+    account, address = username.strip(), request.client.host if request.client else "-"
+    wait = throttle.retry_after(account, address)
+    if wait:
+        log.warning("login for %r from %s throttled for %d s", account, address, wait)
+        return render(
+            request,
+            "login.html",
+            status_code=429,
+            next=safe_next(next),
+            error=f"Zu viele fehlgeschlagene Anmeldungen. Bitte in {max(1, -(-wait // 60))} Minuten erneut versuchen.",
+        )
+    user = authenticate(session, account, password)
     if user is None:
+        throttle.failed(account, address)
         log.warning("failed login for %r", username)
         return render(
             request,
@@ -41,15 +55,20 @@ def login(
             next=safe_next(next),
             error="Wrong user name or password, or the account is deactivated.",
         )
+    throttle.succeeded(account)
+    assert user.id is not None
+    token = open_session(session, user.id)
     session.commit()
     request.session.clear()  # a fresh session (and CSRF token) after login
-    request.session["uid"] = user.id
+    request.session["sid"] = token
     csrf_token(request)
     log.info("%s logged in", user.username)
     return RedirectResponse(safe_next(next), status_code=303)
 
 
 @router.post("/logout", dependencies=[Depends(verify_csrf)])
-def logout(request: Request, user: User = Depends(current_user)) -> Response:
+def logout(request: Request, user: User = Depends(current_user), session: Session = Depends(get_session)) -> Response:
+    revoke_session(session, request.session.get("sid"))  # a copied cookie is worth nothing after this
+    session.commit()
     request.session.clear()
     return RedirectResponse("/login", status_code=303)

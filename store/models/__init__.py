@@ -18,6 +18,7 @@ from store.models.review import (
     ReviewItem,
     ReviewItemBase,
     User,
+    WebSession,
 )
 from store.models.social import (
     BrandMarker,
@@ -56,4 +57,5 @@ __all__ = [
     "Source",
     "SourceBase",
     "User",
+    "WebSession",
 ]

@@ -78,3 +78,15 @@ class Digest(SQLModel, table=True):
     summary: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
     recipients: list[str] = Field(default_factory=list, sa_type=JSONType)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class WebSession(SQLModel, table=True):
+    """A logged-in browser session, held on the server so that logout and account changes end it."""
+
+    __tablename__ = "web_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True, description="sha256 of the cookie's token")
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

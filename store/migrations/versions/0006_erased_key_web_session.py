@@ -1,4 +1,4 @@
-"""the GDPR suppression list: erased_key
+"""the GDPR suppression list (erased_key) and server-side web sessions (web_session)
 
 Revision ID: 0006
 Revises: 0005
@@ -30,9 +30,26 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("erased_key", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_erased_key_key_hash"), ["key_hash"], unique=False)
+    op.create_table(
+        "web_session",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", store.types.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["user_id"], ["app_user.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("web_session", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_web_session_token_hash"), ["token_hash"], unique=True)
+        batch_op.create_index(batch_op.f("ix_web_session_user_id"), ["user_id"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("web_session", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_web_session_user_id"))
+        batch_op.drop_index(batch_op.f("ix_web_session_token_hash"))
+    op.drop_table("web_session")
     with op.batch_alter_table("erased_key", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_erased_key_key_hash"))
     op.drop_table("erased_key")
