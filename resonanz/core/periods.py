@@ -44,6 +44,7 @@ def iso_week(label: str, tz: str = "Europe/Berlin") -> Period:
     if not match:
         raise InvalidFilterError(f"cannot read the week {label!r}; write it as an ISO week like 2026-W47")
     year, week = int(match.group(1)), int(match.group(2))
+    _check_year(year, label)
     try:
         monday = date.fromisocalendar(year, week, 1)
     except ValueError as exc:
@@ -51,6 +52,15 @@ def iso_week(label: str, tz: str = "Europe/Berlin") -> Period:
     start = datetime.combine(monday, time(), tzinfo=zone(tz))
     end = datetime.combine(monday + timedelta(days=7), time(), tzinfo=zone(tz))
     return Period(start.astimezone(UTC), end.astimezone(UTC), f"{year}-W{week:02d}")
+
+
+MIN_YEAR, MAX_YEAR = 1900, 2100
+"""Reports cover these years; outside them a date is a typo (and overflows in time-zone arithmetic)."""
+
+
+def _check_year(year: int, value: object) -> None:
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise InvalidFilterError(f"{value!r} is outside the years {MIN_YEAR}-{MAX_YEAR} that reports cover")
 
 
 def week_label(moment: datetime, tz: str = "Europe/Berlin") -> str:
@@ -71,12 +81,18 @@ def parse_moment(value: str, tz: str = "Europe/Berlin", *, end_of_day: bool = Fa
     try:
         if len(text) == 10:
             day = date.fromisoformat(text)
-            if end_of_day:
-                day += timedelta(days=1)
-            return datetime.combine(day, time(), tzinfo=zone(tz)).astimezone(UTC)
-        moment = datetime.fromisoformat(text)
+        else:
+            moment = datetime.fromisoformat(text)
     except ValueError as exc:
         raise InvalidFilterError(f"cannot read the date {value!r}; write 2026-11-16 or 2026-11-16T08:00") from exc
+    except OverflowError as exc:
+        raise InvalidFilterError(f"{value!r} is outside the years {MIN_YEAR}-{MAX_YEAR} that reports cover") from exc
+    if len(text) == 10:
+        _check_year(day.year, value)
+        if end_of_day:
+            day += timedelta(days=1)
+        return datetime.combine(day, time(), tzinfo=zone(tz)).astimezone(UTC)
+    _check_year(moment.year, value)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone(tz))
     return moment.astimezone(UTC)

@@ -60,6 +60,11 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     async def _missing(request: Request, exc: NotFoundError) -> Response:
         return render(request, "error.html", status_code=404, message=str(exc))
 
+    @app.exception_handler(OverflowError)
+    async def _overflow(request: Request, exc: OverflowError) -> Response:
+        # an id or number beyond what the database stores (/queue/99999999999999999999): a bad request
+        return render(request, "error.html", status_code=400, message="Wert außerhalb des gültigen Bereichs.")
+
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> Response:
         return render(request, "error.html", status_code=exc.status_code, message=str(exc.detail))
