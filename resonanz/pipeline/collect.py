@@ -13,7 +13,9 @@ platform's own (see ``collectors/<platform>.py``).
 from __future__ import annotations
 
 import logging
+import os
 import queue
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -178,21 +180,52 @@ def find_source(session: Any, source: str | int) -> Source:
     return cast(Source, found)
 
 
+OWNER = f"{socket.gethostname()}:{os.getpid()}"
+"""This process, as recorded in the runs it starts."""
+
+
+def owner_is_gone(owner: str | None) -> bool:
+    """True when ``owner`` (``host:pid``) was a process on this host that no longer runs.
+
+    A run of a killed process (``kill -9``, a crash, a reboot) is taken over at once instead of after
+    ``STALE_AFTER``; a run of another host is judged by its heartbeat only. (A reused PID keeps the
+    run looking alive until its heartbeat goes stale - the safe side.)
+    """
+    host, _, pid = (owner or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, under another user
+        return False
+    return False
+
+
 def _begin(engine: Engine, source: str | int, now: datetime) -> tuple[Source, int, str | None]:
     """Record the run; return the source, the run id, and why it must be skipped (another live run)."""
+    ended = "the collecting process ended without finishing"
     with session_scope(engine) as session:
         src = find_source(session, source)
+        running = col(CollectorRun.source_id) == src.id, col(CollectorRun.status) == "running"
         session.execute(
             update(CollectorRun)
             .where(
-                col(CollectorRun.source_id) == src.id,
-                col(CollectorRun.status) == "running",
+                *running,
                 func.coalesce(col(CollectorRun.heartbeat_at), col(CollectorRun.started_at)) < now - STALE_AFTER,
             )
-            .values(status="interrupted", finished_at=now, error="the collecting process ended without finishing")
+            .values(status="interrupted", finished_at=now, error=ended)
         )
+        for run_id, owner in session.execute(select(col(CollectorRun.id), col(CollectorRun.owner)).where(*running)):
+            if owner_is_gone(owner):
+                session.execute(
+                    update(CollectorRun)
+                    .where(col(CollectorRun.id) == run_id)
+                    .values(status="interrupted", finished_at=now, error=f"{ended} (process {owner} is gone)")
+                )
         run = CollectorRun(source_id=int(src.id or 0), started_at=now, heartbeat_at=now, status="running",
-                           cursor_before=dict(src.cursor or {}))  # fmt: skip
+                           owner=OWNER, cursor_before=dict(src.cursor or {}))  # fmt: skip
         session.add(run)
         session.flush()
         run_id = int(run.id or 0)

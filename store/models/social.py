@@ -45,6 +45,7 @@ class CollectorRun(SQLModel, table=True):
     heartbeat_at: datetime | None = Field(
         default=None, sa_type=UTCDateTime, description="last sign of life of a running run (stale ones were killed)"
     )
+    owner: str | None = Field(default=None, max_length=300, description="host:pid of the process running it")
 
 
 class SocialIdentityBase(SQLModel):

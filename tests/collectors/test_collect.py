@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 from datetime import timedelta
 from typing import Any
@@ -189,3 +191,26 @@ def test_demo_collection(engine: Engine, repeat: int) -> None:
         replies = session.execute(select(Post).where(col(Post.kind) == "comment")).scalars().all()
         assert all(r.parent_id is not None and r.thread_root_id is not None for r in replies)
         assert session.execute(select(col(Source.enabled))).scalar_one() is False
+
+
+def test_a_killed_process_run_is_taken_over_at_once(engine: Engine) -> None:
+    """kill -9 leaves a 'running' run with a fresh heartbeat: its process is gone, so the next run starts now."""
+    import subprocess
+    import sys
+
+    from resonanz.pipeline.collect import owner_is_gone
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    gone_owner = f"{socket.gethostname()}:{dead.stdout.strip()}"
+    assert owner_is_gone(gone_owner) and not owner_is_gone(f"{socket.gethostname()}:{os.getpid()}")
+    assert not owner_is_gone(f"another-host:{dead.stdout.strip()}")  # another host: judged by heartbeat
+    source(engine)
+    with session_scope(engine) as session:
+        source_id = session.execute(select(col(Source.id))).scalar_one()
+        session.add(CollectorRun(source_id=source_id, status="running", started_at=NOW, heartbeat_at=NOW,
+                                 owner=gone_owner))  # fmt: skip
+    app = FakeMastodon(statuses(2))
+    summary = run_source(engine, "brand", SETTINGS, transport=httpx.MockTransport(app_handler(app)), now=NOW)
+    assert summary.status == "ok"
+    first = runs(engine)[0]
+    assert first.status == "interrupted" and "is gone" in (first.error or "")
