@@ -94,16 +94,26 @@ def ask_command(
 def serve_command(
     host: str | None = typer.Option(None, help="Bind address (default: settings.web.host, 127.0.0.1)."),
     port: int | None = typer.Option(None, help="Port (default: settings.web.port)."),
+    workers: int = typer.Option(
+        1, "--workers", "-w", min=1, max=64, help="Worker processes (sessions live in the database, so any number)."
+    ),
 ) -> None:
     """Run the web app (review queue, dashboard, ask, digests) with uvicorn."""
     import uvicorn
 
+    from resonanz.core.db import engine_from_settings
     from resonanz.web import create_app
+    from resonanz.web.security import secret_key
 
     settings = get_settings()
     bind = host or settings.web.host
     try:
-        app = create_app(settings)
+        if workers > 1:  # each worker builds its own app; the schema and the session key are settled first
+            engine_from_settings(settings).dispose()
+            secret_key(settings)
+            app: object = "resonanz.web.app:app_from_settings"
+        else:
+            app = create_app(settings)
     except (AnswersError, StoreError) as exc:
         raise fail(exc) from None
     if not is_loopback(bind) and not settings.web.secure_cookies:
@@ -111,7 +121,14 @@ def serve_command(
             f"[yellow]warning:[/yellow] serving on {bind} without secure cookies; put it behind HTTPS and set "
             "RESONANZ_WEB__SECURE_COOKIES=true"
         )
-    uvicorn.run(app, host=bind, port=port or settings.web.port, log_level=settings.log_level.lower())
+    uvicorn.run(
+        app,  # type: ignore[arg-type]
+        host=bind,
+        port=port or settings.web.port,
+        log_level=settings.log_level.lower(),
+        workers=workers if workers > 1 else None,
+        factory=workers > 1,
+    )
 
 
 def digest_command(

@@ -72,6 +72,13 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     return app
 
 
+def app_from_settings() -> FastAPI:
+    """The app of the configured settings: the factory each ``resonanz serve --workers N`` process calls."""
+    from resonanz.core.settings import get_settings
+
+    return create_app(get_settings())
+
+
 def _quote(path: str) -> str:
     from urllib.parse import quote
 

@@ -1,0 +1,116 @@
+"""Web latency under load (issue 13): p50/p95 of the queue and item pages for concurrent logged-in clients.
+
+    .venv/bin/python -m bench.bench_web [--clients 50] [--requests 10] [--workers 1 2]
+
+Builds the demo database once (``resonanz demo`` in a temporary data directory), adds a user, and for
+each worker count starts ``resonanz serve --workers N`` on a free loopback port. ``--clients`` clients
+log in (each its own session) and then each requests the queue page and an item page ``--requests``
+times, all at once. Writes ``bench/results/web.json``; compare the worker counts of one run only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+HERE = Path(__file__).parent
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+PASSWORD = "bench password 123"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def client_run(base: str, requests: int, item: str, out: dict[str, list[float]]) -> None:
+    async with httpx.AsyncClient(base_url=base, timeout=60, follow_redirects=False) as client:
+        token = CSRF.search((await client.get("/login")).text)
+        assert token
+        login = await client.post("/login", data={"username": "bench", "password": PASSWORD,
+                                                  "csrf_token": token.group(1)})  # fmt: skip
+        assert login.status_code == 303, login.status_code
+        for _ in range(requests):
+            for name, path in (("queue", "/queue"), ("item", item)):
+                started = time.perf_counter()
+                response = await client.get(path)
+                out[name].append((time.perf_counter() - started) * 1000)
+                assert response.status_code == 200, (path, response.status_code)
+
+
+async def load(base: str, clients: int, requests: int, item: str) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = {"queue": [], "item": []}
+    await asyncio.gather(*(client_run(base, requests, item, out) for _ in range(clients)))
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--requests", type=int, default=10)
+    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    args = ap.parse_args()
+    resonanz = str(Path(sys.executable).parent / "resonanz")
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "RESONANZ_DATA_DIR": tmp, "RESONANZ_CONFIG": str(Path(tmp) / "none.toml"),
+               "RESONANZ_NEW_USER_PASSWORD": PASSWORD, "RESONANZ_LOG_LEVEL": "WARNING"}  # fmt: skip
+        subprocess.run([resonanz, "demo"], env=env, check=True, capture_output=True)
+        env["RESONANZ_DATABASE_URL"] = f"sqlite:///{Path(tmp) / 'demo.db'}"
+        subprocess.run([resonanz, "users", "add", "bench", "--role", "admin"], env=env, check=True, capture_output=True)
+        results = {}
+        for workers in args.workers:
+            port = free_port()
+            server = subprocess.Popen([resonanz, "serve", "--port", str(port), "--workers", str(workers)], env=env,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+            base = f"http://127.0.0.1:{port}"
+            try:
+                for _ in range(120):
+                    try:
+                        if httpx.get(f"{base}/login", timeout=2).status_code == 200:
+                            break
+                    except httpx.HTTPError:
+                        time.sleep(0.5)
+                with httpx.Client(base_url=base, follow_redirects=False) as c:
+                    token = CSRF.search(c.get("/login").text)
+                    assert token
+                    c.post("/login", data={"username": "bench", "password": PASSWORD, "csrf_token": token.group(1)})
+                    item = re.search(r'href="(/queue/\d+)"', c.get("/queue").text)
+                    assert item, "the demo queue is empty"
+                started = time.perf_counter()
+                times = asyncio.run(load(base, args.clients, args.requests, item.group(1)))
+                seconds = time.perf_counter() - started
+            finally:
+                server.terminate()
+                server.wait(timeout=30)
+            results[f"workers={workers}"] = {
+                page: {"p50_ms": round(statistics.median(v), 1), "p95_ms": round(quantile(v, 0.95), 1), "n": len(v)}
+                for page, v in times.items()
+            } | {"seconds": round(seconds, 1)}
+            print(f"workers {workers}: " + ", ".join(
+                f"{page} p50 {r['p50_ms']} ms p95 {r['p95_ms']} ms" for page, r in results[f"workers={workers}"].items()
+                if isinstance(r, dict)) + f" ({seconds:.1f} s)", flush=True)  # fmt: skip
+    (HERE / "results").mkdir(exist_ok=True)
+    (HERE / "results" / "web.json").write_text(json.dumps({"clients": args.clients, "requests": args.requests,
+                                                           "results": results}, indent=2))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
