@@ -38,6 +38,10 @@ log = logging.getLogger(__name__)
 
 CURSOR_VERSION = 1
 MAX_PAGE_FAILURES = 3
+"""After this many runs in a row, a failing page is set aside (``stuck``) and retried with backoff while
+new sweeps go on from the top; every run until it succeeds is a failed run."""
+STUCK_BACKOFF = timedelta(hours=1)
+STUCK_BACKOFF_MAX = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -179,7 +183,16 @@ class Collector(ABC):
         self, spec: SourceSpec, listing: Listing, state: dict[str, Any], options: CollectOptions
     ) -> Iterator[Batch]:
         stream = state.setdefault("streams", {}).setdefault(listing.key, {})
-        rounds = 2 if stream.get("sweep") else 1  # finish an interrupted sweep, then sweep from the top
+        stuck = stream.get("stuck")
+        if stuck and not stream.get("sweep"):
+            retry_at = parse_time(stuck.get("retry_at"))
+            if retry_at is None or options.now >= retry_at:  # retry the set-aside page as the pending sweep
+                stream["sweep"] = {k: v for k, v in stuck.items() if k not in ("retry_at", "since")}
+                stream["retrying"] = stuck
+                del stream["stuck"]
+            else:
+                yield self._stuck_report(listing, stuck, state)
+        rounds = 2 if stream.get("sweep") else 1  # finish an interrupted (or set-aside) sweep, then from the top
         for _ in range(rounds):
             sweep = stream.get("sweep") or self._new_sweep(spec, stream, options)
             stream["sweep"] = sweep
@@ -193,7 +206,9 @@ class Collector(ABC):
                 try:
                     page = listing.fetch(sweep.get("token"))
                 except MalformedResponseError as exc:
-                    yield self._page_failed(stream, sweep, state, str(exc), exc.url)
+                    yield self._page_failed(stream, sweep, state, str(exc), exc.url, options)
+                    if stream.get("sweep") is None:  # set aside: sweep from the top in this run
+                        break
                     return
                 except HttpStatusError as exc:
                     if sweep.get("token") and not restarted and exc.status == 400 and not isinstance(exc, AuthError):
@@ -204,7 +219,9 @@ class Collector(ABC):
                         continue
                     if isinstance(exc, NotFoundError | AuthError):
                         raise
-                    yield self._page_failed(stream, sweep, state, str(exc), exc.url)
+                    yield self._page_failed(stream, sweep, state, str(exc), exc.url, options)
+                    if stream.get("sweep") is None:  # set aside: sweep from the top in this run
+                        break
                     return
                 pages += 1
                 yield self._take_page(listing, stream, sweep, page, state, options)
@@ -232,6 +249,7 @@ class Collector(ABC):
         else:
             done = empty or not page.next_token or (bool(page.posts) and not keep)
         sweep["failures"] = 0
+        stream.pop("retrying", None)  # a set-aside page came through
         kept_ids = {p.external_id for p in keep}
         self._track(state, [t for t in page.threads if t.external_id in kept_ids], options)
         if done:
@@ -249,19 +267,43 @@ class Collector(ABC):
         stream["sweep"] = None
 
     def _page_failed(
-        self, stream: dict[str, Any], sweep: dict[str, Any], state: dict[str, Any], message: str, url: str
+        self,
+        stream: dict[str, Any],
+        sweep: dict[str, Any],
+        state: dict[str, Any],
+        message: str,
+        url: str,
+        options: CollectOptions,
     ) -> Batch:
+        retrying = stream.pop("retrying", None)
         sweep["failures"] = int(sweep.get("failures") or 0) + 1
-        if sweep["failures"] >= MAX_PAGE_FAILURES:
-            message += (
-                f" This page failed {sweep['failures']} runs in a row; giving up on it, so older posts behind it "
-                "in this listing may be missing."
+        if sweep["failures"] < MAX_PAGE_FAILURES:
+            log.warning("%s The next run tries this page again.", message)
+            return Batch(
+                posts=[], cursor=snapshot(state), url=url, errors=[message + " The next run tries this page again."]
             )
-            self._finish_sweep(stream, sweep)
-        else:
-            message += " The next run tries this page again."
-        log.warning("%s", message)
-        return Batch(posts=[], cursor=snapshot(state), url=url, errors=[message])
+        # set the page aside and retry it with backoff; new sweeps from the top go on meanwhile
+        attempts = sweep["failures"] - MAX_PAGE_FAILURES
+        wait = min(STUCK_BACKOFF * (2**attempts), STUCK_BACKOFF_MAX)
+        since = (retrying or {}).get("since") or iso(options.now)
+        stuck = {**sweep, "retry_at": iso(options.now + wait), "since": since}
+        self._finish_sweep(stream, sweep)
+        stream["stuck"] = stuck
+        message += (
+            f" This page has failed {sweep['failures']} runs in a row (since {since}); posts older than it in "
+            f"this listing are not collected until it loads. Retrying from {stuck['retry_at']}."
+        )
+        log.error("%s", message)
+        return Batch(posts=[], cursor=snapshot(state), url=url, errors=[message], failed=True)
+
+    @staticmethod
+    def _stuck_report(listing: Listing, stuck: dict[str, Any], state: dict[str, Any]) -> Batch:
+        """The reminder of a set-aside page in every run until it loads (the run counts as failed)."""
+        message = (
+            f"{listing.key}: a page has failed {stuck.get('failures')} runs in a row (since {stuck.get('since')}); "
+            f"older posts are missing until it loads; next retry {stuck.get('retry_at')}."
+        )
+        return Batch(posts=[], cursor=snapshot(state), errors=[message], failed=True)
 
     def _track(self, state: dict[str, Any], refs: list[ThreadRef], options: CollectOptions) -> None:
         if not options.fetch_replies or not refs:

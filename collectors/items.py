@@ -94,6 +94,9 @@ class Batch:
     url: str | None = None
     errors: list[str] = field(default_factory=list)
     thread: ThreadSnapshot | None = None
+    failed: bool = False
+    """A page has failed for several runs and posts behind it are missing until a retry succeeds: the
+    run is a failed run (not a partial one), so nobody mistakes it for a complete collection."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -77,6 +77,8 @@ class RunSummary:
     error: str | None = None
     duration_s: float = 0.0
     messages: list[str] = field(default_factory=list)
+    pages_missing: bool = False
+    """A page failed for several runs and posts behind it are missing: the run is 'failed'."""
 
 
 ProgressCallback = Callable[[str, Batch, RunSummary], None]
@@ -255,6 +257,7 @@ def _store_batch(engine: Engine, src: Source, run_id: int, batch: Batch, summary
         summary.updated += result.updated + vanished
         summary.errors += len(batch.errors)
         summary.messages.extend(batch.errors)
+        summary.pages_missing = summary.pages_missing or batch.failed
         session.execute(
             update(CollectorRun)
             .where(col(CollectorRun.id) == run_id)
@@ -342,7 +345,7 @@ def run_source(
                 progress(src.name, batch, summary)
             if stop is not None and stop.is_set():
                 raise CollectionInterrupted("stop requested")
-        summary.status = "partial" if summary.errors else "ok"
+        summary.status = "failed" if summary.pages_missing else "partial" if summary.errors else "ok"
     except CollectionInterrupted:
         summary.status, summary.error = "interrupted", "stopped on request; the next run resumes from here"
     except (QuotaExhaustedError, RateLimitedError) as exc:

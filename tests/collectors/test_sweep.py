@@ -78,7 +78,9 @@ def test_a_run_cut_short_resumes_at_the_next_page_and_then_sweeps_the_top_again(
     assert got[-1].cursor["streams"]["all"]["sweep"] is None
 
 
-def test_a_page_that_keeps_failing_is_given_up_after_three_runs() -> None:
+def test_a_page_that_keeps_failing_is_set_aside_retried_and_never_silently_lost() -> None:
+    """Issue 13: after three failing runs the page is set aside (not given up): new posts on top are still
+    collected, every run reports the gap as failed, and a later retry fetches everything behind it."""
     platform = FakePlatform(items(9))
     platform.fail_tokens = {"3"}
     cursor: dict[str, Any] = {}
@@ -88,11 +90,25 @@ def test_a_page_that_keeps_failing_is_given_up_after_three_runs() -> None:
         errors = [e for b in got for e in b.errors]
         assert len(errors) == 1
         if run_no < 3:
-            assert "next run tries this page again" in errors[0]
+            assert "next run tries this page again" in errors[0] and not any(b.failed for b in got)
             assert cursor["streams"]["all"]["sweep"]["failures"] == run_no
-    assert "giving up" in errors[0]
-    assert cursor["streams"]["all"]["sweep"] is None
-    assert parse_time(cursor["streams"]["all"]["high_water"]) == NOW  # p0, the newest post
+    assert "failed 3 runs in a row" in errors[0] and any(b.failed for b in got)
+    stream = cursor["streams"]["all"]
+    assert stream["stuck"]["token"] == "3" and stream["sweep"] is None
+    assert parse_time(stream["high_water"]) == NOW  # the top is current; the gap is tracked apart
+
+    # before the retry time: new posts on top are collected, the gap is reported again (a failed run)
+    platform.items = [("n0", -5), *items(9)]
+    got = list(platform.collect(SPEC, cursor, no_replies(now=NOW + timedelta(minutes=10))))
+    cursor = got[-1].cursor
+    assert "n0" in posts_of(got) and any(b.failed for b in got) and "next retry" in got[0].errors[0]
+
+    # the page loads again at the retry: everything behind it comes in, and the gap is closed
+    platform.fail_tokens = set()
+    platform.items = items(9)
+    got = list(platform.collect(SPEC, cursor, no_replies(now=NOW + timedelta(hours=2))))
+    assert {f"p{i}" for i in range(3, 9)} <= set(posts_of(got))
+    assert not any(b.failed for b in got) and "stuck" not in got[-1].cursor["streams"]["all"]
 
 
 def test_a_refused_page_token_restarts_the_sweep_from_the_top() -> None:
