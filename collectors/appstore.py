@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from collectors.base import Collector, Listing, Page
 from collectors.errors import ConfigurationError, MalformedResponseError
 from collectors.items import CollectedIdentity, CollectedPost, CollectOptions, SourceSpec
-from collectors.text import require_time
+from collectors.text import parse_time, require_time
 
 BASE = "https://itunes.apple.com"
 MAX_PAGES = 10
@@ -64,11 +64,14 @@ class AppStoreCollector(Collector):
         if isinstance(entries, dict):  # a single entry comes as an object, not a list
             entries = [entries]
         reviews = [e for e in entries if isinstance(e, dict) and "im:rating" in e]  # the app's own entry has none
-        posts, errors = self.parse_items(reviews, lambda e: self.parse_review(e, country), url)
+        # some real feeds omit a review's 'updated': the review is kept, dated by the feed (or now)
+        fallback = parse_time(_label(feed, "updated")) or datetime.now(UTC)
+        posts, errors = self.parse_items(reviews, lambda e: self.parse_review(e, country, fallback), url)
         next_token = str(number + 1) if reviews and number < MAX_PAGES else None
         return Page(posts=posts, next_token=next_token, url=url, errors=errors, seen=len(reviews))
 
-    def parse_review(self, entry: Mapping[str, Any], country: str) -> CollectedPost:
+    def parse_review(self, entry: Mapping[str, Any], country: str, fallback: datetime | None = None) -> CollectedPost:
+        """One review; without an ``updated`` field it is dated ``fallback`` (marked in ``raw``), not dropped."""
         review_id = _label(entry, "id")
         if not review_id:
             raise ValueError("review without id")
@@ -83,7 +86,7 @@ class AppStoreCollector(Collector):
             url=href,
             text=str(_label(entry, "content") or "").strip(),
             title=_label(entry, "title"),
-            created_at=require_time(_label(entry, "updated"), "updated"),
+            created_at=_review_time(entry, fallback),
             metrics={
                 "rating": int(_label(entry, "im:rating")),
                 "votes": int(_label(entry, "im:voteCount") or 0),
@@ -91,7 +94,7 @@ class AppStoreCollector(Collector):
                 "version": _label(entry, "im:version"),
                 "country": country,
             },
-            raw=dict(entry),
+            raw={**dict(entry), **({"resonanz_dated_by": "feed"} if not _label(entry, "updated") else {})},
             identity=CollectedIdentity(
                 platform=self.platform,
                 account_id=str(reviewer),
@@ -101,3 +104,10 @@ class AppStoreCollector(Collector):
             if reviewer
             else None,
         )
+
+
+def _review_time(entry: Mapping[str, Any], fallback: datetime | None) -> datetime:
+    value = _label(entry, "updated")
+    if not value and fallback is not None:
+        return fallback
+    return require_time(value, "updated")

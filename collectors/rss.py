@@ -86,10 +86,12 @@ class RssCollector(Collector):
     ) -> CollectedPost | None:
         link = entry.get("link")
         entry_id = entry.get("id") or link
-        if not entry_id:
-            digest = hashlib.sha1(f"{entry.get('title')}|{entry.get('published')}".encode()).hexdigest()
-            entry_id = f"sha1:{digest}"
-        external_id = entry_id if ":" in entry_id else f"{feed_url}#{entry_id}"
+        if not entry_id:  # no id and no link: a digest of what the entry says, scoped to its feed
+            body_text = str(entry.get("summary") or "")[:500]
+            digest = hashlib.sha1(f"{entry.get('title')}|{entry.get('published')}|{body_text}".encode()).hexdigest()
+            external_id = f"{feed_url}#sha1:{digest}"
+        else:
+            external_id = entry_id if ":" in entry_id else f"{feed_url}#{entry_id}"
         published = _time(dict.get(entry, "published_parsed"))
         updated = _time(dict.get(entry, "updated_parsed"))  # plain dict access: no fallback to 'published'
 
@@ -117,10 +119,23 @@ class RssCollector(Collector):
             kind=kind,
             url=link,
             text=html_to_text(body),
-            title=html_to_text(entry.get("title")) or None,
+            title=_title(entry) or None,
             language=language_code(entry.get("language")) or language,
             created_at=created,
             edited_at=updated if published and updated and updated - published > timedelta(minutes=1) else None,
             raw=raw,
             identity=identity,
         )
+
+
+def _title(entry: Mapping[str, Any]) -> str:
+    """The entry's title as text: HTML titles are stripped, ``type="text"`` titles kept as written
+    ("History of the <blink> tag" keeps its "<blink>")."""
+    title = entry.get("title")
+    if not title:
+        return ""
+    detail = entry.get("title_detail") or {}
+    kind = str(detail.get("type") or "") if isinstance(detail, Mapping) else ""
+    if kind == "text/plain":
+        return " ".join(str(title).split())
+    return html_to_text(str(title))

@@ -78,3 +78,14 @@ def test_a_single_review_comes_as_an_object_and_an_empty_feed_has_no_entry() -> 
 
     batches, _ = run(AppStoreCollector(polite(handler)), SPEC)
     assert list(posts_of(batches)) == ["apple:7"]
+
+
+def test_a_review_without_updated_is_kept_and_dated_by_the_feed() -> None:
+    """Issue 14: real feeds omit 'updated' on some reviews; they used to be dropped."""
+    undated = review("77", 1, 2, "Ohne Datum", "Stürzt ab")
+    del undated["updated"]
+    handler = lambda r: httpx.Response(200, json=feed([APP_ENTRY, undated]))  # noqa: E731
+    batches, _ = run(AppStoreCollector(polite(handler)), SPEC)
+    (post,) = posts_of(batches).values()
+    assert post.created_at == NOW and post.raw["resonanz_dated_by"] == "feed"
+    assert not [e for b in batches for e in b.errors]

@@ -108,3 +108,33 @@ def test_a_page_that_is_not_a_feed_is_reported_not_fatal() -> None:
     errors = [e for b in batches for e in b.errors]
     assert len(errors) == 1 and "not a readable RSS/Atom feed" in errors[0]
     assert "etag" not in cursor.get("http", {})
+
+
+NO_IDS = b"""<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>t</title>
+<item><title>Neuigkeiten</title><pubDate>Fri, 20 Nov 2026 08:00:00 +0000</pubDate><description>eins</description></item>
+<item><title>Neuigkeiten</title><pubDate>Fri, 20 Nov 2026 08:00:00 +0000</pubDate><description>zwei</description></item>
+</channel></rss>"""
+
+TITLES = b"""<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>x</title>
+<id>urn:x</id><updated>2026-11-20T09:00:00Z</updated>
+<entry><title type="text">History of the &lt;blink&gt; tag</title><id>urn:1</id><updated>2026-11-20T09:00:00Z</updated>
+<summary>a</summary></entry>
+<entry><title type="html">&lt;b&gt;Bold&lt;/b&gt; news</title><id>urn:2</id><updated>2026-11-20T09:00:00Z</updated>
+<summary>b</summary></entry></feed>"""
+
+
+def test_entries_without_id_or_link_never_collide_across_feeds_or_within_one() -> None:
+    """Issue 14: the fallback id is scoped to the feed and includes the entry's text."""
+    handler = lambda r: httpx.Response(200, content=NO_IDS, headers={"Content-Type": "application/rss+xml"})  # noqa: E731
+    ids = set()
+    for feed_url in ("https://a.example/feed", "https://b.example/feed"):
+        batches, _ = run(RssCollector(polite(handler)), SourceSpec("f", "rss", query=feed_url), opts=options())
+        ids |= set(posts_of(batches))
+    assert len(ids) == 4 and all(i.split("#")[0] in ("https://a.example/feed", "https://b.example/feed") for i in ids)
+
+
+def test_text_titles_keep_their_angle_brackets_and_html_titles_are_stripped() -> None:
+    handler = lambda r: httpx.Response(200, content=TITLES, headers={"Content-Type": "application/atom+xml"})  # noqa: E731
+    batches, _ = run(RssCollector(polite(handler)), SourceSpec("f", "rss", query="https://x.example/atom"))
+    titles = {p.external_id: p.title for p in posts_of(batches).values()}
+    assert titles == {"urn:1": "History of the <blink> tag", "urn:2": "Bold news"}
