@@ -25,6 +25,11 @@ from collectors.text import language_code, parse_time, require_time
 log = logging.getLogger(__name__)
 
 PUBLIC_APPVIEW = "https://public.api.bsky.app"
+SEARCH_NEEDS_LOGIN = (
+    "Bluesky source {name!r}: the public AppView refuses post search without a login (since 2025). Set "
+    "RESONANZ_COLLECTORS__BLUESKY_HANDLE and RESONANZ_COLLECTORS__BLUESKY_APP_PASSWORD (an app password from "
+    "Bluesky's settings), or collect an account's posts with --account instead of --query."
+)
 DEFAULT_SERVICE = "https://bsky.social"
 PAGE_LIMIT = 100
 NOT_FOUND = "app.bsky.feed.defs#notFoundPost"
@@ -135,7 +140,12 @@ class BlueskyCollector(Collector):
             params["lang"] = spec.config["lang"]
         if token:
             params["cursor"] = token
-        data, shown = self._xrpc(spec, "app.bsky.feed.searchPosts", params)
+        try:
+            data, shown = self._xrpc(spec, "app.bsky.feed.searchPosts", params)
+        except HttpStatusError as exc:
+            if exc.status in (401, 403) and not self._logged_in():
+                raise ConfigurationError(SEARCH_NEEDS_LOGIN.format(name=spec.name)) from None
+            raise
         posts = data.get("posts") if isinstance(data, dict) else None
         if not isinstance(posts, list):
             raise MalformedResponseError(f"{self.http.label}: {shown} has no list of posts", url=shown)

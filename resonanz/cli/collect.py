@@ -17,7 +17,7 @@ from rich.table import Table
 from sqlalchemy.engine import Engine
 
 from collectors import Batch, ConfigurationError, platforms
-from resonanz.cli.common import engine_or_exit, fail
+from resonanz.cli.common import engine_or_exit, err_console, fail
 from resonanz.core.settings import get_settings
 from resonanz.pipeline.collect import RunSummary, SourceNotFoundError, collect
 from resonanz.pipeline.sources import (
@@ -78,6 +78,11 @@ def sources_add(
         raise fail(exc) from None
     state = "disabled" if disabled else f"every {source.interval_seconds} s"
     console.print(f"added source [bold]{source.name}[/bold] ({source.platform}, {state})", highlight=False)
+    collectors_cfg = get_settings().collectors
+    if source.platform == "bluesky" and source.query and not collectors_cfg.bluesky_app_password:
+        from collectors.bluesky import SEARCH_NEEDS_LOGIN
+
+        err_console.print(f"[yellow]Hinweis:[/yellow] {SEARCH_NEEDS_LOGIN.format(name=source.name)}", highlight=False)
 
 
 @sources_app.command("list")

@@ -9,7 +9,7 @@ from datetime import UTC, timedelta
 import httpx
 import pytest
 
-from collectors import AuthError, SourceSpec
+from collectors import AuthError, ConfigurationError, SourceSpec
 from collectors import bluesky as bsky
 from collectors.bluesky import BlueskyCollector
 from tests.collectors.helpers import NOW, creds, json_response, options, polite, posts_of, run
@@ -168,3 +168,14 @@ def test_author_feed_skips_reposts_without_ending_the_sweep_early() -> None:
     spec = SourceSpec("anna", "bluesky", account="@anna.bsky.social")
     batches, _ = run(BlueskyCollector(polite(handler)), spec, opts=options(fetch_replies=False))
     assert {p.external_id.rsplit("/", 1)[-1] for p in posts_of(batches).values()} == {"own1", "own2"}
+
+
+def test_search_refused_without_login_says_what_to_do_and_keeps_the_cursor() -> None:
+    """Issue 14: the public AppView answers search with 403 since 2025; the run fails with the fix, and the
+    cursor of earlier runs is left as it was (the source recovers once a login is set)."""
+    handler = lambda request: json_response({"error": "Forbidden", "message": "search needs auth"}, 403)  # noqa: E731
+    collector = BlueskyCollector(polite(handler))
+    earlier = {"streams": {"search:Brühwerk": {"high_water": NOW.isoformat(), "sweep": None}}}
+    with pytest.raises(ConfigurationError, match="BLUESKY_APP_PASSWORD"):
+        list(collector.collect(SPEC, earlier, options(fetch_replies=False)))
+    assert earlier["streams"]["search:Brühwerk"]["sweep"] is None  # nothing pinned
