@@ -26,8 +26,10 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
@@ -238,7 +240,9 @@ def apply_brand_voice(engine: Engine) -> BrandReport:
     return report
 
 
-def _close(session: Session, post_ids: list[int], status: str, now: object, detail: object) -> int:
+def _close(
+    session: Session, post_ids: list[int], status: str, now: datetime, detail: Callable[[int], dict[str, Any]]
+) -> int:
     """Move the unanswered items of ``post_ids`` to ``status`` with an audit event each."""
     closed = 0
     for start in range(0, len(post_ids), 900):
@@ -250,7 +254,7 @@ def _close(session: Session, post_ids: list[int], status: str, now: object, deta
         ).all()
         for item_id, post_id, before in items:
             session.execute(update(ITEM).where(ITEM.c.id == item_id).values(status=status, updated_at=now))
-            extra = detail(post_id) if callable(detail) else {}
+            extra = detail(post_id)
             session.add(
                 ReviewEvent(
                     review_item_id=item_id,
