@@ -23,8 +23,10 @@ log = logging.getLogger(__name__)
 
 train_app = typer.Typer(help="Train the sentiment or offensive-language model on labelled data.", no_args_is_help=True)
 
-FEEDBACK_FIELDS = {"sentiment": "sentiment", "offensive": "offensive"}
-"""``label_feedback.field`` read for each task; ``new_value`` is the corrected label."""
+FEEDBACK_FIELDS = {"sentiment": ("sentiment",), "offensive": ("offensive", "flag")}
+"""``label_feedback.field`` read for each task; ``new_value`` is the corrected label (for ``flag``
+corrections of the queue: ``+offensive`` is OFFENSE, ``-offensive`` is OTHER, other flags are skipped)."""
+FLAG_LABELS = {"+offensive": "OFFENSE", "offensive": "OFFENSE", "-offensive": "OTHER"}
 
 DATA = typer.Option(
     None, "--data", "-d", help="Labelled file: CSV (text,label), GermEval 2017 XML or GermEval 2018 TSV. Repeatable."
@@ -45,7 +47,7 @@ DEEP = typer.Option(
 
 def feedback_pairs(task: str) -> list[tuple[str, str]]:
     """(post text, corrected label) from ``label_feedback``; the latest correction per post wins."""
-    from sqlmodel import select
+    from sqlmodel import col, select
 
     from resonanz.core.db import engine_from_settings
     from store.db import session_scope
@@ -55,13 +57,14 @@ def feedback_pairs(task: str) -> list[tuple[str, str]]:
     latest: dict[int, tuple[str, str]] = {}
     with session_scope(engine) as session:
         rows = session.exec(
-            select(LabelFeedback.post_id, Post.text, LabelFeedback.new_value)
+            select(LabelFeedback.post_id, Post.text, LabelFeedback.field, LabelFeedback.new_value)
             .join(Post, Post.id == LabelFeedback.post_id)  # type: ignore[arg-type]
-            .where(LabelFeedback.field == FEEDBACK_FIELDS[task])
+            .where(col(LabelFeedback.field).in_(FEEDBACK_FIELDS[task]))
             .order_by(LabelFeedback.at, LabelFeedback.id)  # type: ignore[arg-type]
         ).all()
-        for post_id, text, label in rows:
-            if text and text.strip():
+        for post_id, text, field, value in rows:
+            label = FLAG_LABELS.get(value.strip()) if field == "flag" else value
+            if label and text and text.strip():
                 latest[post_id] = (text, label)
     return list(latest.values())
 

@@ -34,6 +34,9 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
             (ids[1], "sentiment", "neutral", t0),
             (ids[1], "sentiment", "positive", t0 + timedelta(hours=1)),  # a later correction of the same post wins
             (ids[2], "topic", "Fahrplan", t0),
+            (ids[0], "flag", "+offensive", t0),  # a flag added in the queue: OFFENSE for the offensive task
+            (ids[1], "flag", "+churn", t0),  # other flags are not offensive-task labels
+            (ids[2], "flag", "-offensive", t0),
             (ids[3], "sentiment", "negative", t0),  # empty text: skipped
         ]
         s.add_all([LabelFeedback(post_id=p, field=f, new_value=v, actor="cm", at=at) for p, f, v, at in rows])
@@ -45,7 +48,8 @@ def test_feedback_pairs_latest_correction_wins(db: str) -> None:
     assert sorted(feedback_pairs("sentiment")) == [
         ("Bahn schon wieder zu spät", "negative"), ("Danke für die Hilfe!", "positive"),
     ]  # fmt: skip
-    assert feedback_pairs("offensive") == []
+    assert sorted(feedback_pairs("offensive")) == [("Bahn schon wieder zu spät", "OFFENSE"),
+                                                  ("Fahrplan ab Montag", "OTHER")]  # fmt: skip
 
 
 def test_gather_files_and_feedback(db: str, tmp_path: Path) -> None:
