@@ -59,7 +59,9 @@ def next_max_id(response: httpx.Response) -> str | None:
 
 class MastodonCollector(Collector):
     platform = "mastodon"
-    overlap = timedelta(minutes=60)  # remote statuses arrive late but are sorted by their own time
+    overlap = timedelta(hours=6)
+    """Remote statuses federate late (90-180 minutes are common, hours happen) but are sorted by their own
+    time: each run re-reads this much below the newest status it saw. ``-o overlap_minutes=N`` per source."""
 
     @classmethod
     def validate(cls, spec: SourceSpec) -> None:

@@ -60,7 +60,7 @@ def test_next_run_reads_only_the_new_top_of_the_timeline() -> None:
         app.add(s)
     requests: list[httpx.Request] = []
     batches, cursor2 = run(collector(app, requests), SPEC, cursor, options(now=later, fetch_replies=False))
-    # the new statuses plus what lies within the one-hour overlap below the previous newest
+    # the new statuses plus what lies within the overlap below the previous newest
     assert set(posts_of(batches)) == {s["uri"] for s in new} | {statuses[0]["uri"]}
     assert len(timeline_requests(requests)) == 1
     assert cursor2["streams"]["tag:brühwerk"]["high_water"] > cursor["streams"]["tag:brühwerk"]["high_water"]
@@ -199,7 +199,7 @@ def test_rate_limited_page_waits_and_continues() -> None:
 
 
 def test_account_statuses_are_looked_up_once() -> None:
-    statuses = [status(i, hours_ago=i, who=BEN) for i in range(3)]
+    statuses = [status(i, hours_ago=i * 10, who=BEN) for i in range(3)]  # only the newest lies in the overlap
     spec = SourceSpec("ben", "mastodon", account="@ben@social.example")
     requests: list[httpx.Request] = []
     batches, cursor = run(collector(FakeMastodon(statuses), requests), spec, opts=options(fetch_replies=False))
@@ -240,3 +240,14 @@ def test_empty_timeline_is_fine() -> None:
     assert posts_of(batches) == {}
     assert cursor["streams"]["tag:brühwerk"]["sweep"] is None
     assert "high_water" not in cursor["streams"]["tag:brühwerk"]
+
+
+def test_a_status_that_federates_hours_late_is_still_collected() -> None:
+    """Issue 13: a remote status created 3 hours before the newest one seen reaches the instance later."""
+    statuses = [status(i, hours_ago=i * 10) for i in range(5)]
+    app = FakeMastodon(statuses)
+    _, cursor = run(collector(app), SPEC, opts=options(fetch_replies=False))
+    late = status(500, hours_ago=3, text="Spät föderiert")  # older than the newest seen, arrives now
+    app.add(late)
+    batches, _ = run(collector(app), SPEC, cursor, options(now=NOW + timedelta(hours=1), fetch_replies=False))
+    assert late["uri"] in posts_of(batches)
