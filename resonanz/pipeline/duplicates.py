@@ -31,7 +31,7 @@ from datetime import timedelta
 from difflib import SequenceMatcher
 from typing import Any
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -140,6 +140,12 @@ def _fingerprint_new(session: Session) -> int:
 def _groups(session: Session) -> dict[str, list[dict[str, Any]]]:
     """Fingerprints shared by two or more posts (not the brand's), with author and item per post."""
     linked = select(LINK.c.identity_id, LINK.c.customer_id).where(LINK.c.status.in_(LINKED_STATUSES)).subquery("linked")
+    shared = (
+        select(POST.c.fingerprint)
+        .where(POST.c.fingerprint.is_not(None), POST.c.fingerprint != "", POST.c.deleted_at.is_(None))
+        .group_by(POST.c.fingerprint)
+        .having(func.count() > 1)
+    )
     rows = session.execute(
         select(
             POST.c.id,
@@ -158,8 +164,7 @@ def _groups(session: Session) -> dict[str, list[dict[str, Any]]]:
         .outerjoin(linked, linked.c.identity_id == POST.c.identity_id)
         .outerjoin(ITEM, ITEM.c.post_id == POST.c.id)
         .where(
-            POST.c.fingerprint.is_not(None),
-            POST.c.fingerprint != "",
+            POST.c.fingerprint.in_(shared),  # only texts that occur twice or more: cheap on a large store
             POST.c.deleted_at.is_(None),
             and_(POST.c.voice.is_(None) | (POST.c.voice != BRAND)),
         )
