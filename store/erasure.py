@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from datetime import datetime
 
 from sqlalchemy import Table, select
 from sqlalchemy.engine import Connection
@@ -28,13 +29,13 @@ def identity_key(platform: str, account_id: str) -> str:
     return f"{platform}:{account_id}"
 
 
-def erased_hashes(conn: Connection, kind: str, hashes: Iterable[str]) -> set[str]:
-    """The hashes of ``hashes`` that are on the list for ``kind``."""
+def erased_hashes(conn: Connection, kind: str, hashes: Iterable[str]) -> dict[str, datetime]:
+    """The hashes of ``hashes`` that are on the list for ``kind``, with the time of their erasure."""
     items = list(hashes)
-    found: set[str] = set()
+    found: dict[str, datetime] = {}
     for start in range(0, len(items), 900):
-        query = select(_ERASED.c.key_hash).where(
+        query = select(_ERASED.c.key_hash, _ERASED.c.erased_at).where(
             _ERASED.c.kind == kind, _ERASED.c.key_hash.in_(items[start : start + 900])
         )
-        found.update(row[0] for row in conn.execute(query))
+        found.update({row[0]: row[1] for row in conn.execute(query)})
     return found

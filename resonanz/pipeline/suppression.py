@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from store.erasure import IDENTITY, erasure_hash, identity_key
+from store.erasure import IDENTITY, erased_hashes, erasure_hash, identity_key
 from store.models import Digest, ErasedKey, ReviewEvent, ReviewItem
 
 REDACTED = "[gelöscht]"
@@ -44,16 +44,8 @@ def record_erased(session: Session, kind: str, keys: Iterable[str]) -> int:
 def erased_among(session: Session, kind: str, keys: Iterable[str]) -> dict[str, datetime]:
     """The keys of ``keys`` on the suppression list, with the time of their erasure."""
     by_hash = {erasure_hash(kind, k): k for k in keys if k}
-    hashes = list(by_hash)
-    out: dict[str, datetime] = {}
-    for start in range(0, len(hashes), 900):
-        rows = session.exec(
-            select(ErasedKey.key_hash, ErasedKey.erased_at).where(
-                ErasedKey.kind == kind, col(ErasedKey.key_hash).in_(hashes[start : start + 900])
-            )
-        ).all()
-        out.update({by_hash[h]: at for h, at in rows})
-    return out
+    found = erased_hashes(session.connection(), kind, by_hash)
+    return {by_hash[h]: at for h, at in found.items()}
 
 
 def _pattern(needles: Iterable[str]) -> re.Pattern[str] | None:
