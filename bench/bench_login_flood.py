@@ -14,7 +14,6 @@ import asyncio
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,6 +21,8 @@ import time
 from pathlib import Path
 
 import httpx
+
+from bench.webserver import serving
 
 HERE = Path(__file__).parent
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -58,19 +59,7 @@ def main() -> None:
             subprocess.run(
                 [resonanz, "users", "add", name, "--role", "admin"], env=env, check=True, capture_output=True
             )
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        server = subprocess.Popen([resonanz, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL)  # fmt: skip
-        base = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(120):
-                try:
-                    if httpx.get(f"{base}/login", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.5)
+        with serving(resonanz, env) as (base, server):
             idle = peak_mb(server.pid)
             started = time.perf_counter()
 
@@ -80,9 +69,6 @@ def main() -> None:
             codes = asyncio.run(flood()) + asyncio.run(flood())
             seconds = time.perf_counter() - started
             peak = peak_mb(server.pid)
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
     counts = {str(c): codes.count(c) for c in sorted(set(codes))}
     print(f"{args.clients} parallel logins x 2: peak RSS {idle:.0f} MB idle -> {peak:.0f} MB; statuses {counts}; "
           f"{seconds:.1f} s")  # fmt: skip

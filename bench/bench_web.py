@@ -15,7 +15,6 @@ import asyncio
 import json
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,15 +24,11 @@ from pathlib import Path
 
 import httpx
 
+from bench.webserver import serving
+
 HERE = Path(__file__).parent
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 PASSWORD = "bench password 123"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def quantile(values: list[float], q: float) -> float:
@@ -77,17 +72,7 @@ def main() -> None:
         subprocess.run([resonanz, "users", "add", "bench", "--role", "admin"], env=env, check=True, capture_output=True)
         results = {}
         for workers in args.workers:
-            port = free_port()
-            server = subprocess.Popen([resonanz, "serve", "--port", str(port), "--workers", str(workers)], env=env,
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-            base = f"http://127.0.0.1:{port}"
-            try:
-                for _ in range(120):
-                    try:
-                        if httpx.get(f"{base}/login", timeout=2).status_code == 200:
-                            break
-                    except httpx.HTTPError:
-                        time.sleep(0.5)
+            with serving(resonanz, env, "--workers", str(workers)) as (base, _server):
                 with httpx.Client(base_url=base, follow_redirects=False) as c:
                     token = CSRF.search(c.get("/login").text)
                     assert token
@@ -97,9 +82,6 @@ def main() -> None:
                 started = time.perf_counter()
                 times = asyncio.run(load(base, args.clients, args.requests, item.group(1)))
                 seconds = time.perf_counter() - started
-            finally:
-                server.terminate()
-                server.wait(timeout=30)
             results[f"workers={workers}"] = {
                 page: {"p50_ms": round(statistics.median(v), 1), "p95_ms": round(quantile(v, 0.95), 1), "n": len(v)}
                 for page, v in times.items()
