@@ -55,7 +55,8 @@ def iso_week(label: str, tz: str = "Europe/Berlin") -> Period:
 
 
 MIN_YEAR, MAX_YEAR = 1900, 2100
-"""Reports cover these years; outside them a date is a typo (and overflows in time-zone arithmetic)."""
+"""Reports and imports cover these years; outside them a date is a typo or a placeholder (year 1, 9999)
+and overflows in time-zone arithmetic."""
 
 
 def _check_year(year: int, value: object) -> None:

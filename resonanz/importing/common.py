@@ -206,12 +206,10 @@ def parse_datetime(value: str | datetime) -> datetime:
     return _in_range(parsed, text)
 
 
-MIN_YEAR, MAX_YEAR = 1900, 2100
-
-
 def _in_range(parsed: datetime, original: object) -> datetime:
     """``parsed`` in UTC when its year is plausible (1900-2100; year 1 or 9999 are placeholders or typos
     and overflow in UTC conversion)."""
+    from resonanz.core.periods import MAX_YEAR, MIN_YEAR
     from store.types import as_utc
 
     if not MIN_YEAR <= parsed.year <= MAX_YEAR:

@@ -39,7 +39,7 @@ from sqlmodel import select as orm_select
 
 from resonanz.core.errors import AnswersError
 from resonanz.core.tables import IDENTITY, ITEM, POST
-from resonanz.review.statuses import ReviewStatus
+from resonanz.review.statuses import UNANSWERED_STATUSES, ReviewStatus
 from store.db import session_scope
 from store.models import BrandMarker, ReviewEvent
 from store.types import utcnow
@@ -51,7 +51,6 @@ KINDS = (ACCOUNT, SIGNATURE, ADVOCATE_MARKER)
 BRAND, ADVOCATE = "brand", "advocate"
 """The values of ``Post.voice`` (``None``: customers and the public)."""
 ACTOR = "brand-voice"
-UNANSWERED = (ReviewStatus.OPEN.value, ReviewStatus.IN_PROGRESS.value)
 
 _SCHEME = re.compile(r"^[a-z]+://")
 
@@ -278,7 +277,7 @@ def _close(
         chunk = post_ids[start : start + 900]
         items = session.execute(
             select(ITEM.c.id, ITEM.c.post_id, ITEM.c.status).where(
-                ITEM.c.post_id.in_(chunk), ITEM.c.status.in_(UNANSWERED)
+                ITEM.c.post_id.in_(chunk), ITEM.c.status.in_(UNANSWERED_STATUSES)
             )
         ).all()
         for item_id, post_id, before in items:

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from resonanz.core.errors import ActionError, NotFoundError
 from resonanz.pipeline import link_decisions
 from resonanz.pipeline.link_decisions import DecisionOutcome, LinkDecisionError, LinkNotFoundError
-from resonanz.review.corrections import apply_corrections
+from resonanz.review.corrections import SENTIMENTS, apply_corrections
 from resonanz.review.detail import get_item, latest_score
 from resonanz.review.statuses import STATUSES
 from store.models import LabelFeedback, ReviewEvent, ReviewItem, User
@@ -18,7 +18,6 @@ from store.types import utcnow
 
 log = logging.getLogger(__name__)
 
-SENTIMENTS = ("negative", "neutral", "positive")
 MAX_NOTE = 4000
 
 

@@ -31,6 +31,7 @@ from sqlmodel import Session, col, select
 from store.models import LabelFeedback, ReviewItem, Score
 
 SENTIMENTS = ("negative", "neutral", "positive")
+"""The labels a person may set (the web form offers these)."""
 FIELDS = ("sentiment", "topic", "flag")
 CORRECTED_SEVERITY = 2
 """Severity of a flag a person added (they can raise the item's priority by hand)."""

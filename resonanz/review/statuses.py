@@ -26,3 +26,5 @@ ACTIVE_STATUSES: tuple[str, ...] = (
 )
 """Items still in the queue (shown by default): a new scoring may update their reasons; resolved and
 dismissed ones stay as decided."""
+UNANSWERED_STATUSES: tuple[str, ...] = (ReviewStatus.OPEN.value, ReviewStatus.IN_PROGRESS.value)
+"""Active items nobody has answered yet: what a brand reply or a brand post closes."""

@@ -14,7 +14,6 @@ from linker.identity.records import PENDING
 from resonanz.core.errors import ActionError, UserError
 from resonanz.core.settings import Settings
 from resonanz.review.actions import (
-    SENTIMENTS,
     add_note,
     assign,
     correct_flag,
@@ -23,6 +22,7 @@ from resonanz.review.actions import (
     decide_queue_link,
     set_status,
 )
+from resonanz.review.corrections import SENTIMENTS
 from resonanz.review.detail import item_detail, latest_value
 from resonanz.review.queue import UNASSIGNED, QueueFilter, list_queue, queue_facets
 from resonanz.review.statuses import ACTIVE_STATUSES, STATUSES
