@@ -34,7 +34,7 @@ from sqlmodel import Session
 from store.erasure import IDENTITY, erased_hashes, erasure_hash, identity_key
 from store.models import Post, SocialIdentity
 from store.records import IDENTITY_FIELDS, IdentityRecord, PostRecord
-from store.types import as_utc, utcnow
+from store.types import as_utc, utcnow, without_nul
 
 CHUNK = 500
 _POST: Table = Post.__table__  # type: ignore[attr-defined]
@@ -148,6 +148,7 @@ def ingest_posts(
     result = IngestResult()
     latest: dict[tuple[str, str], PostRecord] = {}
     for record in records:
+        record = without_nul(record)  # see store.types.without_nul: the same text on SQLite and PostgreSQL
         latest[(str(record["platform"]), str(record["external_id"]))] = record
     if not latest:
         return result

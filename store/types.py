@@ -15,6 +15,21 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def without_nul(value: Any) -> Any:
+    """``value`` with every NUL character removed from its strings, inside lists and mappings too.
+
+    PostgreSQL refuses NUL in ``text`` and ``\\u0000`` in JSON, SQLite keeps it: removing it on the way in
+    makes both databases store the same thing. NUL carries no meaning in a post, a name or an amount.
+    """
+    if isinstance(value, str):
+        return value.replace("\x00", "") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {without_nul(k): without_nul(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [without_nul(v) for v in value]
+    return value
+
+
 def as_utc(value: datetime | None) -> datetime | None:
     """Return ``value`` as aware UTC; naive datetimes are taken to be UTC already."""
     if value is None:

@@ -16,6 +16,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from store.types import without_nul
+
 RowT = TypeVar("RowT", bound=BaseModel)
 
 
@@ -148,11 +150,9 @@ def clean(raw: dict[str, Any]) -> dict[str, Any]:
     """A row's values without NUL characters (PostgreSQL refuses them in text); over-long fields raise."""
     out: dict[str, Any] = {}
     for key, value in raw.items():
-        if isinstance(value, str):
-            if len(value) > MAX_FIELD:
-                raise ValueError(f"{key}: {len(value):,} characters; at most {MAX_FIELD:,} per field")
-            value = value.replace("\x00", "")
-        out[key] = value
+        if isinstance(value, str) and len(value) > MAX_FIELD:
+            raise ValueError(f"{key}: {len(value):,} characters; at most {MAX_FIELD:,} per field")
+        out[key] = without_nul(value)
     return out
 
 

@@ -26,7 +26,8 @@ from typing import Any, cast
 import httpx
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
-from sqlmodel import col
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session, col
 
 from collectors import (
     Batch,
@@ -44,7 +45,7 @@ from collectors import (
 )
 from resonanz.core.settings import Settings
 from store.db import session_scope
-from store.ingest import ingest_posts, mark_missing_deleted
+from store.ingest import IngestResult, ingest_posts, mark_missing_deleted
 from store.models import CollectorRun, Source
 from store.records import IdentityRecord, PostRecord
 from store.types import utcnow
@@ -244,32 +245,83 @@ def _begin(engine: Engine, source: str | int, now: datetime) -> tuple[Source, in
 
 
 def _store_batch(engine: Engine, src: Source, run_id: int, batch: Batch, summary: RunSummary) -> None:
+    """Store a page's posts and advance the cursor in one transaction.
+
+    If the page cannot be stored as a whole (a value the database refuses, a bug in one post), its posts
+    are stored one by one: the good ones are kept, each refused one is reported with its id and reason
+    and counted as an error, and the cursor moves on, so one bad post never blocks the source on every
+    later run. A database that is unreachable or locked (``OperationalError``) is not a bad post: it
+    fails the run, and the next run starts again at this page.
+    """
     now = utcnow()
+    records = [post_record(p) for p in batch.posts]
+    refused: list[str] = []
+    try:
+        with session_scope(engine) as session:
+            result = ingest_posts(session, records, source_id=src.id, now=now)
+            _finish_page(session, src, run_id, batch, summary, result, refused, now)
+        return
+    except OperationalError:
+        raise
+    except Exception as exc:  # a value the database refuses, or a bug with one post: find the post
+        log.warning("%s: page could not be stored as a whole (%s); storing its %d posts one by one",
+                    src.name, _reason(exc), len(records))  # fmt: skip
+    result = IngestResult()
+    for record in records:
+        try:
+            with session_scope(engine) as session:
+                result.add(ingest_posts(session, [record], source_id=src.id, now=now))
+        except OperationalError:
+            raise
+        except Exception as exc:
+            log.debug("refused post %s", record["external_id"], exc_info=True)
+            refused.append(f"Beitrag {record['platform']}/{record['external_id']} nicht gespeichert: {_reason(exc)}")
     with session_scope(engine) as session:
-        result = ingest_posts(session, [post_record(p) for p in batch.posts], source_id=src.id, now=now)
-        vanished = 0
-        if batch.thread is not None:
-            thread = batch.thread
-            vanished = mark_missing_deleted(session, thread.platform, thread.root_external_id, thread.present, now)
-        session.execute(update(Source).where(col(Source.id) == src.id).values(cursor=batch.cursor))
-        summary.fetched += len(batch.posts)
-        summary.new += result.new
-        summary.updated += result.updated + vanished
-        summary.errors += len(batch.errors)
-        summary.messages.extend(batch.errors)
-        summary.pages_missing = summary.pages_missing or batch.failed
-        session.execute(
-            update(CollectorRun)
-            .where(col(CollectorRun.id) == run_id)
-            .values(
-                fetched=summary.fetched,
-                new=summary.new,
-                updated=summary.updated,
-                errors=summary.errors,
-                cursor_after=batch.cursor,
-                heartbeat_at=now,
-            )  # fmt: skip
-        )
+        _finish_page(session, src, run_id, batch, summary, result, refused, now)
+
+
+def _reason(exc: BaseException) -> str:
+    """The first line of a database or value error, without SQLAlchemy's statement dump."""
+    original = getattr(exc, "orig", None) or exc
+    text = str(original).strip().splitlines()
+    return f"{type(original).__name__}: {text[0] if text else ''}"[:300]
+
+
+def _finish_page(
+    session: Session,
+    src: Source,
+    run_id: int,
+    batch: Batch,
+    summary: RunSummary,
+    result: IngestResult,
+    refused: list[str],
+    now: datetime,
+) -> None:
+    """Mark vanished replies, advance the source's cursor and update the run's counters (one transaction)."""
+    vanished = 0
+    if batch.thread is not None:
+        thread = batch.thread
+        vanished = mark_missing_deleted(session, thread.platform, thread.root_external_id, thread.present, now)
+    session.execute(update(Source).where(col(Source.id) == src.id).values(cursor=batch.cursor))
+    summary.fetched += len(batch.posts)
+    summary.new += result.new
+    summary.updated += result.updated + vanished
+    summary.errors += len(batch.errors) + len(refused)
+    summary.messages.extend(batch.errors)
+    summary.messages.extend(refused)
+    summary.pages_missing = summary.pages_missing or batch.failed
+    session.execute(
+        update(CollectorRun)
+        .where(col(CollectorRun.id) == run_id)
+        .values(
+            fetched=summary.fetched,
+            new=summary.new,
+            updated=summary.updated,
+            errors=summary.errors,
+            cursor_after=batch.cursor,
+            heartbeat_at=now,
+        )  # fmt: skip
+    )
 
 
 def _finish(engine: Engine, run_id: int, summary: RunSummary) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 
 from fastapi import Depends, HTTPException, Request
 from sqlmodel import Session
@@ -22,12 +22,18 @@ class LoginRequired(Exception):
         self.next_path = next_path
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """One database session per request, opened and closed on the event loop.
+
+    Creating a session does no I/O and closing one only hands its connection back to the pool, so both
+    run on the loop instead of costing a worker-thread hop each; the queries themselves run in the sync
+    dependencies and endpoints (worker threads).
+    """
     with Session(request.app.state.engine, expire_on_commit=False) as session:
         yield session
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -36,6 +42,9 @@ def current_user(request: Request, session: Session = Depends(get_session)) -> U
     token = request.session.get("sid")
     uid = session_user_id(session, token)
     user = session.get(User, uid) if uid is not None else None
+    # end the read transaction: the connection goes back to the pool while this request waits for a
+    # worker thread for its endpoint (under load, held connections would otherwise exhaust the pool)
+    session.commit()
     if user is None or not user.active:
         if token is not None:
             request.session.pop("sid", None)

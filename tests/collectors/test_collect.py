@@ -214,3 +214,48 @@ def test_a_killed_process_run_is_taken_over_at_once(engine: Engine) -> None:
     assert summary.status == "ok"
     first = runs(engine)[0]
     assert first.status == "interrupted" and "is gone" in (first.error or "")
+
+
+def test_nul_characters_are_stored_the_same_on_both_databases(engine: Engine) -> None:
+    """PostgreSQL refuses NUL in text and JSON; the store removes it, so nothing is refused or lost."""
+    source(engine)
+    posts = statuses(3)
+    posts[1]["content"] = "<p>Kaffee\x00 kalt</p>"
+    posts[1]["account"] = {**posts[1]["account"], "display_name": "An\x00na"}
+    summary = run_source(engine, "brand", SETTINGS, transport=httpx.MockTransport(app_handler(FakeMastodon(posts))),
+                         now=NOW)  # fmt: skip
+    assert (summary.status, summary.new, summary.errors) == ("ok", 3, 0)
+    with Session(engine) as session:
+        texts = sorted(session.execute(select(col(Post.text))).scalars())
+    assert "Kaffee kalt" in texts and not any("\x00" in t for t in texts)
+
+
+def test_a_post_the_store_refuses_is_reported_and_the_rest_of_its_page_kept(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One post that cannot be stored (here: a collector bug gives it a text as its time) costs only that post:
+    the others of its page are stored, the refusal names the post and why, and the run goes on. Once the bug
+    is fixed, the next run's look-back fetches the refused post again and stores it."""
+    import resonanz.pipeline.collect as collect_module
+
+    source(engine)
+    posts = statuses(5)
+    bad_id = posts[2]["uri"]
+    original = collect_module.post_record
+
+    def buggy(post: Any) -> dict[str, Any]:
+        record = dict(original(post))
+        return {**record, "created_at": "gestern"} if record["external_id"] == bad_id else record
+
+    monkeypatch.setattr(collect_module, "post_record", buggy)
+    app = FakeMastodon(posts)
+    summary = run_source(engine, "brand", SETTINGS, transport=httpx.MockTransport(app_handler(app)), now=NOW)
+    assert (summary.status, summary.new, summary.errors) == ("partial", 4, 1)
+    assert bad_id not in stored(engine) and len(stored(engine)) == 4
+    message = runs(engine)[0].error or ""
+    assert f"Beitrag mastodon/{bad_id} nicht gespeichert" in message and "tzinfo" in message
+    monkeypatch.undo()
+    again = run_source(engine, "brand", SETTINGS, transport=httpx.MockTransport(app_handler(app)),
+                       now=NOW + timedelta(minutes=15))  # fmt: skip
+    assert (again.status, again.new, again.errors) == ("ok", 1, 0)
+    assert stored(engine) == sorted(s["uri"] for s in posts)
