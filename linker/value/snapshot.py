@@ -2,6 +2,16 @@
 
 This is the pure core behind ``resonanz value``: the application loads customers, orders and
 activities, calls :func:`value_snapshot` and stores one ``CustomerValue`` row per customer.
+
+Two bases for "the top 20 %" are reported side by side, because they answer different questions:
+``pareto_top20`` ranks **all customers** (also those without a purchase in the window - "how
+concentrated is our revenue across the customer base?"), ``pareto_top20_buyers`` ranks only the
+**buyers** (positive amount in the window), the same population the head-count ABC classes use.
+With many silent customers the first is much higher (CDNOW: 90.8 % vs 63.5 %); a report that shows
+one of them says which (:meth:`ValueSnapshot.pareto_statement`).
+
+Every CLV is a contribution-margin value over the configured horizon; :attr:`ValueSnapshot.clv_basis`
+says so in words for the reports.
 """
 
 from __future__ import annotations
@@ -13,12 +23,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from linker.errors import ClvModelError, ValueConfigError
-from linker.value.abc import AbcConfig, abc_classes, class_summary, pareto_curve, top_share
-from linker.value.clv import DEFAULT_RETENTION, ClvConfig, estimate_retention, probabilistic_clvs, simple_clvs
+from linker.value.abc import AbcConfig, abc_classes, buyers, class_summary, pareto_curve, top_share
+from linker.value.clv import DEFAULT_RETENTION, ClvConfig, ClvFit, clv_basis, estimate_retention, fit_clv, simple_clvs
 from linker.value.loyalty import Activity, is_loyal, loyalty_points, unknown_activities
 from linker.value.margin import CustomerTotals, customer_totals
-from linker.value.orders import OrderRecord, Window, window_ending
-from linker.value.rfm import RfmInput, RfmScore, rfm_scores
+from linker.value.orders import OrderRecord, Window, months_before, window_ending
+from linker.value.rfm import RfmConfig, RfmInput, RfmScore, rfm_scores
 from linker.value.weights import Standing, WeightConfig, customer_weight
 
 log = logging.getLogger(__name__)
@@ -32,6 +42,8 @@ class ValueConfig:
     basis: str = "revenue"
     abc: AbcConfig = field(default_factory=AbcConfig)
     clv: ClvConfig = field(default_factory=ClvConfig)
+    rfm: RfmConfig = field(default_factory=RfmConfig)
+    """``lost_after_days`` None (the default) means "silent since before the previous window"."""
     loyalty_points: Mapping[str, float] = field(
         default_factory=lambda: {"purchase": 10.0, "positive_post": 5.0, "campaign_reaction": 3.0, "app_use": 1.0}
     )
@@ -45,6 +57,11 @@ class ValueConfig:
             )
         if self.window_months < 1:
             raise ValueConfigError("window_months must be at least 1; fix RESONANZ_VALUE__WINDOW_MONTHS")
+        if not 0 <= self.rfm.min_p_alive <= 1:
+            raise ValueConfigError(
+                f"RFM min_p_alive must lie between 0 and 1, got {self.rfm.min_p_alive}; "
+                "0.2 means lapsed below a 20 % chance of still being a customer"
+            )
         self.abc.validate()
         self.weights.validate()
 
@@ -60,6 +77,10 @@ class CustomerValueResult:
     is_loyal: bool
     revenue_share: float
     weight: float
+    p_alive: float | None = None
+    """BG/NBD probability of still being a customer; None with the simple model or without purchases."""
+    expected_purchases: float | None = None
+    """BG/NBD expected purchases over the CLV horizon; None with the simple model or without purchases."""
 
     @property
     def revenue(self) -> float:
@@ -85,10 +106,28 @@ class ValueSnapshot:
     clv_note: str | None
     retention: float
     unknown_activities: set[str] = field(default_factory=set)
+    pareto_top20_buyers: float | None = None
+    """Share held by the best 20 % of the buyers (positive amount); ``pareto_top20`` ranks all customers."""
+    n_buyers: int = 0
+    clv_basis: str = ""
+    """What the CLV figures mean (margin, horizon, discount, model), German, for every report."""
+    clv_fit: ClvFit | None = None
+    """The BG/NBD + Gamma-Gamma fit (parameters, diagnostics); None with the simple model."""
 
     @property
     def n_loyal(self) -> int:
         return sum(1 for r in self.results.values() if r.is_loyal)
+
+    def pareto_statement(self, basis_label: str = "Umsatz") -> str:
+        """Both "top 20 %" shares with their bases, German, e.g. for the CLI and the digest."""
+
+        def pct(share: float | None) -> str:
+            return "n/a (kein positiver Betrag)" if share is None else f"{share:.1%}"
+
+        return (
+            f"die besten 20 % aller {len(self.results)} Kund:innen halten {pct(self.pareto_top20)} ({basis_label}); "
+            f"die besten 20 % der {self.n_buyers} Käufer:innen im Fenster {pct(self.pareto_top20_buyers)}"
+        )
 
 
 def purchase_activities(orders: Iterable[OrderRecord]) -> list[Activity]:
@@ -102,7 +141,7 @@ def _clvs(
     totals: Mapping[int, CustomerTotals],
     window: Window,
     config: ClvConfig,
-) -> tuple[dict[int, float], str, str | None, float]:
+) -> tuple[dict[int, float], str, str | None, float, ClvFit | None]:
     measured = estimate_retention(orders, window)
     retention = config.retention_rate if config.retention_rate is not None else measured
     note: str | None = None
@@ -112,14 +151,14 @@ def _clvs(
     margins = {cid: totals[cid].margin for cid in ids}
     simple = simple_clvs(margins, window, retention, config)
     if config.model == "simple":
-        return simple, "simple", note, retention
+        return simple, "simple", note, retention, None
     try:
-        fitted = probabilistic_clvs(orders, window.end, config)
+        fit = fit_clv(orders, window.end, config)
     except ClvModelError as exc:
         log.info("CLV: using the simple discounted-margin model: %s", exc)
-        return simple, "simple", str(exc), retention
-    values = {cid: fitted.get(cid, 0.0) for cid in ids}
-    return values, "bgnbd_gg", None, retention
+        return simple, "simple", str(exc), retention, None
+    values = {cid: fit.values.get(cid, 0.0) for cid in ids}
+    return values, fit.model, fit.fallback, retention, fit
 
 
 def value_snapshot(
@@ -145,14 +184,19 @@ def value_snapshot(
     amounts = {cid: (t.revenue if config.basis == "revenue" else t.margin) for cid, t in totals.items()}
     classes = abc_classes(amounts, config.abc)
 
+    clv, clv_model, clv_note, retention, fit = _clvs(ids, orders, totals, window, config.clv)
+    alive = fit.p_alive if fit else {}
+
+    rfm_config = config.rfm
+    if rfm_config.lost_after_days is None:  # silent since before the previous window
+        previous_start = months_before(window.start, config.window_months)
+        rfm_config = RfmConfig(min_p_alive=rfm_config.min_p_alive, lost_after_days=(as_of - previous_start).days)
     rfm_input = {
-        cid: RfmInput((as_of - t.last_purchase_at).days, t.purchases, t.revenue)
+        cid: RfmInput((as_of - t.last_purchase_at).days, t.purchases, t.revenue, alive.get(cid))
         for cid, t in totals.items()
         if t.last_purchase_at is not None
     }
-    rfm = rfm_scores(rfm_input)
-
-    clv, clv_model, clv_note, retention = _clvs(ids, orders, totals, window, config.clv)
+    rfm = rfm_scores(rfm_input, rfm_config)
 
     acts = purchase_activities(orders) + [a for a in activities if a.customer_id in known]
     points = loyalty_points(acts, config.loyalty_points, window, ids)
@@ -177,6 +221,8 @@ def value_snapshot(
             is_loyal=is_loyal(points[cid], config.loyalty_threshold),
             revenue_share=share,
             weight=customer_weight(standing, config.weights),
+            p_alive=alive.get(cid),
+            expected_purchases=fit.expected_purchases.get(cid) if fit else None,
         )
     return ValueSnapshot(
         as_of=as_of,
@@ -185,6 +231,10 @@ def value_snapshot(
         method=config.abc.method,
         results=results,
         pareto_top20=top_share(amounts, 0.20),
+        pareto_top20_buyers=top_share(amounts, 0.20, base="buyers"),
+        n_buyers=len(buyers(amounts)),
+        clv_basis=clv_basis(config.clv, clv_model),
+        clv_fit=fit,
         pareto_curve=pareto_curve(amounts),
         classes=class_summary(amounts, classes),
         segments=dict(Counter(s.segment for s in rfm.values())),

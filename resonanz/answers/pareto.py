@@ -2,11 +2,16 @@
 
 Are we listening to the 20 % of customers who bring 80 % of the revenue, or to the loud 80 %?
 Prospects (authors not linked to any customer) are their own row with no revenue.
+
+Every head-count share has two bases, and both are reported: ``customer_share`` counts all
+(non-erased) customers, also those without revenue in their latest valuation; ``buyer_share`` counts
+only customers with positive revenue, the population the head-count ABC classes are cut from. With
+many silent customers the two differ a lot, so the verdict names both.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -26,6 +31,11 @@ class ParetoRow:
     weighted_posts: float = 0.0
     authors: int = 0
     customer_share: float | None = None
+    """Share of all customers (also those without revenue)."""
+    buyers: int = 0
+    """Customers of this class with positive revenue."""
+    buyer_share: float | None = None
+    """Share of the buyers (customers with positive revenue)."""
     revenue_share: float | None = None
     voice_share: float | None = None
 
@@ -43,6 +53,7 @@ class ParetoResult:
     total_posts: int = 0
     total_revenue: float = 0.0
     total_customers: int = 0
+    total_buyers: int = 0
 
     def row(self, segment: str) -> ParetoRow:
         for row in self.rows:
@@ -60,7 +71,8 @@ class ParetoResult:
         voice, rev = a.voice_share or 0.0, a.revenue_share or 0.0
         head = a.customer_share or 0.0
         lead = (
-            f"A-customers are {head:.0%} of customers and bring {rev:.0%} of revenue; "
+            f"A-customers are {head:.0%} of all {self.total_customers} customers "
+            f"({a.buyer_share or 0.0:.0%} of the {self.total_buyers} with revenue) and bring {rev:.0%} of revenue; "
             f"they wrote {voice:.0%} of the posts."
         )
         if rev and voice < 0.5 * rev:
@@ -75,22 +87,35 @@ class ParetoResult:
             "total_posts": self.total_posts,
             "total_revenue": self.total_revenue,
             "total_customers": self.total_customers,
+            "total_buyers": self.total_buyers,
             "verdict": self.verdict,
         }
 
 
-def revenue_by_class(session: Session) -> dict[str, tuple[int, float]]:
-    """segment -> (customers, revenue of their latest value row); erased customers are left out."""
+def revenue_by_class(session: Session) -> dict[str, tuple[int, float, int]]:
+    """segment -> (customers, revenue of their latest value row, customers with positive revenue).
+
+    Erased customers are left out.
+    """
     val = value_subquery()
     segment = case((val.c.abc_class.is_(None), literal("unvalued")), else_=val.c.abc_class)
+    revenue = func.coalesce(val.c.revenue, 0.0)
     query = (
-        select(segment.label("segment"), func.count(CUSTOMER.c.id), func.sum(func.coalesce(val.c.revenue, 0.0)))
+        select(
+            segment.label("segment"),
+            func.count(CUSTOMER.c.id),
+            func.sum(revenue),
+            func.sum(case((revenue > 0, 1), else_=0)),
+        )
         .select_from(CUSTOMER)
         .outerjoin(val, val.c.customer_id == CUSTOMER.c.id)
         .where(CUSTOMER.c.erased_at.is_(None))
         .group_by(segment)
     )
-    return {str(seg): (int(n), float(rev or 0.0)) for seg, n, rev in session.exec(query).all()}  # type: ignore[call-overload]
+    return {
+        str(seg): (int(n), float(rev or 0.0), int(buyers or 0))
+        for seg, n, rev, buyers in session.exec(query).all()  # type: ignore[call-overload]
+    }
 
 
 def voice_by_class(session: Session, flt: AnswerFilter) -> dict[str, tuple[int, float, int]]:
@@ -106,14 +131,16 @@ def voice_by_class(session: Session, flt: AnswerFilter) -> dict[str, tuple[int, 
     }
 
 
-def combine(voice: dict[str, tuple[int, float, int]], revenue: dict[str, tuple[int, float]]) -> ParetoResult:
+def combine(voice: Mapping[str, tuple[int, float, int]], revenue: Mapping[str, tuple[int, float, int]]) -> ParetoResult:
+    """One row per segment from ``voice_by_class`` and ``revenue_by_class`` (customers, revenue, buyers)."""
     result = ParetoResult()
     result.total_posts = sum(v[0] for v in voice.values())
     result.total_revenue = sum(r[1] for r in revenue.values())
     result.total_customers = sum(r[0] for r in revenue.values())
+    result.total_buyers = sum(r[2] for r in revenue.values())
     for seg in _ordered(set(voice) | set(revenue)):
         posts, wposts, authors = voice.get(seg, (0, 0.0, 0))
-        customers, rev = revenue.get(seg, (0, 0.0))
+        customers, rev, buyers = revenue.get(seg, (0, 0.0, 0))
         if seg == "unvalued" and not posts and not customers:
             continue
         result.rows.append(
@@ -125,6 +152,8 @@ def combine(voice: dict[str, tuple[int, float, int]], revenue: dict[str, tuple[i
                 weighted_posts=wposts,
                 authors=authors,
                 customer_share=ratio(customers, result.total_customers) if seg != "prospect" else None,
+                buyers=buyers,
+                buyer_share=ratio(buyers, result.total_buyers) if seg != "prospect" and result.total_buyers else None,
                 revenue_share=ratio(rev, result.total_revenue) if result.total_revenue else None,
                 voice_share=ratio(posts, result.total_posts),
             )

@@ -38,7 +38,7 @@ from sqlalchemy.sql.selectable import FromClause, Subquery
 from sqlmodel import Session
 
 from resonanz.core.periods import Period
-from resonanz.core.tables import CUSTOMER, LINK, POST, SCORE, VALUE
+from resonanz.core.tables import CUSTOMER, LINK, POST, SCORE, VALUE, current_value_order
 from resonanz.pipeline.consent import linkable_clause
 from resonanz.pipeline.link_decisions import LINKED_STATUSES
 from store.types import JSONType
@@ -110,7 +110,7 @@ def link_subquery() -> Subquery:
 
 
 def value_subquery() -> Subquery:
-    """customer_id -> the latest CustomerValue row (latest computed_at, then highest id)."""
+    """customer_id -> the customer's current CustomerValue row (:func:`resonanz.core.tables.current_value_order`)."""
     ranked = select(
         VALUE.c.customer_id,
         VALUE.c.abc_class,
@@ -122,7 +122,7 @@ def value_subquery() -> Subquery:
         func.row_number()
         .over(
             partition_by=VALUE.c.customer_id,
-            order_by=(VALUE.c.computed_at.desc(), VALUE.c.id.desc()),
+            order_by=current_value_order(),
         )
         .label("rn"),
     ).subquery("ranked_value")

@@ -163,13 +163,14 @@ def print_value_report(report: ValueReport, out: Console | None = None) -> None:
         c = s.classes[cls]
         table.add_row(cls, f"{int(c['customers'])}", f"{c['amount']:,.2f} €", f"{c['share']:.1%}")
     out.print(table)
-    top = "n/a (kein positiver Umsatz)" if s.pareto_top20 is None else f"{s.pareto_top20:.1%}"
-    out.print(f"Pareto: die besten 20 % der Kund:innen halten {top} ({basis})")
+    out.print(f"Pareto: {s.pareto_statement(basis)}", highlight=False)
     if s.segments:
         seg = ", ".join(f"{name} {n}" for name, n in sorted(s.segments.items(), key=lambda kv: (-kv[1], kv[0])))
         out.print(f"RFM-Segmente: {seg}", highlight=False)
     note = f" ({s.clv_note})" if s.clv_note else ""
     out.print(f"CLV-Modell: {s.clv_model}{note}; Bindungsrate {s.retention:.0%}", highlight=False)
+    if s.clv_basis:
+        out.print(f"CLV: {s.clv_basis}", highlight=False)
     out.print(f"Treue Kund:innen (Punkte >= Schwelle): {s.n_loyal}; gespeicherte Zeilen: {report.rows_written}")
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Table, func
+from sqlalchemy.sql.elements import ColumnElement
 
 from store.models import (
     Customer,
@@ -37,3 +38,20 @@ SCORE = _table(Score)
 ORDER = _table(Order)
 EVENT = _table(LoyaltyEvent)
 ITEM = _table(ReviewItem)
+
+
+def current_value_order() -> tuple[ColumnElement[Any], ...]:
+    """ORDER BY for "a customer's current standing", newest first: one rule for every reader.
+
+    The value row of the latest *analysis date* (``window_end``, the run's ``as_of``) wins; among runs for
+    the same date, the latest computation. So a back-dated ``resonanz value --as-of 2025-06-30`` adds
+    history but never replaces today's standing for weighting, the queue and the answers (it is used
+    only while it is the only run there is).
+    """
+    v = VALUE.c
+    return (func.coalesce(v.window_end, v.computed_at).desc(), v.computed_at.desc(), v.id.desc())
+
+
+def current_value_key(window_end: Any, computed_at: Any, row_id: int) -> tuple[Any, Any, int]:
+    """The same rule as :func:`current_value_order` for rows already in memory: the larger key is current."""
+    return (window_end or computed_at, computed_at, row_id)

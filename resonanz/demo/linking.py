@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from resonanz.core.tables import CUSTOMER, IDENTITY, VALUE
+from resonanz.core.tables import CUSTOMER, IDENTITY, VALUE, current_value_order
 from resonanz.pipeline.link_decisions import LINKED_STATUSES
 from resonanz.pipeline.link_export import link_rows
 from store.db import session_scope
@@ -30,9 +30,9 @@ def demo_linking_summary(engine: Engine, limit: int = 15) -> Any:
         for value_row in session.execute(
             select(
                 v.customer_id, v.abc_class, v.revenue, v.rfm_segment, v.clv, v.loyalty_points, v.is_loyal, v.weight
-            ).order_by(v.computed_at, v.id)
+            ).order_by(*current_value_order())
         ).all():
-            values[value_row[0]] = value_row
+            values.setdefault(value_row[0], value_row)  # the first row per customer is the current one
         links = link_rows(session)
         n_identities = session.execute(select(func.count()).select_from(IDENTITY)).scalar_one()
     value_table = Table(title="Kundenwert (letzte Berechnung)", title_justify="left")

@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from linker.identity.records import CONFIRMED, PENDING
 from resonanz.core.errors import NotFoundError
+from resonanz.core.tables import current_value_order
 from resonanz.pipeline.consent import customer_is_linkable
 from resonanz.pipeline.duplicates import places
 from resonanz.pipeline.link_decisions import LINKED_STATUSES
@@ -95,10 +96,7 @@ def latest_score(session: Session, post_id: int, model_name: str | None = None) 
 
 def latest_value(session: Session, customer_id: int) -> CustomerValue | None:
     query = (
-        select(CustomerValue)
-        .where(CustomerValue.customer_id == customer_id)
-        .order_by(col(CustomerValue.computed_at).desc(), col(CustomerValue.id).desc())
-        .limit(1)
+        select(CustomerValue).where(CustomerValue.customer_id == customer_id).order_by(*current_value_order()).limit(1)
     )
     return session.exec(query).first()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from linker.errors import ValueConfigError
-from linker.value.abc import AbcConfig, abc_classes, class_summary, pareto_curve, top_share
+from linker.value.abc import AbcConfig, abc_classes, buyers, class_summary, pareto_curve, top_share
 
 HEAD = AbcConfig(method="headcount")
 
@@ -100,3 +100,49 @@ def test_class_summary() -> None:
     summary = class_summary(amounts, abc_classes(amounts))
     assert summary["A"] == {"customers": 2.0, "amount": 80.0, "share": pytest.approx(0.8)}
     assert summary["C"]["share"] == pytest.approx(0.05)
+
+
+def test_top_share_states_its_base() -> None:
+    amounts = {1: 50.0, 2: 30.0, 3: 15.0, 4: 5.0, 5: 0.0, 6: -10.0}
+    # all 6 customers: 20 % = 1.2 customers = 50 + 0.2 * 30 = 56 of 100
+    assert top_share(amounts) == pytest.approx(0.56) == top_share(amounts, base="customers")
+    # the 4 buyers: 20 % = 0.8 customers = 0.8 * 50 = 40 of 100 - the head-count ABC population
+    assert top_share(amounts, base="buyers") == pytest.approx(0.40)
+    assert buyers(amounts) == {1: 50.0, 2: 30.0, 3: 15.0, 4: 5.0}
+    assert abc_classes(amounts, HEAD)[1] == "A" and sum(c == "A" for c in abc_classes(amounts, HEAD).values()) == 1
+    assert pareto_curve({1: 3, 2: 1, 3: 0}, base="buyers") == [(0.0, 0.0), (0.5, 0.75), (1.0, 1.0)]
+    with pytest.raises(ValueConfigError, match="customers, buyers"):
+        top_share(amounts, base="everyone")
+
+
+def test_snapshot_offers_both_pareto_bases() -> None:
+    from datetime import UTC, datetime
+
+    from linker.value.orders import OrderRecord
+    from linker.value.snapshot import value_snapshot
+
+    as_of = datetime(2025, 1, 1, tzinfo=UTC)
+    orders = [
+        OrderRecord(c, datetime(2024, 6, 1, tzinfo=UTC), amount) for c, amount in ((1, 50.0), (2, 30.0), (3, 20.0))
+    ]
+    snap = value_snapshot([1, 2, 3, 4, 5], orders, [], as_of)  # 4 and 5 bought nothing
+    # all 5: the best one = 50 of 100; the 3 buyers: 0.6 customers = 0.6 * 50 = 30 of 100
+    assert snap.pareto_top20 == pytest.approx(0.5) and snap.pareto_top20_buyers == pytest.approx(0.3)
+    assert snap.n_buyers == 3
+    assert snap.pareto_statement() == (
+        "die besten 20 % aller 5 Kund:innen halten 50.0% (Umsatz); die besten 20 % der 3 Käufer:innen im Fenster 30.0%"
+    )
+
+
+def test_pareto_answer_names_both_bases() -> None:
+    from resonanz.answers.pareto import combine
+
+    voice = {"A": (2, 10.0, 1), "C": (6, 3.0, 4), "prospect": (2, 1.0, 2)}
+    revenue = {"A": (2, 750.0, 2), "B": (2, 200.0, 2), "C": (6, 50.0, 1)}  # 5 of the C customers bought nothing
+    result = combine(voice, revenue)
+    a = result.row("A")
+    assert (result.total_customers, result.total_buyers) == (10, 5)
+    assert a.customer_share == pytest.approx(0.2) and a.buyer_share == pytest.approx(0.4)
+    assert result.row("prospect").buyer_share is None
+    assert result.verdict.startswith("A-customers are 20% of all 10 customers (40% of the 5 with revenue)")
+    assert result.to_dict()["total_buyers"] == 5

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from rich.console import Console
@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 from typer.testing import CliRunner
 
+from resonanz.answers.sql import value_subquery
 from resonanz.core.settings import Settings, ValueSettings
 from resonanz.demo.linking import demo_linking_summary
 from resonanz.pipeline.erasure import forget_customer, withdraw_consent
@@ -18,10 +19,11 @@ from resonanz.pipeline.link_decisions import LinkNotFoundError
 from resonanz.pipeline.link_export import export_rows
 from resonanz.pipeline.linking import confirm_or_reject, link_identities
 from resonanz.pipeline.valuation import compute_values, end_of_day
-from resonanz.pipeline.weighting import apply_weights
+from resonanz.pipeline.weighting import apply_weights, latest_standings
+from resonanz.review.detail import latest_value
 from store.db import session_scope
 from store.models import Customer, CustomerValue, IdentityLink, LoyaltyEvent, Order, Post, Score, SocialIdentity
-from store.types import utcnow
+from store.types import as_utc, utcnow
 
 BASIS = "Art. 6(1)(a) consent"
 AS_OF = datetime(2025, 1, 1, tzinfo=UTC)
@@ -115,7 +117,43 @@ def test_values_classes_pareto_and_history(db: tuple[Engine, dict[str, int]]) ->
     compute_values(engine, Settings(), AS_OF, method="headcount")
     with session_scope(engine) as ses:
         rows = ses.exec(select(CustomerValue).where(CustomerValue.customer_id == ids["K1"])).all()
-    assert len(rows) == 2 and {r.abc_method for r in rows} == {"cumulative", "headcount"}
+    # a second run for the same analysis date replaces the first (one snapshot per date)
+    assert [r.abc_method for r in rows] == ["headcount"]
+
+
+def test_a_back_dated_run_adds_history_but_never_replaces_the_current_standing(
+    db: tuple[Engine, dict[str, int]],
+) -> None:
+    engine, ids = db
+    compute_values(engine, Settings(), AS_OF)  # K1: 500 of 980
+    compute_values(engine, Settings(), t(6, 2))  # computed later, about an earlier date: K1 has 300 then
+    with session_scope(engine) as ses:
+        history = ses.exec(select(CustomerValue).where(CustomerValue.customer_id == ids["K1"])).all()
+        standing = latest_standings(ses)[ids["K1"]]
+        detail = latest_value(ses, ids["K1"])
+        val = value_subquery()
+        answers = ses.execute(select(val.c.revenue).where(val.c.customer_id == ids["K1"])).scalar_one()
+    assert sorted(r.revenue for r in history) == [300.0, 500.0]
+    assert standing.revenue_share == pytest.approx(500 / 980)
+    assert detail is not None and detail.revenue == 500.0 and answers == 500.0
+
+
+def test_value_history_keeps_a_quarter_daily_and_one_snapshot_per_month_before(
+    db: tuple[Engine, dict[str, int]],
+) -> None:
+    engine, _ = db
+    # 2024-05-10 .. 2025-01-01 every 10 days: 24 dates; the newest is 2025-01-01
+    dates = [t(5, 10) + timedelta(days=10 * i) for i in range(24)] + [AS_OF]
+    for when in dates:
+        compute_values(engine, Settings(), when)
+    with session_scope(engine) as ses:
+        kept = sorted({as_utc(d) for d in ses.exec(select(CustomerValue.window_end)).all()})
+    cutoff = AS_OF - timedelta(days=90)
+    recent = [d for d in dates if d >= cutoff]
+    older = [d for d in dates if d < cutoff]
+    last_per_month = {(d.year, d.month): d for d in older}
+    assert kept == sorted([*recent, *last_per_month.values()])
+    assert len(kept) < len(dates)
 
 
 def test_margin_basis(db: tuple[Engine, dict[str, int]]) -> None:

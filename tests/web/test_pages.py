@@ -24,7 +24,7 @@ def test_dashboard_charts_and_numbers(client: TestClient, scenario: Scenario) ->
     assert page.text.count('src="data:image/png;base64,') == 3
     assert "2026-W44 – 2026-W47" in page.text
     assert '<td>2026-W47</td><td class="num">9</td>' in page.text
-    assert "A-customers are 40% of customers and bring 75% of revenue" in page.text
+    assert "A-customers are 40% of all 5 customers (40% of the 5 with revenue) and bring 75% of revenue" in page.text
     # Lieferung over the 4 weeks: anna1 negative (5), anna0 positive (5), p1prev negative (0.5)
     assert '<tr><td>Lieferung</td><td class="num">3</td>' in page.text
     lieferung = page.text.split("<tr><td>Lieferung</td>", 1)[1].split("</tr>", 1)[0]
