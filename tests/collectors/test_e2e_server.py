@@ -89,3 +89,42 @@ def test_sigterm_during_a_cli_run_keeps_what_was_stored(tmp_path: Path) -> None:
         # the next run resumes and completes
         summary = run_source(engine, "slow", Settings())
         assert summary.status == "ok" and count_posts(engine) == 200
+
+
+def test_kill_9_and_an_immediate_restart_resume_at_once_and_lose_nothing(tmp_path: Path) -> None:
+    """A collector process killed with SIGKILL (no clean-up at all) and restarted at once: the restart takes
+    the dead run over instead of skipping for half an hour, resumes after the last stored page, and ends
+    with 500 of 500 posts stored once each."""
+    db_url = f"sqlite:///{tmp_path / 'kill9.db'}"
+    engine = open_engine(db_url)
+    app = FakeMastodon(statuses(500))
+    with LocalServer(app) as server:
+        add_source(engine, platform="mastodon", name="kill9", query="#Brühwerk",
+                   options={"instance": server.url, "replies": False})  # fmt: skip
+        for n in range(6):  # the first run's pages after the first answer slowly, so it is killed mid-run
+            server.add_fault(Fault("/api/v1/timelines/tag/", delay=0.0 if n == 0 else 0.5))
+        env = {**os.environ, "RESONANZ_DATABASE_URL": db_url, "RESONANZ_COLLECTORS__TIMEOUT": "5"}
+        command = [sys.executable, "-c", "from resonanz.cli.main import app; app()", "collect", "kill9"]
+        first = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.time() + 60
+            while count_posts(engine) == 0 and time.time() < deadline:
+                time.sleep(0.05)
+            first.send_signal(signal.SIGKILL)
+            first.wait(timeout=30)
+        finally:
+            if first.poll() is None:
+                first.kill()
+        before = count_posts(engine)
+        assert 0 < before < 500
+        started = time.monotonic()
+        second = subprocess.run(command, env=env, capture_output=True, timeout=120)
+        took = time.monotonic() - started
+    assert second.returncode == 0, second.stdout.decode(errors="replace") + second.stderr.decode(errors="replace")
+    with Session(engine) as session:
+        runs = session.execute(select(CollectorRun).order_by(col(CollectorRun.id))).scalars().all()
+        ids = session.execute(select(col(Post.external_id))).scalars().all()
+    assert len(ids) == 500 and len(set(ids)) == 500
+    assert [r.status for r in runs] == ["interrupted", "ok"], [(r.status, r.error) for r in runs]
+    assert "is gone" in (runs[0].error or "")
+    assert runs[1].new == 500 - before and took < 60
