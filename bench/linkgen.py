@@ -85,6 +85,8 @@ class LinkBenchmark:
     name in handle or display name, no contact in the bio, no handle the CRM knows (a pseudonym
     like ``kaffeejunkie42`` with no or a pseudonymous display name). No linker can find them; they
     stay in the plain recall, and :func:`evaluate` also reports the recall among the others."""
+    namesakes: dict[int, int] = field(default_factory=dict)
+    """non-customer identity -> the customer whose exact name it carries (both kinds of namesake)."""
 
     @property
     def truth(self) -> set[tuple[int, int]]:
@@ -221,16 +223,38 @@ def _bio(p: Person, rng: random.Random, city: str | None = None) -> str | None:
     return " | ".join(parts) or None
 
 
-def _identity(iid: int, p: Person, fake: Faker, rng: random.Random, taken: set[str]) -> IdentityRecord:
-    """One account of person ``p``; user names are unique per platform (``taken``), as on the real ones."""
+def _identity(
+    iid: int,
+    p: Person,
+    fake: Faker,
+    rng: random.Random,
+    taken: set[str],
+    *,
+    initial_only: bool = False,
+    placeless: bool = False,
+) -> IdentityRecord:
+    """One account of person ``p``; user names are unique per platform (``taken``), as on the real ones.
+
+    ``initial_only``: the family name shows only as its initial ("Romuald J.", ``romualdj42``);
+    ``placeless``: no place anywhere (location field, bio, handle). Both draw nothing extra from
+    ``rng`` when off, so the default identities stay the same per seed.
+    """
     user = _handle_user(p, rng)
+    if initial_only:
+        user = f"{_ascii(p.first.split('-')[0])}{_ascii(p.last)[0]}{rng.randrange(1, 99)}"
+    elif placeless and fold(p.city.split(" ")[0]) in fold(user):
+        user = f"{_ascii(p.first.split('-')[0])}{_ascii(p.last.split('-')[0])}"
     platform = rng.choices(["mastodon", "bluesky", "reddit", "youtube"], weights=[35, 30, 15, 20])[0]
     while f"{platform}:{user.lower()}" in taken:
         user = f"{user}{rng.randrange(10)}"
     taken.add(f"{platform}:{user.lower()}")
     display, location = _display(p, rng), _location(p, fake, rng)
+    if initial_only and display is not None:
+        display = f"{p.first} {p.last[0]}."
+    if placeless:
+        location = None
     bio_city = None
-    if location is None and rng.random() < 0.4:  # the place is in the bio instead ("Aus Köln.")
+    if location is None and not placeless and rng.random() < 0.4:  # the place is in the bio instead ("Aus Köln.")
         bio_city = p.city if rng.random() < 0.85 else fake.city()
     bio = _bio(p, rng, bio_city)
     if platform == "mastodon":
@@ -293,6 +317,19 @@ def _namesake(p: Person, fake: Faker, rng: random.Random, names: NameSampler) ->
     return q
 
 
+def _namesake_elsewhere(p: Person, fake: Faker, rng: random.Random, names: NameSampler) -> tuple[Person, bool]:
+    """A non-customer with exactly customer ``p``'s name who lives in another city or names no place.
+
+    Returns the person and whether their account names no place at all (half of them). The other
+    half live elsewhere and show it as anybody does (location field, bio, handle, or not at all).
+    """
+    q = _person(fake, rng, names)
+    q.first, q.last = p.first, p.last
+    while fold(q.city) == fold(p.city):
+        q.city = _person(fake, rng, names).city
+    return q, rng.random() < 0.5
+
+
 def generate(
     n_customers: int,
     n_identities: int,
@@ -302,6 +339,7 @@ def generate(
     crm_handle_share: float = 0.08,
     similar_share: float = 0.45,
     namesake_share: float = 0.005,
+    elsewhere_namesake_share: float = 0.0,
     names: str = "realistic",
 ) -> LinkBenchmark:
     """``n_customers`` CRM customers and ``n_identities`` social identities with known owners.
@@ -311,6 +349,12 @@ def generate(
     ``namesake_share`` carry exactly a customer's name. Real rates of exact namesakes are about
     ``3e-6 x customers`` (German name frequencies: 0.15 % for 500 customers), so the default 0.5 %
     is harsh; the name distribution adds natural collisions on top as the CRM grows.
+
+    ``elsewhere_namesake_share`` (default 0; the issue-15 stress test uses 0.30) of the non-customers
+    copy a customer's name exactly but live in another city or name no place at all (see
+    :func:`_namesake_elsewhere`); a quarter of them show the family name only as its initial
+    ("Romuald J.", ``romualdj42``). The customer is chosen uniformly, so rare names get namesakes
+    as often as "Thomas Müller": a world in which a name alone identifies nobody.
 
     ``names``: ``"realistic"`` (default) draws family names from a German-like frequency
     distribution with a long tail and weights common first names by their real share (see
@@ -331,12 +375,14 @@ def generate(
         _emails(p, fake, rng)
         p.phone = fake.phone_number() if rng.random() < 0.5 else None
         people.append(p)
+    taken_emails = {e for p in people for e in p.emails}
     consent: list[str] = rng.choices(["granted", "withdrawn", "unknown"], weights=[90, 5, 5], k=n_customers)
     extra: dict[int, dict[str, list[str]]] = {}
     identities: list[IdentityRecord] = []
     taken: set[str] = set()
     owner: dict[int, int] = {}
     anonymous: set[int] = set()
+    namesakes: dict[int, int] = {}
     n_owned = round(n_identities * customer_share) if n_customers else 0
     owners = rng.sample(range(n_customers), min(n_customers, n_owned)) if n_customers else []
     while len(owners) < n_owned:
@@ -354,15 +400,24 @@ def generate(
                 anonymous.add(iid)
         else:
             roll = rng.random()
+            initial_only = placeless = False
             if n_customers and roll < namesake_share:
-                q = _namesake(people[rng.randrange(n_customers)], fake, rng, sampler)
-            elif n_customers and roll < namesake_share + similar_share:
+                idx = rng.randrange(n_customers)
+                q = _namesake(people[idx], fake, rng, sampler)
+                namesakes[iid] = idx + 1
+            elif n_customers and roll < namesake_share + elsewhere_namesake_share:
+                idx = rng.randrange(n_customers)
+                q, placeless = _namesake_elsewhere(people[idx], fake, rng, sampler)
+                initial_only = rng.random() < 0.25
+                namesakes[iid] = idx + 1
+            elif n_customers and roll < namesake_share + elsewhere_namesake_share + similar_share:
                 q = _similar(people[rng.randrange(n_customers)], fake, rng, sampler)
             else:
                 q = _person(fake, rng, sampler)
             if rng.random() < 0.3:
                 _emails(q, fake, rng)
-            ident = _identity(iid, q, fake, rng, taken)
+                q.emails = [e for e in q.emails if e not in taken_emails]  # an address has one owner
+            ident = _identity(iid, q, fake, rng, taken, initial_only=initial_only, placeless=placeless)
         identities.append(ident)
     rng.shuffle(identities)
     customers = [
@@ -380,7 +435,7 @@ def generate(
         for i, p in enumerate(people)
     ]
     linkable = {i + 1 for i, c in enumerate(consent) if c == "granted"}
-    return LinkBenchmark(customers, identities, owner, linkable, anonymous)
+    return LinkBenchmark(customers, identities, owner, linkable, anonymous, namesakes)
 
 
 def _identifiable(ident: IdentityRecord, p: Person) -> bool:
@@ -418,4 +473,7 @@ def evaluate(decisions: Iterable[LinkDecision], bench: LinkBenchmark) -> dict[st
         "linked_without_consent": len({i for i, _ in found} & {i for i, _ in not_linkable}),
         "true_links_identifiable": len(identifiable),
         "auto_correct_identifiable": len(auto & identifiable),
+        "namesakes": len(bench.namesakes),
+        "namesakes_auto": len({i for i, _ in auto} & bench.namesakes.keys()),
+        "namesakes_review": len({i for i, _ in review} & bench.namesakes.keys()),
     }

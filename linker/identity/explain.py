@@ -5,6 +5,8 @@ Example::
     Name 'Max Müller' ~ 'max_mueller87' (Jaro-Winkler 0.93): Vorname gleich, Nachname gleich
     Stadt Köln = Köln
     Wahrscheinlichkeit 0.987 (Gewicht +6.3 bit; Name +16.2, Stadt +5.2, Vorwissen -15.1)
+
+Evidence against the match starts with "Widerspruch:" ("Widerspruch: Stadt Köln ≠ Hamburg (Ort)").
 """
 
 from __future__ import annotations
@@ -108,12 +110,19 @@ def explain(
     where = city_note or identity.location
     if lv["city"] == "exact":
         evidence.append(f"Stadt {customer.city} = {where}")
-    elif lv["city"] == "different":
-        evidence.append(f"Stadt {customer.city} ≠ {where}")
+    elif lv["city"] == "contradicts":
+        evidence.append(f"Widerspruch: Stadt {customer.city} ≠ {where}")
+    elif lv["city"] == "unknown":
+        evidence.append(f"Stadt {customer.city} ≠ {where} (Ort unbekannt, kaum ein Gegenbeleg)")
     if lv["contact"] == "shared":
         evidence.append(_contact_text(shared_contacts or [], customer))
+    evidence.extend(candidate.contradictions)
     name_bits = candidate.bits["first_name"] + candidate.bits["last_name"]
-    other = {"Stadt": candidate.bits["city"], "Kontakt": candidate.bits["contact"]}
+    other = {
+        "Stadt": candidate.bits["city"],
+        "Kontakt": candidate.bits["contact"],
+        "Widerspruch": candidate.bits.get("contradiction", 0.0),
+    }
     prior = candidate.match_weight - name_bits - sum(other.values())
     parts = [f"Name {name_bits:+.1f}"] + [f"{k} {v:+.1f}" for k, v in other.items() if v] + [f"Vorwissen {prior:+.1f}"]
     evidence.append(

@@ -11,9 +11,12 @@ handle splitting have no SQL equivalent), so that Splink only compares ready-mad
 ``city``                        folded city key ("Köln, NRW" and "Cologne" -> "koeln"); for identities
                                 from the location field, else the bio ("Aus Köln."), else the
                                 handle ("sabine_krueger_koeln"), see :mod:`linker.identity.gazetteer`
+``city_known``                  the city is a known place (always for the CRM's cities; for identities
+                                when the gazetteer knows it): only a known place can contradict
 ``contact_keys``                e-mail user names and personal domains: ``local:maxmueller87``,
                                 ``domain:mueller-design.de``; on the identity side from the bio and
-                                from handles that contain digits (people reuse "maxmueller87")
+                                from handles that contain digits (people reuse "maxmueller87"); not
+                                a user name that only spells the name (see :func:`name_spellings`)
 ``tf_*``                        smoothed term frequencies (see :func:`term_frequencies`)
 """
 
@@ -61,6 +64,7 @@ FEATURE_COLUMNS = (
     "last_initial",
     "last_phon",
     "city",
+    "city_known",
     "contact_keys",
 )
 
@@ -100,6 +104,26 @@ def personal_domains(customers: Iterable[CustomerRecord]) -> set[str]:
     return {d for d, n in counts.items() if n == 1}
 
 
+def name_spellings(first: str | None, last: str | None) -> frozenset[str]:
+    """E-mail user names that only spell the name: "romualdjunken", "junkenromuald", "rjunken", "junken" ...
+
+    Such a user name at another provider (CRM ``romuald.junken@gmx.de``, bio
+    ``romuald.junken@outlook.de``) is what every Romuald Junken would choose, so it is name evidence,
+    not a contact the two share; it is left out of the contact keys. ``maxmueller87`` stays.
+    """
+    firsts = name_tokens(first)
+    lasts = name_tokens(last)
+    if not firsts or not lasts:
+        return frozenset()
+    f_forms = {firsts[0], "".join(firsts), firsts[0][0]}
+    l_forms = {lasts[-1], "".join(lasts)}
+    out = {f for f in f_forms if len(f) > 1} | l_forms
+    for f in f_forms:
+        for la in l_forms:
+            out |= {f + la, la + f}
+    return frozenset(fold_compact(x) for x in out)
+
+
 def city_key(text: str | None, places: frozenset[str]) -> str | None:
     """A comparable city key: "Köln-Ehrenfeld" -> "koeln" when "koeln" is a known place."""
     key = normalise_city(text)
@@ -120,13 +144,15 @@ def customer_features(
     if len(last_tokens) > 1:  # "van der Dussen" is abbreviated "v." as often as "D."
         row["last_initial_alt"] = last_tokens[0][0]
     row["city"] = city_key(customer.city, places)
+    row["city_known"] = row["city"] is not None  # the CRM's address is a real place, known or not
+    spelled = name_spellings(customer.first_name, customer.last_name)
     keys: set[str] = set()
     for raw in customer.emails:
         email = normalise_email(raw)
         if not email:
             continue
         local = email_local_key(email)
-        if len(local) >= MIN_LOCAL_KEY:
+        if len(local) >= MIN_LOCAL_KEY and local not in spelled:
             keys.add("local:" + local)
         domain = personal_domain(email)
         if domain and domain in personal:
@@ -149,6 +175,7 @@ def identity_features(identity: IdentityRecord, lexicon: NameLexicon) -> tuple[d
         or name.handle_city
         or city_in_text(_display_tail(identity.display_name), lexicon.cities)
     )
+    row["city_known"] = row["city"] in lexicon.cities
     keys: set[str] = set()
     for email in emails_in(identity.bio):
         local = email_local_key(email)

@@ -31,21 +31,33 @@ last name           exact, first names agree (u: see below)   0.86    0.0005   +
                     initial matches                           0.05    0.0035   +3.8
                     different                                 0.02    0.9900   -5.6
 city                exact (u = frequency of the city)         0.85    0.02     +5.4
-                    different                                 0.15    0.98     -2.7
+                    another known place (contradicts)         0.05    0.86     -4.1
+                    a place the gazetteer does not know       0.10    0.12     -0.3
 contact             shared e-mail user name or own domain     0.30    0.00005  +12.6
                     none shared                               0.70    0.99995  -0.5
 ==================  ========================================  ======  =======  ========
 
 Missing values (no location, no name in the handle) are neutral (0 bits). The m values say: a
 person writes their own first name exactly 84 % of the time, a nickname 5 %, an initial 4 %; 14 %
-of true pairs are typos or variants of the last name; 15 % of people name a different place
-(in the location field, the bio or the handle) than the CRM has (moved, work place). The u
-values are German name statistics: two random people share a first name about 0.2 % of the
-time (the sum of squared name frequencies: the top names each hold 1-1.5 % within a gender, and
-half of all pairs differ in gender), a family name about 0.05 % (Müller ~1 %, Schmidt 0.7 %, then
-a very long tail), a Kölner code about 0.6 %. For exact matches these are only the starting
-point: each name's own share (:mod:`linker.identity.namefreq`) and then its frequency measured in the CRM
-replace them.
+of true pairs are typos or variants of the last name; 15 % of people name a different place (in
+the location field, the bio or the handle) than the CRM has, but only a third of those name
+another *known* place (moved, work place, the big city next door); the rest write something the
+gazetteer (:mod:`linker.identity.gazetteer`: the big cities plus every CRM city) does not know: a
+village, a region ("Rheinland"), a district, a joke ("Mittelerde"). Such text cannot contradict
+anything and is nearly neutral (non-matches write it a little more often, u 0.12: the gazetteer
+holds every customer's city, not every non-customer's village). Another known place is a real
+contradiction: among non-matches it is the rule (0.86), among matches the exception (0.05), -4.1
+bits. It used to be one level "different" (m 0.15, u 0.98, -2.7 bits) that mixed both; with it a
+namesake in another city kept nearly all of the name's weight ("Thomas Brandt", Hamburg, proposed
+for the customer in Köln at 0.94; now 0.85). The gazetteer has no coordinates, so a suburb's
+customer who writes the city next door counts as contradicted too; that is part of the 5 %. The
+decisions add a rule on top (:mod:`linker.identity.decide`): a contradiction without a shared
+contact never auto-links, whatever the probability. The u values are German name statistics: two
+random people share a first name about 0.2 % of the time (the sum of squared name frequencies: the
+top names each hold 1-1.5 % within a gender, and half of all pairs differ in gender), a family
+name about 0.05 % (Müller ~1 %, Schmidt 0.7 %, then a very long tail), a Kölner code about 0.6 %.
+For exact matches these are only the starting point: each name's own share
+(:mod:`linker.identity.namefreq`) and then its frequency measured in the CRM replace them.
 
 Rare names and relatives: the u of an exact match is the name's frequency among the *other*
 people, so the compared customer's own record is left out of the count (``leave_one_out`` in
@@ -72,7 +84,7 @@ from linker.errors import LinkConfigError
 
 FIRST_LEVELS = ("exact", "nickname", "fuzzy", "initial", "different")
 LAST_LEVELS = ("exact", "exact", "phonetic", "initial", "different")
-CITY_LEVELS = ("exact", "different")
+CITY_LEVELS = ("exact", "contradicts", "unknown")
 CONTACT_LEVELS = ("shared", "none")
 
 LEVEL_NAMES: dict[str, tuple[str, ...]] = {
@@ -174,7 +186,8 @@ COMPARISONS: list[dict[str, Any]] = [
         "comparison_levels": [
             _null("city_l IS NULL OR city_r IS NULL"),
             _level("city_l = city_r", 0.85, CITY_PRIOR_U, "exact", "city"),
-            _level("ELSE", 0.15, 0.98, "different"),
+            _level("city_known_l AND city_known_r", 0.05, 0.86, "contradicts"),
+            _level("ELSE", 0.10, 0.12, "unknown"),
         ],
     },
     {

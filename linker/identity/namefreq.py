@@ -7,12 +7,26 @@ evidence as "Kasimir Przybilla". Shares are rounded approximations from telephon
 for the adult population (first names; each of the most common holds ~1-1.5 % within its gender,
 so ~0.5-0.7 % of everybody). Names not listed get :data:`DEFAULT_LAST` / :data:`DEFAULT_FIRST`.
 Keys are folded (ü -> ue, ß -> ss).
+
+The same shares answer a second question (:func:`expected_namesakes`): how many people in the
+population bear a name? A link that rests on the name alone must not be automatic when others
+plausibly share it (:func:`plausibly_shared`); see :mod:`linker.identity.decide`.
 """
 
 from __future__ import annotations
 
 DEFAULT_LAST = 0.0002
 DEFAULT_FIRST = 0.001
+
+POPULATION = 83_000_000
+"""People in Germany. Austria and Switzerland would only add namesakes."""
+INITIAL_SHARE = 0.05
+"""Share of people whose name starts with a given letter: about 20 letters begin nearly all German
+first and family names, the common ones (M, S, K, B) hold 8-10 % each, the rare ones far less."""
+SHARED_AT = 0.05
+"""A name is plausibly shared when at least this many other bearers are expected: then the chance
+that somebody else has it, ``1 - exp(-0.05)``, is about 5 %, more than the 2 % of wrong automatic
+links the linker allows itself."""
 
 LAST: dict[str, float] = {
     "mueller": 0.0095, "schmidt": 0.0070, "schneider": 0.0043, "fischer": 0.0036, "weber": 0.0032,
@@ -68,3 +82,36 @@ def unlisted_last(folded: str) -> bool:
 
 def unlisted_first(folded: str) -> bool:
     return folded not in FIRST
+
+
+def level_share(folded: str | None, level: str, share: float) -> float:
+    """The share of people whose name agrees with ``folded`` the way ``level`` says.
+
+    ``share`` is the share of the name itself (:func:`first_name_share` / :func:`last_name_share`).
+    Same name, nickname, typo or sound-alike: that share. An initial: :data:`INITIAL_SHARE`.
+    Different or missing: 1.0, that part of the name rules nobody out.
+    """
+    if not folded or level in ("different", "null"):
+        return 1.0
+    if level == "initial" or len(folded) == 1:
+        return INITIAL_SHARE
+    return share
+
+
+def expected_namesakes(first_share: float, last_share: float, population: int = POPULATION) -> float:
+    """How many people bear the name: ``population x first share x family share`` (names drawn independently).
+
+    For the customer's own name that counts the *other* bearers too: knowing that the customer is
+    one of them does not make the others less likely. "Thomas Brandt": 83e6 x 0.0068 x 0.0007 = 395.
+    A name outside the tables gets the default shares, 83e6 x 0.001 x 0.0002 = 16.6: the tables
+    cannot show that any full name is unique, because the rare names they leave out are the long
+    tail of some 850,000 family names and thousands of first names, too many to list. So with
+    these tables every name is plausibly shared and a name alone never links automatically; a
+    finer table (or a caller's own shares) could single out names that are unique.
+    """
+    return population * first_share * last_share
+
+
+def plausibly_shared(expected: float) -> bool:
+    """Do other people plausibly bear the name (at least :data:`SHARED_AT` expected bearers)?"""
+    return expected >= SHARED_AT

@@ -7,16 +7,19 @@ undecided identities; the benchmark and the quality test call it directly.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from linker.identity.decide import best_per_identity, corroborated
+from linker.identity.contradictions import annotate
+from linker.identity.decide import best_per_identity, contradicted, corroborated
 from linker.identity.deterministic import KeyIndex, deterministic_links
 from linker.identity.explain import explain
 from linker.identity.features import city_note, customer_features, identity_features, personal_domains
+from linker.identity.namefreq import plausibly_shared
 from linker.identity.names import NameLexicon, ParsedName
-from linker.identity.probabilistic import score_pairs
+from linker.identity.probabilistic import Candidate, score_pairs
 from linker.identity.records import (
     AUTO,
     PENDING,
@@ -57,6 +60,21 @@ class LinkResult:
 
 def _noop(_stage: str, _done: int, _total: int) -> None:
     return None
+
+
+def _why_review(cand: Candidate, name_only_auto: float) -> str:
+    """Why a candidate above the auto threshold waits for a person (German, for the evidence)."""
+    if contradicted(cand):
+        return "Widerspruch ohne gemeinsamen Kontakt - nur zur Prüfung, nie automatisch"
+    if not corroborated(cand) and plausibly_shared(cand.expected_namesakes):
+        many = (
+            f"{cand.expected_namesakes:,.0f}".replace(",", ".") if math.isfinite(cand.expected_namesakes) else "viele"
+        )
+        return (
+            f"Nur der Name passt (kein Ort, kein Kontakt), und ihn tragen vermutlich weitere Menschen "
+            f"(erwartet: {many} in Deutschland) - nur zur Prüfung"
+        )
+    return f"Nur der Name passt (kein Ort, kein Kontakt) - zur Prüfung, automatisch erst ab {name_only_auto:.2f}"
 
 
 def link_records(
@@ -113,26 +131,25 @@ def link_records(
 
     hook("scoring", 0, 1)
     candidates = score_pairs(customer_rows, identity_rows, config.expected_customer_share)
+    by_customer = {c.customer_id: c for c in customers}
+    by_identity = {i.identity_id: i for i in rest}
+    rows_by_customer = {row["unique_id"]: row for row in customer_rows}
+    candidates = annotate(candidates, by_customer, by_identity, rows_by_customer)
     hook("scoring", 1, 1)
     result.candidate_pairs = len(candidates)
     t3 = time.perf_counter()
     result.seconds["scoring"] = t3 - t2
 
-    by_customer = {c.customer_id: c for c in customers}
     customer_keys = {row["unique_id"]: set(row["contact_keys"]) for row in customer_rows}
     identity_keys = {row["unique_id"]: set(row["contact_keys"]) for row in identity_rows}
-    by_identity = {i.identity_id: i for i in rest}
     best = best_per_identity(candidates, config.thresholds, excluded)
     for iid, (cand, p, status, others) in sorted(best.items()):
         identity = by_identity[iid]
         customer = by_customer[cand.customer_id]
         shared = sorted(customer_keys[cand.customer_id] & identity_keys[iid])
         evidence = explain(cand, p, customer, identity, names[iid], others, shared, city_notes.get(iid))
-        if status == PENDING and p >= config.thresholds.auto and not corroborated(cand):
-            evidence.append(
-                f"Nur der Name passt (kein Ort, kein Kontakt) - zur Prüfung, automatisch erst ab "
-                f"{config.thresholds.name_only_auto:.2f}"
-            )
+        if status == PENDING and p >= config.thresholds.auto:
+            evidence.append(_why_review(cand, config.thresholds.name_only_auto))
         result.decisions.append(LinkDecision(iid, cand.customer_id, "probabilistic", round(p, 4), status, evidence))
         if status != REJECTED:
             result.probabilistic += 1

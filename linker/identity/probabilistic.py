@@ -8,6 +8,7 @@ comparison. The model itself (levels, m/u priors, blocking) lives in :mod:`linke
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,7 +32,15 @@ class Candidate:
     levels: dict[str, str]
     """comparison -> level name ("exact", "nickname", ..., or "null")."""
     bits: dict[str, float]
-    """comparison -> its contribution in bits (log2 Bayes factor incl. term-frequency adjustment)."""
+    """comparison -> its contribution in bits (log2 Bayes factor incl. term-frequency adjustment);
+    "contradiction" holds the bits of :mod:`linker.identity.contradictions` once they are applied."""
+    contradictions: tuple[str, ...] = ()
+    """Evidence against the match found outside the model (German, for the evidence list)."""
+    ruled_out: bool = False
+    """The profile says it is someone else: the pair is out, whatever its weight."""
+    expected_namesakes: float = math.inf
+    """How many people are expected to bear the name as far as it matched (see
+    :func:`linker.identity.namefreq.expected_namesakes`); unknown counts as many."""
 
 
 def _level_name(comparison: str, gamma: int) -> str:
@@ -52,6 +61,7 @@ def score_pairs(
     if not customer_rows or not identity_rows:
         return []
     import pandas as pd
+    import pyarrow as pa  # a dependency of splink
     from splink import DuckDBAPI, Linker
 
     n = len(customer_rows)
@@ -72,7 +82,15 @@ def score_pairs(
 
     def frame(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
         df = pd.DataFrame(list(rows))
-        df["contact_keys"] = df["contact_keys"].map(list)
+        # Typed explicitly: DuckDB infers a column's type from its first rows, and a CRM whose first
+        # customers have no e-mail gave "NULL[]", which the contact blocking rule cannot compare.
+        key_type = pa.list_(pa.string())
+        df["contact_keys"] = pd.Series(
+            pa.array([list(k) for k in df["contact_keys"]], type=key_type), dtype=pd.ArrowDtype(key_type)
+        )
+        for col in df.columns:  # likewise an all-None column (no customer has a two-word family name)
+            if col != "contact_keys" and df[col].isna().all():
+                df[col] = df[col].astype("float64" if col.startswith("tf_") else "string")
         return df
 
     try:

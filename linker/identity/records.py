@@ -38,6 +38,9 @@ class CustomerRecord:
     handles: tuple[str, ...] = ()
     profile_urls: tuple[str, ...] = ()
     city: str | None = None
+    company: str | None = None
+    """The company a business customer is ("Hotel Rheinblick GmbH"); a profile that says it is not
+    this company is ruled out (:mod:`linker.identity.contradictions`)."""
 
     @property
     def full_name(self) -> str:
@@ -64,18 +67,30 @@ class LinkThresholds:
     review: float = 0.60
     name_only_auto: float = 0.97
     """A probabilistic link whose only evidence is the name (no matching place, no shared contact)
-    is auto-linked only from this probability on; below it goes to review. Names are the weakest
-    identifier and a wrong link is personal data about the wrong person (GDPR Art. 5(1)(d)), so an
-    uncorroborated match of two common names ("Anna Schmidt" in a CRM of a few hundred: ~0.96)
-    waits for a human. Costs about 2 points of auto recall on the benchmark; set it to the auto
-    threshold to switch it off."""
+    is auto-linked only from this probability on, and only when nobody else plausibly bears the
+    name (:func:`linker.identity.namefreq.plausibly_shared`); otherwise it goes to review. Names
+    are the weakest identifier and a wrong link is personal data about the wrong person (GDPR
+    Art. 5(1)(d)). With the bundled name tables every name counts as plausibly shared, so a name
+    alone never links automatically; the threshold matters for names a finer table shows unique."""
 
-    def status(self, probability: float, corroborated: bool = True) -> LinkStatus:
-        if probability >= self.auto and (corroborated or probability >= self.name_only_auto):
-            return AUTO
-        if probability >= self.review:
+    def status(
+        self, probability: float, corroborated: bool = True, *, name_shared: bool = True, contradicted: bool = False
+    ) -> LinkStatus:
+        """AUTO, PENDING or REJECTED for a candidate with this probability.
+
+        ``corroborated``: more than the name agrees (the place, a contact). ``name_shared``: others
+        plausibly bear the name. ``contradicted``: evidence against the match (another known place,
+        another own e-mail domain) that no shared contact outweighs; such a candidate is never
+        auto-linked, however high its probability: the probability believes the name, the
+        contradiction says the name may belong to someone else.
+        """
+        if probability < self.review:
+            return REJECTED
+        if probability < self.auto or contradicted:
             return PENDING
-        return REJECTED
+        if corroborated or (not name_shared and probability >= self.name_only_auto):
+            return AUTO
+        return PENDING
 
 
 @dataclass(slots=True)

@@ -48,7 +48,8 @@ from store.types import utcnow
 
 log = logging.getLogger(__name__)
 
-CUSTOMER_FIELDS = ("id", "crm_id", "first_name", "last_name", "emails", "phones", "handles", "profile_urls", "city")
+CUSTOMER_FIELDS = ("id", "crm_id", "first_name", "last_name", "emails", "phones", "handles", "profile_urls", "city",
+                   "company")  # fmt: skip
 """The customer columns the linker reads (:class:`linker.identity.records.CustomerRecord`)."""
 
 DECIDED = LINKED_STATUSES
@@ -116,6 +117,7 @@ def _customer_records(session: Session) -> list[CustomerRecord]:
             handles=tuple(r.handles or ()),
             profile_urls=tuple(r.profile_urls or ()),
             city=r.city,
+            company=r.company,
         )
         for r in rows
     ]

@@ -125,3 +125,14 @@ def test_pipeline_empty_inputs() -> None:
     ident = IdentityRecord(1, "mastodon", "a", "max_mueller", "Max Müller")
     result = link_records([], [ident])
     assert result.decisions == [] and result.no_candidate == 1
+
+
+def test_customers_without_email_first_do_not_break_scoring() -> None:
+    """DuckDB types a column from a sample of its rows: 1,999 customers without e-mail, then one with,
+    made the contact keys "NULL[]" and the contact blocking rule failed."""
+    customers = [CustomerRecord(k, f"K{k}", "Eva", f"Name{k}", city="Berlin") for k in range(1, 2000)]
+    customers.append(CustomerRecord(2000, "K2000", "Max", "Müller", ("maxmueller87@gmx.de",), city="Köln"))
+    ident = IdentityRecord(1, "bluesky", "did:plc:m", "maxmueller87.bsky.social", "Max Müller", location="Köln")
+    [d] = link_records(customers, [ident]).decisions
+    assert (d.customer_id, d.status) == (2000, AUTO)
+    assert any("CRM-E-Mail maxmueller87@gmx.de" in e for e in d.evidence)
