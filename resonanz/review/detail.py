@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -101,10 +102,22 @@ def latest_value(session: Session, customer_id: int) -> CustomerValue | None:
     return session.exec(query).first()
 
 
-def _view(session: Session, post: Post, model_name: str | None) -> PostView:
-    assert post.id is not None
-    author = session.get(SocialIdentity, post.identity_id) if post.identity_id else None
-    return PostView(post, latest_score(session, post.id, model_name), author)
+def _views(session: Session, posts: Sequence[Post], model_name: str | None) -> list[PostView]:
+    """Posts with their latest score and author: two queries for all of them, not two per post."""
+    ids = [p.id for p in posts if p.id is not None]
+    if not ids:
+        return []
+    query = select(Score).where(col(Score.post_id).in_(ids))
+    if model_name:
+        query = query.where(Score.model_name == model_name)
+    scores: dict[int, Score] = {}
+    for score in session.exec(query.order_by(col(Score.scored_at).desc(), col(Score.id).desc())):
+        scores.setdefault(score.post_id, score)  # the first per post is its latest (as in latest_score)
+    identity_ids = {p.identity_id for p in posts if p.identity_id}
+    authors = {
+        i.id: i for i in session.exec(select(SocialIdentity).where(col(SocialIdentity.id).in_(identity_ids)))
+    } if identity_ids else {}  # fmt: skip
+    return [PostView(p, scores.get(p.id or 0), authors.get(p.identity_id) if p.identity_id else None) for p in posts]
 
 
 def get_item(session: Session, item_id: int) -> ReviewItem:
@@ -119,18 +132,32 @@ def item_detail(session: Session, item_id: int, model_name: str | None = None, h
     post = session.get(Post, item.post_id)
     if post is None:
         raise NotFoundError(f"the post of review item {item_id} is gone; dismiss the item")
-    detail = ItemDetail(item=item, post=_view(session, post, model_name))
     seen = {post.id}
+    parents: list[Post] = []
     parent_id = post.parent_id
-    while parent_id and parent_id not in seen and len(detail.parents) < MAX_THREAD_DEPTH:
+    while parent_id and parent_id not in seen and len(parents) < MAX_THREAD_DEPTH:
         parent = session.get(Post, parent_id)
         if parent is None:
             break
         seen.add(parent.id)
-        detail.parents.insert(0, _view(session, parent, model_name))
+        parents.insert(0, parent)
         parent_id = parent.parent_id
-    replies = session.exec(select(Post).where(Post.parent_id == post.id).order_by(col(Post.created_at)).limit(50))
-    detail.replies = [_view(session, r, model_name) for r in replies]
+    replies = list(session.exec(select(Post).where(Post.parent_id == post.id).order_by(col(Post.created_at)).limit(50)))
+    older: list[Post] = []
+    if post.identity_id:
+        older = list(
+            session.exec(
+                select(Post)
+                .where(Post.identity_id == post.identity_id, Post.id != post.id)
+                .order_by(col(Post.created_at).desc())
+                .limit(history)
+            )
+        )
+    views = _views(session, [post, *parents, *replies, *older], model_name)
+    detail = ItemDetail(item=item, post=views[0])
+    detail.parents = views[1 : 1 + len(parents)]
+    detail.replies = views[1 + len(parents) : 1 + len(parents) + len(replies)]
+    detail.history = views[1 + len(parents) + len(replies) :]
     detail.places = places(session, post.id or 0)
     if post.identity_id:
         links = session.exec(
@@ -148,13 +175,6 @@ def item_detail(session: Session, item_id: int, model_name: str | None = None, h
         )
         if linked:
             detail.customer, detail.value = linked[0].customer, linked[0].value
-        older = session.exec(
-            select(Post)
-            .where(Post.identity_id == post.identity_id, Post.id != post.id)
-            .order_by(col(Post.created_at).desc())
-            .limit(history)
-        )
-        detail.history = [_view(session, p, model_name) for p in older]
     detail.events = list(
         session.exec(select(ReviewEvent).where(ReviewEvent.review_item_id == item.id).order_by(col(ReviewEvent.at)))
     )
