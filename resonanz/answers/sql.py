@@ -38,7 +38,7 @@ from sqlalchemy.sql.selectable import FromClause, Subquery
 from sqlmodel import Session
 
 from resonanz.core.periods import Period
-from resonanz.core.tables import CUSTOMER, LINK, POST, SCORE, VALUE, current_value_order
+from resonanz.core.tables import CUSTOMER, LINK, POST, SCORE, VALUE, current_values
 from resonanz.pipeline.consent import linkable_clause
 from resonanz.pipeline.link_decisions import LINKED_STATUSES
 from store.types import JSONType
@@ -111,23 +111,8 @@ def link_subquery() -> Subquery:
 
 def value_subquery() -> Subquery:
     """customer_id -> the customer's current CustomerValue row (:func:`resonanz.core.tables.current_value_order`)."""
-    ranked = select(
-        VALUE.c.customer_id,
-        VALUE.c.abc_class,
-        VALUE.c.rfm_segment,
-        VALUE.c.is_loyal,
-        VALUE.c.weight,
-        VALUE.c.revenue,
-        VALUE.c.clv,
-        func.row_number()
-        .over(
-            partition_by=VALUE.c.customer_id,
-            order_by=current_value_order(),
-        )
-        .label("rn"),
-    ).subquery("ranked_value")
-    cols = [c for c in ranked.c if c.name != "rn"]
-    return select(*cols).where(ranked.c.rn == 1).subquery("val")
+    v = VALUE.c
+    return current_values(v.customer_id, v.abc_class, v.rfm_segment, v.is_loyal, v.weight, v.revenue, v.clv, name="val")
 
 
 def latest_score_id(model_name: str | None = None) -> ColumnElement[Any]:

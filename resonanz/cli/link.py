@@ -1,4 +1,4 @@
-"""``resonanz link``, ``resonanz links ...``, ``resonanz value`` and ``resonanz forget``."""
+"""``resonanz link``, ``resonanz links ...``, ``resonanz value [migration|cohorts]`` and ``resonanz forget``."""
 
 from __future__ import annotations
 
@@ -12,15 +12,29 @@ from typing import Any, TextIO
 
 import typer
 from rich.console import Console
+from rich.measure import Measurement
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from linker.errors import LinkerError
 from linker.identity.pipeline import ProgressHook
 from linker.identity.records import CONFIRMED, REJECTED
+from linker.value.cohorts import CohortCell, CohortTable
+from resonanz.answers.journey import (
+    COMPLAINT_FLAGS,
+    MigrationReport,
+    cohorts,
+    cohorts_to_dict,
+    de_number,
+    de_percent,
+    flag_clause,
+    segment_migration,
+    state_label,
+)
 from resonanz.cli.common import fail
 from resonanz.core.csv_safe import csv_dict_writer
 from resonanz.core.db import engine_from_settings
+from resonanz.core.errors import AnswersError
 from resonanz.core.settings import get_settings
 from resonanz.pipeline.erasure import forget_customer, withdraw_consent
 from resonanz.pipeline.link_decisions import LinkNotFoundError
@@ -32,6 +46,8 @@ from store.errors import StoreError
 
 console = Console(soft_wrap=True)
 links_app = typer.Typer(help="Identity links: export, review decisions, consent.", no_args_is_help=True)
+value_app = typer.Typer()
+"""``resonanz value`` computes values (the callback); its subcommands show the journey."""
 
 BASIS_LABEL = {"revenue": "Umsatz", "margin": "Deckungsbeitrag"}
 STAGES = {
@@ -175,13 +191,19 @@ def print_value_report(report: ValueReport, out: Console | None = None) -> None:
 
 
 def value_command(
+    ctx: typer.Context,
     as_of: str | None = typer.Option(None, "--as-of", help="Value at the end of this day (YYYY-MM-DD); default now."),
     basis: str | None = typer.Option(None, "--basis", help="revenue or margin (default from settings)."),
     method: str | None = typer.Option(None, "--method", help="cumulative or headcount (default from settings)."),
     save: bool = typer.Option(True, "--save/--no-save", help="Append the snapshot to the history."),
     weights: bool = typer.Option(True, "--weights/--no-weights", help="Re-weight scored posts afterwards."),
 ) -> None:
-    """Compute ABC classes, Pareto share, RFM, margin, CLV and loyalty for every customer."""
+    """Compute ABC classes, Pareto share, RFM, margin, CLV and loyalty for every customer.
+
+    ``resonanz value migration`` and ``resonanz value cohorts`` show the customer journey instead.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
     settings = get_settings()
     try:
         when = end_of_day(date.fromisoformat(as_of)) if as_of else None
@@ -196,6 +218,173 @@ def value_command(
     except (LinkerError, StoreError) as exc:
         raise fail(exc) from None
     print_value_report(report)
+
+
+def _day(value: str | None, option: str) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        raise fail(ValueError(f"{option} {value!r} is not a date; write it as YYYY-MM-DD")) from None
+
+
+def _format(fmt: str) -> str:
+    if fmt not in ("table", "json"):
+        raise fail(ValueError(f"unknown format {fmt!r}; use --format table or --format json"))
+    return fmt
+
+
+MATRIX_MAX_COLUMNS = 6
+"""Up to this many states (ABC: A, B, C, gone) the migration prints as a matrix; RFM as a list of moves."""
+
+
+def print_migration(report: MigrationReport, out: Console | None = None) -> None:
+    out = out or console
+    m, by = report.matrix, report.by
+    what = "ABC-Klassen" if by == "abc" else "RFM-Segmente"
+    title = f"{what}: Wanderung vom {report.before_day.isoformat()} zum {report.after_day.isoformat()}"
+    if report.flags:
+        title += f" – nur Kund:innen, {flag_clause(report.flags)} ({de_number(report.flagged or 0)})"
+    table = Table(title=title, title_justify="left")
+    if len(m.columns) <= MATRIX_MAX_COLUMNS:
+        table.add_column("vorher \\ nachher")
+        for col in m.columns:
+            table.add_column(state_label(col, by), justify="right")
+        table.add_column("Summe", justify="right")
+        for row in m.rows:
+            cells = [de_number(m.count(row, col)) if m.count(row, col) else "·" for col in m.columns]
+            table.add_row(state_label(row, by), *cells, de_number(m.row_total(row)))
+        table.add_row("Summe", *(de_number(m.column_total(c)) for c in m.columns), de_number(m.total), style="bold")
+    else:  # many segments: one line per (from, to) pair instead of a matrix wider than the terminal
+        table.add_column("vorher")
+        table.add_column("nachher")
+        table.add_column("Kund:innen", justify="right")
+        table.add_column("Anteil von vorher", justify="right")
+        for mv in m.moves():
+            style = "dim" if mv.before == mv.after else None
+            names = (state_label(mv.before, by), state_label(mv.after, by))
+            table.add_row(*names, de_number(mv.customers), de_percent(mv.share), style=style)
+    _print_wide(out, table)
+    asked = [f"{name} {d.isoformat()}" for name, d in zip(("--from", "--to"), report.requested, strict=True) if d]
+    if asked:
+        out.print(f"Angefragt {', '.join(asked)}; nächste gespeicherte Stände verwendet.", highlight=False)
+    out.print(report.summary() + ".", highlight=False)
+    for line in report.sentences():
+        out.print(f"• {line}", highlight=False)
+    if not m.changed and not m.gone:
+        out.print("Keine Wechsel zwischen den beiden Ständen.", highlight=False)
+
+
+@value_app.command("migration")
+def migration_command(
+    start: str | None = typer.Option(None, "--from", help="Earlier analysis date (YYYY-MM-DD); default ~90 days back."),
+    end: str | None = typer.Option(None, "--to", help="Later analysis date (YYYY-MM-DD); default the current one."),
+    by: str = typer.Option("abc", "--by", help="abc (ABC classes) or rfm (RFM segments)."),
+    complained: bool = typer.Option(
+        False, "--complained", help="Only customers whose linked posts were flagged complaint/churn in between."
+    ),
+    flags: list[str] = typer.Option([], "--flag", help="Only customers with a post flagged so in between. Repeat."),
+    top: int = typer.Option(10, "--top", help="How many moves to describe in sentences."),
+    fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
+) -> None:
+    """How customers moved between ABC classes or RFM segments from one stored snapshot to another."""
+    fmt = _format(fmt)
+    chosen = tuple(dict.fromkeys([*flags, *(COMPLAINT_FLAGS if complained else ())]))
+    try:
+        report = segment_migration(
+            engine_from_settings(), by=by, start=_day(start, "--from"), end=_day(end, "--to"), flags=chosen,
+            limit=max(top, 0),
+        )  # fmt: skip
+    except (AnswersError, StoreError) as exc:
+        raise fail(exc) from None
+    if fmt == "json":
+        typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        return
+    print_migration(report)
+
+
+def _triangle(table: CohortTable, revenue: bool) -> Table:
+    kind = "Umsatz-Retention (Anteil am Umsatz des ersten Monats)" if revenue else "Wiederkauf-Quote"
+    out = Table(
+        title=f"Kohorten nach Erstkauf-Monat – {kind}, volle Monate bis {table.last_month:%Y-%m}",
+        title_justify="left",
+    )
+    out.add_column("Kohorte", no_wrap=True)
+    out.add_column("Kund:innen", justify="right", no_wrap=True)
+    if revenue:
+        out.add_column("Umsatz M0", justify="right", no_wrap=True)
+    width = len(table.average)
+    for k in range(width):
+        out.add_column(f"M{k}", justify="right", no_wrap=True)
+
+    def cell(x: CohortCell | None) -> str:
+        if x is None:
+            return ""
+        return de_percent(x.revenue_share if revenue else x.share)
+
+    def money(amount: float) -> list[str]:
+        return [f"{de_number(amount, 2)} €"] if revenue else []
+
+    for c in table.cohorts:
+        out.add_row(
+            f"{c.month:%Y-%m}", de_number(c.customers), *money(c.revenue), *(cell(c.cell(k)) for k in range(width))
+        )
+    if table.cohorts:
+        total_first = sum(c.revenue for c in table.cohorts)
+        out.add_row(
+            "Ø gewichtet", de_number(table.customers), *money(total_first), *(cell(x) for x in table.average),
+            style="bold",
+        )  # fmt: skip
+    return out
+
+
+def _print_wide(out: Console, renderable: Table) -> None:
+    """Print without squeezing: a year's triangle needs ~110 columns; a narrower terminal wraps, nothing is cut."""
+    needed = Measurement.get(out, out.options.update(max_width=1000), renderable).maximum
+    if needed <= out.width:
+        out.print(renderable)
+        return
+    Console(file=out.file, width=needed, soft_wrap=True, force_terminal=out.is_terminal).print(renderable)
+
+
+def print_cohorts(table: CohortTable, revenue: bool = True, out: Console | None = None) -> None:
+    out = out or console
+    if not table.cohorts:
+        out.print(
+            f"Keine Erstkäufe in den vollen Monaten bis {table.last_month:%Y-%m}; importiere Bestellungen "
+            "(resonanz import orders) oder wähle mit --as-of ein anderes Datum.",
+            highlight=False,
+        )
+        return
+    _print_wide(out, _triangle(table, revenue=False))
+    out.print(
+        "M0 = Monat des Erstkaufs (immer 100 %); Mk = Anteil der Kohorte, der k Monate später wieder gekauft hat.",
+        highlight=False,
+    )
+    if revenue:
+        _print_wide(out, _triangle(table, revenue=True))
+        out.print("Umsatz netto (Erstattungen abgezogen), geteilt durch den Umsatz der Kohorte im Monat M0.")
+
+
+@value_app.command("cohorts")
+def cohorts_command(
+    months: int = typer.Option(12, "--months", help="How many first-purchase months (cohorts) to show."),
+    as_of: str | None = typer.Option(
+        None, "--as-of", help="Count up to the end of this day (YYYY-MM-DD); default now."
+    ),
+    revenue: bool = typer.Option(True, "--revenue/--no-revenue", help="Also show the revenue retention."),
+    fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
+) -> None:
+    """First-purchase cohorts: the share that bought again in each later month, and revenue retention."""
+    fmt = _format(fmt)
+    day = _day(as_of, "--as-of")
+    try:
+        table = cohorts(engine_from_settings(), end_of_day(day) if day else None, months)
+    except (LinkerError, StoreError) as exc:
+        raise fail(exc) from None
+    if fmt == "json":
+        typer.echo(json.dumps(cohorts_to_dict(table), ensure_ascii=False, indent=2))
+        return
+    print_cohorts(table, revenue=revenue)
 
 
 def forget_command(
@@ -216,6 +405,7 @@ def forget_command(
 
 def register(app: typer.Typer) -> None:
     app.command("link")(link_command)
-    app.command("value")(value_command)
+    value_app.callback(invoke_without_command=True)(value_command)
+    app.add_typer(value_app, name="value")
     app.command("forget")(forget_command)
     app.add_typer(links_app, name="links")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Table, func
+from sqlalchemy import Subquery, Table, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from store.models import (
@@ -52,6 +52,10 @@ def current_value_order() -> tuple[ColumnElement[Any], ...]:
     return (func.coalesce(v.window_end, v.computed_at).desc(), v.computed_at.desc(), v.id.desc())
 
 
-def current_value_key(window_end: Any, computed_at: Any, row_id: int) -> tuple[Any, Any, int]:
-    """The same rule as :func:`current_value_order` for rows already in memory: the larger key is current."""
-    return (window_end or computed_at, computed_at, row_id)
+def current_values(*columns: Any, name: str = "current_value") -> Subquery:
+    """``columns`` of every customer's current CustomerValue row (one row per customer, by
+    :func:`current_value_order`), for queries that must not read the whole history."""
+    ranked = select(
+        *columns, func.row_number().over(partition_by=VALUE.c.customer_id, order_by=current_value_order()).label("rn")
+    ).subquery(f"ranked_{name}")
+    return select(*[c for c in ranked.c if c.name != "rn"]).where(ranked.c.rn == 1).subquery(name)

@@ -2,7 +2,9 @@
 
 Every row is validated; bad rows are reported with file, line and reason and skipped,
 good rows are upserted on their natural keys in one transaction (re-importing the same
-file changes nothing), and a malformed file is rejected before anything is written.
+file changes nothing), and a malformed file leaves nothing written. Customer and order files
+are streamed in batches with a progress line every 100,000 rows, so a million rows need
+about the memory of one batch (``bench/bench_value_scale.py``).
 """
 
 from resonanz.importing.common import ImportError_, ImportFileError, ImportReport, RowError

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
-import io
 import json
+import logging
 import math
 import re
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +20,12 @@ from pydantic import BaseModel, ValidationError
 from store.types import without_nul
 
 RowT = TypeVar("RowT", bound=BaseModel)
+log = logging.getLogger(__name__)
+
+BATCH_ROWS = 5_000
+"""Rows validated, looked up and written together: bounded memory for files of any size."""
+PROGRESS_ROWS = 100_000
+"""A progress line (log, INFO) every this many rows."""
 
 
 class ImportError_(Exception):  # noqa: N801  (avoid shadowing the builtin ImportError)
@@ -71,7 +78,7 @@ def decode(path: Path, encoding: str = "utf-8") -> str:
         raise ImportFileError(f"{path}: cannot read the file: {exc.strerror or exc}") from exc
     if not raw.strip():
         raise ImportFileError(f"{path}: the file is empty; expected a header line and data rows")
-    enc = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+    enc = _codec(encoding)
     try:
         return raw.decode(enc)
     except UnicodeDecodeError as exc:
@@ -82,38 +89,75 @@ def decode(path: Path, encoding: str = "utf-8") -> str:
         ) from exc
 
 
+def _codec(encoding: str) -> str:
+    """The codec to read ``encoding`` with: UTF-8 drops a leading byte-order mark (Excel writes one)."""
+    return "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+
+
+def check_text(path: Path, encoding: str = "utf-8") -> str:
+    """Check that ``path`` is non-empty text in ``encoding`` without holding it in memory; returns the codec.
+
+    Reads 1 MiB at a time through an incremental decoder, so a file of a million rows costs a megabyte
+    here, not its size several times over. On an undecodable byte, :func:`decode` reads the file once more
+    to name the exact line (the error path only).
+    """
+    enc = _codec(encoding)
+    try:
+        decoder = codecs.getincrementaldecoder(enc)()
+    except LookupError:
+        raise ImportFileError(f"{path}: unknown encoding {encoding!r}; use e.g. utf-8 or cp1252") from None
+    content = False
+    try:
+        with path.open("rb") as fh:
+            while chunk := fh.read(1 << 20):
+                content = content or bool(chunk.strip())
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+    except OSError as exc:
+        raise ImportFileError(f"{path}: cannot read the file: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError:
+        decode(path, encoding)  # raises with the line number and the fix
+        raise
+    if not content:
+        raise ImportFileError(f"{path}: the file is empty; expected a header line and data rows")
+    return enc
+
+
 def csv_rows(path: Path, required: set[str], encoding: str = "utf-8") -> Iterator[tuple[int, dict[str, str]]]:
     """Yield ``(line number, row)`` for each data row of a CSV file with a header.
 
-    The delimiter (comma or semicolon, common in German exports) is sniffed from the header.
+    The delimiter (comma or semicolon, common in German exports) is sniffed from the header. The file is
+    checked first (:func:`check_text`) and then streamed: rows are read as they are consumed.
     """
-    text = decode(path, encoding)
-    first = text.splitlines()[0] if text else ""
-    delimiter = ";" if first.count(";") > first.count(",") else ","
+    enc = check_text(path, encoding)
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # long fields are rejected per row (clean), not per file
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    try:
-        header = [h.strip() for h in (reader.fieldnames or [])]
-    except csv.Error as exc:
-        raise ImportFileError(f"{path}:1: cannot read the header: {exc}") from exc
-    reader.fieldnames = header
-    missing = required - set(header)
-    if missing:
-        raise ImportFileError(
-            f"{path}:1: missing required column(s) {', '.join(sorted(missing))}; "
-            f"found {', '.join(header) or 'none'}. See the column mapping in the README."
-        )
-    while True:
+    with path.open(encoding=enc, newline="") as fh:
+        first = fh.readline()
+        fh.seek(0)
+        delimiter = ";" if first.count(";") > first.count(",") else ","
+        reader = csv.DictReader(fh, delimiter=delimiter, strict=True)
         try:
-            row = next(reader)
-        except StopIteration:
-            return
+            header = [h.strip() for h in (reader.fieldnames or [])]
         except csv.Error as exc:
-            raise ImportFileError(f"{path}:{reader.line_num}: malformed CSV: {exc}; nothing was imported") from exc
-        if None in row:
-            yield reader.line_num, {"__extra__": "x"}
-            continue
-        yield reader.line_num, {k: (v or "").strip() for k, v in row.items() if k is not None}
+            raise ImportFileError(f"{path}:1: cannot read the header: {exc}") from exc
+        reader.fieldnames = header
+        missing = required - set(header)
+        if missing:
+            raise ImportFileError(
+                f"{path}:1: missing required column(s) {', '.join(sorted(missing))}; "
+                f"found {', '.join(header) or 'none'}. See the column mapping in the README."
+            )
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                raise ImportFileError(f"{path}:{reader.line_num}: malformed CSV: {exc}; nothing was imported") from exc
+            if None in row:
+                yield reader.line_num, {"__extra__": "x"}
+                continue
+            yield reader.line_num, {k: (v or "").strip() for k, v in row.items() if k is not None}
 
 
 def jsonl_rows(path: Path, encoding: str = "utf-8") -> Iterator[tuple[int, dict[str, Any] | str]]:
@@ -193,17 +237,20 @@ def parse_datetime(value: str | datetime) -> datetime:
     text = value.strip()
     if not text:
         raise ValueError("a date is required")
+    if "." not in text[:3]:  # ISO first: the usual export, and a German date never parses as ISO (or vice versa)
+        try:
+            iso = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            pass
+        else:
+            return _in_range(iso, text)
     for fmt in ("%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y"):
         try:
             parsed = datetime.strptime(text, fmt)
         except ValueError:
             continue
         return _in_range(parsed, text)
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(f"not a date: {text!r} (use ISO-8601 like 2026-11-16T09:30:00+01:00)") from None
-    return _in_range(parsed, text)
+    raise ValueError(f"not a date: {text!r} (use ISO-8601 like 2026-11-16T09:30:00+01:00)")
 
 
 def _in_range(parsed: datetime, original: object) -> datetime:
@@ -273,7 +320,7 @@ def parse_amount(value: str) -> float:
     return finite_amount(number, value)
 
 
-def validated_rows(
+def validated_batches(
     path: Path,
     required: set[str],
     model: type[RowT],
@@ -281,14 +328,23 @@ def validated_rows(
     report: ImportReport,
     encoding: str = "utf-8",
     check: Callable[[RowT], str | None] | None = None,
-) -> dict[str, tuple[int, RowT]]:
-    """Validate every CSV row into ``model``; bad rows and duplicate ``key`` values go to ``report``.
+    size: int | None = None,
+) -> Iterator[dict[str, tuple[int, RowT]]]:
+    """Validate every CSV row into ``model``, yielding the good rows in batches of ``size`` (:data:`BATCH_ROWS`).
 
-    Returns the good rows by key with their line numbers (the first occurrence of a key wins).
+    Bad rows and repeated ``key`` values go to ``report`` (the first occurrence of a key wins, across
+    batches). Each batch maps key -> (line number, row). A progress line is logged every
+    :data:`PROGRESS_ROWS` rows. Trade-off: a file with a malformed line far down is only rejected when the
+    reader gets there; callers write all batches in one transaction, so it still leaves nothing behind.
     """
-    good: dict[str, tuple[int, RowT]] = {}
+    size = size or BATCH_ROWS
+    first_line: dict[str, int] = {}
+    batch: dict[str, tuple[int, RowT]] = {}
     for line, raw in csv_rows(path, required, encoding):
         report.rows += 1
+        if report.rows % PROGRESS_ROWS == 0:
+            log.info("%s: %s rows read, %s rejected so far", path.name, f"{report.rows:,}".replace(",", "."),
+                     f"{len(report.errors):,}".replace(",", "."))  # fmt: skip
         if "__extra__" in raw:
             report.errors.append(RowError(str(path), line, "more fields than columns in the header"))
             continue
@@ -302,51 +358,68 @@ def validated_rows(
             report.errors.append(RowError(str(path), line, problem))
             continue
         value = getattr(row, key)
-        if value in good:
-            first = good[value][0]
+        first = first_line.get(value)
+        if first is not None:
             report.errors.append(RowError(str(path), line, f"duplicate {key} {value!r} (first at line {first})"))
             continue
-        good[value] = (line, row)
+        first_line[value] = line
+        batch[value] = (line, row)
+        if len(batch) >= size:
+            yield batch
+            batch = {}
+    if batch:
+        yield batch
+
+
+def validated_rows(
+    path: Path,
+    required: set[str],
+    model: type[RowT],
+    key: str,
+    report: ImportReport,
+    encoding: str = "utf-8",
+    check: Callable[[RowT], str | None] | None = None,
+) -> dict[str, tuple[int, RowT]]:
+    """All of :func:`validated_batches` in one mapping (small files; the importers stream batches)."""
+    good: dict[str, tuple[int, RowT]] = {}
+    for batch in validated_batches(path, required, model, key, report, encoding, check):
+        good.update(batch)
     return good
 
 
-def upsert(
-    session: Any,
-    stored: Any | None,
-    model: type[Any],
-    key: dict[str, Any],
-    values: dict[str, Any],
-    report: ImportReport,
-) -> Any:
-    """Insert ``model(**key, **values)`` when nothing is stored, else update only what changed; count the outcome.
+def stored_by_key(session: Any, key: Any, columns: Sequence[Any], keys: Iterable[Any]) -> dict[Any, Any]:
+    """``key value -> row of columns`` of the stored rows whose ``key`` is in ``keys`` (Core, in chunks of 900)."""
+    from sqlalchemy import select
 
-    Returns the row that was written, or ``None`` when the stored row already held ``values``.
-    """
-    if stored is None:
-        row = model(**key, **values)
-        session.add(row)
-        report.inserted += 1
-        return row
-    changed = {k: v for k, v in values.items() if getattr(stored, k) != v}
-    if not changed:
-        report.unchanged += 1
-        return None
-    for name, value in changed.items():
-        setattr(stored, name, value)
-    session.add(stored)
-    report.updated += 1
-    return stored
-
-
-def in_chunks(session: Any, model: type[Any], column: Any, values: Iterable[Any], size: int = 900) -> list[Any]:
-    """``select(model).where(column.in_(values))`` in chunks of ``size`` (SQLite allows 999 variables)."""
-    from sqlmodel import col, select
-
-    items = list(values)
-    out: list[Any] = []
-    for start in range(0, len(items), size):
-        out.extend(session.exec(select(model).where(col(column).in_(items[start : start + size]))).all())
+    items = list(keys)
+    out: dict[Any, Any] = {}
+    for start in range(0, len(items), 900):
+        query = select(key, *columns).where(key.in_(items[start : start + 900]))
+        for row in session.execute(query):
+            out[row[0]] = row
     return out
+
+
+def write_batch(session: Any, table: Any, inserts: list[dict[str, Any]], updates: list[dict[str, Any]]) -> None:
+    """Insert ``inserts`` and update ``updates`` (each with its row ``id``) with one executemany each."""
+    from sqlalchemy import bindparam, insert, update
+
+    if inserts:
+        session.execute(insert(table), inserts)
+    if updates:
+        names = [n for n in updates[0] if n != "id"]
+        statement = update(table).where(table.c.id == bindparam("_id")).values({n: bindparam(f"_{n}") for n in names})
+        session.execute(statement, [{f"_{k}": v for k, v in row.items()} for row in updates])
+
+
+def log_progress(report: ImportReport, batches: int) -> None:
+    """A progress line after every few batches (about :data:`PROGRESS_ROWS` rows)."""
+    if batches % max(PROGRESS_ROWS // BATCH_ROWS, 1) == 0:
+        log.info(
+            "%s: %s written (%s new, %s updated, %s unchanged)", report.kind,
+            *(f"{n:,}".replace(",", ".") for n in (report.inserted + report.updated + report.unchanged,
+                                                   report.inserted, report.updated, report.unchanged)),
+        )  # fmt: skip
 
 
 def drop_erased(

@@ -9,18 +9,19 @@ from typing import Any
 from pydantic import BaseModel, field_validator
 from sqlalchemy.engine import Engine
 
+from resonanz.core.tables import CUSTOMER
 from resonanz.importing.common import (
     ImportReport,
     drop_erased,
-    in_chunks,
+    log_progress,
     parse_datetime,
     split_multi,
-    upsert,
-    validated_rows,
+    stored_by_key,
+    validated_batches,
+    write_batch,
 )
 from resonanz.pipeline.suppression import CRM_ID
 from store.db import session_scope
-from store.models import Customer
 from store.types import utcnow
 
 REQUIRED = {"crm_id"}
@@ -99,17 +100,35 @@ def _values(row: CustomerRow) -> dict[str, Any]:
 
 
 def import_customers(engine: Engine, path: Path, encoding: str = "utf-8") -> ImportReport:
-    """Validate every row of ``path``, then upsert the good ones in a single transaction."""
+    """Validate every row of ``path`` and upsert the good ones, batch by batch, in a single transaction.
+
+    Streams the file in batches (see :func:`resonanz.importing.common.validated_batches`): memory stays at
+    about one batch plus the set of CRM ids seen, whatever the file's size; a failure rolls back every batch.
+    """
     report = ImportReport(file=str(path), kind="customers")
-    good = validated_rows(path, REQUIRED, CustomerRow, "crm_id", report, encoding, check=_consent_problem)
+    c = CUSTOMER.c
+    columns = [c.id, *(c[name] for name in FIELDS)]
     with session_scope(engine) as session:
-        drop_erased(session, good, CRM_ID, report, lambda row: row.crm_id)
-        existing = {c.crm_id: c for c in in_chunks(session, Customer, Customer.crm_id, good)}
-        for crm_id, (_line, row) in good.items():
-            values = _values(row)
-            written = upsert(session, existing.get(crm_id), Customer, {"crm_id": crm_id}, values, report)
-            if written is not None and crm_id in existing:
-                written.updated_at = utcnow()
+        batches = validated_batches(path, REQUIRED, CustomerRow, "crm_id", report, encoding, check=_consent_problem)
+        for n, good in enumerate(batches, start=1):
+            drop_erased(session, good, CRM_ID, report, lambda row: row.crm_id)
+            existing = stored_by_key(session, c.crm_id, columns, good)
+            now = utcnow()
+            inserts: list[dict[str, Any]] = []
+            updates: list[dict[str, Any]] = []
+            for crm_id, (_line, row) in good.items():
+                values = _values(row)
+                stored = existing.get(crm_id)
+                if stored is None:
+                    inserts.append({"crm_id": crm_id, **values, "created_at": now, "updated_at": now})
+                    report.inserted += 1
+                elif any(getattr(stored, k) != v for k, v in values.items()):
+                    updates.append({"id": stored.id, **values, "updated_at": now})
+                    report.updated += 1
+                else:
+                    report.unchanged += 1
+            write_batch(session, CUSTOMER, inserts, updates)
+            log_progress(report, n)
     return report
 
 

@@ -14,6 +14,7 @@ that (the month's last). Which row is a customer's *current* standing is decided
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -158,53 +159,66 @@ def compute_values(
     return report
 
 
-def _persist(session: Any, snapshot: ValueSnapshot, computed_at: datetime) -> int:
+PERSIST_ROWS = 5000
+"""Value rows built and inserted together: memory for one chunk, not for 350,000 rows with their details."""
+
+
+def _value_rows(snapshot: ValueSnapshot, computed_at: datetime) -> Iterator[dict[str, Any]]:
+    """One ``CustomerValue`` row per customer, built as they are inserted."""
     positive_clvs = [r.clv for r in snapshot.results.values() if r.clv > 0]
     mean_clv = sum(positive_clvs) / len(positive_clvs) if positive_clvs else 0.0
-    rows = []
     for r in snapshot.results.values():
-        rows.append(
-            {
-                "customer_id": r.customer_id,
-                "computed_at": computed_at,
-                "window_start": snapshot.window.start,
-                "window_end": snapshot.window.end,
-                "revenue": r.revenue,
-                "margin": r.margin,
-                "abc_class": r.abc_class,
-                "abc_method": snapshot.method,
-                "rfm_r": r.rfm.r if r.rfm else 0,
-                "rfm_f": r.rfm.f if r.rfm else 0,
-                "rfm_m": r.rfm.m if r.rfm else 0,
-                "rfm_score": r.rfm.total if r.rfm else 0,
-                "rfm_segment": r.rfm.segment if r.rfm else None,
-                "clv": r.clv,
-                "clv_model": snapshot.clv_model,
-                "loyalty_points": r.loyalty_points,
-                "is_loyal": r.is_loyal,
-                "weight": r.weight,
-                "details": {
-                    "basis": snapshot.basis,
-                    "as_of": snapshot.as_of.isoformat(),
-                    "cost": r.totals.cost,
-                    "purchases": r.totals.purchases,
-                    "refunds": r.totals.refunds,
-                    "revenue_share": r.revenue_share,
-                    "n_customers": len(snapshot.results),
-                    "mean_clv": mean_clv,
-                    "clv_note": snapshot.clv_note,
-                    "clv_basis": snapshot.clv_basis,
-                    "p_alive": r.p_alive,
-                    "expected_purchases": r.expected_purchases,
-                    "rfm_active": r.rfm.active if r.rfm else None,
-                    "rfm_reason": r.rfm.reason if r.rfm else None,
-                },
-            }
-        )
+        yield {
+            "customer_id": r.customer_id,
+            "computed_at": computed_at,
+            "window_start": snapshot.window.start,
+            "window_end": snapshot.window.end,
+            "revenue": r.revenue,
+            "margin": r.margin,
+            "abc_class": r.abc_class,
+            "abc_method": snapshot.method,
+            "rfm_r": r.rfm.r if r.rfm else 0,
+            "rfm_f": r.rfm.f if r.rfm else 0,
+            "rfm_m": r.rfm.m if r.rfm else 0,
+            "rfm_score": r.rfm.total if r.rfm else 0,
+            "rfm_segment": r.rfm.segment if r.rfm else None,
+            "clv": r.clv,
+            "clv_model": snapshot.clv_model,
+            "loyalty_points": r.loyalty_points,
+            "is_loyal": r.is_loyal,
+            "weight": r.weight,
+            "details": {
+                "basis": snapshot.basis,
+                "as_of": snapshot.as_of.isoformat(),
+                "cost": r.totals.cost,
+                "purchases": r.totals.purchases,
+                "refunds": r.totals.refunds,
+                "revenue_share": r.revenue_share,
+                "n_customers": len(snapshot.results),
+                "mean_clv": mean_clv,
+                "clv_note": snapshot.clv_note,
+                "clv_basis": snapshot.clv_basis,
+                "p_alive": r.p_alive,
+                "expected_purchases": r.expected_purchases,
+                "rfm_active": r.rfm.active if r.rfm else None,
+                "rfm_reason": r.rfm.reason if r.rfm else None,
+            },
+        }
+
+
+def _persist(session: Any, snapshot: ValueSnapshot, computed_at: datetime) -> int:
     _compact(session, snapshot.window.end)
-    for start in range(0, len(rows), 5000):
-        session.execute(insert(VALUE), rows[start : start + 5000])
-    return len(rows)
+    written = 0
+    chunk: list[dict[str, Any]] = []
+    for row in _value_rows(snapshot, computed_at):
+        chunk.append(row)
+        if len(chunk) >= PERSIST_ROWS:
+            session.execute(insert(VALUE), chunk)
+            written, chunk = written + len(chunk), []
+    if chunk:
+        session.execute(insert(VALUE), chunk)
+        written += len(chunk)
+    return written
 
 
 DAILY_DAYS = 90

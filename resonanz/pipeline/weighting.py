@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 
 from linker.value.weights import Standing, WeightConfig, customer_weight
 from resonanz.core.settings import Settings
-from resonanz.core.tables import CUSTOMER, LINK, POST, SCORE, VALUE, current_value_key
+from resonanz.core.tables import CUSTOMER, LINK, POST, SCORE, VALUE, current_values
 from resonanz.pipeline.consent import linkable_clause
 from resonanz.pipeline.domain_config import weight_config
 from resonanz.pipeline.link_decisions import LINKED_STATUSES
@@ -32,17 +32,14 @@ CHUNK = 900
 
 
 def latest_standings(session: Any) -> dict[int, Standing]:
-    """customer -> the standing recorded in their current CustomerValue row (``current_value_order``)."""
+    """customer -> the standing recorded in their current CustomerValue row (``current_value_order``).
+
+    Only the current row per customer is read (in SQL), however long the value history is.
+    """
     v = VALUE.c
-    query = select(v.customer_id, v.abc_class, v.clv, v.details, v.window_end, v.computed_at, v.id)
-    rows = session.execute(query).all()
-    latest: dict[int, tuple[Any, ...]] = {}
-    for row in rows:
-        prev = latest.get(row[0])
-        if prev is None or current_value_key(*row[4:]) > current_value_key(*prev[4:]):
-            latest[row[0]] = tuple(row)
+    current = current_values(v.customer_id, v.abc_class, v.clv, v.details)
     out = {}
-    for cid, abc, clv, details, *_ in latest.values():
+    for cid, abc, clv, details in session.execute(select(current)).all():
         d = details or {}
         out[cid] = Standing(
             abc_class=abc,

@@ -216,3 +216,72 @@ def test_a_crash_halfway_leaves_no_half_transaction(
     assert count(engine, Post) == 0 and count(engine, SocialIdentity) == 0
     monkeypatch.undo()
     assert import_posts(engine, path).inserted == 5
+
+
+def test_batches_keep_first_wins_updates_and_one_transaction(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Files are streamed in batches (2 rows here): duplicates, lookups and the rollback work across them."""
+    from resonanz.importing import common
+
+    monkeypatch.setattr(common, "BATCH_ROWS", 2)
+    monkeypatch.setattr(common, "PROGRESS_ROWS", 4)
+    import_customers(engine, customers_file(tmp_path))
+    lines = ["order_id,crm_id,ordered_at,revenue,cost"]
+    lines += [f"O-{i},K-{1 + i % 2},2026-01-{1 + i:02d},{10 * (i + 1)}.00,1" for i in range(5)]
+    lines += ["O-0,K-2,2026-02-01,99.00,1", "O-9,K-7,2026-02-01,5.00,1"]  # line 7 repeats line 2; K-7 unknown
+    path = write(tmp_path / "orders.csv", "\n".join(lines) + "\n")
+    with caplog.at_level("INFO", logger="resonanz.importing.common"):
+        report = import_orders(engine, path)
+    assert (report.rows, report.inserted) == (7, 5)
+    assert {e.line: e.reason for e in report.errors} == {
+        7: "duplicate order_id 'O-0' (first at line 2)",
+        8: "unknown customer crm_id 'K-7'; import customers first",
+    }
+    assert any("orders: 4 written (4 new" in r.getMessage() for r in caplog.records)  # progress every 4 rows
+    assert any("orders.csv: 4 rows read" in r.getMessage() for r in caplog.records)
+    with Session(engine) as session:
+        stored = {o.order_id: o.revenue for o in session.exec(select(Order))}
+    assert stored == {f"O-{i}": 10.0 * (i + 1) for i in range(5)}
+
+    # a re-import with one change in the second batch: 1 updated, the rest unchanged
+    lines[3] = "O-2,K-1,2026-01-03,35.00,1"  # was 30.00
+    report = import_orders(engine, write(tmp_path / "orders2.csv", "\n".join(lines[:6]) + "\n"))
+    assert (report.inserted, report.updated, report.unchanged) == (0, 1, 4)
+
+    # a malformed line after two written batches: nothing of this file stays
+    broken = [*lines[:1], *(f"N-{i},K-1,2026-03-01,1.00,0" for i in range(5)), 'N-9,K-1,"2026-03-01,1']
+    with pytest.raises(ImportFileError, match=r"orders3.csv:\d+: malformed CSV"):
+        import_orders(engine, write(tmp_path / "orders3.csv", "\n".join(broken) + "\n"))
+    assert count(engine, Order) == 5
+
+
+def test_customers_in_batches_update_only_what_changed(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from resonanz.importing import common
+
+    monkeypatch.setattr(common, "BATCH_ROWS", 1)
+    import_customers(engine, customers_file(tmp_path))
+    with Session(engine) as session:
+        before = {c.crm_id: c.updated_at for c in session.exec(select(Customer))}
+    changed = write(
+        tmp_path / "c2.csv",
+        HEADER + "K-2,Anna,Schmidt,Hotel Rhein GmbH,anna@example.de,,,https://bsky.app/profile/anna.bsky.social,Bonn,"
+        "unknown,,\nK-3,Neu,Kundin,,neu@example.de,,,,Ulm,unknown,,\nK-2,Anna,Doppelt,,,,,,,unknown,,\n",
+    )
+    report = import_customers(engine, changed)
+    assert (report.inserted, report.updated, report.unchanged) == (1, 0, 1)
+    assert [e.line for e in report.errors] == [4]
+    with Session(engine) as session:
+        after = {c.crm_id: c for c in session.exec(select(Customer))}
+    assert after["K-2"].updated_at == before["K-2"] and after["K-3"].emails == ["neu@example.de"]
+    assert after["K-3"].created_at is not None and after["K-3"].consent_status == "unknown"
+
+
+def test_unknown_encoding_and_a_file_of_blanks(engine: Engine, tmp_path: Path) -> None:
+    path = write(tmp_path / "c.csv", HEADER)
+    with pytest.raises(ImportFileError, match="unknown encoding 'klingonisch'"):
+        import_customers(engine, path, encoding="klingonisch")
+    with pytest.raises(ImportFileError, match="empty"):
+        import_customers(engine, write(tmp_path / "blank.csv", " \n\n  \n"))
