@@ -5,7 +5,7 @@ records and yields them in :class:`Batch` es together with the cursor to store; 
 imports the store (``resonanz.pipeline.collect`` wires the two together).
 """
 
-from collectors.base import Collector, Credentials
+from collectors.base import FAULT_SKIPS, SKIP_REASONS, Collector, Credentials, skip_summary
 from collectors.errors import (
     AuthError,
     CollectionInterrupted,
@@ -30,6 +30,8 @@ from collectors.items import (
 from collectors.registry import collector_class, make_collector, platforms, validate
 
 __all__ = [
+    "FAULT_SKIPS",
+    "SKIP_REASONS",
     "AuthError",
     "Batch",
     "CollectOptions",
@@ -54,5 +56,6 @@ __all__ = [
     "make_collector",
     "platforms",
     "redact_url",
+    "skip_summary",
     "validate",
 ]

@@ -11,6 +11,7 @@ public AppView (``https://public.api.bsky.app``) is asked; with
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Mapping
 from datetime import timedelta
@@ -19,22 +20,70 @@ from typing import Any
 from collectors.base import Collector, Listing, Page, ThreadRef, ThreadResult
 from collectors.errors import AuthError, ConfigurationError, HttpStatusError, MalformedResponseError, NotFoundError
 from collectors.http import redact_url
-from collectors.items import CollectedIdentity, CollectedPost, CollectOptions, SourceSpec, tombstone
-from collectors.text import language_code, parse_time, require_time
+from collectors.items import CollectedIdentity, CollectedPost, CollectOptions, SourceSpec, ThreadSnapshot, tombstone
+from collectors.text import join_text, language_code, link_note, media_note, parse_time, require_time
 
 log = logging.getLogger(__name__)
 
 PUBLIC_APPVIEW = "https://public.api.bsky.app"
 SEARCH_NEEDS_LOGIN = (
-    "Bluesky source {name!r}: the public AppView refuses post search without a login (since 2025). Set "
-    "RESONANZ_COLLECTORS__BLUESKY_HANDLE and RESONANZ_COLLECTORS__BLUESKY_APP_PASSWORD (an app password from "
-    "Bluesky's settings), or collect an account's posts with --account instead of --query."
+    "Bluesky-Quelle {name!r}: Die Bluesky-Suche braucht seit 2025 eine Anmeldung (die öffentliche AppView "
+    "antwortet ohne Login mit 403). Setze RESONANZ_COLLECTORS__BLUESKY_HANDLE und "
+    "RESONANZ_COLLECTORS__BLUESKY_APP_PASSWORD (ein App-Passwort aus Bluesky: Einstellungen > Datenschutz und "
+    "Sicherheit > App-Passwörter) oder sammle mit --account die Beiträge eines Kontos statt mit --query."
 )
 DEFAULT_SERVICE = "https://bsky.social"
 PAGE_LIMIT = 100
 NOT_FOUND = "app.bsky.feed.defs#notFoundPost"
 BLOCKED = "app.bsky.feed.defs#blockedPost"
 REPOST = "app.bsky.feed.defs#reasonRepost"
+
+MAX_SUBTHREADS = 5
+"""Requests one thread refresh may spend on branches cut at ``thread_depth`` (``-o max_subthreads=N``)."""
+GET_POSTS_LIMIT = 25
+MAX_GET_POSTS = 4
+
+
+class ThreadWalk:
+    """The nodes of one or more ``getPostThread`` answers: post views, deleted (``notFoundPost``) and blocked
+    replies, and the replies whose own replies were cut at the depth limit (no ``replies`` field although
+    ``replyCount`` > 0), with how many they have."""
+
+    def __init__(self) -> None:
+        self.views: dict[str, Any] = {}
+        self.gone: list[str] = []
+        self.blocked: list[str] = []
+        self.cut: dict[str, int] = {}
+        self.expanded: set[str] = set()
+
+    def add(self, thread: Mapping[str, Any]) -> None:
+        stack: list[Any] = [thread]
+        while stack:
+            node = stack.pop()
+            if not isinstance(node, dict):
+                continue
+            kind = node.get("$type")
+            uri = node.get("uri") or (node.get("post") or {}).get("uri")
+            if kind == NOT_FOUND or node.get("notFound"):
+                if uri and uri not in self.gone:
+                    self.gone.append(str(uri))
+                continue
+            if kind == BLOCKED or node.get("blocked"):
+                if uri and uri not in self.blocked:
+                    self.blocked.append(str(uri))
+                continue
+            post = node.get("post")
+            if not isinstance(post, dict):
+                continue
+            uri = str(post.get("uri"))
+            self.views[uri] = post
+            if "replies" in node:
+                self.expanded.add(uri)
+                self.cut.pop(uri, None)
+                stack.extend(reversed(node.get("replies") or []))
+            elif int(post.get("replyCount") or 0) > 0 and uri not in self.expanded:
+                self.cut[uri] = int(post.get("replyCount") or 0)
+
 
 _SESSIONS: dict[tuple[str, str], dict[str, str]] = {}  # logins are rate limited: reuse them across runs
 _SESSIONS_LOCK = threading.Lock()
@@ -81,7 +130,7 @@ class BlueskyCollector(Collector):
             raise AuthError(
                 f"Bluesky login as {handle} failed ({reason}). Check RESONANZ_COLLECTORS__BLUESKY_HANDLE and "
                 "RESONANZ_COLLECTORS__BLUESKY_APP_PASSWORD (an app password, Settings > Privacy and security).",
-                status=response.status_code,
+                status=401,  # the credentials are refused: nothing of this source can work
                 url=redact_url(response.request.url),
             )
         session = {"accessJwt": str(data["accessJwt"]), "did": str(data.get("did", ""))}
@@ -144,7 +193,9 @@ class BlueskyCollector(Collector):
             data, shown = self._xrpc(spec, "app.bsky.feed.searchPosts", params)
         except HttpStatusError as exc:
             if exc.status in (401, 403) and not self._logged_in():
-                raise ConfigurationError(SEARCH_NEEDS_LOGIN.format(name=spec.name)) from None
+                # a refusal of this listing, not of the source: an account listing of the same source goes on,
+                # and no page token is kept, so the source recovers as soon as a login is set
+                raise HttpStatusError(SEARCH_NEEDS_LOGIN.format(name=spec.name), status=403, url=exc.url) from None
             raise
         posts = data.get("posts") if isinstance(data, dict) else None
         if not isinstance(posts, list):
@@ -165,6 +216,9 @@ class BlueskyCollector(Collector):
             if isinstance(item, dict) and isinstance(item.get("post"), dict)
             and (item.get("reason") or {}).get("$type") != REPOST
         ]  # fmt: skip
+        self.skip(
+            "repost", sum(1 for i in feed if isinstance(i, dict) and (i.get("reason") or {}).get("$type") == REPOST)
+        )
         return self._page(views, data.get("cursor") if feed else None, shown, len(feed))
 
     def _page(self, views: list[Any], next_token: str | None, url: str, seen: int) -> Page:
@@ -183,37 +237,91 @@ class BlueskyCollector(Collector):
     def refresh_thread(
         self, spec: SourceSpec, key: str, entry: dict[str, Any], state: dict[str, Any], options: CollectOptions
     ) -> ThreadResult:
+        """The replies under ``key`` (``getPostThread``), with the branches cut at ``thread_depth`` loaded from their
+        own thread view (at most ``max_subthreads`` requests, branches not loaded before first). The AppView leaves
+        a deleted reply out together with everything under it, so replies recorded earlier but missing now are
+        checked through ``getPosts`` before they count as deleted (:meth:`still_present`)."""
         depth = int(spec.config.get("thread_depth") or 10)
         try:
-            data, shown = self._xrpc(
-                spec, "app.bsky.feed.getPostThread", {"uri": key, "depth": depth, "parentHeight": 0}
-            )
+            thread, shown = self._thread(spec, key, depth)
         except NotFoundError:
             return ThreadResult(posts=[tombstone(self.platform, key, now=options.now)], gone=True)
+        if thread.get("$type") == NOT_FOUND or thread.get("notFound"):
+            return ThreadResult(posts=[tombstone(self.platform, key, now=options.now)], url=shown, gone=True)
+        walk = ThreadWalk()
+        walk.add(thread)
+        queue = [str(u) for u in entry.get("c") or []]  # branches loaded before, least recently loaded first
+        queued = set(queue)
+        in_view = set(walk.expanded)  # shown whole by this view: no need to load them apart
+        budget = int(spec.config.get("max_subthreads", MAX_SUBTHREADS))
+        loaded: list[str] = []
+        gone: set[str] = set()
+        while budget > 0:  # branches never loaded first, then the least recently loaded
+            fresh = [u for u in walk.cut if u not in loaded and u not in queued]
+            order = fresh or [u for u in queue if u not in loaded and u not in in_view]
+            if not order:
+                break
+            uri = order[0]
+            budget -= 1
+            loaded.append(uri)
+            try:
+                branch, _ = self._thread(spec, uri, depth)
+            except NotFoundError:
+                gone.add(uri)
+                continue
+            walk.add(branch)
+        left = [u for u in walk.cut if u not in loaded]
+        kept = [u for u in dict.fromkeys([u for u in queue if u not in loaded] + loaded)
+                if u not in gone and u not in in_view]  # fmt: skip
+        if kept:
+            entry["c"] = kept
+        else:
+            entry.pop("c", None)
+        entry.pop("o", None)
+        followed = set(kept)
+        self.skip("blocked", len(walk.blocked))
+        self.skip("deferred", sum(walk.cut[u] for u in left if u not in followed))
+        posts, errors = self.parse_items(list(walk.views.values()), self.parse_post, shown)
+        posts.extend(tombstone(self.platform, uri, kind="comment", now=options.now) for uri in walk.gone)
+        root = thread.get("post")
+        if not isinstance(root, dict) or (root.get("record") or {}).get("reply"):
+            # a reply's own thread is not the whole conversation: no snapshot
+            return ThreadResult(posts=posts, url=shown, errors=errors, pending=any(u not in followed for u in left))
+        members = {uri: uri for uri in [*walk.views, *walk.blocked] if uri != key}
+        return ThreadResult(
+            posts=posts,
+            url=shown,
+            errors=errors,
+            snapshot=ThreadSnapshot(self.platform, key, frozenset(members)),
+            members=members,
+            pending=any(u not in followed for u in left),
+        )
+
+    def _thread(self, spec: SourceSpec, uri: str, depth: int) -> tuple[dict[str, Any], str]:
+        data, shown = self._xrpc(spec, "app.bsky.feed.getPostThread", {"uri": uri, "depth": depth, "parentHeight": 0})
         thread = data.get("thread") if isinstance(data, dict) else None
         if not isinstance(thread, dict):
             raise MalformedResponseError(f"{self.http.label}: {shown} has no thread", url=shown)
-        views: list[Any] = []
-        gone: list[str] = []
-        stack = [thread]
-        while stack:
-            node = stack.pop()
-            if not isinstance(node, dict):
-                continue
-            kind = node.get("$type")
-            if kind == NOT_FOUND or node.get("notFound"):
-                if node.get("uri"):
-                    gone.append(str(node["uri"]))
-                continue
-            if kind == BLOCKED or node.get("blocked"):
-                continue
-            if isinstance(node.get("post"), dict):
-                views.append(node["post"])
-            stack.extend(reversed(node.get("replies") or []))
-        posts, errors = self.parse_items(views, self.parse_post, shown)
-        posts.extend(tombstone(self.platform, uri, kind="comment", now=options.now) for uri in gone)
-        root_gone = thread.get("$type") == NOT_FOUND or bool(thread.get("notFound"))
-        return ThreadResult(posts=posts, url=shown, errors=errors, gone=root_gone)
+        return thread, shown
+
+    def still_present(
+        self, spec: SourceSpec, members: dict[str, str], state: dict[str, Any], options: CollectOptions
+    ) -> dict[str, str]:
+        """Replies missing from the thread view that ``getPosts`` still returns (under a deleted parent, or in a
+        branch not loaded this run); those beyond the request budget are kept unchecked."""
+        uris = list(members)
+        checked = uris[: GET_POSTS_LIMIT * MAX_GET_POSTS]
+        keep = {u: members[u] for u in uris[len(checked) :]}
+        for start in range(0, len(checked), GET_POSTS_LIMIT):
+            data, shown = self._xrpc(spec, "app.bsky.feed.getPosts", {"uris": checked[start : start + GET_POSTS_LIMIT]})
+            found = data.get("posts") if isinstance(data, dict) else None
+            if not isinstance(found, list):
+                raise MalformedResponseError(f"{self.http.label}: {shown} has no list of posts", url=shown)
+            for view in found:
+                uri = view.get("uri") if isinstance(view, dict) else None
+                if uri in members:
+                    keep[str(uri)] = members[str(uri)]
+        return keep
 
     # -- parsing ------------------------------------------------------------------------------------
 
@@ -232,7 +340,7 @@ class BlueskyCollector(Collector):
             external_id=str(uri),
             kind="comment" if reply else "post",
             url=f"https://bsky.app/profile/{handle or author['did']}/post/{rkey}",
-            text=str(record.get("text") or ""),
+            text=post_text(record),
             created_at=created,
             language=language_code(langs[0]) if langs else None,
             metrics={
@@ -254,3 +362,68 @@ class BlueskyCollector(Collector):
             root_external_id=(reply.get("root") or {}).get("uri"),
             listed_at=min(created, indexed) if indexed else created,
         )
+
+
+# -- text ---------------------------------------------------------------------------------------------------
+
+LINK_FACET = "app.bsky.richtext.facet#link"
+_SCHEME = re.compile(r"^https?://(www\.)?", re.I)
+
+
+def post_text(record: Mapping[str, Any]) -> str:
+    """What the post says: its text with every link facet's full address (the app shows ``example.de/artik...``),
+    then the alt text of its images or video and the link card it carries (``app.bsky.embed.*`` in the record)."""
+    text = expand_links(str(record.get("text") or ""), record.get("facets"))
+    notes = [n for n in embed_notes(record.get("embed")) if not (n.startswith("[Link") and n.split()[-1] in text)]
+    return join_text(text, *notes)
+
+
+def expand_links(text: str, facets: Any) -> str:
+    """Replace each link facet's shown text by its URI (byte offsets into the UTF-8 text, as the lexicon says)."""
+    if not text or not isinstance(facets, list):
+        return text
+    data = text.encode("utf-8")
+    spans: list[tuple[int, int, str]] = []
+    for facet in facets:
+        try:
+            start, end = int(facet["index"]["byteStart"]), int(facet["index"]["byteEnd"])
+            uri = next(str(f["uri"]) for f in facet.get("features") or [] if f.get("$type") == LINK_FACET)
+        except (KeyError, TypeError, ValueError, AttributeError, StopIteration):
+            continue
+        if 0 <= start < end <= len(data):
+            spans.append((start, end, uri))
+    out: list[str] = []
+    pos = 0
+    for start, end, uri in sorted(spans):
+        if start < pos:  # overlapping facets: keep the first
+            continue
+        out.append(data[pos:start].decode("utf-8", "replace"))
+        out.append(_link_text(data[start:end].decode("utf-8", "replace"), uri))
+        pos = end
+    out.append(data[pos:].decode("utf-8", "replace"))
+    return "".join(out)
+
+
+def _link_text(shown: str, uri: str) -> str:
+    short = _SCHEME.sub("", shown.strip()).rstrip("….").rstrip("/")
+    if not short or _SCHEME.sub("", uri).startswith(short):
+        return uri  # the shortened form of the address
+    return f"{shown} ({uri})"  # a link on other words
+
+
+def embed_notes(embed: Any) -> list[str]:
+    """Alt texts and link cards of a record's embed (a quoted post is its own post and is not copied in)."""
+    if not isinstance(embed, dict):
+        return []
+    kind = str(embed.get("$type") or "")
+    if kind == "app.bsky.embed.recordWithMedia":
+        return embed_notes(embed.get("media"))
+    if kind == "app.bsky.embed.images":
+        return [media_note("image", i.get("alt")) for i in embed.get("images") or [] if isinstance(i, dict)]
+    if kind == "app.bsky.embed.video":
+        return [media_note("video", embed.get("alt"))]
+    if kind == "app.bsky.embed.external":
+        external = embed.get("external") or {}
+        uri = external.get("uri") if isinstance(external, dict) else None
+        return [link_note(str(uri), external.get("title"))] if uri else []
+    return []

@@ -25,12 +25,14 @@ from collectors.base import Collector, Listing, Page, ThreadRef, ThreadResult
 from collectors.errors import ConfigurationError, MalformedResponseError, NotFoundError
 from collectors.http import redact_url
 from collectors.items import CollectedIdentity, CollectedPost, CollectOptions, SourceSpec, ThreadSnapshot, tombstone
-from collectors.text import html_to_text, language_code, require_time
+from collectors.text import QUOTE_FALLBACK, html_to_text, join_text, language_code, media_note, poll_note, require_time
 
 log = logging.getLogger(__name__)
 
 PAGE_LIMIT = 40
 ANONYMOUS_DESCENDANTS_LIMIT = 60  # Mastodon shortens contexts for logged-out requests
+MAX_STATUS_CHECKS = 20
+"""Statuses one thread refresh looks up when they vanished from its context."""
 LOCATION_FIELDS = {"location", "ort", "standort", "wohnort", "stadt", "city", "heimat", "region", "wohnhaft"}
 
 
@@ -184,11 +186,35 @@ class MastodonCollector(Collector):
             return self.parse_status(s, parent=parent, root=None if is_root else thread_root)
 
         posts, errors = self.parse_items([status, *descendants], parse, url)
-        snapshot = None
         complete = bool(self.credentials.mastodon_token) or len(descendants) < ANONYMOUS_DESCENDANTS_LIMIT
-        if not ancestors and focal_uri and complete and not errors:
-            snapshot = ThreadSnapshot(self.platform, focal_uri, frozenset(p.external_id for p in posts[1:]))
-        return ThreadResult(posts=posts, url=url, errors=errors, snapshot=snapshot)
+        if ancestors or not focal_uri or not complete or errors:
+            return ThreadResult(posts=posts, url=url, errors=errors)
+        # the context leaves out a deleted status together with the replies under it: members recorded
+        # earlier and missing now are looked up one by one (still_present) before they count as deleted
+        members = {str(s.get("id")): str(s.get("uri")) for s in descendants if s.get("uri")}
+        snapshot = ThreadSnapshot(self.platform, focal_uri, frozenset(members.values()))
+        return ThreadResult(posts=posts, url=url, errors=errors, snapshot=snapshot, members=members)
+
+    def still_present(
+        self, spec: SourceSpec, members: dict[str, str], state: dict[str, Any], options: CollectOptions
+    ) -> dict[str, str]:
+        """Statuses missing from a context that ``/api/v1/statuses/:id`` still returns (replies under a deleted
+        status); those beyond :data:`MAX_STATUS_CHECKS` per thread are kept and checked in a later run."""
+        base = instance_url(spec)
+        ids = list(members)
+        keep = {i: members[i] for i in ids[MAX_STATUS_CHECKS:]}
+        for status_id in ids[:MAX_STATUS_CHECKS]:
+            try:
+                found = self.http.get_json(f"{base}/api/v1/statuses/{status_id}", headers=self._headers())
+            except NotFoundError:
+                continue
+            if isinstance(found, dict) and found.get("uri"):
+                keep[status_id] = members[status_id]
+        return keep
+
+    def member_key(self, post: CollectedPost) -> str:
+        """The status id on the instance asked (what ``/api/v1/statuses/:id`` takes)."""
+        return str(post.raw.get("id") or post.external_id)
 
     # -- parsing ------------------------------------------------------------------------------------
 
@@ -207,7 +233,7 @@ class MastodonCollector(Collector):
             external_id=uri,
             kind="comment" if status.get("in_reply_to_id") else "post",
             url=status.get("url") or uri,
-            text=html_to_text(status.get("content")),
+            text=status_text(status),
             title=spoiler,
             language=language_code(status.get("language")),
             created_at=require_time(status["created_at"], "created_at"),
@@ -241,3 +267,16 @@ class MastodonCollector(Collector):
             bio=html_to_text(account.get("note")) or None,
             location=location,
         )
+
+
+def status_text(status: Mapping[str, Any]) -> str:
+    """The words of a status: its content without the ``RE: <link>`` fallback line of a quote post, then its poll
+    options and the descriptions (alt text) of its media, so a post of only a picture is not empty."""
+    poll = status.get("poll")
+    options = poll.get("options") if isinstance(poll, dict) else None
+    media = [m for m in status.get("media_attachments") or [] if isinstance(m, dict)]
+    return join_text(
+        html_to_text(status.get("content"), QUOTE_FALLBACK),
+        poll_note(o.get("title") for o in options or [] if isinstance(o, dict)),
+        *(media_note(m.get("type"), m.get("description")) for m in media),
+    )

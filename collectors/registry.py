@@ -6,16 +6,32 @@ from collectors.appstore import AppStoreCollector
 from collectors.base import Collector, Credentials
 from collectors.bluesky import BlueskyCollector
 from collectors.errors import ConfigurationError
+from collectors.google_business import GoogleBusinessCollector
+from collectors.google_play import GooglePlayCollector
 from collectors.http import PoliteClient
 from collectors.items import SourceSpec
 from collectors.mastodon import MastodonCollector
+from collectors.meta import FacebookPageCollector, InstagramCollector
 from collectors.reddit import RedditCollector
 from collectors.rss import RssCollector
+from collectors.trustpilot import TrustpilotCollector
 from collectors.youtube import YouTubeCollector
 
 COLLECTORS: dict[str, type[Collector]] = {
     cls.platform: cls
-    for cls in (MastodonCollector, BlueskyCollector, RedditCollector, YouTubeCollector, RssCollector, AppStoreCollector)
+    for cls in (
+        MastodonCollector,
+        BlueskyCollector,
+        RedditCollector,
+        YouTubeCollector,
+        RssCollector,
+        AppStoreCollector,
+        GoogleBusinessCollector,
+        GooglePlayCollector,
+        TrustpilotCollector,
+        FacebookPageCollector,
+        InstagramCollector,
+    )
 }
 
 

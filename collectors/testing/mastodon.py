@@ -190,13 +190,13 @@ class FakeMastodon:
                 page = _window(items, request)
                 base = request.headers.get("host", "")
                 link = _link_header(f"http://{base}{request.path}", page)
-                return Reply.json(page, headers={**headers, **({"Link": link} if link else {})})
+                return Reply.json(self._counted(page), headers={**headers, **({"Link": link} if link else {})})
             if parts[:3] == ["api", "v1", "statuses"] and len(parts) in (4, 5):
                 status = self._statuses.get(parts[3])
                 if status is None or parts[3] in self._deleted:
                     return Reply.json({"error": "Record not found"}, 404, headers)
                 if len(parts) == 4:
-                    return Reply.json(status, headers=headers)
+                    return Reply.json(self._counted([status])[0], headers=headers)
                 if parts[4] == "context":
                     return Reply.json(self._context(status), headers=headers)
             if parts[:4] == ["api", "v1", "accounts", "lookup"]:
@@ -210,8 +210,17 @@ class FakeMastodon:
                 items = [s for s in self._live() if s["account"]["id"] == parts[3]]
                 page = _window(items, request)
                 link = _link_header(f"http://{request.headers.get('host', '')}{request.path}", page)
-                return Reply.json(page, headers={**headers, **({"Link": link} if link else {})})
+                return Reply.json(self._counted(page), headers={**headers, **({"Link": link} if link else {})})
         return Reply.json({"error": "Not found"}, 404)
+
+    def _counted(self, statuses: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """``replies_count`` as the server keeps it: at least the live direct replies."""
+        children: dict[str, int] = {}
+        for item in self._live():
+            if item.get("in_reply_to_id"):
+                children[item["in_reply_to_id"]] = children.get(item["in_reply_to_id"], 0) + 1
+        return [{**s, "replies_count": max(int(s.get("replies_count") or 0), children.get(s["id"], 0))}
+                for s in statuses]  # fmt: skip
 
     def _context(self, status: dict[str, Any]) -> dict[str, Any]:
         ancestors: list[dict[str, Any]] = []
@@ -230,7 +239,7 @@ class FakeMastodon:
             item = stack.pop()
             descendants.append(item)
             stack.extend(reversed(children.get(item["id"], [])))
-        return {"ancestors": ancestors, "descendants": descendants}
+        return {"ancestors": self._counted(ancestors), "descendants": self._counted(descendants)}
 
 
 WORDS = (

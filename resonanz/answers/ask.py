@@ -5,7 +5,7 @@ quotes and the trend against the previous period of equal length, all aggregated
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +14,7 @@ from sqlalchemy.sql.selectable import FromClause
 from sqlmodel import Session
 
 from resonanz.answers.pareto import ParetoResult, combine, revenue_by_class, voice_by_class
+from resonanz.answers.search import known_platforms, known_topics, resolve_classes, resolve_values
 from resonanz.answers.sql import (
     AnswerFilter,
     aspect_value,
@@ -332,6 +333,25 @@ def quotes(session: Session, rows: FromClause, limit: int = 3, bucket: int | Non
     return out
 
 
+def checked_filter(session: Session, flt: AnswerFilter) -> AnswerFilter:
+    """``flt`` with its classes checked and its topics and platforms in the stored spelling.
+
+    Classes are case-insensitive (``a`` = ``A``); an unknown class raises :class:`InvalidFilterError` (it would
+    silently match nothing). Topics and platforms match case-insensitively (``--topic lieferung`` finds
+    "Lieferung"); an unknown one stays as given and matches nothing.
+    """
+    classes = resolve_classes(flt.classes)
+    topics = resolve_values(flt.topics, known_topics(session), "Unbekanntes Thema", strict=False) if flt.topics else ()
+    platforms = (
+        resolve_values(flt.platforms, known_platforms(session), "Unbekannte Plattform", strict=False)
+        if flt.platforms
+        else ()
+    )
+    if (classes, topics, platforms) == (tuple(flt.classes), tuple(flt.topics), tuple(flt.platforms)):
+        return flt
+    return replace(flt, classes=classes, topics=topics, platforms=platforms)
+
+
 def ask(
     session: Session,
     flt: AnswerFilter,
@@ -346,6 +366,7 @@ def ask(
     ``train_prior``: the sentiment model's training prior (:func:`nlp.loading.train_prior`); with it the
     summaries also carry the EM-estimated class shares of the stream.
     """
+    flt = checked_filter(session, flt)
     cur = flt.period
     prev = cur.previous()
     periods = [prev, cur]

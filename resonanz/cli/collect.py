@@ -16,10 +16,11 @@ from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElaps
 from rich.table import Table
 from sqlalchemy.engine import Engine
 
-from collectors import Batch, ConfigurationError, platforms
+from collectors import Batch, ConfigurationError, platforms, skip_summary
 from resonanz.cli.common import engine_or_exit, err_console, fail
 from resonanz.core.settings import get_settings
 from resonanz.pipeline.collect import RunSummary, SourceNotFoundError, collect
+from resonanz.pipeline.source_health import FAILING, NEVER, OK, WARNING, SourceHealth, source_health_report
 from resonanz.pipeline.sources import (
     SourceExistsError,
     add_source,
@@ -32,7 +33,9 @@ from resonanz.pipeline.sources import (
 )
 
 console = Console(soft_wrap=True)
-sources_app = typer.Typer(help="Manage what is collected (platform, query/account, interval).", no_args_is_help=True)
+sources_app = typer.Typer(
+    help="Manage what is collected (platform, query/account, interval); without a command: how each source is doing."
+)
 
 
 def _engine() -> Engine:
@@ -43,6 +46,54 @@ def _local(value: datetime | None) -> str:
     if value is None:
         return "-"
     return value.astimezone(ZoneInfo(get_settings().digest.timezone)).strftime("%Y-%m-%d %H:%M:%S")
+
+
+HEALTH_COLOURS = {OK: "green", WARNING: "yellow", FAILING: "red", NEVER: "dim"}
+
+
+def _health_table(rows: list[SourceHealth]) -> Table:
+    table = Table("Quelle", "Plattform", "Zustand", "letzter Erfolg", "Fehlschläge in Folge", "Einträge/Lauf",
+                  "übersprungen (letzter Lauf)")  # fmt: skip
+    for h in rows:
+        per_run = "-" if h.items_per_run is None else f"{h.items_per_run:.0f} (zuletzt {h.items_last_run})"
+        skipped = h.skipped_short or "-"
+        state = f"[{HEALTH_COLOURS.get(h.state, 'white')}]{h.state}[/]" + ("" if h.enabled else " (aus)")
+        table.add_row(h.name, h.platform, state, _local(h.last_success_at), str(h.consecutive_failures), per_run,
+                      skipped)  # fmt: skip
+    return table
+
+
+def _print_health(name: str | None, *, details: bool) -> None:
+    rows = source_health_report(_engine(), name)
+    if not rows:
+        if name is not None:
+            raise fail(SourceNotFoundError(f"no source named {name!r}; `resonanz sources list` shows them"))
+        console.print("no sources yet; add one with `resonanz sources add`")
+        return
+    console.print(_health_table(rows))
+    for h in rows:
+        if not (details or h.advice):
+            continue
+        lines = [f"[bold]{h.name}[/bold]: {h.state}"]
+        if details:
+            lines.append(f"  letzter Lauf: {h.last_status or '-'} {_local(h.last_run_at)}; {h.runs} Läufe ausgewertet")
+            lines += [f"  übersprungen: {line}" for line in h.skipped_lines]
+        lines += [f"  Problem: {line}" for line in (h.problems if details else h.problems[:1])]
+        lines += [f"  [bold]Zu tun:[/bold] {advice}" for advice in h.advice]
+        console.print("\n".join(lines), highlight=False)
+
+
+@sources_app.callback(invoke_without_command=True)
+def sources_overview(ctx: typer.Context) -> None:
+    """Without a command: each source's health -- last success, failed runs in a row, items per run, skips."""
+    if ctx.invoked_subcommand is None:
+        _print_health(None, details=False)
+
+
+@sources_app.command("health")
+def sources_health(name: str | None = typer.Argument(None, help="One source; default: all.")) -> None:
+    """Each source's health in detail: problems of the latest runs, skipped items by reason, what to do."""
+    _print_health(name, details=True)
 
 
 @sources_app.command("add")
@@ -193,6 +244,8 @@ def collect_cmd(
     for s in summaries:
         if s.error:
             console.print(f"[bold]{s.source}[/bold]: {s.error}", highlight=False)
+        if s.skipped:
+            console.print(f"[bold]{s.source}[/bold]: übersprungen: {skip_summary(s.skipped)}", highlight=False)
     if any(s.status == "failed" for s in summaries):
         raise typer.Exit(code=1)
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy.engine import Engine
 
 from resonanz.core.db import engine_from_settings
+from resonanz.core.settings import ConfigError
 from store.errors import StoreError
 
 FAILED = 1
@@ -25,8 +27,13 @@ err_console = Console(stderr=True, soft_wrap=True)
 
 
 def fail(exc: BaseException | str, code: int = CANNOT_START) -> typer.Exit:
-    """Print ``Fehler: <exc>`` on stderr; raise the returned exit (``raise fail(exc) from None``)."""
-    err_console.print(f"[red]Fehler:[/red] {exc}", highlight=False)
+    """Print ``Fehler: <exc>`` on stderr; raise the returned exit (``raise fail(exc) from None``).
+
+    The message is printed as it is (no rich markup: ``[smtp]`` stays). A :class:`ConfigError` (settings,
+    database URL) always exits with ``CANNOT_START``, whatever ``code`` the command passes."""
+    if isinstance(exc, ConfigError):
+        code = CANNOT_START
+    err_console.print(f"[red]Fehler:[/red] {escape(str(exc))}", highlight=False)  # [abschnitt] stays visible
     return typer.Exit(code=code)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import shlex
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -10,10 +11,12 @@ from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from resonanz.core.settings import Settings, data_dir, get_settings
+from resonanz.core.settings import Settings, data_dir, forget_demo_database, get_settings, remember_demo_database
+from resonanz.demo.story import story
 
 console = Console(soft_wrap=False)
 log = logging.getLogger(__name__)
@@ -37,6 +40,7 @@ def _fresh_sqlite(path: Path) -> str:
 
 def run_demo(settings: Settings, out_dir: Path) -> None:
     from resonanz.cli.store import status_table
+    from resonanz.demo.alerts import demo_alerts, demo_alerts_summary
     from resonanz.demo.collect import demo_collection
     from resonanz.demo.linking import demo_linking_summary
     from resonanz.demo.load import load_demo_data
@@ -47,6 +51,7 @@ def run_demo(settings: Settings, out_dir: Path) -> None:
     from store.db import open_engine
 
     url = settings.resolved_database_url()
+    forget_demo_database()  # while the demo fills it, its database is nobody's default
     engine = open_engine(url)
     console.print(Panel.fit(
         "Resonanz demo — Lindenhof Kaffee: German social posts, 200 CRM customers, two years of orders.\n"
@@ -80,7 +85,10 @@ def run_demo(settings: Settings, out_dir: Path) -> None:
         f"{linked.auto} auto-linked, {linked.pending} for review, {linked.rejected} rejected "
         f"({linked.deterministic} deterministic, {linked.probabilistic} probabilistic)"
     )
-    values = _stage("5. Customer value: ABC/Pareto, RFM, CLV, loyalty", lambda: compute_values(engine, settings))
+    as_of = story().end(settings.digest.timezone)  # the story's clock: the same values in any year
+    values = _stage(
+        "5. Customer value: ABC/Pareto, RFM, CLV, loyalty", lambda: compute_values(engine, settings, as_of=as_of)
+    )
     info = values.to_dict()
     console.print(
         f"  {info['customers']} customers valued ({info['basis']}, {info['method']}): {_classes(info['classes'])}; "
@@ -95,12 +103,47 @@ def run_demo(settings: Settings, out_dir: Path) -> None:
     console.print(answer_text, highlight=False)
     console.print(f"  weekly digest written to [bold]{digest_path}[/bold]")
 
+    alerts = _stage("7. Alarme: die acht Wochen Stunde für Stunde nachgespielt (nichts wird gesendet)",
+                    lambda: demo_alerts(engine, settings))  # fmt: skip
+    console.print(demo_alerts_summary(alerts))
+
     console.rule("[bold]What is in the store now")
     console.print(status_table(engine))
-    console.print(
-        "Next: `resonanz ask --class A`, `resonanz serve` (review queue; create a login with "
-        "`resonanz users add NAME --role admin`), `resonanz digest --week 2026-W47`."
-    )
+    _print_next_steps(url, out_dir)
+
+
+def _print_next_steps(url: str, out_dir: Path) -> None:
+    """Make the demo the default database of later commands (unless one is configured) and print what to try."""
+    from resonanz.demo.story import next_steps
+
+    week = story().week
+    configured = get_settings().database_url
+    if configured and configured != url:
+        prefix = f"RESONANZ_DATABASE_URL={shlex.quote(url)} "
+        where = (
+            f"Es ist eine eigene Datenbank eingestellt; die Befehle nennen deshalb die Demo-Datenbank ({_shown(url)})."
+        )
+    else:
+        prefix = ""
+        if not configured:
+            remember_demo_database(url, week)
+        where = (
+            f"Spätere Befehle nutzen die Demo-Datenbank ({_shown(url)}), bis Sie eine eigene einstellen "
+            "(RESONANZ_DATABASE_URL) oder `resonanz demo --leave` ausführen."
+        )
+    console.rule(f"[bold]Weiter mit der Demo: die Story-Woche {week}")
+    for step in next_steps(week, str(out_dir), env_prefix=prefix):
+        console.print(f"  [bold]{escape(step.command)}[/bold]", highlight=False, soft_wrap=True)
+        console.print(f"      {escape(step.shows)}", highlight=False, soft_wrap=True)
+    console.print(where, highlight=False, soft_wrap=True)
+
+
+def _shown(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    from store.db import normalise_url
+
+    return make_url(normalise_url(url)).render_as_string(hide_password=True)
 
 
 def _classes(classes: dict[str, dict[str, float]]) -> str:
@@ -163,10 +206,29 @@ def demo(
         "", "--database", help="Database URL to use instead of a fresh SQLite file in the data directory."
     ),
     output: Path = typer.Option(None, "--output", help="Directory for the demo digest (default: <data dir>/demo)."),
+    leave: bool = typer.Option(
+        False, "--leave", help="Die Demo-Datenbank nicht mehr als Standard nutzen (die Daten bleiben erhalten)."
+    ),
 ) -> None:
-    """Load the bundled German demo data into a fresh database and run every stage."""
+    """Load the bundled German demo data into a fresh database and run every stage.
+
+    Afterwards the demo's database is the default for later commands while no database is configured
+    (until ``resonanz demo --leave``)."""
+    from resonanz.cli.common import fail
+    from resonanz.core.db import DatabaseUrlError, checked_database_url
+
+    if leave:
+        if forget_demo_database():
+            console.print("Die Demo-Datenbank ist nicht mehr der Standard; die Befehle nutzen wieder die eigene.")
+        else:
+            console.print("Es war keine Demo-Datenbank als Standard eingetragen.")
+        return
     settings = get_settings()
-    url = database or _fresh_sqlite(data_dir() / "demo.db")
+    try:
+        url = checked_database_url(database, where="--database") if database else None
+    except DatabaseUrlError as exc:
+        raise fail(exc) from None
+    url = url or _fresh_sqlite(data_dir() / "demo.db")
     settings = settings.model_copy(update={"database_url": url})
     out_dir = output or data_dir() / "demo"
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,8 @@ import typer
 from rich.console import Console
 from rich.logging import RichHandler
 
-from resonanz.core.settings import get_settings
+from resonanz.cli.common import fail
+from resonanz.core.settings import ConfigError, get_settings
 
 app = typer.Typer(
     name="resonanz",
@@ -20,7 +21,11 @@ app = typer.Typer(
 
 @app.callback()
 def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging.")) -> None:
-    level = "DEBUG" if verbose else get_settings().log_level
+    try:
+        settings = get_settings()
+    except ConfigError as exc:  # a broken resonanz.toml or value: one clear line, not a traceback
+        raise fail(exc) from None
+    level = "DEBUG" if verbose else settings.log_level
     # Logs go to stderr so that `--format json|csv` output on stdout stays clean.
     handler = RichHandler(console=Console(stderr=True), show_path=False, rich_tracebacks=False)
     logging.basicConfig(level=level, format="%(message)s", handlers=[handler])
@@ -31,9 +36,9 @@ def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logg
 
 def _register() -> None:
     """Attach each area's commands. Each module exposes ``register(app)``."""
-    from resonanz.cli import answers, brand, collect, demo, link, nlp, store, train
+    from resonanz.cli import alerts, answers, brand, collect, demo, link, nlp, search, store, train
 
-    for area in (store, collect, nlp, train, link, brand, answers, demo):
+    for area in (store, collect, nlp, train, link, brand, answers, search, alerts, demo):
         area.register(app)
 
 

@@ -47,11 +47,11 @@ def _report(report: ImportReport) -> None:
         raise typer.Exit(code=1)
 
 
-def _run_import(kind: str, path: Path, encoding: str) -> None:
+def _run_import(kind: str, path: Path, encoding: str, **options: str | None) -> None:
     funcs = {"customers": import_customers, "orders": import_orders, "posts": import_posts}
     try:
         engine = engine_from_settings()
-        report = funcs[kind](engine, path, encoding=encoding)
+        report = funcs[kind](engine, path, encoding=encoding, **options)
     except (ImportFileError, StoreError) as exc:
         raise fail(exc) from None
     _report(report)
@@ -70,9 +70,24 @@ def import_orders_cmd(path: Path, encoding: str = ENCODING) -> None:
 
 
 @import_app.command("posts")
-def import_posts_cmd(path: Path, encoding: str = ENCODING) -> None:
-    """Import posts and comments from a CSV or JSON-lines export."""
-    _run_import("posts", path, encoding)
+def import_posts_cmd(
+    path: Path,
+    encoding: str = ENCODING,
+    source_format: str | None = typer.Option(
+        None,
+        "--from",
+        help="Export eines anderen Tools, so wie es ihn schreibt (CSV oder Excel): brandwatch oder talkwalker.",
+    ),
+    timezone: str = typer.Option(
+        "UTC", "--timezone", help="Zeitzone für Zeitangaben ohne Zone in --from-Exporten, z. B. Europe/Berlin."
+    ),
+) -> None:
+    """Import posts and comments from a CSV or JSON-lines export, or with --from from a Brandwatch or Talkwalker
+    export."""
+    if source_format:
+        _run_import("posts", path, encoding, source_format=source_format, timezone=timezone)
+    else:
+        _run_import("posts", path, encoding)
 
 
 @db_app.command("upgrade")

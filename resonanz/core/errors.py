@@ -29,3 +29,15 @@ class DigestError(AnswersError):
 
 class MailError(AnswersError):
     """The digest cannot be sent (SMTP refused, unreachable, login failed)."""
+
+
+class AlertError(AnswersError):
+    """Alerts cannot be evaluated, changed or sent."""
+
+
+class AlertRuleError(AlertError, ValueError):
+    """An alert rule (shipped default, ``[alerts.rules]`` in the TOML file or the web app) is invalid."""
+
+
+class NotifyError(AlertError):
+    """An alert could not be delivered (SMTP or a webhook refused, unreachable, or misconfigured)."""

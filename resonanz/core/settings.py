@@ -3,17 +3,26 @@
 Precedence, highest first: explicit arguments, environment variables, the TOML file
 named by ``RESONANZ_CONFIG`` (default: ``<config dir>/resonanz.toml``), defaults.
 Nested sections use ``__`` in environment variables, e.g. ``RESONANZ_SMTP__HOST``.
+
+The database: ``RESONANZ_DATABASE_URL`` (or ``database_url`` in the TOML file); without one, the database
+``resonanz demo`` left behind (its marker ``<data dir>/demo-database.json``, until ``resonanz demo --leave``);
+else SQLite in the data directory. :func:`get_settings` turns an unreadable TOML file or an invalid value into
+:class:`ConfigError` (German, says what to change) and warns when ``RESONANZ_CONFIG`` names no file.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import os
+import tomllib
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from platformdirs import user_cache_dir, user_config_dir, user_data_dir
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -21,7 +30,16 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from resonanz.core.errors import AnswersError
+
 APP = "resonanz"
+DEMO_MARKER = "demo-database.json"
+"""In the data directory: the database ``resonanz demo`` filled, the default while none is configured."""
+log = logging.getLogger(__name__)
+
+
+class ConfigError(AnswersError, ValueError):
+    """The settings cannot be read: a broken TOML file, a value of the wrong kind, an unusable database URL."""
 
 
 def data_dir() -> Path:
@@ -129,7 +147,9 @@ class LinkSettings(BaseModel):
     expected_customer_share: float = 0.30
     """Prior: share of social authors who are customers at all (see linker/identity/model.py)."""
     name_only_threshold: float = 0.97
-    """Auto-link on the name alone (no matching place or contact) only from this probability on."""
+    """Auto-link on the name alone (no matching place or contact) only from this probability on, and only for a
+    name nobody else plausibly bears (linker.identity.namefreq); with the built-in name tables that is no name,
+    so name-only matches go to review."""
     interval_minutes: int = 60
     """``resonanz run`` links new identities this often."""
 
@@ -146,6 +166,56 @@ class CollectorSettings(BaseModel):
     reddit_client_secret: SecretStr | None = None
     youtube_api_key: SecretStr | None = None
     youtube_daily_quota: int = 10000
+    google_business_client_id: str | None = None
+    """OAuth client (Google Cloud console) authorised by an account that manages the Business Profile locations."""
+    google_business_client_secret: SecretStr | None = None
+    google_business_refresh_token: SecretStr | None = None
+    """Scope https://www.googleapis.com/auth/business.manage."""
+    google_play_service_account_file: str | None = None
+    """Path to the JSON key of a service account invited to the Play Console (permission: reply to reviews)."""
+    trustpilot_api_key: SecretStr | None = None
+    meta_access_token: SecretStr | None = None
+    """A Page access token (or a System User token with the Pages and their Instagram accounts assigned)."""
+    meta_app_secret: SecretStr | None = None
+    """Optional: signs every Graph API call (appsecret_proof), needed when the app requires it."""
+
+
+class WebhookSettings(BaseModel):
+    url: str
+    format: str = "generic"
+    """generic (Resonanz JSON) | slack | mattermost | teams (incoming-webhook shapes, resonanz/alerts/shapes.py)."""
+    name: str = ""
+    """Shown in the audit trail; default: the format and host."""
+    min_severity: int = 1
+    """1 Hinweis, 2 Warnung, 3 kritisch: only alerts from this severity on go to this hook."""
+
+
+class AlertSettings(BaseModel):
+    """``[alerts]``: rules, channels, quiet hours. Rules: resonanz/alerts/rules.py (overrides by rule name)."""
+
+    enabled: bool = True
+    interval_minutes: int = 5
+    """``resonanz run`` evaluates this often; each pass only reads what came in since the last one."""
+    public_url: str = "http://127.0.0.1:8765"
+    """Where the web app is reached: the link in every alert."""
+    email_recipients: list[str] = Field(default_factory=list)
+    """Empty: the digest recipients."""
+    webhooks: list[WebhookSettings] = Field(default_factory=list)
+    quiet_hours: str = "22:00-07:00"
+    """Europe/Berlin; empty string: none. Alerts below ``quiet_min_severity`` wait until the end."""
+    quiet_min_severity: int = 3
+    cooldown_minutes: int = 180
+    """A resolved incident that comes back within this time is reopened, not raised again."""
+    update_min_minutes: int = 60
+    """At most one update message per alert and this many minutes (escalations are sent at once)."""
+    resolve_after_hours: float = 12.0
+    """A spike, topic or viral alert resolves itself after this long without a crossing."""
+    retry_attempts: int = 3
+    retry_base_seconds: float = 2.0
+    max_attempts: int = 12
+    """Across evaluation passes; then the message is marked failed (see the alert page)."""
+    rules: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    """Per rule name: ``enabled`` and parameters, e.g. ``[alerts.rules.spike_thema_volumen] z = 5``."""
 
 
 class Settings(BaseSettings):
@@ -160,6 +230,7 @@ class Settings(BaseSettings):
     value: ValueSettings = Field(default_factory=ValueSettings)
     link: LinkSettings = Field(default_factory=LinkSettings)
     collectors: CollectorSettings = Field(default_factory=CollectorSettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -179,12 +250,117 @@ class Settings(BaseSettings):
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
-        return f"sqlite:///{data_dir() / 'resonanz.core.db'}"
+        demo = demo_database()
+        if demo is not None:
+            return demo.url
+        return f"sqlite:///{data_dir() / 'resonanz.db'}"
+
+    def uses_demo_database(self) -> bool:
+        """True while no database is configured and ``resonanz demo`` left its database as the default."""
+        return not self.database_url and demo_database() is not None
+
+
+@dataclass(frozen=True)
+class DemoDatabase:
+    """What ``resonanz demo`` left in the data directory: its database and the week its story tells."""
+
+    url: str
+    week: str
+
+
+def demo_marker() -> Path:
+    return data_dir() / DEMO_MARKER
+
+
+def demo_database() -> DemoDatabase | None:
+    """The demo's database, if ``resonanz demo`` left one (and, for SQLite, its file still exists)."""
+    path = demo_marker()
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        demo = DemoDatabase(url=str(data["database_url"]), week=str(data.get("week") or ""))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        log.warning("%s ist nicht lesbar (%s) und wird ignoriert; `resonanz demo` schreibt sie neu.", path, exc)
+        return None
+    if demo.url.startswith("sqlite:///") and not Path(demo.url[len("sqlite:///") :]).is_file():
+        return None
+    return demo
+
+
+def remember_demo_database(url: str, week: str) -> Path:
+    """Make ``url`` the default database of later commands while none is configured."""
+    path = demo_marker()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"database_url": url, "week": week}, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def forget_demo_database() -> bool:
+    """Later commands use the configured (or the embedded default) database again. False: there was no marker."""
+    path = demo_marker()
+    if not path.exists():
+        return False
+    path.unlink()
+    return True
+
+
+_TYPE_WORDS = {
+    "int_parsing": "eine ganze Zahl",
+    "int_from_float": "eine ganze Zahl",
+    "float_parsing": "eine Zahl",
+    "bool_parsing": "true oder false",
+    "string_type": "ein Text in Anführungszeichen",
+    "list_type": 'eine Liste, z. B. ["a@example.com"]',
+    "dict_type": "ein Abschnitt [name] bzw. eine Tabelle",
+    "model_type": "ein Abschnitt [name]",
+    "missing": "eine Angabe",
+}
+
+
+def _validation_message(exc: ValidationError, path: Path) -> str:
+    lines = []
+    for error in exc.errors():
+        loc = [str(part) for part in error.get("loc", ())]
+        key = ".".join(loc) or "?"
+        env = "RESONANZ_" + "__".join(part.upper() for part in loc)
+        section = f"[{'.'.join(loc[:-1])}] " if len(loc) > 1 else ""
+        wanted = _TYPE_WORDS.get(str(error.get("type")), str(error.get("msg")))
+        value = f" {error['input']!r}" if "input" in error and not isinstance(error["input"], dict) else ""
+        where = f"in {path} ({section}{loc[-1] if loc else key} = ...) oder " if path.is_file() else ""
+        lines.append(f"{key}: der Wert{value} passt nicht, erwartet ist {wanted}. Zu ändern {where}in {env}.")
+    return "Die Einstellungen sind ungültig: " + " ".join(lines)
+
+
+def _load_settings() -> Settings:
+    """``Settings()``, with a broken TOML file or an invalid value as :class:`ConfigError`."""
+    path = config_file()
+    try:
+        return Settings()
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"Die Einstellungsdatei {path} ist kein gültiges TOML ({exc}). Bitte die Stelle korrigieren "
+            '(Texte in "Anführungszeichen", Abschnitte als [name]) oder die Datei umbenennen; '
+            "RESONANZ_CONFIG wählt eine andere."
+        ) from exc
+    except OSError as exc:
+        raise ConfigError(f"Die Einstellungsdatei {path} ist nicht lesbar ({exc}). Rechte prüfen.") from exc
+    except ValidationError as exc:
+        raise ConfigError(_validation_message(exc, path)) from exc
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    """The configured settings (cached). Raises :class:`ConfigError` with what to change."""
+    explicit = os.environ.get("RESONANZ_CONFIG")
+    if explicit and not Path(explicit).is_file():
+        log.warning(
+            "RESONANZ_CONFIG nennt %s, dort ist aber keine Datei: es gelten nur Umgebungsvariablen und "
+            "Standardwerte. Pfad korrigieren, oder RESONANZ_CONFIG entfernen (dann gilt %s).",
+            explicit,
+            Path(user_config_dir(APP)) / "resonanz.toml",
+        )
+    return _load_settings()
 
 
 def reset_settings_cache() -> None:

@@ -14,6 +14,7 @@ from resonanz.answers.ask import AnswerFilter, ask
 from resonanz.answers.format import to_text
 from resonanz.core.periods import Period, iso_week, last_complete_week, week_label
 from resonanz.core.settings import Settings
+from resonanz.demo.story import story
 from resonanz.digest.builder import build_digest, write_digest
 from store.models import Post
 from store.types import as_utc
@@ -22,7 +23,7 @@ log = logging.getLogger(__name__)
 
 
 def latest_week(engine: Engine, settings: Settings) -> Period:
-    """The ISO week of the newest post (the demo data is not "last week"), else the last complete week."""
+    """The ISO week of the newest post, else the last complete week (the demo itself uses its story week)."""
     tz = settings.digest.timezone
     with Session(engine) as session:
         newest = session.exec(select(func.max(Post.created_at)).where(col(Post.deleted_at).is_(None))).one()
@@ -32,9 +33,9 @@ def latest_week(engine: Engine, settings: Settings) -> Period:
 
 
 def demo_answers(engine: Engine, settings: Settings, out_dir: Path, width: int = 110) -> tuple[str, Path]:
-    """Answer "what do our A-customers say?" over the four weeks up to the newest post, and write that
-    week's digest to ``out_dir``. Returns (the answer as text, the digest file)."""
-    week = latest_week(engine, settings)
+    """Answer "what do our A-customers say?" over the four weeks up to the story week (2026-W47, whatever
+    today's date), and write that week's digest to ``out_dir``. Returns (the answer as text, the digest file)."""
+    week = story().period(settings.digest.timezone)
     period = Period(week.start - timedelta(days=21), week.end, f"4 weeks to {week.label}")
     flt = AnswerFilter(period=period, classes=["A"], default_weight=settings.value.prospect_weight)
     with Session(engine) as session:

@@ -80,6 +80,8 @@ class RunSummary:
     messages: list[str] = field(default_factory=list)
     pages_missing: bool = False
     """A page failed for several runs and posts behind it are missing: the run is 'failed'."""
+    skipped: dict[str, int] = field(default_factory=dict)
+    """Items the platform returned and the collector did not hand out, by reason (the cursor's run report)."""
 
 
 ProgressCallback = Callable[[str, Batch, RunSummary], None]
@@ -99,6 +101,13 @@ def credentials_from(settings: Settings) -> Credentials:
         reddit_client_secret=secret(cfg.reddit_client_secret),
         youtube_api_key=secret(cfg.youtube_api_key),
         youtube_daily_quota=cfg.youtube_daily_quota,
+        google_business_client_id=cfg.google_business_client_id,
+        google_business_client_secret=secret(cfg.google_business_client_secret),
+        google_business_refresh_token=secret(cfg.google_business_refresh_token),
+        google_play_service_account_file=cfg.google_play_service_account_file,
+        trustpilot_api_key=secret(cfg.trustpilot_api_key),
+        meta_access_token=secret(cfg.meta_access_token),
+        meta_app_secret=secret(cfg.meta_app_secret),
     )
 
 
@@ -310,6 +319,9 @@ def _finish_page(
     summary.messages.extend(batch.errors)
     summary.messages.extend(refused)
     summary.pages_missing = summary.pages_missing or batch.failed
+    report = batch.cursor.get("report") if isinstance(batch.cursor, dict) else None
+    if isinstance(report, dict) and isinstance(report.get("skipped"), dict):  # cumulative for this run
+        summary.skipped = {str(k): int(v) for k, v in report["skipped"].items() if int(v)}
     session.execute(
         update(CollectorRun)
         .where(col(CollectorRun.id) == run_id)

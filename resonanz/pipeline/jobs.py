@@ -2,7 +2,8 @@
 
 * link new identities every ``settings.link.interval_minutes`` (then re-weight posts);
 * recompute customer values daily at ``settings.value.schedule_hour`` (then re-weight posts);
-* the weekly digest (``settings.digest``: day_of_week, hour, minute, time zone Europe/Berlin).
+* the weekly digest (``settings.digest``: day_of_week, hour, minute, time zone Europe/Berlin);
+* alerts every ``settings.alerts.interval_minutes`` (reads only what came in since the last pass).
 
 A new job is one more entry here: the list is explicit so that a reader sees every job in one place.
 """
@@ -37,5 +38,11 @@ def scheduled_jobs(settings: Settings) -> list[ExtraJob]:
             func="resonanz.digest.job:weekly_digest_job",
             trigger=digest_trigger(settings),
             name="weekly digest",
+        ),
+        ExtraJob(
+            id="resonanz:alerts",
+            func="resonanz.alerts.job:scheduled_alerts_job",
+            trigger=IntervalTrigger(minutes=settings.alerts.interval_minutes),
+            name="evaluate alerts",
         ),
     ]

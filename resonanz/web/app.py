@@ -14,7 +14,15 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from resonanz.core.errors import NotFoundError
 from resonanz.core.settings import Settings
-from resonanz.web import routes_admin, routes_auth, routes_pages, routes_queue
+from resonanz.web import (
+    routes_admin,
+    routes_alerts,
+    routes_auth,
+    routes_pages,
+    routes_queue,
+    routes_search,
+    routes_sources,
+)
 from resonanz.web.deps import LoginRequired
 from resonanz.web.security import SecurityHeaders, secret_key
 from resonanz.web.sessions import LoginThrottle
@@ -49,7 +57,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     )
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (routes_auth, routes_queue, routes_pages, routes_admin):
+    for module in (routes_auth, routes_queue, routes_pages, routes_admin, routes_sources, routes_alerts, routes_search):
         app.include_router(module.router)
 
     @app.exception_handler(LoginRequired)

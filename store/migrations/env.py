@@ -6,6 +6,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import store.models  # noqa: F401
+from store.models.search import not_search_index
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -15,6 +16,8 @@ FOREIGN_TABLES = {"apscheduler_jobs"}
 
 
 def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    if not not_search_index(obj, name, type_, reflected, compare_to):  # FTS5 table / tsvector column: migration 0009
+        return False
     return not (type_ == "table" and name in FOREIGN_TABLES)
 
 

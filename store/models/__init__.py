@@ -1,5 +1,14 @@
 """All Resonanz tables. Importing this package registers them on ``SQLModel.metadata``."""
 
+from store.models.alerts import (
+    Alert,
+    AlertBucket,
+    AlertEvent,
+    AlertNotification,
+    AlertRuleOverride,
+    AlertState,
+    AlertTermDay,
+)
 from store.models.crm import (
     Customer,
     CustomerBase,
@@ -20,6 +29,7 @@ from store.models.review import (
     User,
     WebSession,
 )
+from store.models.search import SavedSearch
 from store.models.social import (
     BrandMarker,
     CollectorRun,
@@ -33,6 +43,13 @@ from store.models.social import (
 )
 
 __all__ = [
+    "Alert",
+    "AlertBucket",
+    "AlertEvent",
+    "AlertNotification",
+    "AlertRuleOverride",
+    "AlertState",
+    "AlertTermDay",
     "BrandMarker",
     "CollectorRun",
     "Customer",
@@ -51,6 +68,7 @@ __all__ = [
     "ReviewEvent",
     "ReviewItem",
     "ReviewItemBase",
+    "SavedSearch",
     "Score",
     "SocialIdentity",
     "SocialIdentityBase",

@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, timedelta
+from typing import Any
 
 import httpx
 import pytest
 
-from collectors import AuthError, ConfigurationError, SourceSpec
+from collectors import AuthError, SourceSpec
 from collectors import bluesky as bsky
 from collectors.bluesky import BlueskyCollector
-from tests.collectors.helpers import NOW, creds, json_response, options, polite, posts_of, run
+from collectors.testing.bluesky import FakeBluesky, make_author, make_post
+from tests.collectors.helpers import NOW, app_handler, creds, json_response, options, polite, posts_of, run
 
 SPEC = SourceSpec("bsky", "bluesky", query="Brühwerk")
 ANNA = {"did": "did:plc:anna123", "handle": "anna.bsky.social", "displayName": "Anna", "avatar": "https://cdn.example/a",
@@ -26,10 +28,10 @@ def _no_cached_sessions() -> Iterator[None]:
     bsky._SESSIONS.clear()
 
 
-def post_view(rkey: str, minutes_ago: float, text: str = "Brühwerk ist lecker", *, author: dict = ANNA,
-              reply_to: tuple[str, str] | None = None, replies: int = 0) -> dict:  # fmt: skip
+def post_view(rkey: str, minutes_ago: float, text: str = "Brühwerk ist lecker", *, author: dict[str, Any] = ANNA,
+              reply_to: tuple[str, str] | None = None, replies: int = 0) -> dict[str, Any]:  # fmt: skip
     created = (NOW - timedelta(minutes=minutes_ago)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-    record: dict = {"$type": "app.bsky.feed.post", "createdAt": created, "langs": ["de"], "text": text}
+    record: dict[str, Any] = {"$type": "app.bsky.feed.post", "createdAt": created, "langs": ["de"], "text": text}
     if reply_to:
         parent, root = reply_to
         record["reply"] = {"parent": {"uri": parent, "cid": "bafyp"}, "root": {"uri": root, "cid": "bafyr"}}
@@ -170,12 +172,126 @@ def test_author_feed_skips_reposts_without_ending_the_sweep_early() -> None:
     assert {p.external_id.rsplit("/", 1)[-1] for p in posts_of(batches).values()} == {"own1", "own2"}
 
 
-def test_search_refused_without_login_says_what_to_do_and_keeps_the_cursor() -> None:
-    """Issue 14: the public AppView answers search with 403 since 2025; the run fails with the fix, and the
-    cursor of earlier runs is left as it was (the source recovers once a login is set)."""
-    handler = lambda request: json_response({"error": "Forbidden", "message": "search needs auth"}, 403)  # noqa: E731
-    collector = BlueskyCollector(polite(handler))
-    earlier = {"streams": {"search:Brühwerk": {"high_water": NOW.isoformat(), "sweep": None}}}
-    with pytest.raises(ConfigurationError, match="BLUESKY_APP_PASSWORD"):
-        list(collector.collect(SPEC, earlier, options(fetch_replies=False)))
-    assert earlier["streams"]["search:Brühwerk"]["sweep"] is None  # nothing pinned
+def test_search_refused_without_login_gives_the_advice_and_never_pins_the_source() -> None:
+    """Issue 14: the public AppView answers search with 403 since 2025. A source with a stored search cursor must
+    not fail the same way forever: the run reports the advice (failed), the account listing of the same source
+    goes on, no page token is kept, and the first run with a login collects from the top."""
+    forbidden = {"error": "Forbidden", "message": "Forbidden"}  # what public.api.bsky.app answers
+    calls: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        if request.url.path.endswith("createSession"):
+            return json_response({"did": "did:plc:brand", "handle": "brand.bsky.social", "accessJwt": "jwt",
+                                  "refreshJwt": "r"})  # fmt: skip
+        if request.url.path.endswith("getAuthorFeed"):
+            return json_response({"feed": [{"post": post_view("own1", 20)}]})
+        if "Authorization" not in request.headers:
+            return json_response(forbidden, 403)
+        return json_response({"posts": [post_view("s1", 5)]})
+
+    spec = SourceSpec("bsky", "bluesky", query="Brühwerk", account="anna.bsky.social")
+    earlier = {"streams": {"search:Brühwerk": {"high_water": (NOW - timedelta(hours=3)).isoformat(),
+                                               "sweep": {"token": "page-2", "newest": None, "failures": 0,
+                                                         "stop": (NOW - timedelta(hours=4)).isoformat()}}}}  # fmt: skip
+    batches, cursor = run(BlueskyCollector(polite(handler)), spec, earlier, options(fetch_replies=False))
+    searches = [r for r in calls if r.url.path.endswith("searchPosts")]
+    assert [r.url.params.get("cursor") for r in searches] == ["page-2", None]  # the stored token, once the top
+    (failed,) = [b for b in batches if b.failed]
+    assert "braucht seit 2025 eine Anmeldung" in failed.errors[0] and "BLUESKY_APP_PASSWORD" in failed.errors[0]
+    assert {p.external_id.rsplit("/", 1)[-1] for p in posts_of(batches).values()} == {"own1"}
+    stream = cursor["streams"]["search:Brühwerk"]
+    assert stream["sweep"]["token"] is None and stream["refused"] == {"status": 403, "since": stream["refused"][
+        "since"], "runs": 1}  # fmt: skip
+    # with a login the search works again, from the top, and the refusal is forgotten
+    calls.clear()
+    c = creds(bluesky_handle="brand.bsky.social", bluesky_app_password="app-pass-1234")
+    batches, cursor = run(BlueskyCollector(polite(handler), c), spec, cursor, options(fetch_replies=False))
+    searches = [r for r in calls if r.url.path.endswith("searchPosts")]
+    assert searches[0].url.params.get("cursor") is None
+    assert not any(b.failed for b in batches) and "refused" not in cursor["streams"]["search:Brühwerk"]
+    assert any(p.endswith("/s1") for p in posts_of(batches))
+
+
+def test_link_facets_embeds_and_alt_text_reach_the_text() -> None:
+    """Issue 14: record shapes as in app.bsky.feed.post / app.bsky.richtext.facet / app.bsky.embed.* (atproto
+    lexicons; the posts view snapshot in bluesky-social/atproto packages/bsky/tests/views carries the same)."""
+    text = "Neu im Blog 👉 brauhaus.example/blog/2026/herbst... und hier ☕"
+    start = len("Neu im Blog 👉 ".encode())
+    end = start + len(b"brauhaus.example/blog/2026/herbst...")
+    linked = post_view("l1", 5, text)
+    linked["record"]["facets"] = [
+        {"index": {"byteStart": start, "byteEnd": end},
+         "features": [{"$type": "app.bsky.richtext.facet#link",
+                       "uri": "https://brauhaus.example/blog/2026/herbst-roestung"}]},
+        {"index": {"byteStart": len(text.encode()) - len("hier ☕".encode()), "byteEnd": len(text.encode()) - 4},
+         "features": [{"$type": "app.bsky.richtext.facet#link", "uri": "https://shop.example/kaffee"}]},
+    ]  # fmt: skip
+    linked["record"]["embed"] = {
+        "$type": "app.bsky.embed.external",
+        "external": {
+            "uri": "https://brauhaus.example/blog/2026/herbst-roestung",
+            "title": "Herbströstung",
+            "description": "…",
+        },
+    }
+    media_only = post_view("m1", 6, "")
+    media_only["record"]["embed"] = {"$type": "app.bsky.embed.recordWithMedia",
+        "record": {"record": {"uri": "at://did:plc:x/app.bsky.feed.post/q", "cid": "bafyq"}},
+        "media": {"$type": "app.bsky.embed.images", "images": [
+            {"alt": "Latte-Art-Herz im Brühwerk-Becher", "image": {"$type": "blob", "ref": {"$link": "bafyimg"},
+                                                                  "mimeType": "image/jpeg", "size": 4114}},
+            {"alt": "", "image": {"$type": "blob", "ref": {"$link": "bafyimg2"}, "mimeType": "image/jpeg",
+                                  "size": 12736}}]}}  # fmt: skip
+    card = post_view("c1", 7, "Lesenswert")
+    card["record"]["embed"] = {
+        "$type": "app.bsky.embed.external",
+        "external": {
+            "uri": "https://zeitung.example/kaffee-test",
+            "title": "Der große Kaffeetest",
+            "description": "Zwölf Röster",
+        },
+    }
+    video = post_view("v1", 8, "")
+    video["record"]["embed"] = {
+        "$type": "app.bsky.embed.video",
+        "alt": "Röstmaschine in Betrieb",
+        "video": {"$type": "blob", "ref": {"$link": "bafyv"}, "mimeType": "video/mp4"},
+    }
+    handler = lambda request: json_response({"posts": [linked, media_only, card, video]})  # noqa: E731
+    posts = posts_of(run(BlueskyCollector(polite(handler)), SPEC, opts=options(fetch_replies=False))[0])
+    assert posts[linked["uri"]].text == (
+        "Neu im Blog 👉 https://brauhaus.example/blog/2026/herbst-roestung und hier (https://shop.example/kaffee) ☕"
+    )  # the card repeats a link of the text: not added again
+    assert posts[media_only["uri"]].text == "[Bild: Latte-Art-Herz im Brühwerk-Becher]\n\n[Bild]"
+    assert posts[card["uri"]].text == "Lesenswert\n\n[Link: Der große Kaffeetest] https://zeitung.example/kaffee-test"
+    assert posts[video["uri"]].text == "[Video: Röstmaschine in Betrieb]"
+
+
+def test_deleted_replies_are_detected_and_replies_hidden_under_them_are_kept() -> None:
+    """Issue 14: the AppView drops a deleted reply together with everything under it (atproto's thread view
+    snapshot "handles deleted posts correctly"); only the deleted one may be marked deleted."""
+    anna, ben = make_author("did:plc:anna", "anna.bsky.social"), make_author("did:plc:ben", "ben.bsky.social")
+    start = NOW - timedelta(hours=2)
+    root = make_post(anna, "root", start, "Brühwerk hat neue Bohnen")
+    a = make_post(ben, "a", start + timedelta(minutes=1), "Welche denn?", parent=root)
+    a1 = make_post(anna, "a1", start + timedelta(minutes=2), "Äthiopien!", parent=a, root=root)
+    a2 = make_post(ben, "a2", start + timedelta(minutes=3), "Lecker", parent=a1, root=root)
+    b = make_post(ben, "b", start + timedelta(minutes=4), "Endlich", parent=root)
+    fake = FakeBluesky([root, a, a1, a2, b], search_needs_login=False)
+    spec = SourceSpec("bsky", "bluesky", query="Brühwerk", config={"thread_depth": 2})
+    requests: list[httpx.Request] = []
+    batches, cursor = run(BlueskyCollector(polite(app_handler(fake, requests))), spec)
+    assert {a2["uri"]} <= set(posts_of(batches))  # cut at depth 2, loaded from its own thread view
+    assert any(r.url.params.get("uri") == a1["uri"] for r in requests)
+    first = next(bt.thread for bt in batches if bt.thread)
+    assert first.present == {a["uri"], a1["uri"], a2["uri"], b["uri"]}
+    fake.delete(a["uri"])
+    requests.clear()
+    spec = SourceSpec("bsky", "bluesky", query="Brühwerk", config={"thread_depth": 2, "max_subthreads": 0})
+    batches, cursor = run(BlueskyCollector(polite(app_handler(fake, requests))), spec, cursor,
+                          options(now=NOW + timedelta(minutes=15)))  # fmt: skip
+    snapshot = next(bt.thread for bt in batches if bt.thread)
+    assert snapshot.present == {a1["uri"], a2["uri"], b["uri"]}  # a is gone; a1 and a2 only hidden
+    (check,) = [r for r in requests if r.url.path.endswith("getPosts")]
+    assert set(check.url.params.get_list("uris")) == {a["uri"], a1["uri"], a2["uri"]}

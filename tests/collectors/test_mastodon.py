@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -20,14 +21,16 @@ ANNA = make_account("1", "anna", "mastodon.social", display_name="Anna K.", note
 BEN = make_account("2", "ben", "social.example", display_name="Ben")
 
 
-def status(n: int, hours_ago: float, text: str = "", *, reply_to: dict | None = None, who: dict = ANNA) -> dict:
+def status(
+    n: int, hours_ago: float, text: str = "", *, reply_to: dict[str, Any] | None = None, who: dict[str, Any] = ANNA
+) -> dict[str, Any]:
     created = NOW - timedelta(hours=hours_ago)
     return make_status(snowflake(created, n), created, f"<p>{text or f'Beitrag {n} über'} #Brühwerk</p>", who,
                        in_reply_to=reply_to, tags=[] if reply_to else ["Brühwerk"])  # fmt: skip
 
 
 def collector(app: FakeMastodon, requests: list[httpx.Request] | None = None, **kw: object) -> MastodonCollector:
-    return MastodonCollector(polite(app_handler(app, requests)), creds(**kw))  # type: ignore[arg-type]
+    return MastodonCollector(polite(app_handler(app, requests)), creds(**kw))
 
 
 def timeline_requests(requests: list[httpx.Request]) -> list[httpx.Request]:
@@ -251,3 +254,51 @@ def test_a_status_that_federates_hours_late_is_still_collected() -> None:
     app.add(late)
     batches, _ = run(collector(app), SPEC, cursor, options(now=NOW + timedelta(hours=1), fetch_replies=False))
     assert late["uri"] in posts_of(batches)
+
+
+def test_quote_fallback_alt_text_and_poll_options_reach_the_text() -> None:
+    """Issue 14: shapes of the Mastodon API (entities Status, MediaAttachment, Poll; Mastodon 4.4 adds the quote
+    fallback ``<p class="quote-inline">RE: <a href="…">…</a></p>`` for old clients)."""
+    quote = status(1, hours_ago=1)
+    quote["content"] = (
+        '<p>Das sehe ich genauso!</p><p class="quote-inline">RE: <a href="https://social.example/@ben/1" '
+        'target="_blank" rel="nofollow noopener" translate="no"><span class="invisible">https://</span>'
+        '<span class="">social.example/@ben/1</span><span class="invisible"></span></a></p>'
+    )
+    quote["quote"] = {"state": "accepted", "quoted_status": None}
+    picture = status(2, hours_ago=2)
+    picture["content"] = ""
+    picture["media_attachments"] = [
+        {"id": "1", "type": "image", "url": "https://files.example/1.jpg", "preview_url": "https://files.example/p.jpg",
+         "remote_url": None, "description": "Zwei Tassen Cappuccino auf dem Tresen", "blurhash": "UFE"},
+        {"id": "2", "type": "gifv", "url": "https://files.example/2.mp4", "description": None},
+    ]  # fmt: skip
+    poll = status(3, hours_ago=3, text="Welche Röstung?")
+    poll["poll"] = {"id": "34830", "expires_at": None, "expired": False, "multiple": False, "votes_count": 10,
+                    "voters_count": 10, "options": [{"title": "Hell", "votes_count": 6},
+                                                    {"title": "Dunkel", "votes_count": 4}], "emojis": []}  # fmt: skip
+    batches, _ = run(collector(FakeMastodon([quote, picture, poll])), SPEC, opts=options(fetch_replies=False))
+    posts = posts_of(batches)
+    assert posts[quote["uri"]].text == "Das sehe ich genauso!"
+    assert posts[picture["uri"]].text == "[Bild: Zwei Tassen Cappuccino auf dem Tresen]\n\n[GIF]"
+    assert posts[poll["uri"]].text == "Welche Röstung? #Brühwerk\n\n[Umfrage: Hell | Dunkel]"
+
+
+def test_a_reply_hidden_under_a_deleted_reply_is_checked_and_kept() -> None:
+    """Issue 14: Mastodon's context leaves out a deleted status together with the replies under it; only the
+    deleted one may count as deleted, the one under it is looked up (``/api/v1/statuses/:id``) and kept."""
+    root = status(1, hours_ago=3, text="Wo bleibt meine Bestellung?")
+    root["replies_count"] = 1
+    middle = status(2, hours_ago=2, text="Bei mir auch", reply_to=root, who=BEN)
+    under = status(3, hours_ago=1, text="Schon angekommen", reply_to=middle)
+    app = FakeMastodon([root, middle, under])
+    _, cursor = run(collector(app), SPEC)
+    assert cursor["threads"][root["id"]]["m"] == {middle["id"]: middle["uri"], under["id"]: under["uri"]}
+    app.delete(middle["id"])
+    requests: list[httpx.Request] = []
+    batches, cursor = run(collector(app, requests), SPEC, cursor, options(now=NOW + timedelta(minutes=15)))
+    snapshot = next(b.thread for b in batches if b.thread)
+    assert snapshot.present == {under["uri"]}
+    checked = {r.url.path for r in requests if r.url.path.startswith("/api/v1/statuses/") and "context" not in
+               r.url.path and root["id"] not in r.url.path}  # fmt: skip
+    assert checked == {f"/api/v1/statuses/{middle['id']}", f"/api/v1/statuses/{under['id']}"}

@@ -117,8 +117,9 @@ def test_resonanz_run_schedules_link_value_and_digest() -> None:
 
     settings = Settings()
     jobs = {job.id: job for job in scheduled_jobs(settings)}
-    assert set(jobs) == {"resonanz:link", "resonanz:value", "resonanz:weekly-digest"}
+    assert set(jobs) == {"resonanz:link", "resonanz:value", "resonanz:weekly-digest", "resonanz:alerts"}
     assert jobs["resonanz:link"].trigger.interval == timedelta(minutes=settings.link.interval_minutes)
+    assert jobs["resonanz:alerts"].trigger.interval == timedelta(minutes=settings.alerts.interval_minutes)
 
 
 def test_run_forever_collects_on_schedule_and_stops_cleanly(sqlite_engine: Engine) -> None:

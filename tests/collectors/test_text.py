@@ -2,7 +2,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from collectors.text import html_to_text, language_code, parse_time
+from collectors.text import (
+    QUOTE_FALLBACK,
+    html_to_text,
+    join_text,
+    language_code,
+    link_note,
+    markdown_to_text,
+    media_note,
+    parse_time,
+    poll_note,
+)
 
 
 def test_paragraphs_breaks_links_and_entities() -> None:
@@ -36,3 +46,40 @@ def test_language_code() -> None:
     assert language_code("de-DE") == "de"
     assert language_code("de_AT") == "de"
     assert language_code("") is None
+
+
+def test_markdown_as_a_reader_sees_it() -> None:
+    """Issue 14: Reddit bodies are Markdown with HTML entities; the NLP step gets what a reader sees."""
+    body = (
+        "**Fett**, *kursiv*, _auch_, ~~durch~~ und `code *bleibt*`\n\n"
+        "> zitiert\n\n* eins\n* zwei\n\n"
+        "[die Seite](https://www.brand.de/x) und [https://a.de](https://a.de), <https://b.de>\n\n"
+        ">!Spoiler!< \\*kein Stern\\* snake_case ಠ_ಠ &#3232;_&#3232; &amp; 3 &lt; 4&#x200B;\n\n"
+        "| Sorte | Note |\n|---|:-:|\n| Espresso | 2 |\n\n## Fazit ##\n\n***\n^(klein gedruckt)"
+    )
+    assert markdown_to_text(body) == (
+        "Fett, kursiv, auch, durch und code *bleibt*\n\nzitiert\n\n- eins\n- zwei\n\n"
+        "die Seite (https://www.brand.de/x) und https://a.de, https://b.de\n\n"
+        "Spoiler *kein Stern* snake_case ಠ_ಠ ಠ_ಠ & 3 < 4\n\nSorte | Note\n\nEspresso | 2\n\nFazit\n\nklein gedruckt"
+    )
+    assert markdown_to_text(None) == "" and markdown_to_text("[deleted]") == "[deleted]"
+
+
+def test_dropped_classes_take_their_whole_element() -> None:
+    mastodon = (
+        '<p>Gute Idee!</p><p class="quote-inline">RE: <a href="https://social.example/@a/1" rel="nofollow noopener">'
+        '<span class="invisible">https://</span><span class="ellipsis">social.example/@a/</span>'
+        '<span class="invisible">1</span></a></p>'
+    )
+    akkoma = '<p>Stimmt<span class="quote-inline"><br/><br/>RE: <a href="https://x.test/objects/1">x</a></span></p>'
+    assert html_to_text(mastodon, QUOTE_FALLBACK) == "Gute Idee!"
+    assert html_to_text(akkoma, QUOTE_FALLBACK) == "Stimmt"
+    assert html_to_text(mastodon).endswith("RE: https://social.example/@a/1")  # only where asked
+
+
+def test_notes_for_media_polls_and_links() -> None:
+    assert media_note("image", "  Ein  Latte-Art-Herz ") == "[Bild: Ein Latte-Art-Herz]"
+    assert media_note("video", None) == "[Video]" and media_note("unknown", "") == "[Anhang]"
+    assert poll_note(["Ja", " Nein ", "", None]) == "[Umfrage: Ja | Nein]" and poll_note([]) == ""
+    assert link_note("https://a.de/x", "Titel") == "[Link: Titel] https://a.de/x"
+    assert join_text("", "a", None, " b ") == "a\n\nb"

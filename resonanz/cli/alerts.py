@@ -1,0 +1,162 @@
+"""``resonanz alerts ...``: evaluate now, list and show alerts, acknowledge and resolve them, see the rules."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+from sqlmodel import col
+
+from resonanz.alerts.evaluate import evaluate, load_rules
+from resonanz.alerts.incidents import ACTIVE, STATUS_NAMES, acknowledge, get_alert, resolve
+from resonanz.alerts.rules import SEVERITY_NAMES
+from resonanz.alerts.shapes import text_body, view
+from resonanz.cli.common import CANNOT_START, FAILED, engine_or_exit, fail
+from resonanz.core.errors import ActionError, AlertError, NotFoundError
+from resonanz.core.settings import get_settings
+from store.db import session_scope
+from store.models import Alert, AlertEvent
+from store.types import as_utc
+
+console = Console(soft_wrap=True)
+alerts_app = typer.Typer(
+    help="Alarme: Abwanderung wichtiger Kund:innen, Ausschläge, neue Themen, virale Beiträge.", no_args_is_help=True
+)
+
+
+def _local(t: datetime | None) -> str:
+    from zoneinfo import ZoneInfo
+
+    return t.astimezone(ZoneInfo("Europe/Berlin")).strftime("%d.%m.%Y %H:%M") if t else "–"
+
+
+@alerts_app.command("check")
+def check_command(
+    now: str | None = typer.Option(None, "--now", help="Zeitpunkt (ISO 8601) statt jetzt, z. B. für eine Nachprüfung."),
+    notify: bool = typer.Option(True, "--notify/--no-notify", help="Fällige Nachrichten senden (E-Mail, Webhooks)."),
+) -> None:
+    """Jetzt auswerten (wie `resonanz run` nach jeder Sammlung): liest nur, was seit dem letzten Lauf kam."""
+    settings = get_settings()
+    at = None
+    if now:
+        try:
+            at = as_utc(datetime.fromisoformat(now))
+        except ValueError:
+            raise fail(f"--now {now!r} ist kein Zeitpunkt; Form 2026-11-16T08:00+01:00", CANNOT_START) from None
+    engine = engine_or_exit()
+    try:
+        report = evaluate(engine, settings, now=at, notify=notify)
+    except AlertError as exc:
+        raise fail(exc, CANNOT_START) from None
+    inc = report.incidents
+    console.print(
+        f"{report.posts_read} Beiträge gelesen, {len(report.findings)} Überschreitungen: "
+        f"{len(inc.raised)} neue Alarme, {len(inc.updated)} aktualisiert, {len(inc.reopened)} wieder geöffnet, "
+        f"{len(inc.correlated)} zugeordnet, {len(inc.resolved)} erledigt; Nachrichten: {report.sent} gesendet, "
+        f"{report.held} in Ruhezeit, {report.failed} fehlgeschlagen ({report.seconds:.2f} s).",
+        highlight=False,
+    )
+    for finding in report.findings:
+        console.print(f"  [bold]{SEVERITY_NAMES[finding.severity]}[/bold] {finding.summary}", highlight=False)
+    for line in report.held_back:
+        console.print(f"  [dim]{line}[/dim]", highlight=False)
+    if report.failed:
+        raise typer.Exit(code=FAILED)
+
+
+@alerts_app.command("list")
+def list_command(
+    status: list[str] = typer.Option([], "--status", "-s", help="open, acknowledged, resolved (Standard: offen)."),
+    limit: int = typer.Option(50, "--limit", "-n"),
+) -> None:
+    """Die Alarme, neueste zuerst."""
+    wanted = status or list(ACTIVE)
+    unknown = sorted(set(wanted) - set(STATUS_NAMES))
+    if unknown:
+        raise fail(f"Status {', '.join(unknown)} gibt es nicht; erlaubt: {', '.join(STATUS_NAMES)}.", CANNOT_START)
+    engine = engine_or_exit()
+    with session_scope(engine) as session:
+        rows = session.execute(
+            select(Alert).where(col(Alert.status).in_(wanted)).order_by(col(Alert.first_seen_at).desc()).limit(limit)
+        ).scalars()
+        table = Table("Nr.", "seit", "Schwere", "Status", "Regel", "Alarm")
+        shown = 0
+        for a in rows:
+            table.add_row(str(a.id), _local(a.first_seen_at), SEVERITY_NAMES[a.severity],
+                          STATUS_NAMES.get(a.status, a.status), a.rule, a.title)  # fmt: skip
+            shown += 1
+    console.print(table if shown else "Keine Alarme mit diesem Status.")
+
+
+@alerts_app.command("show")
+def show_command(alert_id: int = typer.Argument(..., help="Nr. aus `resonanz alerts list`")) -> None:
+    """Ein Alarm mit Erklärung, Beiträgen und Verlauf."""
+    settings = get_settings()
+    engine = engine_or_exit()
+    with session_scope(engine) as session:
+        try:
+            alert = get_alert(session, alert_id)
+        except NotFoundError as exc:
+            raise fail(exc, FAILED) from None
+        console.print(text_body(view(alert, settings.alerts.public_url, settings.digest.timezone), "new"),
+                      highlight=False)  # fmt: skip
+        events = session.execute(
+            select(AlertEvent).where(col(AlertEvent.alert_id) == alert_id).order_by(col(AlertEvent.at))
+        ).scalars()
+        console.print("\nVerlauf:")
+        for e in events:
+            console.print(f"  {_local(e.at)} {e.actor}: {e.action}", highlight=False)
+
+
+def _act(action: str, alert_id: int, actor: str, note: str) -> None:
+    engine = engine_or_exit()
+    try:
+        with session_scope(engine) as session:
+            alert = (acknowledge if action == "ack" else resolve)(session, alert_id, actor, note)
+            console.print(f"Alarm {alert.id}: {STATUS_NAMES[alert.status]}.")
+    except (NotFoundError, ActionError) as exc:
+        raise fail(exc, FAILED) from None
+
+
+@alerts_app.command("ack")
+def ack_command(
+    alert_id: int = typer.Argument(...),
+    actor: str = typer.Option("cli", "--by", help="Wer (Verlauf)."),
+    note: str = typer.Option("", "--note"),
+) -> None:
+    """Einen offenen Alarm bestätigen: jemand kümmert sich."""
+    _act("ack", alert_id, actor, note)
+
+
+@alerts_app.command("resolve")
+def resolve_command(
+    alert_id: int = typer.Argument(...),
+    actor: str = typer.Option("cli", "--by", help="Wer (Verlauf)."),
+    note: str = typer.Option("", "--note"),
+) -> None:
+    """Einen Alarm erledigen; derselbe Vorfall bleibt für die Abklingzeit still."""
+    _act("resolve", alert_id, actor, note)
+
+
+@alerts_app.command("rules")
+def rules_command() -> None:
+    """Die wirksamen Regeln: Standard, [alerts.rules] aus der TOML-Datei, Änderungen aus der Web-App."""
+    settings = get_settings()
+    engine = engine_or_exit()
+    try:
+        with session_scope(engine) as session:
+            rules = load_rules(session, settings)
+    except AlertError as exc:
+        raise fail(exc, CANNOT_START) from None
+    for r in rules:
+        state = "an" if r.enabled else "aus"
+        head = f"({r.kind.value}, {state}, {SEVERITY_NAMES[r.severity]}, Quelle: {r.source})"
+        console.print(f"[bold]{r.name}[/bold] {head} – {r.title}", highlight=False)
+        console.print("  " + ", ".join(f"{k}={v}" for k, v in r.param_dict().items()), highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(alerts_app, name="alerts")

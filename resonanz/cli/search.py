@@ -1,0 +1,195 @@
+"""``resonanz search`` (full-text search over posts) and ``resonanz searches`` (saved searches: list, run, delete)."""
+
+from __future__ import annotations
+
+import getpass
+import json
+from typing import TYPE_CHECKING
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from sqlmodel import Session
+
+from resonanz.cli.common import engine_or_exit, fail
+from resonanz.core.errors import AnswersError
+from resonanz.core.settings import get_settings
+
+if TYPE_CHECKING:
+    from resonanz.answers.search import SearchPage
+
+console = Console(soft_wrap=True)
+searches_app = typer.Typer(
+    help="Gespeicherte Suchen: auflisten, erneut ausführen, löschen.", invoke_without_command=True
+)
+
+FORMATS = ("table", "json")
+
+
+def _owner() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user name in a container without /etc/passwd entry
+        return "cli"
+
+
+def _print_page(page: SearchPage, output_format: str) -> None:
+    if output_format == "json":
+        typer.echo(json.dumps(page.to_dict(), ensure_ascii=False, indent=2))
+        return
+    what = f"„{page.query.text}“" if page.query.text else "alle Beiträge"
+    window = f", {page.period.label}" if page.period and page.filters.days is not None else ""
+    console.print(
+        f"{page.total} Treffer für {escape(what)} ({escape(page.filters.describe())}{escape(window)}); "
+        f"Seite {page.page} von {page.pages}",
+        highlight=False,
+    )
+    if not page.hits:
+        return
+    table = Table(show_lines=False, expand=False)
+    for heading in ("Datum", "Plattform", "Klasse", "Stimmung", "Autor", "Text", "Öffnen"):
+        table.add_column(heading, overflow="fold")
+    for hit in page.hits:
+        text = "".join(f"[bold yellow]{escape(s.text)}[/]" if s.hit else escape(s.text) for s in hit.snippet)
+        if hit.title:
+            text = f"[bold]{escape(hit.title)}[/bold] – {text}"
+        where = f"Queue #{hit.review_item_id}" if hit.review_item_id is not None else (hit.url or f"Post {hit.post_id}")
+        table.add_row(
+            f"{hit.created_at:%d.%m.%Y}",
+            hit.platform,
+            hit.segment,
+            {"negative": "negativ", "positive": "positiv"}.get(hit.sentiment or "", hit.sentiment or "–"),
+            escape(hit.author or "–"),
+            text,
+            escape(where),
+        )
+    console.print(table)
+    if page.has_next:
+        console.print(f"Nächste Seite: --page {page.page + 1}", highlight=False)
+
+
+def search_command(
+    query: str = typer.Argument("", help='Suchwörter: Lieferung, "kam zu spät", liefer*, -Abo, Mühle OR Mahlwerk.'),
+    classes: list[str] = typer.Option([], "--class", "-c", help="Kundenklasse A/B/C, prospect, unvalued. Mehrfach."),
+    topics: list[str] = typer.Option([], "--topic", "-t", help="Thema (Groß-/Kleinschreibung egal). Mehrfach."),
+    platforms: list[str] = typer.Option([], "--platform", "-p", help="mastodon, bluesky, reddit ... Mehrfach."),
+    sentiments: list[str] = typer.Option([], "--sentiment", "-s", help="negativ, neutral, positiv. Mehrfach."),
+    since: str | None = typer.Option(None, help="Ab diesem Tag (2026-11-01)."),
+    until: str | None = typer.Option(None, help="Bis einschließlich zu diesem Tag (2026-11-30)."),
+    week: str | None = typer.Option(None, help="Eine ISO-Woche, z. B. 2026-W47."),
+    days: int | None = typer.Option(None, help="Die letzten N Tage (für gespeicherte Suchen: immer bis heute)."),
+    page: int = typer.Option(1, "--page", min=1, help="Seite der Treffer."),
+    per_page: int = typer.Option(20, "--per-page", min=1, max=100, help="Treffer pro Seite."),
+    output_format: str = typer.Option("table", "--format", "-f", help="table oder json."),
+    save: str | None = typer.Option(None, "--save", help="Die Suche unter diesem Namen speichern."),
+    owner: str | None = typer.Option(None, "--owner", help="Wem die gespeicherte Suche gehört (Standard: Ihr Login)."),
+) -> None:
+    """Volltextsuche über alle Beiträge (deutsche Wortformen: Lieferung findet Lieferungen)."""
+    from resonanz.answers.search import save_search, search, validate_filters
+
+    if output_format not in FORMATS:
+        raise fail(f"unbekanntes Format „{output_format}“; table oder json verwenden")
+    settings = get_settings()
+    engine = engine_or_exit()
+    try:
+        with Session(engine) as session:
+            flt = validate_filters(
+                session,
+                classes=classes,
+                topics=topics,
+                platforms=platforms,
+                sentiments=sentiments,
+                since=since,
+                until=until,
+                week=week,
+                days=days,
+                tz=settings.digest.timezone,
+            )
+            result = search(session, query, flt, page=page, per_page=per_page, tz=settings.digest.timezone)
+            if save is not None:
+                saved = save_search(session, save, owner or _owner(), query, flt)
+    except AnswersError as exc:
+        raise fail(exc) from None
+    _print_page(result, output_format)
+    if save is not None:
+        (console if output_format == "table" else Console(stderr=True)).print(
+            f'Gespeichert als „{escape(saved.name)}“: `resonanz searches run "{escape(saved.name)}"` führt sie '
+            "wieder aus.",
+            highlight=False,
+        )
+
+
+@searches_app.callback()
+def searches_list(ctx: typer.Context) -> None:
+    """Gespeicherte Suchen (ohne Unterbefehl: auflisten)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    list_command()
+
+
+@searches_app.command("list")
+def list_command() -> None:
+    """Alle gespeicherten Suchen auflisten."""
+    from resonanz.answers.search import SearchFilters, saved_searches
+
+    engine = engine_or_exit()
+    with Session(engine) as session:
+        found = saved_searches(session)
+    if not found:
+        console.print('Noch keine gespeicherten Suchen. Speichern: resonanz search "Lieferung" --save NAME')
+        return
+    table = Table(title="Gespeicherte Suchen", title_justify="left")
+    for heading in ("Name", "Suche", "Filter", "Von", "Angelegt"):
+        table.add_column(heading, overflow="fold")
+    for saved in found:
+        table.add_row(
+            escape(saved.name),
+            escape(saved.query or "–"),
+            escape(SearchFilters.from_json(saved.filters).describe()),
+            escape(saved.owner),
+            f"{saved.created_at:%d.%m.%Y %H:%M}",
+        )
+    console.print(table)
+
+
+@searches_app.command("run")
+def run_command(
+    name: str = typer.Argument(..., help="Name der gespeicherten Suche."),
+    page: int = typer.Option(1, "--page", min=1),
+    per_page: int = typer.Option(20, "--per-page", min=1, max=100),
+    output_format: str = typer.Option("table", "--format", "-f", help="table oder json."),
+) -> None:
+    """Eine gespeicherte Suche erneut ausführen."""
+    from resonanz.answers.search import get_saved, run_saved
+
+    if output_format not in FORMATS:
+        raise fail(f"unbekanntes Format „{output_format}“; table oder json verwenden")
+    engine = engine_or_exit()
+    try:
+        with Session(engine) as session:
+            result = run_saved(
+                session, get_saved(session, name), page=page, per_page=per_page, tz=get_settings().digest.timezone
+            )
+    except AnswersError as exc:
+        raise fail(exc) from None
+    _print_page(result, output_format)
+
+
+@searches_app.command("delete")
+def delete_command(name: str = typer.Argument(..., help="Name der gespeicherten Suche.")) -> None:
+    """Eine gespeicherte Suche löschen."""
+    from resonanz.answers.search import delete_saved
+
+    engine = engine_or_exit()
+    try:
+        with Session(engine) as session:
+            deleted = delete_saved(session, name)
+    except AnswersError as exc:
+        raise fail(exc) from None
+    console.print(f"Gespeicherte Suche „{escape(deleted.name)}“ gelöscht.", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("search")(search_command)
+    app.add_typer(searches_app, name="searches")
