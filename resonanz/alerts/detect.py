@@ -37,12 +37,14 @@ from resonanz.alerts.rules import (
     ViralParams,
     WeightedParams,
 )
-from resonanz.alerts.signals import group_terms, template_share, terms, velocity
+from resonanz.alerts.signals import group_terms, templated, terms, text_diversity, velocity
 
 log = logging.getLogger(__name__)
 
 DIMENSION_LABELS = {"all": "Alle Beiträge", "topic": "Thema", "platform": "Plattform", "class": "Kundenklasse"}
-TEXT_SAMPLE = 300
+TEMPLATE_HOURS = 24
+FLOOD_REPORT = 20
+"""From this many template copies a day the pass reports a suspected bot flood."""
 
 
 @dataclass(frozen=True)
@@ -69,10 +71,29 @@ class Context:
         result: list[AlertPost] = self.memo[key]
         return result
 
+    def template_copies(self) -> set[int]:
+        """Posts of the last day that copy a template (resonanz/alerts/signals.py): not counted as voices."""
+        if "templated" not in self.memo:
+            day = self.since(self.now - timedelta(hours=TEMPLATE_HOURS))
+            self.memo["templated"] = {
+                p.post_id for p, t in zip(day, templated([p.text for p in day]), strict=True) if t
+            }
+        result: set[int] = self.memo["templated"]
+        return result
+
+    def voices_since(self, start: datetime) -> list[AlertPost]:
+        """:meth:`since` without template copies: what the spike, sentiment and topic rules count."""
+        key = ("voices", start)
+        if key not in self.memo:
+            copies = self.template_copies()
+            self.memo[key] = [p for p in self.since(start) if p.post_id not in copies]
+        result: list[AlertPost] = self.memo[key]
+        return result
+
     def window_totals(self, start: datetime) -> dict[SliceKey, Counts]:
         key = ("totals", start)
         if key not in self.memo:
-            self.memo[key] = _window_totals(self.since(start))
+            self.memo[key] = _window_totals(self.voices_since(start))
         result: dict[SliceKey, Counts] = self.memo[key]
         return result
 
@@ -107,6 +128,13 @@ def detect(rules: Sequence[Rule], ctx: Context) -> Detection:
             continue
         detector = _DETECTORS[type(rule.params)]
         detector(rule, ctx, out)
+    copies = ctx.template_copies()
+    if len(copies) >= FLOOD_REPORT:
+        posts = [p for p in ctx.posts if p.post_id in copies]
+        out.held_back.append(
+            f"{len(copies)} Beiträge von {len({p.author for p in posts})} Konten nach Schablone in den letzten "
+            f"{TEMPLATE_HOURS} h (Verdacht auf Bot-Welle): zählen nicht als Stimmen, lösen keinen Alarm aus"
+        )
     return out
 
 
@@ -228,7 +256,7 @@ def _spike(rule: Rule, ctx: Context, out: Detection) -> None:
         if ctx.history_start is None or base_end - base_start < timedelta(days=p.min_baseline_days):
             continue
         base_hours = hours_in(base_start, base_end)
-        window_posts = ctx.since(start)
+        window_posts = ctx.voices_since(start)
         totals = ctx.window_totals(start)
         for (dim, key), now_counts in totals.items():
             if dim != p.dimension or (p.keys and key not in p.keys):
@@ -245,27 +273,16 @@ def _spike(rule: Rule, ctx: Context, out: Detection) -> None:
             if finding is None:
                 continue
             posts = [x for x in window_posts if key in _slice_key(x, dim)]
-            templated = template_share([x.text for x in posts[-TEXT_SAMPLE:]])
-            if templated >= p.max_template_share:
-                out.held_back.append(
-                    f"{rule.name}: {finding.subject} zurückgehalten – Verdacht auf Bot-Welle "
-                    f"({pct(templated)} der Beiträge nach Schablone; {len(posts)} Beiträge, "
-                    f"{len({x.author for x in posts})} Konten)"
-                )
-                continue
-            finding = _with_posts(finding, posts, ctx, negative_first=p.metric == "negative_share",
-                                  templated=templated)  # fmt: skip
+            finding = _with_posts(finding, posts, ctx, negative_first=p.metric == "negative_share")
             prev = best.get(finding.key)
             if prev is None or finding.statistic > prev.statistic:
                 best[finding.key] = finding
     out.findings.extend(best.values())
 
 
-def _with_posts(
-    f: Finding, posts: Sequence[AlertPost], ctx: Context, *, negative_first: bool, templated: float
-) -> Finding:
+def _with_posts(f: Finding, posts: Sequence[AlertPost], ctx: Context, *, negative_first: bool) -> Finding:
     chosen = [x for x in posts if x.negative] if negative_first else list(posts)
-    details = {**f.details, "templated_share": round(templated, 3), "authors": len({x.author for x in posts})}
+    details = {**f.details, "authors": len({x.author for x in posts})}
     return Finding(
         rule=f.rule, kind=f.kind, key=f.key, subject=f.subject, severity=f.severity, title=f.title,
         summary=f.summary, window_start=f.window_start, window_end=f.window_end, observed=f.observed,
@@ -406,7 +423,7 @@ def _weighted(rule: Rule, ctx: Context, out: Detection) -> None:
     p = rule.params
     assert isinstance(p, WeightedParams)
     start = ctx.now - timedelta(hours=p.window_hours)
-    posts = [x for x in ctx.since(start) if x.scored]
+    posts = [x for x in ctx.voices_since(start) if x.scored]
     total = sum(x.weight for x in posts)
     negative = [x for x in posts if x.negative]
     neg_weight = sum(x.weight for x in negative)
@@ -460,7 +477,7 @@ def _emerging(rule: Rule, ctx: Context, out: Detection) -> None:
     start = ctx.now - timedelta(hours=p.window_hours)
     if ctx.history_start is None or start - ctx.history_start < timedelta(days=min(7, p.baseline_days)):
         return
-    posts = ctx.since(start)
+    posts = ctx.voices_since(start)
     by_id = {x.post_id: x for x in posts}
     authors: dict[str, set[str]] = {}
     carriers: dict[str, set[int]] = {}
@@ -488,10 +505,10 @@ def _emerging(rule: Rule, ctx: Context, out: Detection) -> None:
         lead = group[0]
         n_authors, per_day = growing[lead]
         label = " · ".join(group[:3])
-        templated = template_share([x.text for x in group_posts[-TEXT_SAMPLE:]])
-        if templated >= p.max_template_share:
+        diversity = text_diversity([x.text for x in group_posts])
+        if diversity < p.min_diversity:
             out.held_back.append(
-                f"{rule.name}: „{label}“ zurückgehalten – Verdacht auf Bot-Welle ({pct(templated)} nach Schablone)"
+                f"{rule.name}: „{label}“ zurückgehalten – Verdacht auf Bot-Welle (Textvielfalt {pct(diversity)})"
             )
             continue
         summary = (
@@ -513,7 +530,7 @@ def _emerging(rule: Rule, ctx: Context, out: Detection) -> None:
                 observed=float(n_authors),
                 expected=per_day,
                 statistic=n_authors / (per_day + 1.0),
-                details={"terms": group[:10], "templated_share": round(templated, 3)},
+                details={"terms": group[:10], "text_diversity": round(diversity, 3)},
                 top_posts=top_refs(group_posts, ctx.tz),
                 post_ids=ids(group_posts),
                 review_item_ids=item_ids(group_posts),

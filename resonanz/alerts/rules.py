@@ -135,8 +135,6 @@ class SpikeParams:
     mention, a holiday) lifts every slice alike; that is not a topic's spike (a rule on ``all`` reports it)."""
     min_delta: float = 0.25
     """negative_share only: share now minus baseline share."""
-    max_template_share: float = 0.5
-    """From this share of templated posts on the crossing is a bot flood, not a crisis (resonanz/alerts/signals.py)."""
     keys: tuple[str, ...] = ()
     """Only these slices (e.g. the classes A and B); empty: every slice of the dimension."""
 
@@ -161,7 +159,6 @@ class SpikeParams:
         _positive("min_share_ratio", self.min_share_ratio, allow_zero=True)
         _positive("min_share_z", self.min_share_z, allow_zero=True)
         _share("min_delta", self.min_delta)
-        _share("max_template_share", self.max_template_share)
 
     @property
     def max_window_hours(self) -> float:
@@ -195,14 +192,15 @@ class EmergingParams:
     min_authors: int = 6
     growth: float = 5.0
     """authors now >= growth x (baseline authors per day + 1)."""
-    max_template_share: float = 0.5
+    min_diversity: float = 0.5
+    """The term's latest posts must be this diverse (distinct word triples, resonanz/alerts/signals.py)."""
 
     def __post_init__(self) -> None:
         _positive("window_hours", self.window_hours)
         _positive("baseline_days", self.baseline_days)
         _positive("min_authors", self.min_authors)
         _positive("growth", self.growth)
-        _share("max_template_share", self.max_template_share)
+        _share("min_diversity", self.min_diversity)
 
 
 @dataclass(frozen=True)

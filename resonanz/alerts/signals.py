@@ -2,15 +2,15 @@
 post (emerging topics), engagement and its velocity (viral posts), and grouping terms into one topic.
 
 Templated posts: a post whose word triples (at least 80 % of them) each occur in three or more other posts of
-the same window is a copy of a template. People who are angry about the same recall share a phrase or two
+the same day is a copy of a template. People who are angry about the same recall share a phrase or two
 ("Rückruf vom Espresso Napoli") but write the rest themselves; a bot flood posts one template with a changed
-name, number or emoji. When at least half of a spike's posts are templated, it is held back as a bot flood.
-The share is measured per post, so that the first minutes of a flood, mixed with the slice's ordinary posts,
-already count (a diversity over all the window's words would be carried by the ordinary posts then). The
-exact-fingerprint spam clusters of :mod:`resonanz.pipeline.duplicates` never reach the alerts
-(``Post.voice = 'spam'``); this catches the paraphrased floods that fingerprints miss. Trade-off: a genuine
-crisis in which hundreds of people repost one sentence verbatim (a petition text) looks like a flood and is
-held back; its posts still reach the queue and the digest, and a rule with ``max_template_share = 1`` sees it.
+name, number or emoji. Templated posts are not counted as voices by the spike, sentiment and topic rules
+(:mod:`resonanz.alerts.detect`), so a flood neither raises a spike nor tips a share, however it mixes with
+the slice's ordinary posts; the pass reports it instead. The exact-fingerprint spam clusters of
+:mod:`resonanz.pipeline.duplicates` never reach the alerts at all (``Post.voice = 'spam'``); this catches
+the paraphrased floods that fingerprints miss. Trade-off: in a genuine crisis the people who repost one
+sentence verbatim (a petition, a news headline) are not counted either; the ones who write their own words
+still are, and every post still reaches the queue and the digest.
 """
 
 from __future__ import annotations
@@ -46,18 +46,38 @@ TEMPLATE_MIN_OTHERS = 3
 TEMPLATE_SHARED = 0.8
 
 
-def template_share(texts: Sequence[str]) -> float:
-    """The share of ``texts`` that copy a template (see the module docstring); 0.0 for no texts."""
+def templated(texts: Sequence[str]) -> list[bool]:
+    """For each text: does it copy a template of the others (see the module docstring)?"""
     grams = [set(shingles(t)) for t in texts]
     df: dict[tuple[str, ...], int] = {}
     for g in grams:
         for gram in g:
             df[gram] = df.get(gram, 0) + 1
-    templated = 0
-    for g in grams:
-        if g and sum(1 for gram in g if df[gram] > TEMPLATE_MIN_OTHERS) >= TEMPLATE_SHARED * len(g):
-            templated += 1
-    return templated / len(grams) if grams else 0.0
+    return [bool(g) and sum(1 for gram in g if df[gram] > TEMPLATE_MIN_OTHERS) >= TEMPLATE_SHARED * len(g)
+            for g in grams]  # fmt: skip
+
+
+def template_share(texts: Sequence[str]) -> float:
+    """The share of ``texts`` that copy a template; 0.0 for no texts."""
+    flags = templated(texts)
+    return sum(flags) / len(flags) if flags else 0.0
+
+
+DIVERSITY_SAMPLE = 30
+"""Diversity falls with the number of texts (any vocabulary repeats), so it is measured on a fixed number."""
+
+
+def text_diversity(texts: Sequence[str], sample: int = DIVERSITY_SAMPLE) -> float:
+    """Distinct word triples / all word triples over the last ``sample`` texts (1.0 with nothing to compare).
+    People's posts about one thing: 0.8-1.0 over 30 posts; a bot template: below 0.3. Used for a new term's
+    posts, which a flood's first minutes may carry before its copies are numerous enough to count as templated."""
+    seen: set[tuple[str, ...]] = set()
+    total = 0
+    for text in texts[-sample:]:
+        grams = shingles(text)
+        total += len(grams)
+        seen.update(grams)
+    return len(seen) / total if total else 1.0
 
 
 def terms(text: str) -> set[str]:

@@ -17,7 +17,15 @@ from resonanz.alerts.rules import (
     build_rules,
     lookbacks,
 )
-from resonanz.alerts.signals import engagement, group_terms, shingles, template_share, terms, velocity
+from resonanz.alerts.signals import (
+    engagement,
+    group_terms,
+    shingles,
+    template_share,
+    terms,
+    text_diversity,
+    velocity,
+)
 from resonanz.core.errors import AlertRuleError
 
 
@@ -28,6 +36,13 @@ def test_templated_posts_by_hand() -> None:
     assert template_share(copies[:3]) == 0.0  # ... but not with only two others
     assert template_share([*copies, "Meine Bestellung kam heute zum Glück an"]) == 0.8
     assert template_share([]) == 0.0
+
+
+def test_text_diversity_by_hand() -> None:
+    assert text_diversity(["Die App ist down", "die APP ist down!!"]) == 0.5  # 2 distinct of 4 triples
+    assert text_diversity(["Lieferung seit 3 Tagen unterwegs", "Lieferung seit 12 Tagen unterwegs"]) == 0.5
+    assert text_diversity([]) == 1.0
+    assert text_diversity(["a b c", "a b c", "d e f"], sample=1) == 1.0  # only the last text
 
 
 def test_a_bot_template_is_templated_and_people_are_not() -> None:
@@ -44,6 +59,7 @@ def test_a_bot_template_is_templated_and_people_are_not() -> None:
     ]
     assert template_share(bots) == 1.0
     assert template_share(people) < 0.1
+    assert text_diversity(bots[:8]) < 0.5 < text_diversity(people[:8])  # a flood's first minutes
     # the first minutes of a flood, mixed with a slice's ordinary posts, are already mostly templated
     assert template_share(bots[:12] + people[:8]) >= 0.5
 
