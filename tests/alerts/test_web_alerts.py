@@ -108,8 +108,7 @@ def test_administrators_edit_rules_only_the_changed_values_are_kept(
     assert row.name == "spike_thema_volumen" and row.params == {"z": 5.0} and row.enabled is None
     assert row.updated_by == "ada"
     client.post("/alerts/rules/neues_thema", data={"csrf_token": token, "severity": "1"})  # unchecked: off
-    page = client.get("/alerts/rules").text
-    assert page.count("Quelle: Web-App") == 2
+    assert client.get("/alerts/rules").text.count("Quelle: Web-App") == 2
     bad = client.post("/alerts/rules/spike_thema_volumen", data={**form, "z": "sehr hoch"}, follow_redirects=True)
     assert "erwartet eine Zahl" in bad.text
     session.expire_all()
