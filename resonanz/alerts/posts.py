@@ -22,7 +22,7 @@ from sqlmodel import Session
 
 from resonanz.alerts.signals import engagement
 from resonanz.answers.sql import link_subquery
-from resonanz.core.tables import CUSTOMER, IDENTITY, ITEM, POST, SCORE, VALUE
+from resonanz.core.tables import CUSTOMER, IDENTITY, ITEM, POST, SCORE, VALUE, current_values
 from resonanz.pipeline.brand import ADVOCATE, BRAND
 from resonanz.pipeline.duplicates import SPAM
 from store.types import as_utc
@@ -100,16 +100,12 @@ def _customers(session: Session, identity_ids: Sequence[int]) -> dict[int, int]:
 
 
 def _values(session: Session, customer_ids: Sequence[int]) -> dict[int, Any]:
+    """customer -> their current value row (the shared rule: ``resonanz.core.tables.current_values``)."""
+    current = current_values(VALUE.c.customer_id, VALUE.c.abc_class, VALUE.c.revenue, VALUE.c.weight)
     latest: dict[int, Any] = {}
     for chunk in _chunks(customer_ids):
-        rows = session.execute(
-            select(VALUE.c.customer_id, VALUE.c.id, VALUE.c.computed_at, VALUE.c.abc_class, VALUE.c.revenue,
-                   VALUE.c.weight).where(VALUE.c.customer_id.in_(chunk))
-        ).all()  # fmt: skip
-        for row in rows:
-            prev = latest.get(row.customer_id)
-            if prev is None or (as_utc(row.computed_at), row.id) > (as_utc(prev.computed_at), prev.id):
-                latest[row.customer_id] = row
+        for row in session.execute(select(current).where(current.c.customer_id.in_(chunk))).all():
+            latest[row.customer_id] = row
     return latest
 
 
