@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test setup setup-dev system lint typecheck pytest bench clean
+.PHONY: demo test setup setup-dev system lint typecheck pytest bench clean messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,15 @@ test: system setup lint typecheck pytest
 
 bench: setup
 	$(BIN)/python -m bench
+
+# Refresh the German catalogue from the sources (babel.cfg): new texts arrive with an empty msgstr, which
+# tests/web/test_i18n.py reports until they are translated. The .po is the only catalogue (no .mo is kept).
+messages: setup
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output --omit-header \
+		-o resonanz/locale/messages.pot resonanz
+	$(BIN)/pybabel update -i resonanz/locale/messages.pot -d resonanz/locale -l de -D messages \
+		--no-wrap --ignore-obsolete
+	rm resonanz/locale/messages.pot
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache

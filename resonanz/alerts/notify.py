@@ -33,6 +33,7 @@ from sqlmodel import col
 
 from resonanz.alerts.incidents import Channel
 from resonanz.alerts.shapes import FORMATS, AlertView, body, subject_line, text_body, view
+from resonanz.core import i18n
 from resonanz.core.errors import AlertError, MailError, NotifyError
 from resonanz.core.settings import Settings, WebhookSettings
 from store.db import session_scope
@@ -273,17 +274,19 @@ def _send_one(
         assert note is not None
         alert = session.get(Alert, note.alert_id)
         assert alert is not None
-        v = view(alert, cfg.public_url, settings.digest.timezone)
+        with i18n.language(settings.language):
+            v = view(alert, cfg.public_url, settings.digest.timezone)
         channel, event, key = note.channel, note.event, note.idempotency_key
     hook = hooks.get(channel)
 
     def send() -> None:
-        if channel == "email":
-            send_email(settings, v, event, key, ssl_context)
-        elif hook is not None:
-            send_webhook(hook, channel.removeprefix("webhook:"), v, event, key, transport)
-        else:
-            raise NotifyError(f"Kanal {channel} ist nicht mehr konfiguriert; die Nachricht wird verworfen.")
+        with i18n.language(settings.language):  # the message's texts, numbers and times
+            if channel == "email":
+                send_email(settings, v, event, key, ssl_context)
+            elif hook is not None:
+                send_webhook(hook, channel.removeprefix("webhook:"), v, event, key, transport)
+            else:
+                raise NotifyError(f"Kanal {channel} ist nicht mehr konfiguriert; die Nachricht wird verworfen.")
 
     error: NotifyError | None = None
     permanent = False

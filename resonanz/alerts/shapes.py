@@ -19,12 +19,21 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from resonanz.alerts.findings import SEGMENT_LABELS, num
+from resonanz.alerts.findings import SEGMENT_LABELS
 from resonanz.alerts.rules import SEVERITY_NAMES
+from resonanz.core import i18n
+from resonanz.core.i18n import N_, _
 from store.models import Alert
 
 FORMATS = ("generic", "slack", "mattermost", "teams")
-EVENT_NAMES = {"new": "Neuer Alarm", "update": "Aktualisiert", "resolved": "Erledigt"}
+EVENT_NAMES = {"new": N_("New alert"), "update": N_("Updated"), "resolved": N_("Resolved")}
+"""English msgids; :func:`event_name` translates (``settings.language``, set by the sender)."""
+
+
+def event_name(event: str) -> str:
+    return _(EVENT_NAMES[event]) if event in EVENT_NAMES else event
+
+
 SCHEMA = "resonanz.alert/1"
 
 
@@ -74,8 +83,8 @@ def _who(p: dict[str, Any]) -> str:
     if p.get("customer"):
         parts[0] += f" {p['customer']}"
     if p.get("revenue") is not None:
-        parts.append(f"{num(float(p['revenue']), 0)} € Umsatz")
-    parts.append(f"Gewicht {num(float(p.get('weight') or 0.0), 1)}")
+        parts.append(_("{revenue} revenue").format(revenue=i18n.currency(float(p["revenue"]))))
+    parts.append(_("weight {weight}").format(weight=i18n.number(float(p.get("weight") or 0.0), 1)))
     return ", ".join(parts)
 
 
@@ -86,7 +95,7 @@ def view(alert: Alert, public_url: str, tz: str = "Europe/Berlin") -> AlertView:
     zone = ZoneInfo(tz)
     posts = tuple(
         PostLine(
-            author=str(p.get("author") or "unbekannt"),
+            author=str(p.get("author") or _("unknown")),
             who=_who(p),
             platform=str(p.get("platform") or ""),
             when=str(p.get("created_at") or "")[:16].replace("T", " "),
@@ -122,34 +131,39 @@ def view(alert: Alert, public_url: str, tz: str = "Europe/Berlin") -> AlertView:
 
 
 def subject_line(v: AlertView, event: str) -> str:
-    prefix = "" if event == "new" else f"{EVENT_NAMES.get(event, event)}: "
+    prefix = "" if event == "new" else f"{event_name(event)}: "
     return f"[Resonanz {v.severity_name}] {prefix}{v.title}"[:200]
 
 
 def _when(t: datetime) -> str:
-    return t.strftime("%d.%m.%Y %H:%M")
+    """Europe/Berlin with its zone: ``24.11.2026, 09:15 MEZ``."""
+    return i18n.datetime(t, tz=str(t.tzinfo) if t.tzinfo else i18n.TIME_ZONE)
 
 
 def text_body(v: AlertView, event: str) -> str:
     """The plain-text message (e-mail, and the Markdown of chat formats without the asterisks)."""
     lines = [
-        f"{EVENT_NAMES.get(event, event)} · {v.severity_name} · {v.subject}",
+        f"{event_name(event)} · {v.severity_name} · {v.subject}",
         "",
         v.summary,
         "",
-        f"Beginn: {_when(v.started_at)} · erkannt: {_when(v.first_seen_at)} (Europe/Berlin)",
+        _("Started: {start} · detected: {seen}").format(start=_when(v.started_at), seen=_when(v.first_seen_at)),
     ]
     if v.posts:
-        lines += ["", "Wichtigste Beiträge:"]
+        lines += ["", _("Top posts:")]
         for p in v.posts:
-            lines.append(f"- {p.author} ({p.who}) auf {p.platform}, {p.when}: „{p.text}“")
+            lines.append(
+                _("- {author} ({who}) on {platform}, {when}: „{text}“").format(
+                    author=p.author, who=p.who, platform=p.platform, when=p.when, text=p.text
+                )
+            )
             if p.url:
                 lines.append(f"  {p.url}")
     if v.related:
-        lines += ["", "Dazu gehört auch:"] + [f"- {r}" for r in v.related]
-    lines += ["", f"Jetzt handeln: {v.action_url}"]
+        lines += ["", _("Also part of this:")] + [f"- {r}" for r in v.related]
+    lines += ["", _("Act now: {url}").format(url=v.action_url)]
     if v.action_url != v.alert_url:
-        lines.append(f"Alarm: {v.alert_url}")
+        lines.append(_("Alert: {url}").format(url=v.alert_url))
     return "\n".join(lines)
 
 
@@ -184,11 +198,11 @@ def generic(v: AlertView, event: str, idempotency_key: str) -> dict[str, Any]:
 
 
 def _markdown(v: AlertView, event: str, bold: str) -> str:
-    head = f"{bold}{EVENT_NAMES.get(event, event)} ({v.severity_name}): {v.title}{bold}"
+    head = f"{bold}{event_name(event)} ({v.severity_name}): {v.title}{bold}"
     lines = [head, v.summary]
     for p in v.posts[:3]:
         lines.append(f"> {p.author} ({p.who}), {p.platform}: „{p.text[:200]}“")
-    lines.append(f"Jetzt handeln: {v.action_url}")
+    lines.append(_("Act now: {url}").format(url=v.action_url))
     return "\n".join(lines)
 
 
@@ -203,9 +217,7 @@ def slack(v: AlertView, event: str, idempotency_key: str) -> dict[str, Any]:
     blocks.append(
         {
             "type": "actions",
-            "elements": [
-                {"type": "button", "text": {"type": "plain_text", "text": "Jetzt handeln"}, "url": v.action_url}
-            ],
+            "elements": [{"type": "button", "text": {"type": "plain_text", "text": _("Act now")}, "url": v.action_url}],
         }  # fmt: skip
     )
     return {"text": _markdown(v, event, "*"), "blocks": blocks}
@@ -217,13 +229,13 @@ def mattermost(v: AlertView, event: str, idempotency_key: str) -> dict[str, Any]
 
 def teams(v: AlertView, event: str, idempotency_key: str) -> dict[str, Any]:
     facts = [
-        {"title": "Schwere", "value": v.severity_name},
-        {"title": "Betrifft", "value": v.subject},
-        {"title": "Beginn", "value": _when(v.started_at)},
+        {"title": _("Severity"), "value": v.severity_name},
+        {"title": _("Concerns"), "value": v.subject},
+        {"title": _("Started"), "value": _when(v.started_at)},
     ]
     body: list[dict[str, Any]] = [
         {"type": "TextBlock", "size": "Medium", "weight": "Bolder", "wrap": True,
-         "text": f"{EVENT_NAMES.get(event, event)}: {v.title}"},
+         "text": f"{event_name(event)}: {v.title}"},
         {"type": "TextBlock", "wrap": True, "text": v.summary},
         {"type": "FactSet", "facts": facts},
     ]  # fmt: skip
@@ -235,7 +247,7 @@ def teams(v: AlertView, event: str, idempotency_key: str) -> dict[str, Any]:
         "type": "AdaptiveCard",
         "version": "1.4",
         "body": body,
-        "actions": [{"type": "Action.OpenUrl", "title": "Jetzt handeln", "url": v.action_url}],
+        "actions": [{"type": "Action.OpenUrl", "title": _("Act now"), "url": v.action_url}],
     }
     return {
         "type": "message",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -14,30 +14,145 @@ from rich.text import Text
 
 from resonanz.answers.ask import Answer, SentimentSummary, TopicRow
 from resonanz.answers.pareto import ParetoResult
+from resonanz.core import i18n
 from resonanz.core.csv_safe import csv_writer
+from resonanz.core.i18n import N_, _
 
 SEGMENT_NAMES = {
-    "A": "A-customers",
-    "B": "B-customers",
-    "C": "C-customers",
-    "prospect": "Prospects (unlinked)",
-    "unvalued": "Linked, not valued",
+    "A": N_("A-customers"),
+    "B": N_("B-customers"),
+    "C": N_("C-customers"),
+    "prospect": N_("Prospects (not linked)"),
+    "unvalued": N_("Linked, not valued"),
 }
-QUOTE_TITLES = {"most_weighted": "Most weighted", "most_negative": "Most negative", "most_positive": "Most positive"}
+"""English msgids; shown through :func:`segment_name` (translated)."""
+QUOTE_TITLES = {
+    "most_weighted": N_("Most weighted"),
+    "most_negative": N_("Most negative"),
+    "most_positive": N_("Most positive"),
+}
+
+
+def segment_name(segment: str | None) -> str:
+    """``A`` -> 'A-Kunden' (in the current language); unknown codes as they are."""
+    code = segment or "prospect"
+    return _(SEGMENT_NAMES[code]) if code in SEGMENT_NAMES else code
+
+
+def quote_title(kind: str) -> str:
+    return _(QUOTE_TITLES[kind]) if kind in QUOTE_TITLES else kind
+
+
+SEGMENT_SHORT = {"prospect": N_("prospect"), "unvalued": N_("not valued")}
+"""Short class labels of the queue and forms; A, B and C stay as they are."""
+STATUS_LABELS = {
+    "open": N_("open"),
+    "in_progress": N_("in progress"),
+    "answered": N_("answered"),
+    "merged": N_("merged"),
+    "resolved": N_("resolved"),
+    "dismissed": N_("dismissed"),
+}
+"""Review statuses (resonanz/review/statuses.py) as people read them."""
+SENTIMENT_LABELS = {"negative": N_("negative"), "neutral": N_("neutral"), "positive": N_("positive")}
+FLAG_LABELS = {
+    "churn": N_("churn"),
+    "complaint": N_("complaint"),
+    "offensive": N_("offensive"),
+    "spam": N_("spam"),
+    "question": N_("question"),
+    "legal": N_("legal"),
+    "safety": N_("safety"),
+    "data_breach": N_("data breach"),
+    "abusive_words": N_("abusive words"),
+    "strongly_negative": N_("strongly negative"),
+    "flag": N_("flag"),
+}
+"""Triage flags (nlp/flag_model.py, nlp/flags_default.toml) as people read them."""
+ROLE_LABELS = {"community_manager": N_("community manager"), "analyst": N_("analyst"), "admin": N_("admin")}
+LINK_STATUS_LABELS = {
+    "pending": N_("pending"),
+    "confirmed": N_("confirmed"),
+    "rejected": N_("rejected"),
+    "auto": N_("linked automatically"),
+}
+REVIEW_EVENT_LABELS = {
+    "assign": N_("assigned"),
+    "status": N_("set the status"),
+    "note": N_("added a note"),
+    "correct_sentiment": N_("corrected the sentiment"),
+    "correct_topic": N_("corrected a topic"),
+    "correct_flag": N_("corrected a flag"),
+    "link_confirmed": N_("confirmed a link"),
+    "link_rejected": N_("rejected a link"),
+    "merged": N_("merged"),
+    "flagged": N_("flagged"),
+    "reflagged": N_("flagged again"),
+}
+"""The audit trail of a queue item (resonanz/review/actions.py, pipeline/duplicates.py, pipeline/brand.py)."""
+
+
+def _label(table: dict[str, str], value: str | None) -> str:
+    """A code in words (translated); codes the table does not know are shown as they are."""
+    if value is None:
+        return i18n.MISSING
+    return _(table[value]) if value in table else value.replace("_", " ")
+
+
+def segment_short(segment: str | None) -> str:
+    return _label(SEGMENT_SHORT, segment or "prospect")
+
+
+def status_label(status: str | None) -> str:
+    return _label(STATUS_LABELS, status)
+
+
+def sentiment_label(sentiment: str | None) -> str:
+    return _label(SENTIMENT_LABELS, sentiment)
+
+
+def flag_label(flag: str | None) -> str:
+    return _label(FLAG_LABELS, flag)
+
+
+def role_label(role: str | None) -> str:
+    return _label(ROLE_LABELS, role)
+
+
+def link_status_label(status: str | None) -> str:
+    return _label(LINK_STATUS_LABELS, status)
+
+
+def review_event(action: str | None) -> str:
+    if action and action.startswith("status_"):  # the brand's reply set it (pipeline/brand.py)
+        return _("status set to {status}").format(status=status_label(action.removeprefix("status_")))
+    return _label(REVIEW_EVENT_LABELS, action)
+
+
+def local(value: datetime | str | None, with_zone: bool = True) -> str:
+    """A stored time in Europe/Berlin with its zone, e.g. ``24.11.2026, 09:15 MEZ``; ISO strings too."""
+    if isinstance(value, str):
+        try:
+            return i18n.datetime(datetime.fromisoformat(value), with_zone=with_zone)
+        except ValueError:
+            return value
+    return i18n.datetime(value, with_zone=with_zone)
 
 
 def pct(value: float | None) -> str:
-    return "–" if value is None else f"{value:.0%}"
+    """A share for people: ``42 %`` (German) / ``42%`` (English); machine formats keep the float."""
+    return i18n.percent(value)
 
 
 def net(value: float | None) -> str:
-    return "–" if value is None else f"{value:+.2f}"
+    """A net sentiment for people: ``+0,12`` (German) / ``+0.12`` (English)."""
+    return i18n.signed(value, 2)
 
 
 def delta(now: float | None, before: float | None) -> str:
     if now is None or before is None:
-        return "–"
-    return f"{now - before:+.2f}"
+        return i18n.MISSING
+    return i18n.signed(now - before, 2)
 
 
 def shorten(text: str, limit: int = 160) -> str:
@@ -47,17 +162,17 @@ def shorten(text: str, limit: int = 160) -> str:
 
 def describe_filter(answer: Answer) -> str:
     f = answer.filter
-    parts = [", ".join(SEGMENT_NAMES.get(c, c) for c in f.classes) or "all authors"]
+    parts = [", ".join(segment_name(c) for c in f.classes) or _("all authors")]
     for label, values in (
-        ("RFM", f.rfm_segments),
-        ("topic", f.topics),
-        ("platform", f.platforms),
-        ("language", f.languages),
+        (_("RFM"), f.rfm_segments),
+        (_("topic"), f.topics),
+        (_("platform"), f.platforms),
+        (_("language"), f.languages),
     ):
         if values:
             parts.append(f"{label} {', '.join(values)}")
     if f.loyal is not None:
-        parts.append("loyal" if f.loyal else "not loyal")
+        parts.append(_("loyal") if f.loyal else _("not loyal"))
     return "; ".join(parts)
 
 
@@ -65,26 +180,26 @@ def _summary_table(answer: Answer) -> Table:
     cur, prev = answer.current, answer.previous
     table = Table(title=f"{describe_filter(answer)} — {answer.period.label}", title_justify="left")
     table.add_column("")
-    table.add_column("value-weighted", justify="right")
-    table.add_column("unweighted", justify="right")
-    table.add_column("previous period (w / u)", justify="right")
-    table.add_column("trend (weighted)", justify="right")
+    table.add_column(_("value-weighted"), justify="right")
+    table.add_column(_("unweighted"), justify="right")
+    table.add_column(_("previous period (w / u)"), justify="right")
+    table.add_column(_("trend (weighted)"), justify="right")
     table.add_row(
-        "net sentiment",
+        _("net sentiment"),
         net(cur.net_weighted),
         net(cur.net),
         f"{net(prev.net_weighted)} / {net(prev.net)}",
         delta(cur.net_weighted, prev.net_weighted),
     )
     table.add_row(
-        "negative",
+        _("negative"),
         pct(cur.negative_share_weighted),
         pct(cur.negative_share),
         f"{pct(prev.negative_share_weighted)} / {pct(prev.negative_share)}",
         delta(cur.negative_share_weighted, prev.negative_share_weighted),
     )
     table.add_row(
-        "positive",
+        _("positive"),
         pct(cur.positive_share_weighted),
         pct(cur.positive_share),
         f"{pct(prev.positive_share_weighted)} / {pct(prev.positive_share)}",
@@ -93,47 +208,64 @@ def _summary_table(answer: Answer) -> Table:
     if cur.estimated_shares is not None:
         est_w, est, est_prev = cur.estimated_shares_weighted, cur.estimated_shares, prev.estimated_shares
         table.add_row(
-            "negative / positive (EM estimate)",
+            _("negative / positive (EM estimate)"),
             f"{pct(est_w[0])} / {pct(est_w[2])}" if est_w else "-",
             f"{pct(est[0])} / {pct(est[2])}",
             f"{pct(est_prev[0])} / {pct(est_prev[2])}" if est_prev else "-",
             "",
         )
-    table.add_row("posts", "", str(cur.posts), str(prev.posts), f"{cur.posts - prev.posts:+d}")
     table.add_row(
-        "authors / linked customers", "", f"{cur.authors} / {cur.customers}", f"{prev.authors} / {prev.customers}", ""
+        _("posts"), "", i18n.number(cur.posts), i18n.number(prev.posts), i18n.signed(cur.posts - prev.posts, 0)
+    )
+    table.add_row(
+        _("authors / linked customers"),
+        "",
+        f"{i18n.number(cur.authors)} / {i18n.number(cur.customers)}",
+        f"{i18n.number(prev.authors)} / {i18n.number(prev.customers)}",
+        "",
     )
     return table
 
 
-ASPECT_NOTE = (
+ASPECT_NOTE = N_(
     "negative/positive about the topic: the sentiment of what a post says about that topic (its own clauses), "
     "value-weighted; older scores count the whole post's sentiment"
 )
 
 
 def aspect_line(t: TopicRow, *, weighted: bool = True) -> str:
-    """E.g. ``Lieferung: 62% negative (13 posts)``: the share of the topic's posts that are negative about it."""
+    """E.g. ``Lieferung: 62 % negativ (13 Beiträge)``: the share of the topic's posts that are negative about it."""
     share = t.aspect_negative_share_weighted if weighted else t.aspect_negative_share
-    return f"{t.topic}: {pct(share)} negative ({t.posts} post{'' if t.posts == 1 else 's'})"
+    posts = i18n.ngettext("{n} post", "{n} posts", t.posts).format(n=i18n.number(t.posts))
+    return _("{topic}: {share} negative ({posts})").format(topic=t.topic, share=pct(share), posts=posts)
 
 
 def _topic_table(answer: Answer) -> Table:
     table = Table(
-        title="Topics that matter most (by value-weighted share)",
+        title=_("Topics that matter most (by value-weighted share)"),
         title_justify="left",
-        caption=ASPECT_NOTE,
+        caption=_(ASPECT_NOTE),
         caption_justify="left",
     )
-    columns = ("topic", "weighted share", "share", "posts", "negative about it", "positive about it", "net (w)")
-    for col in (*columns, "net (u)", "weighted share before"):
-        table.add_column(col, justify="left" if col == "topic" else "right")
+    columns = (
+        _("topic"),
+        _("weighted share"),
+        _("share"),
+        _("posts"),
+        _("negative about it"),
+        _("positive about it"),
+        _("net (w)"),
+        _("net (u)"),
+        _("weighted share before"),
+    )
+    for i, col in enumerate(columns):
+        table.add_column(col, justify="left" if i == 0 else "right")
     for t in answer.topics:
         table.add_row(
             t.topic,
             pct(t.weighted_share),
             pct(t.share),
-            str(t.posts),
+            i18n.number(t.posts),
             pct(t.aspect_negative_share_weighted),
             pct(t.aspect_positive_share_weighted),
             net(t.net_weighted),
@@ -144,52 +276,52 @@ def _topic_table(answer: Answer) -> Table:
 
 
 def _quote_table(answer: Answer) -> Table:
-    table = Table(title="Representative quotes", title_justify="left", show_lines=True)
+    table = Table(title=_("Representative quotes"), title_justify="left", show_lines=True)
     table.add_column("", no_wrap=True)
-    table.add_column("quote", min_width=40, ratio=3)
-    table.add_column("who", ratio=1)
-    table.add_column("weight", justify="right")
-    table.add_column("link", ratio=1, overflow="fold")
+    table.add_column(_("quote"), min_width=40, ratio=3)
+    table.add_column(_("who"), ratio=1)
+    table.add_column(_("weight"), justify="right")
+    table.add_column(_("link"), ratio=1, overflow="fold")
     for q in answer.quotes:
         table.add_row(
-            QUOTE_TITLES.get(q.kind, q.kind),
+            quote_title(q.kind),
             Text(shorten(q.text)),
-            Text(f"{q.author or '?'} ({SEGMENT_NAMES.get(q.segment, q.segment)})"),
-            f"{q.weight:g}",
-            Text(q.url or f"post {q.post_id}"),
+            Text(f"{q.author or '?'} ({segment_name(q.segment)})"),
+            i18n.compact(q.weight),
+            Text(q.url or _("post {id}").format(id=q.post_id)),
         )
     return table
 
 
 def pareto_table(pareto: ParetoResult) -> Table:
     table = Table(
-        title="Pareto check: share of voice vs. share of revenue",
+        title=_("Pareto check: share of voice vs. share of revenue"),
         title_justify="left",
         caption=pareto.verdict,
         caption_justify="left",
     )
-    for col in (
-        "class",
-        "customers",
-        "share of customers",
-        "revenue",
-        "share of revenue",
-        "posts",
-        "share of voice",
-        "voice / revenue",
-    ):
-        table.add_column(col, justify="left" if col == "class" else "right")
+    columns = (
+        _("class"),
+        _("customers"),
+        _("share of customers"),
+        _("revenue"),
+        _("share of revenue"),
+        _("posts"),
+        _("share of voice"),
+        _("voice / revenue"),
+    )
+    for i, col in enumerate(columns):
+        table.add_column(col, justify="left" if i == 0 else "right")
     for r in pareto.rows:
-        ratio = r.listening_ratio
         table.add_row(
-            SEGMENT_NAMES.get(r.segment, r.segment),
-            str(r.customers),
+            segment_name(r.segment),
+            i18n.number(r.customers),
             pct(r.customer_share),
-            f"{r.revenue:,.0f} €",
+            i18n.currency(r.revenue),
             pct(r.revenue_share),
-            str(r.posts),
+            i18n.number(r.posts),
             pct(r.voice_share),
-            "–" if ratio is None else f"{ratio:.2f}",
+            i18n.number(r.listening_ratio, 2),
         )
     return table
 
@@ -203,9 +335,8 @@ def renderables(answer: Answer) -> RenderableType:
     if answer.pareto:
         parts.append(pareto_table(answer.pareto))
     if not answer.current.posts:
-        parts.append(
-            Text("No scored posts match this question in the period. Widen the filter or the period.", style="yellow")
-        )
+        empty = _("No scored posts match this question in the period. Widen the filter or the period.")
+        parts.append(Text(empty, style="yellow"))
     return Group(*parts)
 
 
@@ -255,7 +386,29 @@ def to_csv(answer: Answer) -> str:
 
 
 def headline(summary: SentimentSummary) -> str:
-    return (
-        f"{summary.posts} posts, net sentiment {net(summary.net_weighted)} value-weighted "
-        f"({net(summary.net)} unweighted)"
+    return _("{posts} posts, net sentiment {net} value-weighted ({net_u} unweighted)").format(
+        posts=i18n.number(summary.posts), net=net(summary.net_weighted), net_u=net(summary.net)
     )
+
+
+TEMPLATE_FILTERS: dict[str, Callable[..., str]] = {
+    "pct": i18n.percent,
+    "net": i18n.signed,
+    "num": i18n.number,
+    "compact": i18n.compact,
+    "eur": i18n.currency,
+    "local": local,
+    "day": i18n.date,
+    "shorten": shorten,
+    "segment": segment_name,
+    "segment_short": segment_short,
+    "status": status_label,
+    "sentiment": sentiment_label,
+    "flag": flag_label,
+    "role": role_label,
+    "link_status": link_status_label,
+    "review_event": review_event,
+    "quote_title": quote_title,
+}
+"""Jinja filters for numbers, shares, times and codes shown to people (web pages and the digest), in the
+current language. Machine formats (CSV, JSON) keep the raw values."""

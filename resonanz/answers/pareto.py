@@ -19,6 +19,8 @@ from sqlalchemy import case, func, literal, select
 from sqlmodel import Session
 
 from resonanz.answers.sql import SEGMENTS, AnswerFilter, post_rows, ratio, value_subquery
+from resonanz.core import i18n
+from resonanz.core.i18n import _
 from resonanz.core.tables import CUSTOMER
 
 
@@ -65,21 +67,27 @@ class ParetoResult:
     def verdict(self) -> str:
         a = self.row("A")
         if not self.total_posts:
-            return "No posts in this period, so nobody is being heard yet."
+            return _("No posts in this period, so nobody is being heard yet.")
         if not self.total_revenue:
-            return "No customer revenue is known yet: run the valuation first to compare voice and value."
+            return _("No customer revenue is known yet: run the valuation first to compare voice and value.")
         voice, rev = a.voice_share or 0.0, a.revenue_share or 0.0
         head = a.customer_share or 0.0
-        lead = (
-            f"A-customers are {head:.0%} of all {self.total_customers} customers "
-            f"({a.buyer_share or 0.0:.0%} of the {self.total_buyers} with revenue) and bring {rev:.0%} of revenue; "
-            f"they wrote {voice:.0%} of the posts."
+        lead = _(
+            "A-customers are {head} of all {customers} customers ({buyers_share} of the {buyers} with revenue) "
+            "and bring {revenue} of revenue; they wrote {voice} of the posts."
+        ).format(
+            head=i18n.percent(head),
+            customers=i18n.number(self.total_customers),
+            buyers_share=i18n.percent(a.buyer_share or 0.0),
+            buyers=i18n.number(self.total_buyers),
+            revenue=i18n.percent(rev),
+            voice=i18n.percent(voice),
         )
         if rev and voice < 0.5 * rev:
-            return lead + " You are mostly listening to the loud rest: weigh by value before acting."
+            return lead + " " + _("You are mostly listening to the loud rest: weigh by value before acting.")
         if rev and voice > 1.5 * rev:
-            return lead + " The top customers dominate the conversation."
-        return lead + " Voice and value are roughly in line."
+            return lead + " " + _("The top customers dominate the conversation.")
+        return lead + " " + _("Voice and value are roughly in line.")
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -13,6 +13,7 @@ from sqlmodel import Session
 from resonanz.cli.common import FAILED, err_console, fail
 from resonanz.core.errors import AnswersError
 from resonanz.core.hosts import is_loopback
+from resonanz.core.i18n import _
 from resonanz.core.settings import get_settings
 from store.errors import StoreError
 
@@ -49,7 +50,7 @@ def ask_command(
     from resonanz.core.periods import resolve_period
 
     if output_format not in ("table", "json", "csv"):
-        raise fail(ValueError(f"unknown format {output_format!r}; use table, json or csv"))
+        raise fail(ValueError(_("unknown format {format!r}; use table, json or csv").format(format=output_format)))
     if voice not in (None, "advocate"):
         raise fail(f"--voice {voice!r}: nur 'advocate' (Mitarbeitende); ohne --voice: Kundenstimme")
     settings = get_settings()
@@ -88,7 +89,7 @@ def ask_command(
     else:
         console.print(renderables(answer))
         if chart is not None:
-            console.print(f"Pareto chart written to {chart}")
+            console.print(_("Pareto chart written to {path}").format(path=chart))
 
 
 def serve_command(
@@ -118,8 +119,12 @@ def serve_command(
         raise fail(exc) from None
     if not is_loopback(bind) and not settings.web.secure_cookies:
         err_console.print(
-            f"[yellow]warning:[/yellow] serving on {bind} without secure cookies; put it behind HTTPS and set "
-            "RESONANZ_WEB__SECURE_COOKIES=true"
+            "[yellow]"
+            + _("warning:")
+            + "[/yellow] "
+            + _("serving on {bind} without secure cookies; put it behind HTTPS and set {setting}").format(
+                bind=bind, setting="RESONANZ_WEB__SECURE_COOKIES=true"
+            )
         )
     uvicorn.run(
         app,  # type: ignore[arg-type]
@@ -146,13 +151,13 @@ def digest_command(
     try:
         engine = engine_from_settings(settings)
         digest = build_digest(engine, settings, week)
-        console.print(f"Digest {digest.period_label} built and archived (id {digest.id}).")
+        console.print(_("Digest {week} built and archived (id {id}).").format(week=digest.period_label, id=digest.id))
         if output:
             write_digest(digest, output)
-            console.print(f"Written to {output}")
+            console.print(_("Written to {path}").format(path=output))
         if send:
             sent = send_digest(engine, settings, digest, recipients=to or None)
-            console.print(f"Sent to {', '.join(sent.recipients)}.")
+            console.print(_("Sent to {recipients}.").format(recipients=", ".join(sent.recipients)))
     except (AnswersError, StoreError) as exc:
         raise fail(exc, FAILED) from None
 
@@ -167,11 +172,11 @@ def users_add(
     from resonanz.web.accounts import add_user
     from store.db import session_scope
 
-    password = os.environ.get(PASSWORD_ENV) or typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = os.environ.get(PASSWORD_ENV) or typer.prompt(_("Password"), hide_input=True, confirmation_prompt=True)
     try:
         with session_scope(engine_from_settings()) as session:
             user = add_user(session, name, password, role)
-            console.print(f"User {user.username} added ({user.role}).")
+            console.print(_("User {name} added ({role}).").format(name=user.username, role=user.role))
     except (AnswersError, StoreError) as exc:
         raise fail(exc, FAILED) from None
 
@@ -187,9 +192,9 @@ def users_list() -> None:
             users = list_users(session)
     except StoreError as exc:
         raise fail(exc, FAILED) from None
-    table = Table("user", "role", "active", "since")
+    table = Table(_("user"), _("role"), _("active"), _("since"))
     for u in users:
-        table.add_row(u.username, u.role, "yes" if u.active else "no", f"{u.created_at:%Y-%m-%d}")
+        table.add_row(u.username, u.role, _("yes") if u.active else _("no"), f"{u.created_at:%Y-%m-%d}")
     console.print(table)
 
 
@@ -203,7 +208,7 @@ def users_deactivate(name: str = typer.Argument(...)) -> None:
     try:
         with session_scope(engine_from_settings()) as session:
             set_active(session, name, False)
-        console.print(f"{name} deactivated.")
+        console.print(_("{name} deactivated.").format(name=name))
     except (AnswersError, StoreError) as exc:
         raise fail(exc, FAILED) from None
 

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 
 from resonanz.cli.common import fail
+from resonanz.core import i18n
 from resonanz.core.settings import ConfigError, get_settings
 
 app = typer.Typer(
@@ -25,6 +26,7 @@ def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logg
         settings = get_settings()
     except ConfigError as exc:  # a broken resonanz.toml or value: one clear line, not a traceback
         raise fail(exc) from None
+    i18n.set_language(settings.language)  # texts and numbers of every command (RESONANZ_LANGUAGE)
     level = "DEBUG" if verbose else settings.log_level
     # Logs go to stderr so that `--format json|csv` output on stdout stays clean.
     handler = RichHandler(console=Console(stderr=True), show_path=False, rich_tracebacks=False)

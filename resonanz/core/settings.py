@@ -19,10 +19,11 @@ import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from platformdirs import user_cache_dir, user_config_dir, user_data_dir
-from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -154,6 +155,32 @@ class LinkSettings(BaseModel):
     """``resonanz run`` links new identities this often."""
 
 
+class ScoreSettings(BaseModel):
+    """``[score]``: how ``resonanz run`` scores what the collectors stored (resonanz/pipeline/jobs.py)."""
+
+    enabled: bool = True
+    """False: ``resonanz run`` scores nothing (``resonanz score`` by hand; alerts then see posts unscored)."""
+    interval_minutes: int = 15
+    """Fallback: every this often even without a collection (posts imported or stored by another process);
+    a collection that stores posts starts the scoring at once."""
+    batch_size: int = 256
+    """Posts scored and committed per batch; the alerts are evaluated after every batch that scored posts."""
+
+    @field_validator("interval_minutes")
+    @classmethod
+    def _interval(cls, value: int) -> int:
+        if not 1 <= value <= 1440:
+            raise PydanticCustomError("score_interval", "eine ganze Zahl von 1 bis 1440 (Minuten)")
+        return value
+
+    @field_validator("batch_size")
+    @classmethod
+    def _batch(cls, value: int) -> int:
+        if not 1 <= value <= 100_000:
+            raise PydanticCustomError("score_batch", "eine ganze Zahl von 1 bis 100000 (Beiträge je Stapel)")
+        return value
+
+
 class CollectorSettings(BaseModel):
     user_agent: str = "Resonanz/0.1 (+https://github.com/resonanz/resonanz; social listening)"
     backfill_days: int = 30
@@ -223,12 +250,16 @@ class Settings(BaseSettings):
 
     database_url: str = ""
     log_level: str = "INFO"
+    language: Literal["de", "en"] = "de"
+    """Interface language of the web pages, digest, alert messages and CLI (``RESONANZ_LANGUAGE``): German
+    by default, ``en`` for English (resonanz/core/i18n.py)."""
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     digest: DigestSettings = Field(default_factory=DigestSettings)
     web: WebSettings = Field(default_factory=WebSettings)
     nlp: NlpSettings = Field(default_factory=NlpSettings)
     value: ValueSettings = Field(default_factory=ValueSettings)
     link: LinkSettings = Field(default_factory=LinkSettings)
+    score: ScoreSettings = Field(default_factory=ScoreSettings)
     collectors: CollectorSettings = Field(default_factory=CollectorSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
 
@@ -315,6 +346,7 @@ _TYPE_WORDS = {
     "dict_type": "ein Abschnitt [name] bzw. eine Tabelle",
     "model_type": "ein Abschnitt [name]",
     "missing": "eine Angabe",
+    "literal_error": "einer der erlaubten Werte",
 }
 
 
@@ -326,6 +358,8 @@ def _validation_message(exc: ValidationError, path: Path) -> str:
         env = "RESONANZ_" + "__".join(part.upper() for part in loc)
         section = f"[{'.'.join(loc[:-1])}] " if len(loc) > 1 else ""
         wanted = _TYPE_WORDS.get(str(error.get("type")), str(error.get("msg")))
+        if error.get("type") == "literal_error":  # e.g. language: which values there are
+            wanted += " (" + str(error.get("ctx", {}).get("expected", "")).replace(" or ", " oder ") + ")"
         value = f" {error['input']!r}" if "input" in error and not isinstance(error["input"], dict) else ""
         where = f"in {path} ({section}{loc[-1] if loc else key} = ...) oder " if path.is_file() else ""
         lines.append(f"{key}: der Wert{value} passt nicht, erwartet ist {wanted}. Zu ändern {where}in {env}.")

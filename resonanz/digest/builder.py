@@ -16,8 +16,10 @@ from sqlmodel import Session, select
 from resonanz.answers.ask import Answer, AnswerFilter, TopicRow, ask
 from resonanz.answers.dashboard import dashboard
 from resonanz.answers.emerging import EmergingTopic, emerging_topics
-from resonanz.answers.format import SEGMENT_NAMES, aspect_line, net, pct
+from resonanz.answers.format import aspect_line
+from resonanz.core import i18n
 from resonanz.core.errors import DigestError
+from resonanz.core.i18n import _
 from resonanz.core.periods import Period, iso_week, last_complete_week, zone
 from resonanz.core.settings import Settings
 from resonanz.digest import charts
@@ -47,10 +49,11 @@ class DigestData:
 
     @property
     def local_range(self) -> str:
-        """E.g. 'Mon 16.11.2026 – Sun 22.11.2026' in the business time zone."""
-        first = self.period.start.astimezone(zone(self.tz))
-        last = (self.period.end - timedelta(seconds=1)).astimezone(zone(self.tz))
-        return f"Mon {first:%d.%m.%Y} – Sun {last:%d.%m.%Y}"
+        """E.g. 'Mo. 16.11.2026 – So. 22.11.2026' in the business time zone (and the current language)."""
+        zone(self.tz)  # an unknown zone is an InvalidFilterError with what to set
+        first = i18n.weekday_date(self.period.start, self.tz)
+        last = i18n.weekday_date(self.period.end - timedelta(seconds=1), self.tz)
+        return f"{first} – {last}"
 
     def summary(self) -> dict[str, Any]:
         """The digest's numbers as JSON (archived with it; also the plain-text e-mail part)."""
@@ -125,8 +128,8 @@ def collect(session: Session, settings: Settings, period: Period) -> DigestData:
         data.images["pareto"] = charts.pareto_chart(overall.pareto)
     data.images["negative_topics"] = charts.bar_chart(
         [(t.topic, t.aspect_negative_weighted) for t in negative],
-        title="Top negative topics, weighted by customer value",
-        xlabel="sum of weights of posts negative about the topic",
+        title=_("Top negative topics, weighted by customer value"),
+        xlabel=_("sum of weights of posts negative about the topic"),
     )
     return data
 
@@ -151,15 +154,19 @@ def render_digest(data: DigestData) -> str:
         "digest.html",
         d=data,
         img={name: data_uri(png) for name, png in data.images.items()},
-        segment_names=SEGMENT_NAMES,
-        pct=pct,
-        net=net,
         inf=math.inf,
     )
 
 
 def build_digest(engine: Engine, settings: Settings, week: str | None = None, *, now: datetime | None = None) -> Digest:
-    """Build (or rebuild) the digest of ``week`` (default: the last complete ISO week) and archive it."""
+    """Build (or rebuild) the digest of ``week`` (default: the last complete ISO week) and archive it.
+
+    Texts, numbers and charts are in ``settings.language`` (German by default)."""
+    with i18n.language(settings.language):
+        return _build_digest(engine, settings, week, now=now)
+
+
+def _build_digest(engine: Engine, settings: Settings, week: str | None, *, now: datetime | None) -> Digest:
     tz = settings.digest.timezone
     period = iso_week(week, tz) if week else last_complete_week(now, tz)
     try:
@@ -180,7 +187,9 @@ def build_digest(engine: Engine, settings: Settings, week: str | None = None, *,
     except DigestError:
         raise
     except Exception as exc:
-        raise DigestError(f"could not build the digest for {period.label}: {exc}") from exc
+        raise DigestError(
+            _("could not build the digest for {week}: {error}").format(week=period.label, error=exc)
+        ) from exc
     log.info("digest %s built (%d posts, %d bytes)", period.label, data.overall.current.posts, len(html))
     return digest
 

@@ -15,8 +15,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from resonanz.answers.format import net
+from resonanz.core import i18n
 from resonanz.core.errors import MailError, NotFoundError
 from resonanz.core.hosts import is_loopback
+from resonanz.core.i18n import _
 from resonanz.core.settings import Settings, SmtpSettings
 from resonanz.digest.render import render_template
 from store.db import session_scope
@@ -29,13 +31,19 @@ _DATA_URI_RE = re.compile(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
 
 
 def subject(digest: Digest) -> str:
+    """In the current language, e.g. 'Resonanz-Wochenbericht 2026-W47: 42 Beiträge, Stimmung -0,12'."""
     s = digest.summary or {}
     # short enough not to be folded (a folded Subject reads back with a leading space in some clients)
-    return f"Resonanz digest {digest.period_label}: {s.get('posts', 0)} posts, sentiment {net(s.get('net_weighted'))}"
+    posts = int(s.get("posts") or 0)
+    return i18n.ngettext(
+        "Resonanz digest {week}: {posts} post, sentiment {net}",
+        "Resonanz digest {week}: {posts} posts, sentiment {net}",
+        posts,
+    ).format(week=digest.period_label, posts=i18n.number(posts), net=net(s.get("net_weighted")))
 
 
 def plain_text(digest: Digest) -> str:
-    return render_template("digest.txt", s=_Summary(digest.summary or {}), net=net)
+    return render_template("digest.txt", s=_Summary(digest.summary or {}))
 
 
 class _Summary(dict):  # type: ignore[type-arg]
@@ -98,24 +106,35 @@ def deliver(
             refused = server.send_message(msg, from_addr=smtp.sender, to_addrs=list(recipients))
     except smtplib.SMTPAuthenticationError as exc:
         raise MailError(
-            f"the SMTP server {where} refused the login for {smtp.username!r}; "
-            "check RESONANZ_SMTP__USERNAME and RESONANZ_SMTP__PASSWORD"
+            _(
+                "the SMTP server {where} refused the login for {user!r}; "
+                "check RESONANZ_SMTP__USERNAME and RESONANZ_SMTP__PASSWORD"
+            ).format(where=where, user=smtp.username)
         ) from exc
     except smtplib.SMTPNotSupportedError as exc:
         raise MailError(
-            f"the SMTP server {where} does not support what was asked ({exc}); "
-            "check RESONANZ_SMTP__STARTTLS / RESONANZ_SMTP__SSL and whether it offers AUTH"
+            _(
+                "the SMTP server {where} does not support what was asked ({error}); "
+                "check RESONANZ_SMTP__STARTTLS / RESONANZ_SMTP__SSL and whether it offers AUTH"
+            ).format(where=where, error=exc)
         ) from exc
     except smtplib.SMTPRecipientsRefused as exc:
         raise MailError(
-            f"the SMTP server {where} refused all recipients ({', '.join(exc.recipients)}); "
-            "check RESONANZ_DIGEST__RECIPIENTS"
+            _(
+                "the SMTP server {where} refused all recipients ({recipients}); check RESONANZ_DIGEST__RECIPIENTS"
+            ).format(where=where, recipients=", ".join(exc.recipients))
         ) from exc
     except ssl.SSLError as exc:
-        raise MailError(f"TLS with {where} failed: {exc}; check the server certificate and the port") from exc
+        raise MailError(
+            _("TLS with {where} failed: {error}; check the server certificate and the port").format(
+                where=where, error=exc
+            )
+        ) from exc
     except (smtplib.SMTPException, OSError) as exc:
         raise MailError(
-            f"could not send the digest through {where}: {exc}; check RESONANZ_SMTP__HOST/PORT and that it runs"
+            _(
+                "could not send the digest through {where}: {error}; check RESONANZ_SMTP__HOST/PORT and that it runs"
+            ).format(where=where, error=exc)
         ) from exc
     if refused:
         log.warning("some recipients were refused: %s", ", ".join(refused))
@@ -131,14 +150,17 @@ def send_digest(
 ) -> Digest:
     """Mail an archived digest (a Digest or its week label) and record when and to whom it went."""
     to = [r for r in (recipients if recipients is not None else settings.digest.recipients) if r]
-    if not to:
-        raise MailError("the digest has no recipients; set RESONANZ_DIGEST__RECIPIENTS='[\"team@example.de\"]'")
-    with session_scope(engine) as session:
+    with i18n.language(settings.language):
+        if not to:
+            raise MailError(_("the digest has no recipients; set RESONANZ_DIGEST__RECIPIENTS='[\"team@example.de\"]'"))
+    with session_scope(engine) as session, i18n.language(settings.language):
         label = digest if isinstance(digest, str) else digest.period_label
         row = session.exec(select(Digest).where(Digest.period_label == label)).first()
         if row is None:
             raise NotFoundError(
-                f"no digest for {label} is archived; build it first with `resonanz digest --week {label}`"
+                _("no digest for {week} is archived; build it first with `resonanz digest --week {week}`").format(
+                    week=label
+                )
             )
         msg = build_message(row, settings.smtp.sender, to)
         deliver(msg, settings.smtp, to, ssl_context)

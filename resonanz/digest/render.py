@@ -1,4 +1,8 @@
-"""The digest's Jinja2 environment (autoescaped: post texts are untrusted)."""
+"""The digest's Jinja2 environment (autoescaped: post texts are untrusted), translated like the web pages.
+
+Texts are in ``{% trans %}``/``_()`` (resonanz/core/i18n.py); the digest is rendered in the language that is
+current while it is built (``settings.language``, see :func:`resonanz.digest.builder.build_digest`).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from resonanz.answers.format import TEMPLATE_FILTERS
+from resonanz.core import i18n
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -29,8 +36,11 @@ def environment() -> Environment:
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(enabled_extensions=("html",), disabled_extensions=("txt",), default=True),
         undefined=StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
     )
-    env.filters["safe_url"] = safe_url
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters.update(TEMPLATE_FILTERS, safe_url=safe_url)
+    env.globals.update(language=i18n.current_language)
     return env
 
 

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from fastapi import Depends, HTTPException, Request
 from sqlmodel import Session
 
+from resonanz.core.i18n import _
 from resonanz.core.settings import Settings
 from resonanz.web.accounts import CAN_ACT
 from resonanz.web.security import CSRF_FIELD, CSRF_HEADER, csrf_ok
@@ -62,19 +63,21 @@ async def verify_csrf(request: Request) -> None:
         value = form.get(CSRF_FIELD)
         sent = value if isinstance(value, str) else None
     if not csrf_ok(request, sent):
-        raise HTTPException(status_code=403, detail="The form has expired or is not from this site. Reload the page.")
+        raise HTTPException(
+            status_code=403, detail=_("The form has expired or is not from this site. Reload the page.")
+        )
 
 
 def acting_user(user: User = Depends(current_user), _csrf: None = Depends(verify_csrf)) -> User:
     """Community managers and admins work the queue; analysts only read."""
     if user.role not in CAN_ACT:
-        raise HTTPException(status_code=403, detail="Your role can read the queue but not act on it.")
+        raise HTTPException(status_code=403, detail=_("Your role can read the queue but not act on it."))
     return user
 
 
 def admin_reader(user: User = Depends(current_user)) -> User:
     if user.role != "admin":
-        raise HTTPException(status_code=403, detail="Only administrators manage users.")
+        raise HTTPException(status_code=403, detail=_("Only administrators manage users."))
     return user
 
 

@@ -6,14 +6,16 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
+from resonanz.answers.format import role_label
 from resonanz.core.errors import NotFoundError, UserError
+from resonanz.core.i18n import N_, _
 from resonanz.pipeline.brand import KINDS, BrandMarkerError, add_marker, list_markers, remove_marker
 from resonanz.web.accounts import ROLES, add_user, list_users, set_active, set_role
 from resonanz.web.deps import admin_reader, admin_user, get_session
-from resonanz.web.templating import flash, render
+from resonanz.web.templating import flash, render, request_language
 from store.models import User
 
-router = APIRouter(prefix="/admin")
+router = APIRouter(prefix="/admin", dependencies=[Depends(request_language)])
 
 
 @router.get("/users")
@@ -35,7 +37,7 @@ def create_user(
     try:
         add_user(session, username.strip(), password, role)
         session.commit()
-        flash(request, f"User {username.strip()} added as {role.replace('_', ' ')}.", "ok")
+        flash(request, _("User {name} added as {role}.").format(name=username.strip(), role=role_label(role)), "ok")
     except UserError as exc:
         session.rollback()
         flash(request, str(exc), "error")
@@ -51,12 +53,13 @@ def change_active(
     session: Session = Depends(get_session),
 ) -> Response:
     if username == user.username and active != "1":
-        flash(request, "You cannot deactivate yourself; ask another administrator.", "error")
+        flash(request, _("You cannot deactivate yourself; ask another administrator."), "error")
         return RedirectResponse("/admin/users", status_code=303)
     try:
         set_active(session, username, active == "1")
         session.commit()
-        flash(request, f"{username} {'activated' if active == '1' else 'deactivated'}.", "ok")
+        done = _("{name} activated.") if active == "1" else _("{name} deactivated.")
+        flash(request, done.format(name=username), "ok")
     except NotFoundError as exc:
         flash(request, str(exc), "error")
     return RedirectResponse("/admin/users", status_code=303)
@@ -73,14 +76,15 @@ def change_role(
     try:
         set_role(session, username, role)
         session.commit()
-        flash(request, f"{username} is now {role.replace('_', ' ')}.", "ok")
+        flash(request, _("{name} is now {role}.").format(name=username, role=role_label(role)), "ok")
     except (UserError, NotFoundError) as exc:
         session.rollback()
         flash(request, str(exc), "error")
     return RedirectResponse("/admin/users", status_code=303)
 
 
-BRAND_KIND_LABELS = {"account": "Eigenes Konto", "signature": "Signatur", "advocate": "Mitarbeitende*r"}
+BRAND_KIND_LABELS = {"account": N_("Own account"), "signature": N_("Signature"), "advocate": N_("Employee")}
+"""English msgids, translated in brand.html."""
 
 
 @router.get("/brand")
@@ -100,7 +104,7 @@ def brand_add(
 ) -> Response:
     try:
         report = add_marker(request.app.state.engine, kind, value, user.username, note.strip() or None)
-        flash(request, f"Eingetragen. {report.summary()}.", "ok")
+        flash(request, _("Added. {summary}.").format(summary=report.summary()), "ok")
     except BrandMarkerError as exc:
         flash(request, str(exc), "error")
     return RedirectResponse("/admin/brand", status_code=303)
@@ -110,7 +114,7 @@ def brand_add(
 def brand_remove(request: Request, marker_id: int, user: User = Depends(admin_user)) -> Response:
     try:
         report = remove_marker(request.app.state.engine, marker_id)
-        flash(request, f"Entfernt. {report.summary()}.", "ok")
+        flash(request, _("Removed. {summary}.").format(summary=report.summary()), "ok")
     except BrandMarkerError as exc:
         flash(request, str(exc), "error")
     return RedirectResponse("/admin/brand", status_code=303)

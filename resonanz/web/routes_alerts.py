@@ -13,19 +13,21 @@ from resonanz.alerts.rule_store import form_values, reset_override, save_overrid
 from resonanz.alerts.rules import SEVERITY_NAMES
 from resonanz.alerts.shapes import view
 from resonanz.core.errors import ActionError, AlertRuleError, NotFoundError
+from resonanz.core.i18n import N_, _
 from resonanz.core.settings import Settings
 from resonanz.web.deps import acting_user, admin_user, current_user, get_session, get_settings
-from resonanz.web.templating import flash, render
+from resonanz.web.templating import flash, render, request_language
 from store.models import Alert, AlertEvent, AlertNotification, ReviewItem, User
 
-router = APIRouter()
+router = APIRouter(dependencies=[Depends(request_language)])
 PAGE = 100
 EVENT_NAMES = {
-    "raised": "ausgelöst", "updated": "aktualisiert", "escalated": "verschärft", "correlated": "zugeordnet",
-    "reopened": "wieder geöffnet", "acknowledged": "bestätigt", "resolved": "erledigt", "notified": "gesendet",
-    "notify_retry": "Senden wird wiederholt", "notify_failed": "Senden fehlgeschlagen",
-    "held_quiet_hours": "wartet auf das Ende der Ruhezeit",
+    "raised": N_("raised"), "updated": N_("updated"), "escalated": N_("escalated"), "correlated": N_("correlated"),
+    "reopened": N_("reopened"), "acknowledged": N_("acknowledged"), "resolved": N_("resolved"),
+    "notified": N_("sent"), "notify_retry": N_("sending is retried"), "notify_failed": N_("sending failed"),
+    "held_quiet_hours": N_("waits for the end of the quiet hours"),
 }  # fmt: skip
+"""English msgids, translated in alert.html."""
 
 
 @router.get("/alerts")
@@ -75,7 +77,7 @@ async def save_rule(
     try:
         save_override(session, settings, name, values, user.username)
         session.commit()
-        flash(request, f"Regel {name} gespeichert; gilt ab dem nächsten Auswertungslauf.", "ok")
+        flash(request, _("Rule {name} saved; it applies from the next evaluation pass on.").format(name=name), "ok")
     except (AlertRuleError, NotFoundError) as exc:
         session.rollback()
         flash(request, str(exc), "error")
@@ -88,7 +90,7 @@ def reset_rule(
 ) -> Response:
     if reset_override(session, name):
         session.commit()
-        flash(request, f"Regel {name}: die Werte aus der Konfiguration gelten wieder.", "ok")
+        flash(request, _("Rule {name}: the values from the configuration apply again.").format(name=name), "ok")
     return RedirectResponse(f"/alerts/rules#rule-{name}", status_code=303)
 
 
@@ -125,12 +127,16 @@ def alert_page(
 
 
 def _act(request: Request, alert_id: int, session: Session, user: User, action: str, note: str) -> Response:
-    actions = {"ack": (acknowledge, "bestätigt"), "resolve": (resolve, "erledigt"), "reopen": (reopen, "wieder offen")}
+    actions = {
+        "ack": (acknowledge, N_("Alert {id} acknowledged.")),
+        "resolve": (resolve, N_("Alert {id} resolved.")),
+        "reopen": (reopen, N_("Alert {id} open again.")),
+    }
     fn, done = actions[action]
     try:
         fn(session, alert_id, user.username, note.strip()[:2000])
         session.commit()
-        flash(request, f"Alarm {alert_id} {done}.", "ok")
+        flash(request, _(done).format(id=alert_id), "ok")
     except ActionError as exc:
         session.rollback()
         flash(request, str(exc), "error")

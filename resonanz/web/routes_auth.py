@@ -8,15 +8,16 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
+from resonanz.core.i18n import _
 from resonanz.web.accounts import authenticate
 from resonanz.web.deps import current_user, get_session, verify_csrf
 from resonanz.web.security import csrf_token, safe_next
 from resonanz.web.sessions import LoginThrottle, open_session, revoke_session
-from resonanz.web.templating import render
+from resonanz.web.templating import render, request_language
 from store.models import User
 
 log = logging.getLogger(__name__)
-router = APIRouter()
+router = APIRouter(dependencies=[Depends(request_language)])
 
 
 @router.get("/login")
@@ -42,7 +43,9 @@ def login(
             "login.html",
             status_code=429,
             next=safe_next(next),
-            error=f"Zu viele fehlgeschlagene Anmeldungen. Bitte in {max(1, -(-wait // 60))} Minuten erneut versuchen.",
+            error=_("Too many failed logins. Please try again in {minutes} minutes.").format(
+                minutes=max(1, -(-wait // 60))
+            ),
         )
     user = authenticate(session, account, password)
     if user is None:
@@ -53,7 +56,7 @@ def login(
             "login.html",
             status_code=401,
             next=safe_next(next),
-            error="Wrong user name or password, or the account is deactivated.",
+            error=_("Wrong user name or password, or the account is deactivated."),
         )
     throttle.succeeded(account)
     assert user.id is not None

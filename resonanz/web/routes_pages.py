@@ -14,15 +14,16 @@ from resonanz.answers.ask import AnswerFilter, ask
 from resonanz.answers.dashboard import dashboard
 from resonanz.answers.format import to_csv, to_json
 from resonanz.core.errors import InvalidFilterError
+from resonanz.core.i18n import _
 from resonanz.core.periods import iso_week, resolve_period
 from resonanz.core.settings import Settings
 from resonanz.digest import charts
 from resonanz.web.deps import current_user, get_session, get_settings
 from resonanz.web.security import DIGEST_CSP
-from resonanz.web.templating import render
+from resonanz.web.templating import render, request_language
 from store.models import Digest, User
 
-router = APIRouter()
+router = APIRouter(dependencies=[Depends(request_language)])
 
 
 def data_uri(png: bytes) -> str:
@@ -159,7 +160,7 @@ def digests_page(
 def _digest(session: Session, digest_id: int) -> Digest:
     digest = session.get(Digest, digest_id)
     if digest is None:
-        raise HTTPException(status_code=404, detail=f"Digest {digest_id} does not exist.")
+        raise HTTPException(status_code=404, detail=_("Digest {id} does not exist.").format(id=digest_id))
     return digest
 
 

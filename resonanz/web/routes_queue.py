@@ -11,7 +11,9 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, col, select
 
 from linker.identity.records import PENDING
+from resonanz.answers.format import sentiment_label, status_label
 from resonanz.core.errors import ActionError, UserError
+from resonanz.core.i18n import N_, _, ngettext
 from resonanz.core.settings import Settings
 from resonanz.review.actions import (
     add_note,
@@ -27,10 +29,10 @@ from resonanz.review.detail import item_detail, latest_value
 from resonanz.review.queue import UNASSIGNED, QueueFilter, list_queue, queue_facets
 from resonanz.review.statuses import ACTIVE_STATUSES, STATUSES
 from resonanz.web.deps import acting_user, current_user, get_session, get_settings
-from resonanz.web.templating import flash, render
+from resonanz.web.templating import flash, render, request_language
 from store.models import Customer, IdentityLink, SocialIdentity, User
 
-router = APIRouter()
+router = APIRouter(dependencies=[Depends(request_language)])
 PER_PAGE = 25
 
 
@@ -149,28 +151,39 @@ def item_action(
 @router.post("/queue/{item_id}/assign")
 def assign_item(assignee: str = Form(""), act: ItemAction = Depends(item_action)) -> Response:
     target = act.user.username if assignee == "me" else assignee
-    return act.apply(assign, target, f"Assigned to {target}." if target else "Unassigned.")
+    return act.apply(assign, target, _("Assigned to {name}.").format(name=target) if target else _("Unassigned."))
 
 
 @router.post("/queue/{item_id}/status")
 def change_status(status: str = Form(...), act: ItemAction = Depends(item_action)) -> Response:
-    return act.apply(set_status, status, f"Status set to {status.replace('_', ' ')}.")
+    return act.apply(set_status, status, _("Status set to {status}.").format(status=status_label(status)))
 
 
 @router.post("/queue/{item_id}/note")
 def note_item(note: str = Form(""), act: ItemAction = Depends(item_action)) -> Response:
-    return act.apply(add_note, note, "Note saved.")
+    return act.apply(add_note, note, _("Note saved."))
 
 
 @router.post("/queue/{item_id}/sentiment")
 def fix_sentiment(sentiment: str = Form(...), act: ItemAction = Depends(item_action)) -> Response:
-    return act.apply(correct_sentiment, sentiment, f"Sentiment corrected to {sentiment}; saved as training feedback.")
+    done = _("Sentiment corrected to {sentiment}; saved as training feedback.").format(
+        sentiment=sentiment_label(sentiment)
+    )
+    return act.apply(correct_sentiment, sentiment, done)
+
+
+DONE = {
+    ("topic", False): N_("Topic {value} added; counts from now on and as a training example."),
+    ("topic", True): N_("Topic {value} removed; counts from now on and as a training example."),
+    ("flag", False): N_("Flag {value} added; counts from now on and as a training example."),
+    ("flag", True): N_("Flag {value} removed; counts from now on and as a training example."),
+}
 
 
 def _add_or_remove(act: ItemAction, correct: Callable[..., object], value: str, action: str, what: str) -> Response:
     """A topic or flag correction from the item page: ``action`` is ``add`` or ``remove``."""
     remove = action == "remove"
-    done = f"{what} {value.strip()} {'entfernt' if remove else 'ergänzt'}; zählt ab sofort und als Trainingsbeispiel."
+    done = _(DONE[what, remove]).format(value=value.strip())
 
     def run(session: Session, item_id: int, text: str, actor: str) -> object:
         return correct(session, item_id, text, actor, remove=remove)
@@ -180,12 +193,12 @@ def _add_or_remove(act: ItemAction, correct: Callable[..., object], value: str, 
 
 @router.post("/queue/{item_id}/topic")
 def fix_topic(topic: str = Form(""), action: str = Form("add"), act: ItemAction = Depends(item_action)) -> Response:
-    return _add_or_remove(act, correct_topic, topic, action, "Thema")
+    return _add_or_remove(act, correct_topic, topic, action, "topic")
 
 
 @router.post("/queue/{item_id}/flag")
 def fix_flag(flag: str = Form(""), action: str = Form("add"), act: ItemAction = Depends(item_action)) -> Response:
-    return _add_or_remove(act, correct_flag, flag, action, "Flag")
+    return _add_or_remove(act, correct_flag, flag, action, "flag")
 
 
 @router.post("/links/{link_id}/decide")
@@ -202,8 +215,13 @@ def decide(
         outcome = decide_queue_link(session, link_id, decision, user.username, item_id)
         session.commit()
         others = len(outcome.rejected_others)
-        also = f" {others} other candidate{'s' if others > 1 else ''} of this identity rejected." if others else ""
-        flash(request, f"Link {outcome.link.status}.{also}", "ok")
+        also = (
+            " " + ngettext("{n} other candidate of this identity rejected.",
+                           "{n} other candidates of this identity rejected.", others).format(n=others)
+            if others else ""
+        )  # fmt: skip
+        done = _("Link confirmed.") if outcome.link.status == "confirmed" else _("Link rejected.")
+        flash(request, done + also, "ok")
     except ActionError as exc:
         session.rollback()
         flash(request, str(exc), "error")

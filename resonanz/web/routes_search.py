@@ -9,8 +9,6 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
 from resonanz.answers.search import (
-    CLASS_LABELS,
-    SENTIMENT_LABELS,
     SearchFilters,
     SearchPage,
     delete_saved,
@@ -22,12 +20,13 @@ from resonanz.answers.search import (
     validate_filters,
 )
 from resonanz.core.errors import InvalidFilterError
+from resonanz.core.i18n import _
 from resonanz.core.settings import Settings
 from resonanz.web.deps import current_user, get_session, get_settings, verify_csrf
-from resonanz.web.templating import flash, render
+from resonanz.web.templating import flash, render, request_language
 from store.models import User
 
-router = APIRouter()
+router = APIRouter(dependencies=[Depends(request_language)])
 PER_PAGE = 20
 MAX_PAGE = 10_000
 
@@ -81,8 +80,6 @@ def _page(
         "search.html",
         status_code=status_code,
         options=filter_options(session),
-        class_labels=CLASS_LABELS,
-        sentiment_labels=SENTIMENT_LABELS,
         form=form,
         result=result,
         error=error,
@@ -166,7 +163,7 @@ def save_page(
         saved = save_search(session, name, user.username, q, flt)
     except InvalidFilterError as exc:
         return _page(request, session, q=q, flt=flt, result=None, error=str(exc), status_code=400)
-    flash(request, f"Suche „{saved.name}“ gespeichert.", "ok")
+    flash(request, _("Search „{name}“ saved.").format(name=saved.name), "ok")
     return RedirectResponse("/search?" + search_query(saved.query, flt), status_code=303)
 
 
@@ -181,8 +178,11 @@ def delete_page(
     saved = get_saved(session, saved_id)
     if saved.owner != user.username and user.role != "admin":
         raise HTTPException(
-            status_code=403, detail=f"Nur {saved.owner} oder ein Admin kann die Suche „{saved.name}“ löschen."
+            status_code=403,
+            detail=_("Only {owner} or an admin can delete the search „{name}“.").format(
+                owner=saved.owner, name=saved.name
+            ),
         )
     delete_saved(session, saved_id)
-    flash(request, f"Gespeicherte Suche „{saved.name}“ gelöscht.", "ok")
+    flash(request, _("Saved search „{name}“ deleted.").format(name=saved.name), "ok")
     return RedirectResponse("/search", status_code=303)

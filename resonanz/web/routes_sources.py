@@ -8,10 +8,10 @@ from sqlmodel import Session
 
 from resonanz.pipeline.source_health import FAILING, NEVER, OK, WARNING, source_health
 from resonanz.web.deps import current_user, get_session
-from resonanz.web.templating import render
+from resonanz.web.templating import render, request_language
 from store.models import User
 
-router = APIRouter()
+router = APIRouter(dependencies=[Depends(request_language)])
 
 STATE_CLASSES = {OK: "ok", WARNING: "", FAILING: "error", NEVER: ""}
 """The ``flash`` style of the advice boxes by state."""

@@ -83,8 +83,8 @@ def test_segment_filter_and_the_aspect_line(db: tuple[Session, Scenario]) -> Non
     a = ask(session, AnswerFilter(period=W47, classes=["A"]), with_pareto=False)
     lieferung = next(t for t in a.topics if t.topic == "Lieferung")
     assert lieferung.posts == 3 and lieferung.aspect_negative_share_weighted == pytest.approx(10 / 15)
-    assert aspect_line(lieferung) == "Lieferung: 67% negative (3 posts)"
-    assert aspect_line(lieferung, weighted=False) == "Lieferung: 67% negative (3 posts)"
+    assert aspect_line(lieferung) == "Lieferung: 67 % negativ (3 Beiträge)"
+    assert aspect_line(lieferung, weighted=False) == "Lieferung: 67 % negativ (3 Beiträge)"
 
 
 def test_json_keeps_its_keys_and_adds_the_aspect_ones(db: tuple[Session, Scenario]) -> None:
@@ -96,7 +96,7 @@ def test_json_keeps_its_keys_and_adds_the_aspect_ones(db: tuple[Session, Scenari
         assert key in row
     assert row["aspect_negative_share_weighted"] == pytest.approx(10 / 15.5)
     text = to_text(a, width=200)
-    assert "negative about it" in text and "65%" in text  # 10 / 15.5
+    assert "negativ darüber" in text and "65 %" in text  # 10 / 15.5
 
 
 def test_dashboard_lists_aspect_shares_of_its_top_topics(db: tuple[Session, Scenario]) -> None:

@@ -39,8 +39,8 @@ def test_text_json_csv_carry_the_same_numbers(db_url: str) -> None:
     with Session(engine) as session:
         answer = ask(session, AnswerFilter(period=iso_week(WEEK)))
     text = to_text(answer, width=160)
-    assert "-0.15" in text and "+0.22" in text  # weighted and unweighted side by side
-    assert "Pareto check" in text and "A-customers" in text and "Lieferung" in text
+    assert "-0,15" in text and "+0,22" in text  # weighted and unweighted side by side
+    assert "Pareto-Prüfung" in text and "A-Kunden" in text and "Lieferung" in text
     data = json.loads(to_json(answer))
     assert data["current"]["posts"] == 9 and data["period"]["label"] == WEEK
     assert data["pareto"]["rows"][0]["segment"] == "A"
@@ -66,7 +66,7 @@ def test_cli_ask_csv_table_and_chart(db_url: str, tmp_path: Path) -> None:
     chart = tmp_path / "pareto.png"
     result = runner.invoke(app, ["ask", "--since", "2026-11-16", "--until", "2026-11-22", "--chart", str(chart)])
     assert result.exit_code == 0, result.output
-    assert "value-weighted" in result.stdout and "Pareto" in result.stdout
+    assert "wertgewichtet" in result.stdout and "Pareto" in result.stdout
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -74,7 +74,7 @@ def test_cli_ask_bad_input_explains(db_url: str) -> None:
     result = runner.invoke(app, ["ask", "--week", "47"])
     assert result.exit_code == 2 and "ISO week like 2026-W47" in result.output
     result = runner.invoke(app, ["ask", "--format", "xml"])
-    assert result.exit_code == 2 and "table, json or csv" in result.output
+    assert result.exit_code == 2 and "table, json oder csv" in result.output
 
 
 def test_cli_users_add_list_and_errors(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -94,4 +94,4 @@ def test_cli_users_add_list_and_errors(db_url: str, monkeypatch: pytest.MonkeyPa
     assert "maria" in result.stdout and "admin" in result.stdout and "analyst" in result.stdout
     result = runner.invoke(app, ["users", "deactivate", "pia"])
     assert result.exit_code == 0
-    assert "no" in runner.invoke(app, ["users", "list"]).stdout
+    assert "nein" in runner.invoke(app, ["users", "list"]).stdout

@@ -96,13 +96,13 @@ def test_the_suggested_commands_show_the_demo(demo_env: DemoRun, caplog: pytest.
         assert result.exit_code == 0, (command, result.output)
         shown[args[0]] = result.stdout
         assert "Die Demo-Datenbank ist aktiv" in caplog.text  # never silently on the demo's data
-    assert "A-customers — 2026-W47" in shown["ask"] and "Woche sechs ohne funktionierende" in shown["ask"]
+    assert "A-Kunden — 2026-W47" in shown["ask"] and "Woche sechs ohne funktionierende" in shown["ask"]
     assert "Treffer für „Mühle“ (Klasse A)" in shown["search"]
     assert "@hotel_rheinblick@mastodon.social" in shown["search"]
-    assert f"Digest {WEEK} built and archived" in shown["digest"]
+    assert f"Wochenbericht {WEEK} erstellt und archiviert" in shown["digest"]
     digest = (demo_env.data / "demo" / f"digest-{WEEK}.html").read_text(encoding="utf-8")
     assert "Woche sechs ohne funktionierende Mühle" in digest
-    assert "User admin added (admin)" in shown["users"]
+    assert "Nutzer:in admin hinzugefügt (admin)" in shown["users"]
 
 
 @pytest.mark.slow

@@ -33,9 +33,9 @@ def test_negative_topics_and_a_customer_lines_use_topic_polarity(scenario_db: tu
     assert negative["Preis"]["negative_weight"] == 10.0 and negative["Preis"]["posts"] == 3
     assert negative["Preis"]["negative_share_weighted"] == 10.0 / 12.0  # clara (B, 2) is neutral
     lines = {t["topic"]: t["line"] for t in s["a_topics"]}
-    assert lines["Kaffee"] == "Kaffee: 0% negative (1 post)"
-    assert lines["Preis"] == "Preis: 100% negative (2 posts)"
-    assert "Kaffee: 0% negative (1 post)" in digest.content_html
+    assert lines["Kaffee"] == "Kaffee: 0 % negativ (1 Beitrag)"
+    assert lines["Preis"] == "Preis: 100 % negativ (2 Beiträge)"
+    assert "Kaffee: 0 % negativ (1 Beitrag)" in digest.content_html
     text = plain_text(digest)
-    assert "A-customers by topic" in text and "- Preis: 100% negative (2 posts)" in text
-    assert "- Preis: 83% negative (3 posts), negative weight 10.0" in text
+    assert "A-Kunden nach Thema" in text and "- Preis: 100 % negativ (2 Beiträge)" in text
+    assert "- Preis: 83 % negativ (3 Beiträge), negatives Gewicht 10,0" in text

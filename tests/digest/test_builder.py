@@ -34,15 +34,15 @@ def test_digest_numbers_sections_and_charts(scenario_db: tuple[Engine, Scenario]
     }
     html = digest.content_html
     for heading in (
-        "Headline numbers",
-        "What A-customers said",
-        "Top negative topics, weighted by customer value",
-        "Emerging topics",
-        "Flagged items still open (3)",
-        "Share of voice vs. share of revenue",
+        "Die wichtigsten Zahlen",
+        "Was A-Kunden sagten",
+        "Die negativsten Themen, gewichtet nach Kundenwert",
+        "Neue Themen",
+        "Markierte Einträge noch offen (3)",
+        "Stimmenanteil und Umsatzanteil",
     ):
         assert heading in html
-    assert "Mon 16.11.2026 – Sun 22.11.2026" in html
+    assert "Mo. 16.11.2026 – So. 22.11.2026" in html
     images = IMG_RE.findall(html)
     assert len(images) == 3 and all(base64.b64decode(i)[:4] == b"\x89PNG" for i in images)
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
@@ -64,12 +64,12 @@ def test_default_is_the_last_complete_week(scenario_engine: Engine) -> None:
 def test_empty_week_still_builds(scenario_engine: Engine) -> None:
     digest = build_digest(scenario_engine, Settings(), "2020-W10")
     assert digest.summary["posts"] == 0
-    assert "No A-customer posts this week." in digest.content_html
+    assert "Diese Woche keine Beiträge von A-Kunden." in digest.content_html
 
 
 def test_demo_answers_writes_the_digest_and_answers_for_a_customers(scenario_engine: Engine, tmp_path: Path) -> None:
     text, path = demo_answers(scenario_engine, Settings(), tmp_path / "out")
     assert path == tmp_path / "out" / f"digest-{WEEK}.html" and path.is_file()
-    assert "Resonanz weekly digest" in path.read_text(encoding="utf-8")
-    assert "A-customers" in text and "Die Lieferung kam schon wieder zu spät!" in text
-    assert "Pareto check" in text
+    assert "Resonanz-Wochenbericht" in path.read_text(encoding="utf-8")
+    assert "A-Kunden" in text and "Die Lieferung kam schon wieder zu spät!" in text
+    assert "Pareto-Prüfung" in text

@@ -55,7 +55,7 @@ def test_job_builds_last_week_and_sends(
     url = env_for(server.port)
     assert weekly_digest_job(url, now=datetime(2026, 11, 23, 6, 0, tzinfo=UTC)) == WEEK
     subject = server.inbox.messages[0]["Subject"]
-    assert subject == f"Resonanz digest {WEEK}: 9 posts, sentiment -0.15", subject
+    assert subject == f"Resonanz-Wochenbericht {WEEK}: 9 Beiträge, Stimmung -0,15", subject
     with Session(scenario_engine) as session:
         assert session.exec(select(Digest)).one().sent_at is not None
 
@@ -85,10 +85,10 @@ def test_cli_digest_output_and_send(
     out = tmp_path / "d.html"
     result = runner.invoke(app, ["digest", "--week", WEEK, "--output", str(out)])
     assert result.exit_code == 0, result.output
-    assert "Resonanz weekly digest" in out.read_text(encoding="utf-8") and not server.inbox.envelopes
+    assert "Resonanz-Wochenbericht" in out.read_text(encoding="utf-8") and not server.inbox.envelopes
     result = runner.invoke(app, ["digest", "--week", WEEK, "--send", "--to", "x@example.de"])
     assert result.exit_code == 0, result.output
-    assert "Sent to x@example.de" in result.output and server.inbox.envelopes[0].rcpt_tos == ["x@example.de"]
+    assert "Gesendet an x@example.de" in result.output and server.inbox.envelopes[0].rcpt_tos == ["x@example.de"]
     result = runner.invoke(app, ["digest", "--week", "W99"])
     assert result.exit_code == 1 and "ISO week" in result.output
 

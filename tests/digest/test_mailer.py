@@ -31,14 +31,14 @@ def settings_for(port: int, **smtp: Any) -> Settings:
 
 
 def check_message(msg: EmailMessage) -> None:
-    assert msg["Subject"] == f"Resonanz digest {WEEK}: 9 posts, sentiment -0.15"
+    assert msg["Subject"] == f"Resonanz-Wochenbericht {WEEK}: 9 Beiträge, Stimmung -0,15"
     assert msg["From"] == "resonanz@example.de" and msg["To"] == ", ".join(TO)
     plain = msg.get_body(preferencelist=("plain",))
     html = msg.get_body(preferencelist=("html",))
     assert plain is not None and html is not None
-    assert "Flagged items still open: 3" in plain.get_content()
+    assert "Markierte Einträge noch offen: 3" in plain.get_content()
     html_text = html.get_content()
-    assert "What A-customers said" in html_text and "data:image" not in html_text
+    assert "Was A-Kunden sagten" in html_text and "data:image" not in html_text
     cids = re.findall(r'src="cid:([^"]+)"', html_text)
     images = [p for p in msg.walk() if p.get_content_type() == "image/png"]
     assert len(cids) == len(images) == 3
@@ -69,7 +69,7 @@ def test_auth_login(scenario_engine: Engine, smtp_server: Callable[..., SmtpServ
     send_digest(scenario_engine, settings, WEEK, recipients=["one@example.de"])
     assert server.inbox.envelopes[0].rcpt_tos == ["one@example.de"]
     wrong = settings_for(server.port, username=SMTP_USER, password="wrong")
-    with pytest.raises(MailError, match="refused the login.*RESONANZ_SMTP__PASSWORD"):
+    with pytest.raises(MailError, match="Anmeldung.*abgelehnt.*RESONANZ_SMTP__PASSWORD"):
         send_digest(scenario_engine, wrong, WEEK)
     anonymous = settings_for(server.port)
     with pytest.raises(MailError):
@@ -100,7 +100,7 @@ def test_implicit_tls(scenario_engine: Engine, smtp_server: Callable[..., SmtpSe
 
 def test_failures_explain_what_to_do(scenario_engine: Engine) -> None:
     settings = settings_for(free_port(), timeout=3)
-    with pytest.raises(NotFoundError, match="build it first"):
+    with pytest.raises(NotFoundError, match="zuerst mit `resonanz digest"):
         send_digest(scenario_engine, settings, WEEK)
     build_digest(scenario_engine, settings, WEEK)
     with pytest.raises(MailError, match="RESONANZ_SMTP__HOST/PORT"):

@@ -144,5 +144,5 @@ def test_pareto_answer_names_both_bases() -> None:
     assert (result.total_customers, result.total_buyers) == (10, 5)
     assert a.customer_share == pytest.approx(0.2) and a.buyer_share == pytest.approx(0.4)
     assert result.row("prospect").buyer_share is None
-    assert result.verdict.startswith("A-customers are 20% of all 10 customers (40% of the 5 with revenue)")
+    assert result.verdict.startswith("A-Kunden sind 20 % aller 10 Kund:innen (40 % der 5 mit Umsatz)")
     assert result.to_dict()["total_buyers"] == 5

@@ -67,7 +67,7 @@ def test_login_page_and_wrong_password(client: TestClient, users: dict[str, User
     assert page.status_code == 200 and 'name="password"' in page.text
     token = csrf_of(page.text)
     bad = client.post("/login", data={"username": "carla", "password": "nope", "csrf_token": token})
-    assert bad.status_code == 401 and "Wrong user name or password" in bad.text
+    assert bad.status_code == 401 and "Benutzername oder Passwort falsch" in bad.text
     unknown = client.post("/login", data={"username": "nobody", "password": PASSWORD, "csrf_token": token})
     assert unknown.status_code == 401
 
@@ -170,14 +170,14 @@ def test_analyst_reads_but_cannot_act(
     assert client.get("/queue/1").status_code == 200
     response = client.post(path, data=data | {"csrf_token": token})
     assert response.status_code == 403
-    assert "can read the queue but not act on it" in response.text
+    assert "kann die Queue lesen, aber nicht bearbeiten" in response.text
     assert session.exec(select(ReviewEvent)).all() == []
 
 
 def test_analyst_sees_no_action_forms(client: TestClient, scenario: Scenario) -> None:
     login(client, "anton")
     page = client.get("/queue/1").text
-    assert 'action="/queue/1/status"' not in page and "only community managers and admins act" in page
+    assert 'action="/queue/1/status"' not in page and "nur Community-Manager:innen und Admins" in page
     assert 'action="/links/' not in client.get("/links").text
 
 

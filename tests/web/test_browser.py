@@ -88,38 +88,38 @@ def test_work_the_queue_in_a_browser(tmp_path: Path, shots: Path, page: Any) -> 
         page.click(f"a[href='/queue/{anna_item}']")
         page.select_option("#assignee", "carla")
         page.click("form[action$='/assign'] button")
-        page.wait_for_selector("text=Assigned to carla.")
+        page.wait_for_selector("text=carla zugewiesen.")
         page.fill("#note", "Frau Amsel angerufen, Gutschein angeboten.")
         page.click("form[action$='/note'] button")
-        page.wait_for_selector("text=Note saved.")
+        page.wait_for_selector("text=Notiz gespeichert.")
         assert "Gutschein angeboten" in page.inner_text("#notes")
         page.select_option("#status", "resolved")
         page.click("form[action$='/status'] button")
-        page.wait_for_selector("text=Status set to resolved.")
-        assert page.inner_text("#item-status") == "resolved"
+        page.wait_for_selector("text=Status auf erledigt gesetzt.")
+        assert page.inner_text("#item-status") == "erledigt"
         assert [e.split("\n")[0] for e in page.locator("#events li").all_inner_texts()][0].endswith(
-            "carla assign → carla"
+            "carla hat zugewiesen → carla"
         )
         page.screenshot(path=str(shots / "item.png"), full_page=True)
 
         # confirm the pending link of Emil's identity from his item
         page.goto(f"{base}/queue/{emil_item.id}")
-        assert "Not linked to a customer" in page.inner_text("#customer")
-        page.click("button:has-text('Confirm link')")
-        page.wait_for_selector("text=Link confirmed.")
-        assert "Linked customer: Emil Eck" in page.inner_text("#customer")
+        assert "Mit keiner Kund:in verknüpft" in page.inner_text("#customer")
+        page.click("button:has-text('Verknüpfung bestätigen')")
+        page.wait_for_selector("text=Verknüpfung bestätigt.")
+        assert "Verknüpfte Kund:in: Emil Eck" in page.inner_text("#customer")
 
         page.goto(f"{base}/dashboard?week={WEEK}")
         for chart in ("#chart-sentiment", "#chart-topics", "#chart-pareto"):
             assert page.eval_on_selector(chart, "img => img.complete && img.naturalWidth > 300")
-        verdict = "A-customers are 40% of all 5 customers (40% of the 5 with revenue) and bring 75% of revenue"
+        verdict = "A-Kunden sind 40 % aller 5 Kund:innen (40 % der 5 mit Umsatz) und bringen 75 % des Umsatzes"
         assert verdict in page.inner_text("main")
         page.screenshot(path=str(shots / "dashboard.png"), full_page=True)
 
         page.goto(f"{base}/digests")
         page.click(f"text={WEEK}")
         frame = page.frame_locator("iframe.digest-frame")
-        frame.locator("text=What A-customers said").wait_for()
+        frame.locator("text=Was A-Kunden sagten").wait_for()
         assert "Die Lieferung kam schon wieder zu spät!" in frame.locator("body").inner_text()
         page.set_viewport_size({"width": 1400, "height": 1500})
         page.screenshot(path=str(shots / "digest.png"), full_page=True)
@@ -181,7 +181,7 @@ def test_a_correction_shows_in_item_queue_ask_and_dashboard_at_once(tmp_path: Pa
             page.goto(base + path)
             assert "Reklamation" in page.inner_text("main"), name
         page.goto(f"{base}/queue")
-        assert "churn" in page.inner_text("table.queue")
+        assert "Abwanderung" in page.inner_text("table.queue")
         page.screenshot(path=str(shots / "queue-corrected.png"), full_page=True)
         assert page.dialogs == []  # type: ignore[attr-defined]
     with Session(engine) as session:

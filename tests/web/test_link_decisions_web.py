@@ -29,7 +29,7 @@ def test_confirming_a_link_to_a_customer_who_withdrew_consent_is_refused(
     assert response.status_code == 303 and response.headers["location"] == f"/queue/{item.id}"
     page = client.get(f"/queue/{item.id}").text
     assert "Verknüpfung nicht bestätigt: die Kund:in hat ihre Einwilligung widerrufen." in page
-    assert "Link confirmed." not in page and "Linked customer:" not in page
+    assert "Verknüpfung bestätigt." not in page and "Verknüpfte Kund:in:" not in page
     session.expire_all()
     stored = session.get(IdentityLink, link.id)
     assert stored is not None and stored.status == "pending" and stored.decided_by is None
@@ -67,7 +67,7 @@ def test_confirming_one_candidate_rejects_the_identitys_other_pending_candidates
     response = client.post(f"/links/{link.id}/decide", data={"decision": "confirmed", "csrf_token": token})
     assert response.status_code == 303 and response.headers["location"] == "/links"
     page = client.get("/links").text
-    assert "Link confirmed. 1 other candidate of this identity rejected." in page
+    assert "Verknüpfung bestätigt. 1 weiterer Kandidat dieser Identität abgelehnt." in page
     assert f"link-{rival.id}" not in page and f"link-{unrelated.id}" in page
 
     session.expire_all()

@@ -24,11 +24,11 @@ def test_dashboard_charts_and_numbers(client: TestClient, scenario: Scenario) ->
     assert page.text.count('src="data:image/png;base64,') == 3
     assert "2026-W44 – 2026-W47" in page.text
     assert '<td>2026-W47</td><td class="num">9</td>' in page.text
-    assert "A-customers are 40% of all 5 customers (40% of the 5 with revenue) and bring 75% of revenue" in page.text
+    assert "A-Kunden sind 40 % aller 5 Kund:innen (40 % der 5 mit Umsatz) und bringen 75 % des Umsatzes" in page.text
     # Lieferung over the 4 weeks: anna1 negative (5), anna0 positive (5), p1prev negative (0.5)
     assert '<tr><td>Lieferung</td><td class="num">3</td>' in page.text
     lieferung = page.text.split("<tr><td>Lieferung</td>", 1)[1].split("</tr>", 1)[0]
-    assert '<td class="num">52%</td><td class="num">48%</td>' in lieferung
+    assert '<td class="num">52 %</td><td class="num">48 %</td>' in lieferung
     assert client.get("/dashboard?week=soon").status_code == 400
     assert client.get("/dashboard?weeks=1").status_code == 422
 
@@ -43,9 +43,9 @@ def test_ask_page_html_json_csv(client: TestClient, scenario: Scenario) -> None:
     login(client, "anton")
     page = client.get(f"/ask?week={WEEK}&class=A")
     assert page.status_code == 200
-    assert "<b>-0.33</b>" in page.text and "Die Lieferung kam schon wieder zu spät!" in page.text
-    assert 'href="https://social.example/@x/' in page.text and "Pareto check" in page.text
-    assert "Negative about it" in page.text
+    assert "<b>-0,33</b>" in page.text and "Die Lieferung kam schon wieder zu spät!" in page.text
+    assert 'href="https://social.example/@x/' in page.text and "Pareto-Prüfung" in page.text
+    assert "Negativ darüber" in page.text
     data = client.get(f"/ask?week={WEEK}&class=A&format=json").json()
     assert data["current"]["posts"] == 3 and data["filter"]["classes"] == ["A"]
     response = client.get(f"/ask?week={WEEK}&topic=Preis&format=csv")
@@ -60,7 +60,7 @@ def test_digest_archive_pages(
     client: TestClient, scenario: Scenario, mem_engine: Engine, web_settings: Settings
 ) -> None:
     login(client, "carla")
-    assert "No digest yet" in client.get("/digests").text
+    assert "Noch kein Wochenbericht" in client.get("/digests").text
     digest = build_digest(mem_engine, web_settings, WEEK)
     listing = client.get("/digests").text
     assert f'href="/digests/{digest.id}">{WEEK}</a>' in listing
@@ -69,7 +69,7 @@ def test_digest_archive_pages(
     raw = client.get(f"/digests/{digest.id}/html")
     assert raw.headers["content-security-policy"].endswith("sandbox")
     assert "script-src" not in raw.headers["content-security-policy"]
-    assert "Resonanz weekly digest" in raw.text and "data:image/png;base64," in raw.text
+    assert "Resonanz-Wochenbericht" in raw.text and "data:image/png;base64," in raw.text
     assert "App stürzt ab &lt;script&gt;alert(1)&lt;/script&gt;" in raw.text
     assert client.get("/digests/999").status_code == 404
 
@@ -80,7 +80,7 @@ def test_admin_manages_users(client: TestClient, scenario: Scenario, session: Se
     assert page.status_code == 200 and "carla" in page.text
     form = {"username": "neu", "password": "a long password", "role": "analyst", "csrf_token": token}
     assert client.post("/admin/users", data=form).status_code == 303
-    assert "User neu added as analyst." in client.get("/admin/users").text
+    assert "Nutzer:in neu als Analyst:in hinzugefügt." in client.get("/admin/users").text
     client.post("/admin/users", data=form)
     assert "already exists" in client.get("/admin/users").text
     client.post("/admin/users", data=form | {"username": "kurz", "password": "short"})
@@ -92,7 +92,7 @@ def test_admin_manages_users(client: TestClient, scenario: Scenario, session: Se
     assert neu.role == "community_manager" and neu.active is False
     assert authenticate(session, "neu", "a long password") is None  # deactivated
     client.post("/admin/users/ada/active", data={"active": "0", "csrf_token": token})
-    assert "cannot deactivate yourself" in client.get("/admin/users").text
+    assert "nicht selbst deaktivieren" in client.get("/admin/users").text
     client.post("/admin/users/ghost/role", data={"role": "admin", "csrf_token": token})
     assert "no user named" in client.get("/admin/users").text
 

@@ -24,7 +24,7 @@ def test_queue_lists_by_priority(client: TestClient, scenario: Scenario) -> None
     assert page.status_code == 200
     items = scenario.items
     assert item_ids(page.text) == [items["anna1"].id, items["anna2"].id, items["p2a"].id]
-    assert "3 items" in page.text and "Anna Amsel" in page.text and "complaint" in page.text
+    assert "3 Einträge" in page.text and "Anna Amsel" in page.text and "Beschwerde" in page.text
 
 
 def test_queue_filters(client: TestClient, scenario: Scenario) -> None:
@@ -38,7 +38,7 @@ def test_queue_filters(client: TestClient, scenario: Scenario) -> None:
     assert item_ids(client.get("/queue?topic=Preis").text) == [items["anna2"].id]
     assert item_ids(client.get("/queue?assignee=me").text) == []
     assert len(item_ids(client.get("/queue?assignee=-").text)) == 3
-    assert "Nothing in the queue" in client.get("/queue?class=B").text
+    assert "Nichts in der Queue" in client.get("/queue?class=B").text
     assert client.get("/queue?severity=9").status_code == 422
 
 
@@ -49,7 +49,7 @@ def test_queue_paging(client: TestClient, scenario: Scenario, session: Session) 
     session.commit()
     login(client, "carla")
     first = client.get("/queue?class=prospect")
-    assert "page 1 of 2" in first.text and 'href="/queue?class=prospect&amp;page=2"' in first.text
+    assert "Seite 1 von 2" in first.text and 'href="/queue?class=prospect&amp;page=2"' in first.text
     second = client.get("/queue?class=prospect&page=2")
     assert len(item_ids(first.text)) == 25 and len(item_ids(second.text)) == 6
     assert set(item_ids(first.text)).isdisjoint(item_ids(second.text))
@@ -60,7 +60,7 @@ def test_item_page_shows_thread_customer_and_evidence(client: TestClient, scenar
     page = client.get(f"/queue/{scenario.items['anna1'].id}").text
     assert "Die Lieferung kam schon wieder zu spät!" in page
     assert "Das tut uns leid, wir melden uns." in page  # the reply
-    assert "Linked customer: <b>Anna Amsel</b>" in page and "8,000 €" in page and "Champions" in page
+    assert "Verknüpfte Kund:in: <b>Anna Amsel</b>" in page and "8.000 €" in page and "Champions" in page
     assert "Beschwerde über Lieferung" in page  # the model's flag reason
     assert "Viel zu teuer geworden." in page  # her history
 
@@ -69,11 +69,11 @@ def test_work_an_item_through(client: TestClient, scenario: Scenario, session: S
     token = login(client, "carla")
     item_id = scenario.items["anna1"].id
     steps = [
-        ("assign", {"assignee": "cem"}, "Assigned to cem."),
-        ("note", {"note": "Ruft zurück"}, "Note saved."),
-        ("sentiment", {"sentiment": "neutral"}, "training feedback"),
+        ("assign", {"assignee": "cem"}, "cem zugewiesen."),
+        ("note", {"note": "Ruft zurück"}, "Notiz gespeichert."),
+        ("sentiment", {"sentiment": "neutral"}, "Trainings-Feedback"),
         ("topic", {"topic": "Versand"}, "als Trainingsbeispiel"),
-        ("status", {"status": "resolved"}, "Status set to resolved."),
+        ("status", {"status": "resolved"}, "Status auf erledigt gesetzt."),
     ]
     for action, data, message in steps:
         response = client.post(f"/queue/{item_id}/{action}", data=data | {"csrf_token": token})
@@ -119,7 +119,7 @@ def test_confirm_pending_link_from_item_and_links_page(
     session.commit()
     token = login(client, "carla")
     page = client.get(f"/queue/{item.id}").text
-    assert "Not linked to a customer" in page and "Confirm link" in page and "similar name" in page
+    assert "Mit keiner Kund:in verknüpft" in page and "Verknüpfung bestätigen" in page and "similar name" in page
     link = scenario.pending_link
     assert link is not None
     assert f"link-{link.id}" in client.get("/links").text
@@ -128,10 +128,10 @@ def test_confirm_pending_link_from_item_and_links_page(
     )
     assert response.headers["location"] == f"/queue/{item.id}"
     page = client.get(f"/queue/{item.id}").text
-    assert "Link confirmed." in page and "Linked customer: <b>Emil Eck</b>" in page
+    assert "Verknüpfung bestätigt." in page and "Verknüpfte Kund:in: <b>Emil Eck</b>" in page
     stored = session.get(IdentityLink, link.id)
     assert stored is not None and stored.status == "confirmed" and stored.decided_by == "carla"
-    assert "No links wait for a decision." in client.get("/links").text
+    assert "Keine Verknüpfung wartet auf eine Entscheidung." in client.get("/links").text
     assert session.exec(select(ReviewEvent).where(ReviewEvent.action == "link_confirmed")).one().actor == "carla"
 
 

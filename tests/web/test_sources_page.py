@@ -48,7 +48,7 @@ def test_every_user_sees_the_health_of_each_source_and_what_to_do(
     assert 'href="/sources" class="active"' in html
     assert 'Quellen <span class="muted">(3, 1 mit Fehlern)</span>' in html
     tag = html[html.index('id="source-tag"') :]  # by name: neu, suche, tag
-    assert '<span class="tag">ok</span>' in tag and "2026-11-20 09:15 UTC" in tag and "2 × Reposts" in tag
+    assert '<span class="tag">ok</span>' in tag and "20.11.2026, 10:15 MEZ" in tag and "2 × Reposts" in tag
     assert ">35<" in tag and "zuletzt 40" in tag
     search = html[html.index('id="source-suche"') : html.index('id="source-tag"')]
     assert '<span class="tag">Fehler</span>' in search and '<td class="num">2</td>' in search
