@@ -133,7 +133,15 @@ def serve_command(
         log_level=settings.log_level.lower(),
         workers=workers if workers > 1 else None,
         factory=workers > 1,
+        # a worker imports the whole app (spaCy, torch, matplotlib: 3-4 s of CPU) and answers the
+        # supervisor's ping from a thread that competes with busy request threads; uvicorn's 5 s default
+        # killed starting or busy workers on a loaded 2-core machine again and again
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
     )
+
+
+WORKER_HEALTHCHECK_S = 60
+"""Seconds a ``--workers`` process may take to start or to answer the supervisor before it is replaced."""
 
 
 def digest_command(

@@ -24,6 +24,7 @@ from resonanz.web import (
     routes_sources,
 )
 from resonanz.web.deps import LoginRequired
+from resonanz.web.pagecache import PageCache
 from resonanz.web.security import SecurityHeaders, secret_key
 from resonanz.web.sessions import LoginThrottle
 from resonanz.web.templating import make_templates, render
@@ -46,6 +47,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
 
         engine = engine_from_settings(settings)
     app.state.engine = engine
+    app.state.page_cache = PageCache(engine)
     app.state.login_throttle = LoginThrottle()
     app.add_middleware(
         SessionMiddleware,

@@ -10,6 +10,7 @@ from sqlmodel import Session
 from resonanz.core.i18n import _
 from resonanz.core.settings import Settings
 from resonanz.web.accounts import CAN_ACT
+from resonanz.web.pagecache import PageCache
 from resonanz.web.security import CSRF_FIELD, CSRF_HEADER, csrf_ok
 from resonanz.web.sessions import session_user_id
 from store.models import User
@@ -32,6 +33,12 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     """
     with Session(request.app.state.engine, expire_on_commit=False) as session:
         yield session
+
+
+def page_cache(request: Request) -> PageCache:
+    """The app's cache of rendered pages (see :mod:`resonanz.web.pagecache`)."""
+    cache: PageCache = request.app.state.page_cache
+    return cache
 
 
 async def get_settings(request: Request) -> Settings:

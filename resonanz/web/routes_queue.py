@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -28,7 +29,7 @@ from resonanz.review.corrections import SENTIMENTS
 from resonanz.review.detail import item_detail, latest_value
 from resonanz.review.queue import UNASSIGNED, QueueFilter, list_queue, queue_facets
 from resonanz.review.statuses import ACTIVE_STATUSES, STATUSES
-from resonanz.web.deps import acting_user, current_user, get_session, get_settings
+from resonanz.web.deps import acting_user, current_user, get_session, get_settings, page_cache
 from resonanz.web.templating import flash, render, request_language
 from store.models import Customer, IdentityLink, SocialIdentity, User
 
@@ -72,27 +73,31 @@ def queue_page(
         assignee=who,
         default_weight=settings.value.prospect_weight,
     )
-    result = list_queue(session, qf, page=page, per_page=PER_PAGE)
-    params = [(k, v) for k, v in request.query_params.multi_items() if k != "page"]
-    pager_query = urlencode(params)
-    return render(
-        request,
-        "queue.html",
-        result=result,
-        qf=qf,
-        statuses=STATUSES,
-        facets=queue_facets(session),
-        pager_query=pager_query,
-        selected={
-            "status": statuses,
-            "class": qf.classes,
-            "platform": qf.platforms,
-            "topic": topic,
-            "assignee": assignee,
-            "severity": severity,
-        },
-        unassigned=UNASSIGNED,
-    )
+
+    def build(holes: Mapping[str, Any]) -> Response:
+        result = list_queue(session, qf, page=page, per_page=PER_PAGE)
+        params = [(k, v) for k, v in request.query_params.multi_items() if k != "page"]
+        return render(
+            request,
+            "queue.html",
+            result=result,
+            qf=qf,
+            statuses=STATUSES,
+            facets=queue_facets(session),
+            pager_query=urlencode(params),
+            selected={
+                "status": statuses,
+                "class": qf.classes,
+                "platform": qf.platforms,
+                "topic": topic,
+                "assignee": assignee,
+                "severity": severity,
+            },
+            unassigned=UNASSIGNED,
+            **holes,
+        )
+
+    return page_cache(request).render(request, session, ("queue", str(request.url.query), who), build)
 
 
 @router.get("/queue/{item_id}")
@@ -102,16 +107,21 @@ def item_page(
     user: User = Depends(current_user),
     session: Session = Depends(get_session),
 ) -> Response:
-    detail = item_detail(session, item_id)
-    users = session.exec(select(User).where(col(User.active)).order_by(col(User.username))).all()
-    return render(
-        request,
-        "item.html",
-        d=detail,
-        users=[u.username for u in users if u.role != "analyst"],
-        statuses=STATUSES,
-        sentiments=SENTIMENTS,
-    )
+
+    def build(holes: Mapping[str, Any]) -> Response:
+        detail = item_detail(session, item_id)
+        users = session.exec(select(User).where(col(User.active)).order_by(col(User.username))).all()
+        return render(
+            request,
+            "item.html",
+            d=detail,
+            users=[u.username for u in users if u.role != "analyst"],
+            statuses=STATUSES,
+            sentiments=SENTIMENTS,
+            **holes,
+        )
+
+    return page_cache(request).render(request, session, ("item", item_id), build)
 
 
 ItemActionFn = Callable[[Session, int, str, str], object]
