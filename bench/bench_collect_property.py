@@ -16,6 +16,7 @@ Writes ``bench/results/collect_property.json``.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import logging
 import random
@@ -26,6 +27,12 @@ from pathlib import Path
 from typing import Any
 
 from tests.collectors.property_world import WORLDS, Outcome, Scenario, run_world
+
+for _module in ("tests.collectors.property_world_feeds", "tests.collectors.property_world_owned"):
+    try:  # each registers its worlds in WORLDS
+        importlib.import_module(_module)
+    except ModuleNotFoundError:
+        pass
 
 HERE = Path(__file__).parent
 

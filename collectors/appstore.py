@@ -3,12 +3,15 @@
 
 Source fields: ``query`` is the numeric app id (or an App Store URL containing ``id123``);
 option ``country`` (default ``de``). The feed serves at most 10 pages of 50 reviews, newest
-first. Reviews are keyed on Apple's review id, authors on their reviewer URI. Google Play
-has no public feed and is not collected.
+first. Pages are offsets into those reviews, so a page number stored by an interrupted run is not
+reused: the next run reads that sweep again from page 1 (down to the same stop). Reviews are keyed
+on Apple's review id, authors on their reviewer URI. Google Play reviews of the brand's own app are
+collected by :mod:`collectors.google_play` (Google Play Developer API, service account).
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -18,6 +21,8 @@ from collectors.base import Collector, Listing, Page
 from collectors.errors import ConfigurationError, MalformedResponseError
 from collectors.items import CollectedIdentity, CollectedPost, CollectOptions, SourceSpec
 from collectors.text import parse_time, require_time
+
+log = logging.getLogger(__name__)
 
 BASE = "https://itunes.apple.com"
 MAX_PAGES = 10
@@ -50,10 +55,12 @@ class AppStoreCollector(Collector):
         self.validate(spec)
         country = str(spec.config.get("country") or "de").lower()
         app = str(app_id(spec.query))
-        return [Listing(f"apple:{country}:{app}", lambda tok: self._page(spec, country, app, tok))]
+        run = options.now.isoformat()
+        return [
+            Listing(f"apple:{country}:{app}", lambda tok: self._page(spec, country, app, _page_number(tok, run), run))
+        ]
 
-    def _page(self, spec: SourceSpec, country: str, app: str, token: str | None) -> Page:
-        number = int(token or 1)
+    def _page(self, spec: SourceSpec, country: str, app: str, number: int, run: str) -> Page:
         base = str(spec.config.get("base_url") or BASE).rstrip("/")
         url = f"{base}/{country}/rss/customerreviews/page={number}/id={app}/sortby=mostrecent/json"
         data = self.http.get_json(url)
@@ -67,7 +74,7 @@ class AppStoreCollector(Collector):
         # some real feeds omit a review's 'updated': the review is kept, dated by the feed (or now)
         fallback = parse_time(_label(feed, "updated")) or datetime.now(UTC)
         posts, errors = self.parse_items(reviews, lambda e: self.parse_review(e, country, fallback), url)
-        next_token = str(number + 1) if reviews and number < MAX_PAGES else None
+        next_token = f"{number + 1}@{run}" if reviews and number < MAX_PAGES else None
         return Page(posts=posts, next_token=next_token, url=url, errors=errors, seen=len(reviews))
 
     def parse_review(self, entry: Mapping[str, Any], country: str, fallback: datetime | None = None) -> CollectedPost:
@@ -104,6 +111,19 @@ class AppStoreCollector(Collector):
             if reviewer
             else None,
         )
+
+
+def _page_number(token: str | None, run: str) -> int:
+    """The page a sweep's token points to. Apple's pages are offsets into the newest reviews: a page number
+    stored by an earlier run points elsewhere once reviews were added or deleted (a deletion shifts reviews up
+    past it, and they would never be read), so an interrupted sweep starts again from page 1 (same stop)."""
+    if not token:
+        return 1
+    number, _, stamp = token.partition("@")
+    if stamp != run or not number.isdigit():
+        log.info("App Store: page %s was stored by an earlier run; reading again from page 1", number)
+        return 1
+    return int(number)
 
 
 def _review_time(entry: Mapping[str, Any], fallback: datetime | None) -> datetime:

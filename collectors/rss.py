@@ -4,7 +4,10 @@ Source fields: ``query`` is the feed URL; option ``kind`` (post/comment/review) 
 guess (URLs containing ``comments`` hold comments). Feeds are fetched with conditional GET
 (``If-None-Match``/``If-Modified-Since`` from the cursor); ``304 Not Modified`` costs nothing.
 A feed is short, so every entry within the backfill horizon is upserted on each change
-(unchanged entries cost nothing in the store).
+(unchanged entries cost nothing in the store). A feed cut off in the middle (not well-formed and
+without the end tag of its root element) is not taken at all, and its ``ETag`` not kept: the next
+run fetches it again. Feeds show only their newest entries, so an entry that leaves the feed is not
+a deletion; nothing is marked deleted.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import calendar
 import hashlib
 import logging
+import re
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -72,6 +76,14 @@ class RssCollector(Collector):
                 f"{self.http.label}: {shown} is not a readable RSS/Atom feed ({parsed.get('bozo_exception')})",
                 url=shown,
             )
+        if _cut_off(parsed, response.content):
+            # the entries read so far would be stored (the last one half, under a made-up id) and the feed's
+            # ETag kept, so that every later run got 304 and the entries after the cut were never read
+            raise MalformedResponseError(
+                f"{self.http.label}: {shown} bricht mitten im Feed ab ({parsed.get('bozo_exception')}); "
+                "keiner seiner Einträge wird übernommen.",
+                url=shown,
+            )
         cache["etag"] = response.headers.get("etag")
         cache["last_modified"] = response.headers.get("last-modified")
         feed_language = language_code(parsed.feed.get("language"))
@@ -126,6 +138,23 @@ class RssCollector(Collector):
             raw=raw,
             identity=identity,
         )
+
+
+_ROOT_END = re.compile(r"</(?:[A-Za-z_][\w.-]*:)?(?:rss|feed|rdf)\s*>", re.IGNORECASE)
+
+
+def _cut_off(parsed: Any, content: bytes) -> bool:
+    """A feed that is not well-formed and has no end tag of its root element was cut off (a proxy, a dropped
+    connection, a PHP error mid-output). Feeds that are merely sloppy (a bare ``&``, a wrong encoding or content
+    type, a PHP notice after ``</rss>``) have it and are read as feedparser repairs them."""
+    problem = parsed.get("bozo_exception")
+    if not parsed.bozo or isinstance(problem, feedparser.ThingsNobodyCaresAboutButMe):
+        return False
+    try:
+        text = content.decode(str(parsed.get("encoding") or "utf-8"), errors="ignore")
+    except LookupError:  # an encoding Python does not know
+        text = content.decode("utf-8", errors="ignore")
+    return _ROOT_END.search(text) is None
 
 
 def _title(entry: Mapping[str, Any]) -> str:

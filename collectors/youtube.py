@@ -9,6 +9,14 @@ resets at midnight Pacific time. The units this source spent today are kept in i
 (``quota``); when the next call would exceed ``daily_quota`` (option, default
 ``RESONANZ_COLLECTORS__YOUTUBE_DAILY_QUOTA``) the run stops cleanly with
 :class:`QuotaExhaustedError`; everything fetched so far is stored.
+
+Deletions: a thread that ``commentThreads?id=`` no longer returns becomes a tombstone (its replies
+go with it). A refresh that read every reply of a thread (all of them inline, or every page of
+``comments?parentId=``) hands out a snapshot; a stored reply missing from it is looked up with
+``comments?id=`` and marked deleted only when YouTube no longer knows it. A thread with more replies
+than one refresh reads (``MAX_REPLY_PAGES`` pages) is read on by the next runs from the page where the
+last one stopped (``more`` in its cursor entry, refreshed before other threads); the snapshot then holds
+the replies of every page of that pass.
 """
 
 from __future__ import annotations
@@ -31,7 +39,14 @@ from collectors.errors import (
     QuotaExhaustedError,
 )
 from collectors.http import redact_url
-from collectors.items import CollectedIdentity, CollectedPost, CollectOptions, SourceSpec, tombstone
+from collectors.items import (
+    CollectedIdentity,
+    CollectedPost,
+    CollectOptions,
+    SourceSpec,
+    ThreadSnapshot,
+    tombstone,
+)
 from collectors.text import require_time
 
 log = logging.getLogger(__name__)
@@ -40,6 +55,8 @@ API = "https://www.googleapis.com/youtube/v3"
 PACIFIC = ZoneInfo("America/Los_Angeles")
 PAGE_LIMIT = 100
 MAX_REPLY_PAGES = 10
+MAX_IDS = 50
+"""Comment ids per ``comments.list?id=`` call."""
 QUOTA_REASONS = {"quotaExceeded", "dailyLimitExceeded", "rateLimitExceeded", "userRateLimitExceeded"}
 _VIDEO_ID = re.compile(r"(?:v=|youtu\.be/|shorts/|embed/)([A-Za-z0-9_-]{11})")
 
@@ -102,7 +119,9 @@ class YouTubeCollector(Collector):
         shown = redact_url(response.request.url)
         if response.status_code == 200:
             return data, shown
-        error = data.get("error", {}) if isinstance(data, dict) else {}
+        error = data.get("error") if isinstance(data, dict) else None
+        if not isinstance(error, dict):  # not Google's error shape (a proxy's or gateway's own body)
+            error = {}
         reasons = {str(e.get("reason")) for e in error.get("errors", []) if isinstance(e, dict)}
         message = str(error.get("message") or response.status_code)
         if reasons & QUOTA_REASONS:
@@ -197,28 +216,75 @@ class YouTubeCollector(Collector):
         if not items:
             return ThreadResult(posts=[tombstone(self.platform, key, kind="comment", now=options.now)], gone=True)
         posts, errors = self._thread_posts(items[0], shown)
+        if not posts:
+            return ThreadResult(posts=posts, url=shown, errors=errors)
         total = int(items[0]["snippet"].get("totalReplyCount") or 0)
-        if posts and total > len(posts) - 1:
+        carried = entry.get("more") or {}  # kept until this refresh succeeds: a failed one goes on from there
+        if total > len(posts) - 1:  # the thread carried only some replies: read them all from comments.list
             video = posts[0].raw.get("snippet", {}).get("videoId")
-            replies: list[CollectedPost] = []
-            token: str | None = None
-            for _ in range(MAX_REPLY_PAGES):
-                query: dict[str, Any] = {"part": "snippet", "parentId": key, "maxResults": PAGE_LIMIT,
-                                         "textFormat": "plainText"}  # fmt: skip
-                if token:
-                    query["pageToken"] = token
-                page, url = self._call(spec, state, options, "comments", query)
-                found, problems = self.parse_items(
-                    page.get("items") or [], lambda c: self.parse_comment(c, video_id=video, root=key), url
-                )
-                replies.extend(found)
-                errors.extend(problems)
-                token = page.get("nextPageToken")
-                if not token:
-                    break
+            seen = set(carried.get("seen") or [])
+            try:
+                replies, token = self._replies(spec, state, options, key, video, carried.get("token"), errors)
+            except HttpStatusError as exc:
+                if not carried.get("token") or isinstance(exc, AuthError):
+                    raise
+                log.info("%s: thread %s: the stored reply page was refused (%s); reading its replies from the start",
+                         self.http.label, key, exc)  # fmt: skip
+                seen.clear()
+                replies, token = self._replies(spec, state, options, key, video, None, errors)
             known = {p.external_id for p in replies}
             posts = [posts[0], *replies, *(p for p in posts[1:] if p.external_id not in known)]
-        return ThreadResult(posts=posts, url=shown, errors=errors)
+            seen |= known
+            if token:  # more pages than one refresh reads: the next run goes on from here (before other threads)
+                entry["more"] = {"token": token, "seen": sorted(seen)}
+                return ThreadResult(posts=posts, url=shown, errors=errors, pending=True)
+        else:
+            seen = set()
+        entry.pop("more", None)
+        if errors:
+            return ThreadResult(posts=posts, url=shown, errors=errors)
+        # every reply the thread has now (read over one or more runs): stored replies missing from it are looked up
+        # (still_present) and, when comments.list no longer knows them either, marked deleted
+        members = {e: e for e in seen | {p.external_id for p in posts[1:]}}
+        thread = ThreadSnapshot(self.platform, posts[0].external_id, frozenset(members))
+        return ThreadResult(posts=posts, url=shown, errors=errors, snapshot=thread, members=members)
+
+    def _replies(self, spec: SourceSpec, state: dict[str, Any], options: CollectOptions, key: str, video: str | None,
+                 token: str | None, errors: list[str]) -> tuple[list[CollectedPost], str | None]:  # fmt: skip
+        """Up to :data:`MAX_REPLY_PAGES` pages of ``comments?parentId=key`` from ``token``; the token to go on
+        from (``None``: the last page was read)."""
+        replies: list[CollectedPost] = []
+        for _ in range(MAX_REPLY_PAGES):
+            query: dict[str, Any] = {"part": "snippet", "parentId": key, "maxResults": PAGE_LIMIT,
+                                     "textFormat": "plainText"}  # fmt: skip
+            if token:
+                query["pageToken"] = token
+            page, url = self._call(spec, state, options, "comments", query)
+            items = page.get("items") if isinstance(page, dict) else None
+            if not isinstance(items, list):
+                raise MalformedResponseError(f"{self.http.label}: {url} has no items", url=url)
+            found, problems = self.parse_items(items, lambda c: self.parse_comment(c, video_id=video, root=key), url)
+            replies.extend(found)
+            errors.extend(problems)
+            token = page.get("nextPageToken") or None
+            if not token:
+                break
+        return replies, token
+
+    def still_present(
+        self, spec: SourceSpec, members: dict[str, str], state: dict[str, Any], options: CollectOptions
+    ) -> dict[str, str]:
+        """Replies a thread no longer listed that ``comments.list?id=`` still returns (1 quota unit per 50)."""
+        found: set[str] = set()
+        ids = sorted(members)
+        for start in range(0, len(ids), MAX_IDS):
+            params = {"part": "id", "id": ",".join(ids[start : start + MAX_IDS])}
+            data, shown = self._call(spec, state, options, "comments", params)
+            items = data.get("items") if isinstance(data, dict) else None
+            if not isinstance(items, list):
+                raise MalformedResponseError(f"{self.http.label}: {shown} has no items", url=shown)
+            found |= {str(item.get("id")) for item in items if isinstance(item, dict)}
+        return {k: v for k, v in members.items() if k in found}
 
     # -- parsing ------------------------------------------------------------------------------------
 

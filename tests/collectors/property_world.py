@@ -130,6 +130,20 @@ class World(ABC):
     def settings(self, run_no: int, refused: bool) -> Settings:
         return Settings(collectors=CollectorSettings(max_retries=4, timeout=5))
 
+    def refusal(self, request: httpx.Request) -> httpx.Response:
+        """The persistent 403 of a refused listing (a world may answer in its platform's shape)."""
+        return httpx.Response(403, json={"message": "Forbidden", "error": 403})
+
+    def malformed(self, good: httpx.Response) -> httpx.Response:
+        """A page cut off in the middle (a world may keep its own content type and headers)."""
+        return httpx.Response(200, content=good.content[: len(good.content) // 2],
+                              headers={"Content-Type": "application/json"})  # fmt: skip
+
+    def check(self, engine: Engine) -> list[str]:
+        """Differences between the store and the platform (a world whose platform cannot report deletions
+        may relax the check, see ``tests/collectors/property_world_feeds.py``)."""
+        return check(engine, self)
+
     # -- shared -------------------------------------------------------------------------------------------
 
     def live(self) -> set[str]:
@@ -338,16 +352,14 @@ class FaultyTransport:
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         if self.refuse and self.world.is_listing(request):
-            return httpx.Response(403, json={"message": "Forbidden", "error": 403})
+            return self.world.refusal(request)
         if self.rate and self.rng.random() < self.rate:
             kind = self.rng.choice(FAULT_KINDS)
             self.outcome.faults[kind] += 1
             if kind == "timeout":
                 raise httpx.ReadTimeout("timed out (injected)", request=request)
             if kind == "malformed":
-                good = self.serve(request)
-                return httpx.Response(200, content=good.content[: len(good.content) // 2],
-                                      headers={"Content-Type": "application/json"})  # fmt: skip
+                return self.world.malformed(self.serve(request))
             headers = {"Retry-After": "0"} if kind == "429" else {}
             return httpx.Response(int(kind), json={"error": "injected"}, headers=headers)
         return self.serve(request)
@@ -415,7 +427,7 @@ def run_world(platform: str, scenario: Scenario, tmp: Path) -> Outcome:
             if summary is None:
                 outcome.faults["kill -9"] += 1
             if quiet:
-                problems = check(engine, world)
+                problems = world.check(engine)
                 if not problems:
                     outcome.quiet_runs_needed = run_no - scenario.fault_runs + 1
                     break
