@@ -13,7 +13,8 @@ The listing is ``GET /{page}/feed`` (the Page's posts and visitors' posts, newes
 ``paging.next``); every post is then followed as a thread for ``reply_lookback``: ``GET
 /{post}/comments?filter=stream&order=reverse_chronological`` returns comments and replies in one
 list (``parent`` points to the comment answered). A complete refresh hands out a snapshot, so
-deleted comments are marked deleted; a deleted post (error 100/33) becomes a tombstone.
+deleted comments are marked deleted; a deleted post (error 100/33) becomes a tombstone, and its comments
+(Facebook deletes them with it) are marked deleted too. The same holds for Instagram media.
 
 **Instagram** (platform ``instagram``): ``account`` is the Instagram professional account id
 (``17841...``). Listings: ``GET /{ig-user}/media`` (own media, newest first) and ``GET
@@ -87,7 +88,11 @@ USAGE_PAUSE_AT = 95.0
 """Percent of an app/Page/business-use-case budget at which the run pauses before the next call."""
 USAGE_PAUSE = 300.0
 MAX_THREAD_PAGES = 10
-"""Comment pages per thread refresh; a thread with more is refreshed on (no deletions inferred)."""
+"""Comment pages per thread refresh. A thread with more is read on where it stopped by the next runs (the ids
+seen so far stay in its cursor entry), so the snapshot at the end of the pass covers the whole thread."""
+PASS_KEYS = ("c", "cs", "ce")
+"""A thread entry's pass over its comments that a later run goes on with: where to continue (``c``), the ids seen
+so far (``cs``), whether a page had unreadable items (``ce``: then the pass ends without a snapshot)."""
 STRIPPED = frozenset({"access_token", "appsecret_proof"})
 _USAGE_HEADERS = ("x-app-usage", "x-page-usage", "x-ad-account-usage")
 _TOKEN_ADVICE = {
@@ -251,6 +256,27 @@ class MetaCollector(Collector):
                                   status=response.status_code, url=shown, body=message)  # fmt: skip
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def end_pass(self, key: str, entry: dict[str, Any], result: ThreadResult, later: str | list[list[str]] | None,
+                 seen: set[str]) -> ThreadResult:  # fmt: skip
+        """A refresh that stopped at :data:`MAX_THREAD_PAGES`: keep where to go on (``later``) and what was seen in
+        the entry; a refresh that reached the end: the snapshot of the whole pass (unless a page was unreadable)."""
+        faulty = bool(entry.get("ce")) or bool(result.errors)
+        if later:
+            entry.update(c=later, cs=sorted(seen), ce=faulty)
+            result.pending = True
+            return result
+        for name in PASS_KEYS:
+            entry.pop(name, None)
+        if not faulty:
+            result.snapshot = ThreadSnapshot(self.platform, key, frozenset(seen))
+        return result
+
+    def gone(self, key: str, options: CollectOptions) -> ThreadResult:
+        """The post (media) is gone (error 100/33), and with it every comment and reply under it: its tombstone,
+        and an empty snapshot of the thread, so that the store marks the stored comments deleted too."""
+        return ThreadResult(posts=[tombstone(self.platform, key, now=options.now)], gone=True,
+                            snapshot=ThreadSnapshot(self.platform, key, frozenset()))  # fmt: skip
+
     def page_of(self, spec: SourceSpec, target: str, params: Mapping[str, Any] | None, what: str,
                 parse: Callable[[Any], CollectedPost | None]) -> tuple[Page, list[Any]]:  # fmt: skip
         """One listing page: its parsed posts, the next-page token (stored without credentials) and the items."""
@@ -317,26 +343,31 @@ class FacebookPageCollector(MetaCollector):
         self, spec: SourceSpec, key: str, entry: dict[str, Any], state: dict[str, Any], options: CollectOptions
     ) -> ThreadResult:
         params = {"fields": FB_COMMENT_FIELDS, "filter": "stream", "order": "reverse_chronological", "limit": 100}
-        target: str | None = f"{key}/comments"
+        resume = entry.get("c")  # a pass an earlier run stopped at MAX_THREAD_PAGES: go on there
+        target: str | None = str(resume) if resume else f"{key}/comments"
+        seen = set(entry.get("cs") or []) if resume else set()
         posts: list[CollectedPost] = []
         errors: list[str] = []
         url: str | None = None
         for number in range(MAX_THREAD_PAGES):
             assert target is not None
             try:
-                page, _ = self.page_of(spec, target, params if number == 0 else None, f"die Kommentare zu {key}",
-                                       lambda c: self.parse_comment(c, key))  # fmt: skip
+                page, _ = self.page_of(spec, target, params if number == 0 and not resume else None,
+                                       f"die Kommentare zu {key}", lambda c: self.parse_comment(c, key))  # fmt: skip
             except NotFoundError:
-                return ThreadResult(posts=[tombstone(self.platform, key, now=options.now)], gone=True)
+                return self.gone(key, options)
+            except HttpStatusError:
+                for name in PASS_KEYS:  # the stored next link may be stale: the next run starts the pass again
+                    entry.pop(name, None)
+                raise
             posts.extend(page.posts)
             errors.extend(page.errors)
             url = url or page.url
             target = page.next_token
             if not target:
                 break
-        complete = target is None and not errors
-        snap = ThreadSnapshot(self.platform, key, frozenset(p.external_id for p in posts)) if complete else None
-        return ThreadResult(posts=posts, url=url, errors=errors, snapshot=snap, pending=target is not None)
+        seen |= {p.external_id for p in posts}
+        return self.end_pass(key, entry, ThreadResult(posts=posts, url=url, errors=errors), target, seen)
 
     @staticmethod
     def _identity(author: Any) -> CollectedIdentity | None:
@@ -431,7 +462,10 @@ class InstagramCollector(MetaCollector):
     ) -> ThreadResult:
         posts: list[CollectedPost] = []
         errors: list[str] = []
-        pending: list[tuple[str, str]] = [(f"{key}/comments", "")]  # (target, answered comment id)
+        resume = entry.get("c")  # a pass an earlier run stopped at MAX_THREAD_PAGES: go on there
+        # (target, answered comment id)
+        pending: list[tuple[str, str]] = [(str(t), str(p)) for t, p in resume] if resume else [(f"{key}/comments", "")]
+        seen = set(entry.get("cs") or []) if resume else set()
         url: str | None = None
         calls = 0
         while pending and calls < MAX_THREAD_PAGES:
@@ -444,7 +478,11 @@ class InstagramCollector(MetaCollector):
             except NotFoundError:
                 if parent:
                     continue  # the answered comment is gone; its replies with it
-                return ThreadResult(posts=[tombstone(self.platform, key, now=options.now)], gone=True)
+                return self.gone(key, options)
+            except HttpStatusError:
+                for name in PASS_KEYS:  # a stored next link may be stale: the next run starts the pass again
+                    entry.pop(name, None)
+                raise
             url = url or shown
             items = data.get("data")
             if not isinstance(items, list):
@@ -467,9 +505,9 @@ class InstagramCollector(MetaCollector):
             following = clean_next(data)
             if following:
                 pending.insert(0, (following, parent))
-        complete = not pending and not errors
-        snap = ThreadSnapshot(self.platform, key, frozenset(p.external_id for p in posts)) if complete else None
-        return ThreadResult(posts=posts, url=url, errors=errors, snapshot=snap, pending=bool(pending))
+        seen |= {p.external_id for p in posts}
+        later = [list(item) for item in pending]
+        return self.end_pass(key, entry, ThreadResult(posts=posts, url=url, errors=errors), later, seen)
 
     def parse_media(self, media: Mapping[str, Any], owner: str | None) -> CollectedPost:
         username = media.get("username")

@@ -8,7 +8,11 @@ Trustpilot API application, sent in the ``apikey`` header (never in URLs).
 ``GET api.trustpilot.com/v1/business-units/{id}/reviews?perPage=100&orderBy=createdat.desc`` lists
 the newest review first; the next page is the ``href`` of the response's ``links`` entry with
 ``rel: next-page`` (followed only on the API's own host; the sweep stores it without any key).
-A listing ends at the previous run's high-water mark (``createdAt``). Reviews stay *threads* for
+A listing ends at the previous run's high-water mark (``createdAt``). The links count pages
+(``page=2``), so a review removed above a stored link moves every later one up a place: a sweep
+that resumes a link of an earlier run (after a crash, a page that failed, a rate limit) steps back
+a page at a time until its page reaches the last review handed out before (kept in the cursor as
+``page_anchor``), re-reading a few reviews instead of skipping one. Reviews stay *threads* for
 ``reply_lookback``: each is re-read with ``GET /v1/reviews/{id}`` to pick up edits (``updatedAt``),
 the company's reply and removals (404: the review is marked deleted).
 
@@ -28,13 +32,13 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
 import httpx
 
-from collectors.base import Collector, Listing, Page, ThreadRef, ThreadResult
+from collectors.base import Collector, Listing, Page, ThreadRef, ThreadResult, iso
 from collectors.errors import AuthError, ConfigurationError, HttpStatusError, MalformedResponseError, NotFoundError
 from collectors.http import redact_url
 from collectors.items import CollectedIdentity, CollectedPost, CollectOptions, SourceSpec, tombstone
@@ -69,6 +73,11 @@ def next_page(data: Mapping[str, Any]) -> str | None:
 class TrustpilotCollector(Collector):
     platform = "trustpilot"
     overlap = timedelta(hours=1)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._issued: set[str] = set()
+        """Next-page links this run received itself; any other link is resumed from an earlier run."""
 
     @classmethod
     def validate(cls, spec: SourceSpec) -> None:
@@ -141,9 +150,35 @@ class TrustpilotCollector(Collector):
         self.validate(spec)
         self._key()
         unit = self._business_unit(spec, state)
-        return [Listing(f"trustpilot:{unit}", partial(self._page, spec, unit))]
+        return [Listing(f"trustpilot:{unit}", partial(self._page, spec, unit, state))]
 
-    def _page(self, spec: SourceSpec, unit: str, token: str | None) -> Page:
+    def _reviews_of(self, url: str, params: Mapping[str, Any] | None, unit: str) -> tuple[list[Any], Any, str]:
+        data, shown, _ = self._get(url, params, f"die Bewertungen der Business Unit {unit}")
+        reviews = data.get("reviews") if isinstance(data, dict) else None
+        if not isinstance(reviews, list):
+            raise MalformedResponseError(f"{self.http.label}: {shown} enthält keine Liste 'reviews'.", url=shown)
+        return reviews, data, shown
+
+    def _resumed(self, link: str, anchor: datetime | None, unit: str) -> tuple[list[Any], Any, str]:
+        """The page of a link stored by an earlier run, or an earlier page: reviews removed since moved the later
+        ones up, so step back until the page's newest review is no older than ``anchor`` (the last review handed
+        out before) -- then nothing between the two lies on a page this sweep skips. Without an anchor (a page set
+        aside and retried later) one page back covers up to a page of removals."""
+        url = httpx.URL(link)
+        number = int(url.params.get("page") or 1) if str(url.params.get("page") or "1").isdigit() else 1
+        if anchor is None:
+            return self._reviews_of(str(url.copy_set_param("page", str(max(number - 1, 1)))), None, unit)
+        while True:
+            reviews, data, shown = self._reviews_of(str(url), None, unit)
+            times = [t for r in reviews if isinstance(r, Mapping) and (t := parse_time(r.get("createdAt")))]
+            if number <= 1 or (times and max(times) >= anchor):
+                return reviews, data, shown
+            number -= 1
+            log.info("%s: page %d of the resumed sweep starts below its last review; reading page %d again",
+                     self.http.label, number + 1, number)  # fmt: skip
+            url = url.copy_set_param("page", str(number))
+
+    def _page(self, spec: SourceSpec, unit: str, state: dict[str, Any], token: str | None) -> Page:
         base = self._base(spec)
         params: dict[str, Any] | None = {"perPage": PAGE_SIZE, "orderBy": "createdat.desc"}
         url = f"{base}/business-units/{unit}/reviews"
@@ -155,16 +190,23 @@ class TrustpilotCollector(Collector):
                     url=redact_url(token),
                 )
             url, params = token, None
-        data, shown, _ = self._get(url, params, f"die Bewertungen der Business Unit {unit}")
-        reviews = data.get("reviews") if isinstance(data, dict) else None
-        if not isinstance(reviews, list):
-            raise MalformedResponseError(f"{self.http.label}: {shown} enthält keine Liste 'reviews'.", url=shown)
+        anchor = state.get("page_anchor") or {}
+        if token and token not in self._issued:  # resumed from an earlier run
+            after = parse_time(anchor.get("after")) if anchor.get("link") == token else None
+            reviews, data, shown = self._resumed(token, after, unit)
+        else:
+            reviews, data, shown = self._reviews_of(url, params, unit)
         posts, errors = self.parse_items(reviews, self.parse_review, shown)
         threads = [ThreadRef(p.external_id, p.external_id, p.created_at, complete=True) for p in posts]
         link = next_page(data)
         if link:  # kept in the cursor: without any key
             parsed = httpx.URL(link)
             link = str(parsed.copy_with(params=[(k, v) for k, v in parsed.params.multi_items() if k != "apikey"]))
+            self._issued.add(link)
+            oldest = min((p.created_at for p in posts), default=None)
+            state["page_anchor"] = {"link": link, "after": iso(oldest) if oldest else anchor.get("after")}
+        else:
+            state.pop("page_anchor", None)
         return Page(posts=posts, next_token=link, url=shown, errors=errors, threads=threads, seen=len(reviews))
 
     def refresh_thread(
