@@ -28,9 +28,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from resonanz.answers.ask import AnswerFilter, ask
-from resonanz.answers.sql import CUSTOMER, IDENTITY, ITEM, LINK, POST, SCORE, VALUE
 from resonanz.core.periods import iso_week
 from resonanz.core.settings import Settings, WebSettings
+from resonanz.core.tables import CUSTOMER, IDENTITY, ITEM, LINK, POST, SCORE, VALUE
 from resonanz.web import create_app
 from resonanz.web.accounts import hash_password
 from store.db import open_engine

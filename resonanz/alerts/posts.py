@@ -3,7 +3,8 @@ and value, and review item, for a time range (an index range scan on ``post.crea
 
 Who counts: customers and the public. The brand's own posts, employees' posts and copy-paste spam clusters
 (``Post.voice``, set by :mod:`resonanz.pipeline.brand` and :mod:`resonanz.pipeline.duplicates`) and deleted
-posts never raise or feed an alert.
+posts never raise or feed an alert; neither do the posts of sources tagged with a competitor (``resonanz
+competitors`` compares them).
 
 The author's customer is found with the answers' rule (:func:`resonanz.answers.sql.link_subquery`: linked
 statuses, consent) restricted to the authors at hand, and the customer's latest value row is picked per
@@ -21,7 +22,7 @@ from sqlalchemy import or_, select
 from sqlmodel import Session
 
 from resonanz.alerts.signals import engagement
-from resonanz.answers.sql import link_subquery
+from resonanz.answers.sql import brand_clause, link_subquery
 from resonanz.core.tables import CUSTOMER, IDENTITY, ITEM, POST, SCORE, VALUE, current_values
 from resonanz.pipeline.brand import ADVOCATE, BRAND
 from resonanz.pipeline.duplicates import SPAM
@@ -140,6 +141,7 @@ def load_posts(
         .select_from(POST.outerjoin(IDENTITY, IDENTITY.c.id == p.identity_id))
         .where(p.created_at >= start, p.created_at < end, p.deleted_at.is_(None),
                or_(p.voice.is_(None), p.voice.not_in(EXCLUDED_VOICES)))
+        .where(brand_clause(None))  # competitors' posts (tagged sources) are compared, never alerted on
         .order_by(p.created_at, p.id)
     )  # fmt: skip
     if until is not None:

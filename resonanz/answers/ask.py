@@ -25,7 +25,10 @@ from resonanz.answers.sql import (
     sentiment_aggregates,
     topic_elements,
     topic_field,
+    voice_keys,
+    voice_weight_sums,
 )
+from resonanz.answers.uncertainty import effective_n, net_band, wilson
 from resonanz.core.periods import Period
 from resonanz.core.tables import IDENTITY, POST
 
@@ -53,11 +56,19 @@ class SentimentSummary:
     model's training prior is unknown."""
     estimated_shares_weighted: list[float] | None = None
     """The same with every post weighted by its author's value."""
+    voices: int = 0
+    """Different voices among the posts: linked customers, else accounts (:func:`resonanz.answers.sql.voice_keys`)."""
+    n_eff: float | None = None
+    """Kish's effective sample size of the weighted figures (:mod:`resonanz.answers.uncertainty`)."""
+    net_weighted_band: list[float] | None = None
+    """95 % band ``[low, high]`` of ``net_weighted``; the same for the two shares below."""
+    negative_share_weighted_band: list[float] | None = None
+    positive_share_weighted_band: list[float] | None = None
 
     @classmethod
     def from_sums(cls, s: dict[str, float]) -> SentimentSummary:
         posts, w = int(s.get("posts", 0)), float(s.get("w_sum", 0.0))
-        return cls(
+        summary = cls(
             posts=posts,
             authors=int(s.get("authors", 0)),
             customers=int(s.get("customers", 0)),
@@ -69,6 +80,16 @@ class SentimentSummary:
             positive_share=ratio(s.get("pos"), posts),
             positive_share_weighted=ratio(s.get("w_pos"), w),
         )
+        summary.set_bands(int(s.get("voices", 0)), s.get("w2"))
+        return summary
+
+    def set_bands(self, voices: int, sum_sq_voice_weights: float | None) -> None:
+        """``voices``, ``n_eff`` and the 95 % bands of the weighted figures (:mod:`resonanz.answers.uncertainty`)."""
+        self.voices = voices
+        self.n_eff = effective_n(self.weight, sum_sq_voice_weights)
+        self.negative_share_weighted_band = wilson(self.negative_share_weighted, self.n_eff)
+        self.positive_share_weighted_band = wilson(self.positive_share_weighted, self.n_eff)
+        self.net_weighted_band = net_band(self.positive_share_weighted, self.negative_share_weighted, self.n_eff)
 
 
 @dataclass
@@ -96,6 +117,33 @@ class TopicRow:
     aspect_positive_share_weighted: float | None = None
     aspect_negative_weighted: float = 0.0
     """Sum of the weights of the posts that are negative about this topic (what the digest ranks complaints by)."""
+    weight: float = 0.0
+    """Sum of the weights of the topic's posts."""
+    positive_weighted: float = 0.0
+    """Sum of the weights of the positive posts on this topic."""
+    voices: int = 0
+    n_eff: float | None = None
+    """Kish's effective sample size of this topic's weighted figures (:mod:`resonanz.answers.uncertainty`)."""
+    weighted_share_band: list[float] | None = None
+    """95 % band of ``weighted_share`` (with the whole period's effective n); the same for the figures below."""
+    net_weighted_band: list[float] | None = None
+    aspect_net_weighted_band: list[float] | None = None
+    aspect_negative_share_weighted_band: list[float] | None = None
+    aspect_positive_share_weighted_band: list[float] | None = None
+
+    def set_bands(self, voices: int, sum_sq_voice_weights: float | None, total_n_eff: float | None) -> None:
+        """``n_eff`` and the 95 % bands; ``total_n_eff``: the effective n of the whole period (for the share)."""
+        self.voices = voices
+        self.n_eff = effective_n(self.weight, sum_sq_voice_weights)
+        self.weighted_share_band = wilson(self.weighted_share, total_n_eff)
+        self.net_weighted_band = net_band(
+            ratio(self.positive_weighted, self.weight), ratio(self.negative_weighted, self.weight), self.n_eff
+        )
+        self.aspect_negative_share_weighted_band = wilson(self.aspect_negative_share_weighted, self.n_eff)
+        self.aspect_positive_share_weighted_band = wilson(self.aspect_positive_share_weighted, self.n_eff)
+        self.aspect_net_weighted_band = net_band(
+            self.aspect_positive_share_weighted, self.aspect_negative_share_weighted, self.n_eff
+        )
 
 
 @dataclass
@@ -187,23 +235,31 @@ def summarise(session: Session, flt: AnswerFilter, periods: list[Period]) -> lis
     rows = post_rows(flt, session.get_bind().dialect.name, periods)
     query = select(rows.c.bucket, *sentiment_aggregates(rows)).group_by(rows.c.bucket)
     found = {r.bucket: dict(r._mapping) for r in session.exec(query).all()}  # type: ignore[call-overload]
+    for r in session.exec(voice_weight_sums(rows, rows.c.bucket)).all():  # type: ignore[call-overload]
+        found.setdefault(r.bucket, {}).update(voices=r.voices, w2=r.w2)
     return [SentimentSummary.from_sums(found.get(i, {})) for i in range(len(periods))]
 
 
 def topic_table(
-    session: Session, rows: FromClause, totals: list[float], *, by_bucket: bool = True
+    session: Session,
+    rows: FromClause,
+    totals: list[float],
+    *,
+    by_bucket: bool = True,
+    n_effs: Sequence[float | None] | None = None,
 ) -> dict[int, list[TopicRow]]:
     """bucket -> topic rows (weighted share of the bucket's total weight ``totals[bucket]``).
 
     ``rows``: a :func:`materialized` table (or :func:`post_rows`). ``by_bucket=False``: all rows as bucket 0
     (``totals[0]`` then is the weight of all of them). The ``aspect_*`` numbers use each topic's own polarity
-    where the score has one and the post's sentiment where not.
+    where the score has one and the post's sentiment where not. ``n_effs[bucket]``: the bucket's effective n,
+    for the band of the weighted share (without it that band is left out).
     """
     dialect = session.get_bind().dialect.name
     elems, topic = topic_elements(dialect, rows.c.topics)
     polarity = topic_field(dialect, elems, "polarity")
     w, aval = rows.c.weight, aspect_value(polarity, rows.c.sval)
-    neg = case((rows.c.sval == -1, 1), else_=0)
+    neg, pos = case((rows.c.sval == -1, 1), else_=0), case((rows.c.sval == 1, 1), else_=0)
     a_neg, a_pos = case((aval == -1, 1), else_=0), case((aval == 1, 1), else_=0)
     bucket = rows.c.bucket if by_bucket else literal_column("0")
     query = (
@@ -215,6 +271,7 @@ def topic_table(
             func.sum(rows.c.sval).label("s_sum"),
             func.sum(w * rows.c.sval).label("ws_sum"),
             func.sum(w * neg).label("w_neg"),
+            func.sum(w * pos).label("w_pos"),
             func.sum(case((polarity.is_not(None), 1), else_=0)).label("a_posts"),
             func.sum(aval).label("a_sum"),
             func.sum(w * aval).label("wa_sum"),
@@ -227,29 +284,50 @@ def topic_table(
         .join(elems, topic.is_not(None))
         .group_by(*([rows.c.bucket] if by_bucket else []), topic)
     )
+    keys = voice_keys(rows)
+    per_voice = (
+        select(bucket.label("bucket"), topic.label("topic"), *keys, func.sum(w).label("voice_w"))
+        .select_from(rows)
+        .join(elems, topic.is_not(None))
+        .group_by(*([rows.c.bucket] if by_bucket else []), topic, *keys)
+        .subquery("topic_voices")
+    )
+    voice_query = select(
+        per_voice.c.bucket,
+        per_voice.c.topic,
+        func.count().label("voices"),
+        func.sum(per_voice.c.voice_w * per_voice.c.voice_w).label("w2"),
+    ).group_by(per_voice.c.bucket, per_voice.c.topic)
+    voice_sums = {
+        (int(r.bucket), str(r.topic)): (int(r.voices), float(r.w2 or 0.0))
+        for r in session.exec(voice_query).all()  # type: ignore[call-overload]
+    }
     out: dict[int, list[TopicRow]] = {}
     for r in session.exec(query).all():  # type: ignore[call-overload]
         m = r._mapping
         b, posts, w_sum = int(m["bucket"]), int(m["posts"]), m["w_sum"]
-        out.setdefault(b, []).append(
-            TopicRow(
-                topic=str(m["topic"]),
-                posts=posts,
-                share=None,
-                weighted_share=ratio(w_sum, totals[b]),
-                net=ratio(m["s_sum"], posts),
-                net_weighted=ratio(m["ws_sum"], w_sum),
-                negative_weighted=float(m["w_neg"] or 0.0),
-                aspect_posts=int(m["a_posts"] or 0),
-                aspect_net=ratio(m["a_sum"], posts),
-                aspect_net_weighted=ratio(m["wa_sum"], w_sum),
-                aspect_negative_share=ratio(m["a_neg"], posts),
-                aspect_negative_share_weighted=ratio(m["wa_neg"], w_sum),
-                aspect_positive_share=ratio(m["a_pos"], posts),
-                aspect_positive_share_weighted=ratio(m["wa_pos"], w_sum),
-                aspect_negative_weighted=float(m["wa_neg"] or 0.0),
-            )
+        row = TopicRow(
+            topic=str(m["topic"]),
+            posts=posts,
+            share=None,
+            weighted_share=ratio(w_sum, totals[b]),
+            net=ratio(m["s_sum"], posts),
+            net_weighted=ratio(m["ws_sum"], w_sum),
+            negative_weighted=float(m["w_neg"] or 0.0),
+            aspect_posts=int(m["a_posts"] or 0),
+            aspect_net=ratio(m["a_sum"], posts),
+            aspect_net_weighted=ratio(m["wa_sum"], w_sum),
+            aspect_negative_share=ratio(m["a_neg"], posts),
+            aspect_negative_share_weighted=ratio(m["wa_neg"], w_sum),
+            aspect_positive_share=ratio(m["a_pos"], posts),
+            aspect_positive_share_weighted=ratio(m["wa_pos"], w_sum),
+            aspect_negative_weighted=float(m["wa_neg"] or 0.0),
+            weight=float(w_sum or 0.0),
+            positive_weighted=float(m["w_pos"] or 0.0),
         )
+        voices, w2 = voice_sums.get((b, row.topic), (0, 0.0))
+        row.set_bands(voices, w2, n_effs[b] if n_effs is not None and b < len(n_effs) else None)
+        out.setdefault(b, []).append(row)
     return out
 
 
@@ -379,10 +457,14 @@ def ask(
             for key, value in row.items():
                 if key not in ("bucket", "segment"):
                     target[key] = target.get(key, 0.0) + float(value or 0.0)
+        for r in session.exec(voice_weight_sums(rows, rows.c.bucket)).all():  # type: ignore[call-overload]
+            sums[int(r.bucket)].update(voices=float(r.voices), w2=float(r.w2 or 0.0))
         previous, current = (SentimentSummary.from_sums(s) for s in sums)
         if train_prior is not None:
             _estimate_shares(session, rows, train_prior, [previous, current])
-        topics_by_bucket = topic_table(session, rows, [previous.weight, current.weight])
+        topics_by_bucket = topic_table(
+            session, rows, [previous.weight, current.weight], n_effs=[previous.n_eff, current.n_eff]
+        )
         picked = quotes(session, rows, quote_limit, bucket=1)
     before = {t.topic: t for t in topics_by_bucket.get(0, [])}
     topics = sorted(topics_by_bucket.get(1, []), key=lambda t: (-(t.weighted_share or 0.0), t.topic))[:top_topics]

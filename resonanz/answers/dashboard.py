@@ -6,14 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.sql.selectable import FromClause
 from sqlmodel import Session
 
 from resonanz.answers.ask import TopicRow, topic_table
 from resonanz.answers.pareto import ParetoResult, pareto
-from resonanz.answers.sql import AnswerFilter, materialized, post_rows_select, ratio
-from resonanz.core.periods import Period, iso_week, week_label
+from resonanz.answers.sql import AnswerFilter, materialized, post_rows_select, ratio, voice_weight_sums
+from resonanz.answers.uncertainty import effective_n, net_band
+from resonanz.core.periods import Period, iso_week, week_label, zone
 
 TREND_CLASSES = ("A", "B", "C", "prospect")
 
@@ -25,10 +26,17 @@ class Dashboard:
     posts: list[int] = field(default_factory=list)
     sentiment_by_class: dict[str, list[float | None]] = field(default_factory=dict)
     posts_by_class: dict[str, list[int]] = field(default_factory=dict)
+    n_eff_by_class: dict[str, list[float | None]] = field(default_factory=dict)
+    """Effective n of each point of ``sentiment_by_class`` (:mod:`resonanz.answers.uncertainty`)."""
+    band_by_class: dict[str, list[list[float] | None]] = field(default_factory=dict)
+    """95 % band of each point of ``sentiment_by_class``."""
     topic_share: dict[str, list[float | None]] = field(default_factory=dict)
     topic_aspects: list[TopicRow] = field(default_factory=list)
     """The top topics over the whole span, with their aspect polarity shares (same order as ``topic_share``)."""
     pareto: ParetoResult | None = None
+    since: str = ""
+    until: str = ""
+    """The span as dates in the reporting time zone (inclusive), for the Ask page's ``since``/``until``."""
 
 
 def weekly_periods(end_week: str, count: int, tz: str) -> list[Period]:
@@ -62,6 +70,8 @@ def dashboard(
         default_weight=flt.default_weight,
     )
     board = Dashboard(weeks=periods, labels=[p.label.split("-")[-1] for p in periods])
+    board.since = periods[0].start.astimezone(zone(tz)).date().isoformat()
+    board.until = (periods[-1].end.astimezone(zone(tz)) - timedelta(days=1)).date().isoformat()
     with materialized(session, post_rows_select(flt, session.get_bind().dialect.name, periods)) as rows:
         _fill(session, board, rows, len(periods), top_topics)
     board.pareto = pareto(session, flt)
@@ -69,18 +79,27 @@ def dashboard(
 
 
 def _fill(session: Session, board: Dashboard, rows: FromClause, n: int, top_topics: int) -> None:
+    w = rows.c.weight
     query = select(
         rows.c.bucket,
         rows.c.segment,
         func.count().label("n"),
-        func.sum(rows.c.weight).label("w"),
-        func.sum(rows.c.weight * rows.c.sval).label("ws"),
+        func.sum(w).label("w"),
+        func.sum(w * rows.c.sval).label("ws"),
+        func.sum(case((rows.c.sval == -1, w), else_=0.0)).label("w_neg"),
+        func.sum(case((rows.c.sval == 1, w), else_=0.0)).label("w_pos"),
     ).group_by(rows.c.bucket, rows.c.segment)
+    voices = {
+        (int(r.bucket), str(r.segment)): float(r.w2 or 0.0)
+        for r in session.exec(voice_weight_sums(rows, rows.c.bucket, rows.c.segment)).all()  # type: ignore[call-overload]
+    }
     totals = [0.0] * n
     board.posts = [0] * n
     for cls in TREND_CLASSES:
         board.sentiment_by_class[cls] = [None] * n
         board.posts_by_class[cls] = [0] * n
+        board.n_eff_by_class[cls] = [None] * n
+        board.band_by_class[cls] = [None] * n
     for r in session.exec(query).all():  # type: ignore[call-overload]
         b, seg = int(r.bucket), str(r.segment)
         totals[b] += float(r.w or 0.0)
@@ -88,6 +107,9 @@ def _fill(session: Session, board: Dashboard, rows: FromClause, n: int, top_topi
         if seg in board.sentiment_by_class:
             board.sentiment_by_class[seg][b] = ratio(r.ws, r.w)
             board.posts_by_class[seg][b] = int(r.n)
+            n_eff = effective_n(r.w, voices.get((b, seg)))
+            board.n_eff_by_class[seg][b] = n_eff
+            board.band_by_class[seg][b] = net_band(ratio(r.w_pos, r.w), ratio(r.w_neg, r.w), n_eff)
     by_bucket = topic_table(session, rows, totals)
     weight_by_topic: dict[str, float] = {}
     for items in by_bucket.values():
@@ -101,7 +123,11 @@ def _fill(session: Session, board: Dashboard, rows: FromClause, n: int, top_topi
                 if t.topic == topic:
                     series[b] = t.weighted_share
         board.topic_share[topic] = [v if v is not None else (0.0 if totals[i] else None) for i, v in enumerate(series)]
-    span = {t.topic: t for t in topic_table(session, rows, [sum(totals)], by_bucket=False).get(0, [])}
+    everything = session.exec(voice_weight_sums(rows)).one()  # type: ignore[call-overload]
+    span_n_eff = effective_n(sum(totals), everything.w2)
+    span = {
+        t.topic: t for t in topic_table(session, rows, [sum(totals)], by_bucket=False, n_effs=[span_n_eff]).get(0, [])
+    }
     board.topic_aspects = [span[topic] for topic in top if topic in span]
     for t in board.topic_aspects:
         t.share = ratio(t.posts, sum(board.posts))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +14,7 @@ from rich.text import Text
 
 from resonanz.answers.ask import Answer, SentimentSummary, TopicRow
 from resonanz.answers.pareto import ParetoResult
+from resonanz.answers.posts import PostPage
 from resonanz.core import i18n
 from resonanz.core.csv_safe import csv_writer
 from resonanz.core.i18n import N_, _
@@ -144,6 +145,33 @@ def pct(value: float | None) -> str:
     return i18n.percent(value)
 
 
+def band(values: Sequence[float] | None, kind: str = "share") -> str:
+    """A 95 % band for people: ``15–96 %`` (a share) / ``-0,92 … +0,70`` (``kind="net"``); ``–`` without one."""
+    if not values or len(values) != 2:
+        return i18n.MISSING
+    low, high = values
+    if kind == "net":
+        return f"{i18n.signed(low, 2)} … {i18n.signed(high, 2)}"
+    return f"{i18n.number(low * 100)}–{i18n.percent(high)}"
+
+
+def n_eff(value: float | None) -> str:
+    """An effective sample size: one decimal (``1,8``)."""
+    return i18n.number(value, 1)
+
+
+WEIGHT_MODE_LABELS = {
+    "revenue_share": N_("revenue share"),
+    "clv": N_("CLV share"),
+    "abc": N_("ABC class weights"),
+}
+"""``value.weight_mode`` (resonanz/pipeline/weighting.py) as people read it."""
+
+
+def weight_mode_label(mode: str | None) -> str:
+    return _label(WEIGHT_MODE_LABELS, mode)
+
+
 def net(value: float | None) -> str:
     """A net sentiment for people: ``+0,12`` (German) / ``+0.12`` (English)."""
     return i18n.signed(value, 2)
@@ -176,17 +204,28 @@ def describe_filter(answer: Answer) -> str:
     return "; ".join(parts)
 
 
+def voices_text(n: int) -> str:
+    return i18n.ngettext("{n} voice", "{n} voices", n).format(n=i18n.number(n))
+
+
 def _summary_table(answer: Answer) -> Table:
     cur, prev = answer.current, answer.previous
-    table = Table(title=f"{describe_filter(answer)} — {answer.period.label}", title_justify="left")
+    table = Table(
+        title=f"{describe_filter(answer)} — {answer.period.label}",
+        title_justify="left",
+        caption=_(BAND_NOTE),
+        caption_justify="left",
+    )
     table.add_column("")
     table.add_column(_("value-weighted"), justify="right")
+    table.add_column(_("95 % band (w)"), justify="right")
     table.add_column(_("unweighted"), justify="right")
     table.add_column(_("previous period (w / u)"), justify="right")
     table.add_column(_("trend (weighted)"), justify="right")
     table.add_row(
         _("net sentiment"),
         net(cur.net_weighted),
+        band(cur.net_weighted_band, "net"),
         net(cur.net),
         f"{net(prev.net_weighted)} / {net(prev.net)}",
         delta(cur.net_weighted, prev.net_weighted),
@@ -194,6 +233,7 @@ def _summary_table(answer: Answer) -> Table:
     table.add_row(
         _("negative"),
         pct(cur.negative_share_weighted),
+        band(cur.negative_share_weighted_band),
         pct(cur.negative_share),
         f"{pct(prev.negative_share_weighted)} / {pct(prev.negative_share)}",
         delta(cur.negative_share_weighted, prev.negative_share_weighted),
@@ -201,6 +241,7 @@ def _summary_table(answer: Answer) -> Table:
     table.add_row(
         _("positive"),
         pct(cur.positive_share_weighted),
+        band(cur.positive_share_weighted_band),
         pct(cur.positive_share),
         f"{pct(prev.positive_share_weighted)} / {pct(prev.positive_share)}",
         delta(cur.positive_share_weighted, prev.positive_share_weighted),
@@ -210,21 +251,37 @@ def _summary_table(answer: Answer) -> Table:
         table.add_row(
             _("negative / positive (EM estimate)"),
             f"{pct(est_w[0])} / {pct(est_w[2])}" if est_w else "-",
+            "",
             f"{pct(est[0])} / {pct(est[2])}",
             f"{pct(est_prev[0])} / {pct(est_prev[2])}" if est_prev else "-",
             "",
         )
     table.add_row(
-        _("posts"), "", i18n.number(cur.posts), i18n.number(prev.posts), i18n.signed(cur.posts - prev.posts, 0)
+        _("posts"), "", "", i18n.number(cur.posts), i18n.number(prev.posts), i18n.signed(cur.posts - prev.posts, 0)
+    )
+    table.add_row(
+        _("effective n (voices)"),
+        f"{n_eff(cur.n_eff)} ({voices_text(cur.voices)})",
+        "",
+        "",
+        f"{n_eff(prev.n_eff)} / {i18n.number(prev.voices)}",
+        "",
     )
     table.add_row(
         _("authors / linked customers"),
+        "",
         "",
         f"{i18n.number(cur.authors)} / {i18n.number(cur.customers)}",
         f"{i18n.number(prev.authors)} / {i18n.number(prev.customers)}",
         "",
     )
     return table
+
+
+BAND_NOTE = N_(
+    "95 % band: Wilson interval with the effective n (Kish; each customer or account's posts count as one voice); "
+    "effective n: how many equally weighted voices the weighted figures rest on"
+)
 
 
 ASPECT_NOTE = N_(
@@ -240,11 +297,19 @@ def aspect_line(t: TopicRow, *, weighted: bool = True) -> str:
     return _("{topic}: {share} negative ({posts})").format(topic=t.topic, share=pct(share), posts=posts)
 
 
+def _with_band(value: str, values: Sequence[float] | None, kind: str = "share") -> Text:
+    """A figure with its 95 % band on a second, dim line."""
+    text = Text(value)
+    if values:
+        text.append("\n" + band(values, kind), style="dim")
+    return text
+
+
 def _topic_table(answer: Answer) -> Table:
     table = Table(
         title=_("Topics that matter most (by value-weighted share)"),
         title_justify="left",
-        caption=_(ASPECT_NOTE),
+        caption=_(ASPECT_NOTE) + "; " + _("second line: 95 % band"),
         caption_justify="left",
     )
     columns = (
@@ -252,6 +317,7 @@ def _topic_table(answer: Answer) -> Table:
         _("weighted share"),
         _("share"),
         _("posts"),
+        _("effective n"),
         _("negative about it"),
         _("positive about it"),
         _("net (w)"),
@@ -263,12 +329,13 @@ def _topic_table(answer: Answer) -> Table:
     for t in answer.topics:
         table.add_row(
             t.topic,
-            pct(t.weighted_share),
+            _with_band(pct(t.weighted_share), t.weighted_share_band),
             pct(t.share),
             i18n.number(t.posts),
-            pct(t.aspect_negative_share_weighted),
-            pct(t.aspect_positive_share_weighted),
-            net(t.net_weighted),
+            n_eff(t.n_eff),
+            _with_band(pct(t.aspect_negative_share_weighted), t.aspect_negative_share_weighted_band),
+            _with_band(pct(t.aspect_positive_share_weighted), t.aspect_positive_share_weighted_band),
+            _with_band(net(t.net_weighted), t.net_weighted_band, "net"),
             net(t.net),
             pct(t.previous_weighted_share),
         )
@@ -352,19 +419,35 @@ def _default(value: Any) -> Any:
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
-def to_json(answer: Answer) -> str:
-    return json.dumps(answer.to_dict(), default=_default, ensure_ascii=False, indent=2)
+def to_json(answer: Answer, posts: PostPage | None = None) -> str:
+    """The answer as JSON; with ``posts`` also the posts behind it (``"posts"``: that page and the total)."""
+    data = answer.to_dict()
+    if posts is not None:
+        data["posts"] = posts.to_dict()
+    return json.dumps(data, default=_default, ensure_ascii=False, indent=2)
+
+
+def _metrics(metric: str, value: Any) -> Iterator[tuple[str, Any]]:
+    """A 95 % band ``[low, high]`` as two metrics (``..._band_low``, ``..._band_high``); the rest as it is."""
+    if metric.endswith("_band"):
+        low, high = value if isinstance(value, list | tuple) and len(value) == 2 else (None, None)
+        yield f"{metric}_low", low
+        yield f"{metric}_high", high
+    else:
+        yield metric, value
 
 
 def csv_rows(answer: Answer) -> Iterator[tuple[str, str, str, Any]]:
     """Long format: section, name, metric, value."""
     for name, summary in (("current", answer.current), ("previous", answer.previous)):
-        for metric, value in vars(summary).items():
-            yield "summary", name, metric, value
+        for key, raw in vars(summary).items():
+            for metric, value in _metrics(key, raw):
+                yield "summary", name, metric, value
     for t in answer.topics:
-        for metric, value in vars(t).items():
-            if metric != "topic":
-                yield "topic", t.topic, metric, value
+        for key, raw in vars(t).items():
+            if key != "topic":
+                for metric, value in _metrics(key, raw):
+                    yield "topic", t.topic, metric, value
     for i, q in enumerate(answer.quotes, 1):
         for metric, value in vars(q).items():
             yield "quote", f"{q.kind}:{i}", metric, value.isoformat() if isinstance(value, datetime) else value
@@ -374,6 +457,15 @@ def csv_rows(answer: Answer) -> Iterator[tuple[str, str, str, Any]]:
                 if metric != "segment":
                     yield "pareto", r.segment, metric, value
             yield "pareto", r.segment, "listening_ratio", r.listening_ratio
+
+
+def numbers_sheet(answer: Answer) -> list[list[Any]]:
+    """The rows of :func:`to_csv` (with the header) for a spreadsheet: lists written as text."""
+
+    def cell(value: Any) -> Any:
+        return value if value is None or isinstance(value, int | float | str) else str(value)
+
+    return [["section", "name", "metric", "value"], *([s, n, m, cell(v)] for s, n, m, v in csv_rows(answer))]
 
 
 def to_csv(answer: Answer) -> str:
@@ -389,6 +481,42 @@ def headline(summary: SentimentSummary) -> str:
     return _("{posts} posts, net sentiment {net} value-weighted ({net_u} unweighted)").format(
         posts=i18n.number(summary.posts), net=net(summary.net_weighted), net_u=net(summary.net)
     )
+
+
+def posts_table(page: PostPage) -> Table:
+    """The posts behind the answer, heaviest first: one page of them, with the total in the title."""
+    first = page.offset + 1 if page.posts else 0
+    title = _("Posts behind the numbers: {first}–{last} of {total}, heaviest first").format(
+        first=i18n.number(first), last=i18n.number(page.offset + len(page.posts)), total=i18n.number(page.total)
+    )
+    table = Table(title=title, title_justify="left", show_lines=True)
+    table.add_column(_("weight"), justify="right")
+    table.add_column(_("who, when"), ratio=1)
+    table.add_column(_("post"), min_width=30, ratio=3, overflow="fold")
+    table.add_column(_("sentiment, aspects, flags"), ratio=1)
+    for p in page.posts:
+        whom = f"{p.customer} ({segment_short(p.segment)})" if p.customer else segment_name(p.segment)
+        post = Text(shorten(p.text, 240))
+        post.append("\n" + (p.url or _("post {id}").format(id=p.post_id)), style="dim")
+        labels = [sentiment_label(p.sentiment)]
+        if p.aspects:
+            labels.append(", ".join(f"{t}: {sentiment_label(pol)}" if pol else t for t, pol in p.aspects))
+        if p.flags:
+            labels.append(", ".join(flag_label(f) for f in p.flags))
+        table.add_row(
+            i18n.compact(p.weight),
+            Text(f"{p.author or '?'}\n{whom}\n{local(p.created_at)}"),
+            post,
+            Text("\n".join(labels)),
+        )
+    return table
+
+
+def posts_hint(page: PostPage) -> str | None:
+    """How to see the next page (None on the last one)."""
+    if page.limit is None or page.offset + len(page.posts) >= page.total:
+        return None
+    return _("More posts: --page {page} (or --format csv/xlsx --posts for all of them).").format(page=page.page + 1)
 
 
 TEMPLATE_FILTERS: dict[str, Callable[..., str]] = {
@@ -409,6 +537,9 @@ TEMPLATE_FILTERS: dict[str, Callable[..., str]] = {
     "link_status": link_status_label,
     "review_event": review_event,
     "quote_title": quote_title,
+    "band": band,
+    "neff": n_eff,
+    "weight_mode": weight_mode_label,
 }
 """Jinja filters for numbers, shares, times and codes shown to people (web pages and the digest), in the
 current language. Machine formats (CSV, JSON) keep the raw values."""

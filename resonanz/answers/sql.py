@@ -28,6 +28,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    true,
 )
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.compiler import compiles
@@ -41,10 +42,14 @@ from resonanz.core.periods import Period
 from resonanz.core.tables import CUSTOMER, LINK, POST, SCORE, VALUE, current_values
 from resonanz.pipeline.consent import linkable_clause
 from resonanz.pipeline.link_decisions import LINKED_STATUSES
+from store.models import Source
 from store.types import JSONType
 
 SEGMENTS = ("A", "B", "C", "unvalued", "prospect")
 """ABC classes of linked customers; 'unvalued' = linked but no value computed yet; 'prospect' = not linked."""
+SOURCE: Table = Source.__table__  # type: ignore[attr-defined]
+ALL_BRANDS = "*"
+"""``AnswerFilter.brand`` for every post, whatever brand its source listens to (the competitor comparison)."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,10 @@ class AnswerFilter:
     voice: str | None = None
     """``None``: customer voice (the brand's own posts and employees' never count); ``"advocate"``:
     only the employees' posts, reported apart (:mod:`resonanz.pipeline.brand`)."""
+    brand: str | None = None
+    """Whose posts: ``None`` the own brand's (posts of untagged sources and posts without a source, e.g.
+    imported ones), a name: the sources tagged with that competitor (``resonanz sources tag``),
+    :data:`ALL_BRANDS`: all of them (:mod:`resonanz.answers.competitors`)."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -79,7 +88,27 @@ class AnswerFilter:
             model_name=self.model_name,
             default_weight=self.default_weight,
             voice=self.voice,
+            brand=self.brand,
         )
+
+
+def brand_of_post() -> ColumnElement[str | None]:
+    """Correlated scalar: the brand of the post's source (``NULL``: the own brand; see ``AnswerFilter.brand``).
+
+    A post seen by several sources keeps the first source that stored it (store.ingest), so it counts once,
+    for that source's brand."""
+    return select(SOURCE.c.brand).where(SOURCE.c.id == POST.c.source_id).correlate(POST).scalar_subquery()
+
+
+def brand_clause(brand: str | None) -> ColumnElement[bool]:
+    """The posts of ``brand`` (``None``: the own brand; :data:`ALL_BRANDS`: every post). One uncorrelated
+    look-up of the (few) tagged sources, not one per post."""
+    if brand == ALL_BRANDS:
+        return true()
+    if brand is None:
+        tagged = select(SOURCE.c.id).where(SOURCE.c.brand.is_not(None))
+        return or_(POST.c.source_id.is_(None), POST.c.source_id.not_in(tagged))
+    return POST.c.source_id.in_(select(SOURCE.c.id).where(SOURCE.c.brand == brand))
 
 
 def link_subquery() -> Subquery:
@@ -215,6 +244,8 @@ def post_rows_select(flt: AnswerFilter, dialect: str, periods: Sequence[Period] 
             POST.c.voice.is_(None) if flt.voice is None else POST.c.voice == flt.voice,
         )
     )
+    if flt.brand != ALL_BRANDS:
+        query = query.where(brand_clause(flt.brand))
     if flt.classes:
         query = query.where(segment.in_(list(flt.classes)))
     if flt.rfm_segments:
@@ -310,6 +341,33 @@ def sentiment_aggregates(rows: FromClause) -> list[ColumnElement[Any]]:
         func.sum(w * neg).label("w_neg"),
         func.sum(w * pos).label("w_pos"),
     ]
+
+
+def voice_keys(rows: FromClause) -> tuple[ColumnElement[Any], ColumnElement[Any], ColumnElement[Any]]:
+    """Who a post speaks for, for :mod:`resonanz.answers.uncertainty`: the linked customer; else the social
+    account; else the post itself. Three columns (NULL where another applies), to group by on any database."""
+    c = rows.c
+    return (
+        c.customer_id.label("voice_customer"),
+        case((c.customer_id.is_(None), c.identity_id), else_=None).label("voice_identity"),
+        case((c.customer_id.is_(None) & c.identity_id.is_(None), c.post_id), else_=None).label("voice_post"),
+    )
+
+
+def voice_weight_sums(rows: FromClause, *by: ColumnElement[Any]) -> Select[Any]:
+    """Per group of ``by`` (labelled columns of ``rows``): ``voices`` and ``w2`` = Σ W² over the group's voices,
+    W being a voice's summed weight (Kish's effective n: :func:`resonanz.answers.uncertainty.effective_n`)."""
+    keys = voice_keys(rows)
+    inner = (
+        select(*by, *keys, func.sum(rows.c.weight).label("voice_w"))
+        .select_from(rows)
+        .group_by(*by, *keys)
+        .subquery("voices")
+    )
+    group = [inner.c[str(col.key)] for col in by]
+    return select(
+        *group, func.count().label("voices"), func.sum(inner.c.voice_w * inner.c.voice_w).label("w2")
+    ).group_by(*group)
 
 
 def ratio(num: float | None, den: float | None) -> float | None:

@@ -34,7 +34,15 @@ def ask_command(
     week: str | None = typer.Option(None, help="An ISO week instead of since/until, e.g. 2026-W47."),
     days: int = typer.Option(28, help="Without --since/--week: the last N days."),
     model: str | None = typer.Option(None, help="Use this model's scores (default: the latest score per post)."),
-    output_format: str = typer.Option("table", "--format", "-f", help="table, json or csv."),
+    output_format: str = typer.Option(
+        "table", "--format", "-f", help="table, json, csv or xlsx (xlsx: the posts and the numbers, needs --output)."
+    ),
+    posts: bool = typer.Option(
+        False, "--posts", help="List the posts behind the numbers, heaviest first (csv/xlsx: all of them)."
+    ),
+    limit: int = typer.Option(20, "--limit", min=1, max=500, help="Posts per page with --posts (table, json)."),
+    page: int = typer.Option(1, "--page", min=1, help="Which page of posts with --posts (table, json)."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write the csv/json/xlsx output to this file."),
     quotes: int = typer.Option(3, help="Quotes per kind (most weighted/negative/positive)."),
     top: int = typer.Option(10, "--topics-shown", help="How many topics to list."),
     pareto: bool = typer.Option(True, "--pareto/--no-pareto", help="Include the share-of-voice vs. revenue check."),
@@ -45,12 +53,21 @@ def ask_command(
 ) -> None:
     """What does a customer segment say? Value-weighted and plain sentiment, topics, quotes, trend, Pareto."""
     from resonanz.answers.ask import AnswerFilter, ask
-    from resonanz.answers.format import renderables, to_csv, to_json
+    from resonanz.answers.format import numbers_sheet, posts_hint, posts_table, renderables, to_csv, to_json
+    from resonanz.answers.posts import PostPage, posts_behind, posts_csv, posts_xlsx
     from resonanz.core.db import engine_from_settings
     from resonanz.core.periods import resolve_period
 
-    if output_format not in ("table", "json", "csv"):
-        raise fail(ValueError(_("unknown format {format!r}; use table, json or csv").format(format=output_format)))
+    if output_format not in ("table", "json", "csv", "xlsx"):
+        raise fail(
+            ValueError(
+                _("unknown format {format!r}; use table, json or csv, or xlsx with --output").format(
+                    format=output_format
+                )
+            )
+        )
+    if output_format == "xlsx" and output is None:
+        raise fail(ValueError(_("XLSX is a binary file: name it with --output, e.g. --output answers.xlsx")))
     if voice not in (None, "advocate"):
         raise fail(f"--voice {voice!r}: nur 'advocate' (Mitarbeitende); ohne --voice: Kundenstimme")
     settings = get_settings()
@@ -76,20 +93,45 @@ def ask_command(
                 session, flt, top_topics=top, quote_limit=quotes, with_pareto=pareto or chart is not None,
                 train_prior=sentiment_train_prior(settings),
             )  # fmt: skip
+            listed: PostPage | None = None
+            if posts or output_format == "xlsx":
+                export = output_format in ("csv", "xlsx")
+                listed = posts_behind(
+                    session, flt, limit=None if export else limit, offset=0 if export else (page - 1) * limit
+                )
     except (AnswersError, StoreError) as exc:
         raise fail(exc) from None
+    tz = settings.digest.timezone
     if chart is not None and answer.pareto:
         from resonanz.digest.charts import pareto_chart
 
         chart.write_bytes(pareto_chart(answer.pareto))
+    if output_format == "xlsx" and output is not None and listed is not None:
+        output.write_bytes(posts_xlsx(listed.posts, tz, summary=numbers_sheet(answer)))
+        console.print(_("{n} posts and the numbers written to {path}").format(n=listed.total, path=output))
+        return
     if output_format == "json":
-        typer.echo(to_json(answer))
+        _emit(to_json(answer, listed) + "\n", output)
     elif output_format == "csv":
-        typer.echo(to_csv(answer), nl=False)
+        _emit(posts_csv(listed.posts, tz) if listed is not None else to_csv(answer), output)
     else:
         console.print(renderables(answer))
+        if listed is not None:
+            console.print(posts_table(listed))
+            hint = posts_hint(listed)
+            if hint:
+                console.print(hint)
         if chart is not None:
             console.print(_("Pareto chart written to {path}").format(path=chart))
+
+
+def _emit(text: str, output: Path | None) -> None:
+    """``text`` to ``output`` (a file) or to stdout."""
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        console.print(_("Written to {path}").format(path=output))
 
 
 def serve_command(

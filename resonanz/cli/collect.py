@@ -18,10 +18,12 @@ from sqlalchemy.engine import Engine
 
 from collectors import Batch, ConfigurationError, platforms, skip_summary
 from resonanz.cli.common import engine_or_exit, err_console, fail
+from resonanz.core.i18n import N_, _
 from resonanz.core.settings import get_settings
 from resonanz.pipeline.collect import RunSummary, SourceNotFoundError, collect
 from resonanz.pipeline.source_health import FAILING, NEVER, OK, WARNING, SourceHealth, source_health_report
 from resonanz.pipeline.sources import (
+    BrandNameError,
     SourceExistsError,
     add_source,
     list_runs,
@@ -30,6 +32,7 @@ from resonanz.pipeline.sources import (
     parse_options,
     remove_source,
     set_enabled,
+    tag_source,
 )
 
 console = Console(soft_wrap=True)
@@ -107,12 +110,23 @@ def sources_add(
         [], "--option", "-o", help="key=value, repeatable (e.g. instance=mastodon.social)."
     ),
     disabled: bool = typer.Option(False, "--disabled", help="Add it without scheduling it."),
+    brand: str | None = typer.Option(
+        None,
+        "--brand",
+        "-b",
+        help=N_(
+            "The competitor this source listens to (its posts count for that brand in `resonanz competitors` "
+            "and stay out of the own brand's answers). Without it: the own brand."
+        ),
+    ),
 ) -> None:
     """Add a source. Examples:
 
     resonanz sources add mastodon brand-tag -q '#Lindenhof' -o instance=mastodon.social
 
     resonanz sources add rss blog-comments -q https://blog.example.de/comments/feed/ -i 30m
+
+    resonanz sources add bluesky roestlicht -q 'Röstlicht Kaffee' --brand Röstlicht
     """
     try:
         source = add_source(
@@ -124,11 +138,14 @@ def sources_add(
             interval_seconds=parse_interval(interval),
             options=parse_options(option),
             enabled=not disabled,
+            brand=brand,
         )
     except (ConfigurationError, SourceExistsError, ValueError) as exc:
         raise fail(exc) from None
     state = "disabled" if disabled else f"every {source.interval_seconds} s"
     console.print(f"added source [bold]{source.name}[/bold] ({source.platform}, {state})", highlight=False)
+    if source.brand:
+        console.print(_("It listens to the competitor {brand}.").format(brand=source.brand), highlight=False)
     collectors_cfg = get_settings().collectors
     if source.platform == "bluesky" and source.query and not collectors_cfg.bluesky_app_password:
         from collectors.bluesky import SEARCH_NEEDS_LOGIN
@@ -143,12 +160,18 @@ def sources_list() -> None:
     if not rows:
         console.print("no sources yet; add one with `resonanz sources add`")
         return
-    table = Table("name", "platform", "query / account", "every", "enabled", "posts", "last run")
+    tagged = any(row.source.brand for row in rows)  # the brand column once a competitor is tagged
+    headers = ["name", "platform", "query / account", *([_("brand")] if tagged else []), "every", "enabled",
+               "posts", "last run"]  # fmt: skip
+    table = Table()
+    for header in headers:
+        table.add_column(header, overflow="fold")  # wrap in a narrow terminal instead of cutting to "…"
     for row in rows:
         s = row.source
         what = " / ".join(x for x in (s.query, s.account) if x) or "-"
         last = f"{row.last_status} {_local(row.last_started)}" if row.last_status else "never"
-        table.add_row(s.name, s.platform, what, f"{s.interval_seconds}s", "yes" if s.enabled else "no",
+        brand = [s.brand or _("own brand")] if tagged else []
+        table.add_row(s.name, s.platform, what, *brand, f"{s.interval_seconds}s", "yes" if s.enabled else "no",
                       str(row.posts), last)  # fmt: skip
     console.print(table)
 
@@ -166,6 +189,34 @@ def sources_remove(
     except SourceNotFoundError as exc:
         raise fail(exc) from None
     console.print(f"removed {removed.name}: {removed.runs_deleted} runs deleted, {removed.posts_kept} posts kept")
+
+
+TAG_HELP = N_(
+    "Tag a source with the competitor it listens to, or give it back to the own brand (--own). Untagged sources "
+    "and posts without a source (imports) are the own brand. The source's posts, also those already collected, "
+    "count for the new brand at once (resonanz competitors, the web page /competitors, the digest) and stay out "
+    "of the own brand's answers, queue and alerts. A post that several sources found counts once, for the source "
+    "that stored it first."
+)
+
+
+@sources_app.command("tag", help=TAG_HELP)
+def sources_tag(
+    name: str = typer.Argument(..., help=N_("The source.")),
+    brand: str | None = typer.Option(None, "--brand", "-b", help=N_("The competitor this source listens to.")),
+    own: bool = typer.Option(False, "--own", help=N_("Back to the own brand (untagged).")),
+) -> None:
+    if own == (brand is not None):
+        raise fail(_("give either --brand NAME or --own"))
+    try:
+        tagged = tag_source(_engine(), name, None if own else brand)
+    except (SourceNotFoundError, BrandNameError) as exc:
+        raise fail(exc) from None
+    if tagged.brand is None:
+        message = _("{name} now listens to the own brand; its {posts} posts count for it.")
+    else:
+        message = _("{name} now listens to the competitor {brand}; its {posts} posts count for it.")
+    console.print(message.format(name=tagged.name, brand=tagged.brand, posts=tagged.posts), highlight=False)
 
 
 def _switch(name: str, enabled: bool) -> None:

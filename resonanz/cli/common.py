@@ -15,6 +15,7 @@ from rich.markup import escape
 from sqlalchemy.engine import Engine
 
 from resonanz.core.db import engine_from_settings
+from resonanz.core.i18n import _
 from resonanz.core.settings import ConfigError
 from store.errors import StoreError
 
@@ -27,13 +28,14 @@ err_console = Console(stderr=True, soft_wrap=True)
 
 
 def fail(exc: BaseException | str, code: int = CANNOT_START) -> typer.Exit:
-    """Print ``Fehler: <exc>`` on stderr; raise the returned exit (``raise fail(exc) from None``).
+    """Print ``Fehler: <exc>`` (English: ``Error:``) on stderr; raise the returned exit (``raise fail(exc) from None``).
 
     The message is printed as it is (no rich markup: ``[smtp]`` stays). A :class:`ConfigError` (settings,
     database URL) always exits with ``CANNOT_START``, whatever ``code`` the command passes."""
     if isinstance(exc, ConfigError):
         code = CANNOT_START
-    err_console.print(f"[red]Fehler:[/red] {escape(str(exc))}", highlight=False)  # [abschnitt] stays visible
+    label = _("Error:")
+    err_console.print(f"[red]{label}[/red] {escape(str(exc))}", highlight=False)  # [abschnitt] stays visible
     return typer.Exit(code=code)
 
 

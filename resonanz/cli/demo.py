@@ -15,12 +15,18 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
+from resonanz.core.i18n import N_, _, percent
 from resonanz.core.settings import Settings, data_dir, forget_demo_database, get_settings, remember_demo_database
 from resonanz.demo.story import story
 
 console = Console(soft_wrap=False)
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+DEMO_HELP = N_(
+    "Load the bundled German demo data into a fresh database and run every stage.\n\n"
+    "Afterwards the demo's database is the default for later commands while no database is configured "
+    "(until ``resonanz demo --leave``)."
+)
 
 
 def _stage(title: str, func: Callable[[], T]) -> T:
@@ -54,60 +60,97 @@ def run_demo(settings: Settings, out_dir: Path) -> None:
     forget_demo_database()  # while the demo fills it, its database is nobody's default
     engine = open_engine(url)
     console.print(Panel.fit(
-        "Resonanz demo — Lindenhof Kaffee: German social posts, 200 CRM customers, two years of orders.\n"
-        f"database: {engine.url.render_as_string(hide_password=True)}",
+        _("Resonanz demo — Lindenhof Kaffee: German social posts, 200 CRM customers, two years of orders.") + "\n"
+        + _("database: {url}").format(url=engine.url.render_as_string(hide_password=True)),
     ))  # fmt: skip
 
-    loaded = _stage("1. Import CRM customers, orders and exported posts", lambda: load_demo_data(engine))
+    loaded = _stage(_("1. Import CRM customers, orders and exported posts"), lambda: load_demo_data(engine))
     for report in loaded.reports:
         console.print(f"  {report.summary()}", highlight=False)
         for err in report.errors[:5]:
-            console.print(f"    [red]rejected[/red] {err}", highlight=False)
+            console.print("    [red]" + _("rejected") + f"[/red] {err}", highlight=False)
 
-    collected = _stage("2. Collect from a (local) Mastodon instance", lambda: demo_collection(engine, settings))
+    collected = _stage(_("2. Collect from a (local) Mastodon instance"), lambda: demo_collection(engine, settings))
     run = collected.run
     console.print(
-        f"  source {run.source}: {run.status}, {run.fetched} fetched, {run.new} new, {run.updated} updated, "
-        f"{run.errors} errors -> {collected.posts} posts, {collected.replies} replies, {collected.identities} authors"
+        "  "
+        + _(
+            "source {source}: {status}, {fetched} fetched, {new} new, {updated} updated, {errors} errors -> "
+            "{posts} posts, {replies} replies, {authors} authors"
+        ).format(
+            source=run.source,
+            status=run.status,
+            fetched=run.fetched,
+            new=run.new,
+            updated=run.updated,
+            errors=run.errors,
+            posts=collected.posts,
+            replies=collected.replies,
+            authors=collected.identities,
+        )
     )
     for handle, text in collected.samples[:3]:
         console.print(f"    {handle}: {text[:90]}", highlight=False)
 
     scored = _stage(
-        f"3. Score sentiment, topics and flags (offline German model '{settings.nlp.sentiment_model}')",
+        _("3. Score sentiment, topics and flags (offline German model '{model}')").format(
+            model=settings.nlp.sentiment_model
+        ),
         lambda: score_posts(engine, settings),
     )
     _print_scores(engine, scored)
 
-    linked = _stage("4. Link social identities to customers (consent only)", lambda: link_identities(engine, settings))
+    linked = _stage(
+        _("4. Link social identities to customers (consent only)"), lambda: link_identities(engine, settings)
+    )
     console.print(
-        f"  {linked.evaluated} identities checked against {linked.linkable_customers} consenting customers: "
-        f"{linked.auto} auto-linked, {linked.pending} for review, {linked.rejected} rejected "
-        f"({linked.deterministic} deterministic, {linked.probabilistic} probabilistic)"
+        "  "
+        + _(
+            "{evaluated} identities checked against {customers} consenting customers: {auto} auto-linked, "
+            "{pending} for review, {rejected} rejected ({deterministic} deterministic, {probabilistic} probabilistic)"
+        ).format(
+            evaluated=linked.evaluated,
+            customers=linked.linkable_customers,
+            auto=linked.auto,
+            pending=linked.pending,
+            rejected=linked.rejected,
+            deterministic=linked.deterministic,
+            probabilistic=linked.probabilistic,
+        )
     )
     as_of = story().end(settings.digest.timezone)  # the story's clock: the same values in any year
     values = _stage(
-        "5. Customer value: ABC/Pareto, RFM, CLV, loyalty", lambda: compute_values(engine, settings, as_of=as_of)
+        _("5. Customer value: ABC/Pareto, RFM, CLV, loyalty"), lambda: compute_values(engine, settings, as_of=as_of)
     )
     info = values.to_dict()
     console.print(
-        f"  {info['customers']} customers valued ({info['basis']}, {info['method']}): {_classes(info['classes'])}; "
-        f"top 20 % hold {_share(info['pareto_top20_share'])} of revenue; CLV model: {info['clv_model']}"
+        "  "
+        + _(
+            "{customers} customers valued ({basis}, {method}): {classes}; top 20 % hold {share} of revenue; "
+            "CLV model: {model}"
+        ).format(
+            customers=info["customers"],
+            basis=info["basis"],
+            method=info["method"],
+            classes=_classes(info["classes"]),
+            share=_share(info["pareto_top20_share"]),
+            model=info["clv_model"],
+        )
     )
     weighted = apply_weights(engine, settings)
-    console.print(f"  {weighted} scores weighted by their author's customer value")
+    console.print("  " + _("{n} scores weighted by their author's customer value").format(n=weighted))
     console.print(demo_linking_summary(engine))
 
-    answer_text, digest_path = _stage("6. What do our A-customers say? + the weekly digest", lambda: _answers(
+    answer_text, digest_path = _stage(_("6. What do our A-customers say? + the weekly digest"), lambda: _answers(
         engine, settings, out_dir))  # fmt: skip
     console.print(answer_text, highlight=False)
-    console.print(f"  weekly digest written to [bold]{digest_path}[/bold]")
+    console.print("  " + _("weekly digest written to {path}").format(path=f"[bold]{digest_path}[/bold]"))
 
     alerts = _stage("7. Alarme: die acht Wochen Stunde für Stunde nachgespielt (nichts wird gesendet)",
                     lambda: demo_alerts(engine, settings))  # fmt: skip
     console.print(demo_alerts_summary(alerts))
 
-    console.rule("[bold]What is in the store now")
+    console.rule("[bold]" + _("What is in the store now"))
     console.print(status_table(engine))
     _print_next_steps(url, out_dir)
 
@@ -148,12 +191,15 @@ def _shown(url: str) -> str:
 
 def _classes(classes: dict[str, dict[str, float]]) -> str:
     return ", ".join(
-        f"{name} {int(c['customers'])} customers ({c['share']:.0%} of revenue)" for name, c in sorted(classes.items())
+        _("{name} {n} customers ({share} of revenue)").format(
+            name=name, n=int(c["customers"]), share=percent(c["share"])
+        )
+        for name, c in sorted(classes.items())
     )
 
 
 def _share(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.1%}"
+    return _("n/a") if value is None else percent(value, 1)
 
 
 def _answers(engine: Any, settings: Settings, out_dir: Path) -> tuple[str, Path]:
@@ -197,23 +243,21 @@ def _print_scores(engine: Any, report: Any) -> None:
                 ", ".join(str(f.get("flag")) for f in score.flags[:3]),
                 text[:100],
             )
-    console.print(f"  sentiment: {counts}; {flagged} posts flagged for the review queue")
+    console.print(
+        "  " + _("sentiment: {counts}; {n} posts flagged for the review queue").format(counts=counts, n=flagged)
+    )
     console.print(table)
 
 
 def demo(
     database: str = typer.Option(
-        "", "--database", help="Database URL to use instead of a fresh SQLite file in the data directory."
+        "", "--database", help=N_("Database URL to use instead of a fresh SQLite file in the data directory.")
     ),
-    output: Path = typer.Option(None, "--output", help="Directory for the demo digest (default: <data dir>/demo)."),
+    output: Path = typer.Option(None, "--output", help=N_("Directory for the demo digest (default: <data dir>/demo).")),
     leave: bool = typer.Option(
-        False, "--leave", help="Die Demo-Datenbank nicht mehr als Standard nutzen (die Daten bleiben erhalten)."
+        False, "--leave", help=N_("Stop using the demo database as the default (its data is kept).")
     ),
 ) -> None:
-    """Load the bundled German demo data into a fresh database and run every stage.
-
-    Afterwards the demo's database is the default for later commands while no database is configured
-    (until ``resonanz demo --leave``)."""
     from resonanz.cli.common import fail
     from resonanz.core.db import DatabaseUrlError, checked_database_url
 
@@ -236,4 +280,4 @@ def demo(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("demo")(demo)
+    app.command("demo", help=DEMO_HELP)(demo)

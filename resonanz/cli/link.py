@@ -35,6 +35,7 @@ from resonanz.cli.common import fail
 from resonanz.core.csv_safe import csv_dict_writer
 from resonanz.core.db import engine_from_settings
 from resonanz.core.errors import AnswersError
+from resonanz.core.i18n import N_, _, ngettext
 from resonanz.core.settings import get_settings
 from resonanz.pipeline.erasure import forget_customer, withdraw_consent
 from resonanz.pipeline.link_decisions import LinkNotFoundError
@@ -45,10 +46,16 @@ from resonanz.pipeline.weighting import apply_weights
 from store.errors import StoreError
 
 console = Console(soft_wrap=True)
-links_app = typer.Typer(help="Identity links: export, review decisions, consent.", no_args_is_help=True)
+links_app = typer.Typer(help=N_("Identity links: export, review decisions, consent."), no_args_is_help=True)
 value_app = typer.Typer()
 """``resonanz value`` computes values (the callback); its subcommands show the journey."""
 
+VALUE_HELP = N_(
+    "Compute ABC classes, Pareto share, RFM, margin, CLV and loyalty for every customer.\n\n"
+    "``resonanz value migration`` and ``resonanz value cohorts`` show the customer journey instead."
+)
+NOT_A_DATE = N_("{option} {value!r} is not a date; write it as YYYY-MM-DD")
+LINK_STATUS_TEXT: dict[str, str] = {CONFIRMED: N_("confirmed"), REJECTED: N_("rejected")}
 BASIS_LABEL = {"revenue": "Umsatz", "margin": "Deckungsbeitrag"}
 STAGES = {
     "deterministic": "E-Mail, Telefon, Handles",
@@ -74,10 +81,9 @@ def _progress() -> Iterator[ProgressHook]:
 
 
 def link_command(
-    weights: bool = typer.Option(True, "--weights/--no-weights", help="Re-weight scored posts afterwards."),
-    everything: bool = typer.Option(False, "--all", help="Re-examine every undecided identity, changed or not."),
+    weights: bool = typer.Option(True, "--weights/--no-weights", help=N_("Re-weight scored posts afterwards.")),
+    everything: bool = typer.Option(False, "--all", help=N_("Re-examine every undecided identity, changed or not.")),
 ) -> None:
-    """Link every new social identity to a consenting customer (deterministic, then probabilistic)."""
     settings = get_settings()
     try:
         engine = engine_from_settings(settings)
@@ -110,14 +116,15 @@ def _write_export(rows: list[dict[str, Any]], fmt: str, out: TextIO) -> None:
         writer.writerow({**row, "evidence": " | ".join(row["evidence"])})
 
 
-@links_app.command("export")
+@links_app.command(
+    "export", help=N_("Write every link with identity, customer (crm_id), probability, status and evidence.")
+)
 def export_command(
-    fmt: str = typer.Option("csv", "--format", "-f", help="csv or json."),
-    output: Path | None = typer.Option(None, "--output", "-o", help="File to write (default: standard output)."),
+    fmt: str = typer.Option("csv", "--format", "-f", help=N_("csv or json.")),
+    output: Path | None = typer.Option(None, "--output", "-o", help=N_("File to write (default: standard output).")),
 ) -> None:
-    """Write every link with identity, customer (crm_id), probability, status and evidence."""
     if fmt not in ("csv", "json"):
-        raise fail(ValueError(f"unknown format {fmt!r}; use --format csv or --format json"))
+        raise fail(_("unknown format {format!r}; use --format csv or --format json").format(format=fmt))
     try:
         rows = export_rows(engine_from_settings())
     except StoreError as exc:
@@ -127,7 +134,11 @@ def export_command(
         return
     with output.open("w", encoding="utf-8", newline="") as fh:
         _write_export(rows, fmt, fh)
-    console.print(f"{len(rows)} links written to {output}")
+    console.print(
+        ngettext("{n} link written to {path}", "{n} links written to {path}", len(rows)).format(
+            n=len(rows), path=output
+        )
+    )
 
 
 def _decide(link_id: int, status: str, actor: str) -> None:
@@ -135,32 +146,41 @@ def _decide(link_id: int, status: str, actor: str) -> None:
         link = confirm_or_reject(engine_from_settings(), link_id, status, actor)
     except (LinkNotFoundError, ValueError, StoreError) as exc:
         raise fail(exc) from None
+    message = _("link {id}: identity {identity} -> customer {customer} {status} by {actor}")
+    status_text = _(LINK_STATUS_TEXT.get(link.status, str(link.status)))
     console.print(
-        f"link {link.id}: identity {link.identity_id} -> customer {link.customer_id} {link.status} by {actor}"
+        message.format(
+            id=link.id, identity=link.identity_id, customer=link.customer_id, status=status_text, actor=actor
+        )
     )
 
 
-@links_app.command("confirm")
-def confirm_command(link_id: int, by: str = typer.Option("cli", "--by", help="Who decided.")) -> None:
-    """Confirm a link (other pending candidates of the same identity are rejected)."""
+@links_app.command("confirm", help=N_("Confirm a link (other pending candidates of the same identity are rejected)."))
+def confirm_command(link_id: int, by: str = typer.Option("cli", "--by", help=N_("Who decided."))) -> None:
     _decide(link_id, CONFIRMED, by)
 
 
-@links_app.command("reject")
-def reject_command(link_id: int, by: str = typer.Option("cli", "--by", help="Who decided.")) -> None:
-    """Reject a link; the linker will never propose this pair again."""
+@links_app.command("reject", help=N_("Reject a link; the linker will never propose this pair again."))
+def reject_command(link_id: int, by: str = typer.Option("cli", "--by", help=N_("Who decided."))) -> None:
     _decide(link_id, REJECTED, by)
 
 
-@links_app.command("withdraw")
-def withdraw_command(customer: str = typer.Argument(..., help="CRM id (or #<database id>).")) -> None:
-    """Record that a customer withdrew consent: links removed and posts re-weighted now."""
+@links_app.command(
+    "withdraw", help=N_("Record that a customer withdrew consent: links removed and posts re-weighted now.")
+)
+def withdraw_command(customer: str = typer.Argument(..., help=N_("CRM id (or #<database id>)."))) -> None:
     try:
         settings = get_settings()
         removed = withdraw_consent(engine_from_settings(settings), customer, settings)
     except (LinkNotFoundError, StoreError) as exc:
         raise fail(exc) from None
-    console.print(f"consent withdrawn for {customer}; {removed} links removed")
+    console.print(
+        ngettext(
+            "consent withdrawn for {customer}; {n} link removed",
+            "consent withdrawn for {customer}; {n} links removed",
+            removed,
+        ).format(customer=customer, n=removed)
+    )
 
 
 def print_value_report(report: ValueReport, out: Console | None = None) -> None:
@@ -192,23 +212,21 @@ def print_value_report(report: ValueReport, out: Console | None = None) -> None:
 
 def value_command(
     ctx: typer.Context,
-    as_of: str | None = typer.Option(None, "--as-of", help="Value at the end of this day (YYYY-MM-DD); default now."),
-    basis: str | None = typer.Option(None, "--basis", help="revenue or margin (default from settings)."),
-    method: str | None = typer.Option(None, "--method", help="cumulative or headcount (default from settings)."),
-    save: bool = typer.Option(True, "--save/--no-save", help="Append the snapshot to the history."),
-    weights: bool = typer.Option(True, "--weights/--no-weights", help="Re-weight scored posts afterwards."),
+    as_of: str | None = typer.Option(
+        None, "--as-of", help=N_("Value at the end of this day (YYYY-MM-DD); default now.")
+    ),
+    basis: str | None = typer.Option(None, "--basis", help=N_("revenue or margin (default from settings).")),
+    method: str | None = typer.Option(None, "--method", help=N_("cumulative or headcount (default from settings).")),
+    save: bool = typer.Option(True, "--save/--no-save", help=N_("Append the snapshot to the history.")),
+    weights: bool = typer.Option(True, "--weights/--no-weights", help=N_("Re-weight scored posts afterwards.")),
 ) -> None:
-    """Compute ABC classes, Pareto share, RFM, margin, CLV and loyalty for every customer.
-
-    ``resonanz value migration`` and ``resonanz value cohorts`` show the customer journey instead.
-    """
     if ctx.invoked_subcommand is not None:
         return
     settings = get_settings()
     try:
         when = end_of_day(date.fromisoformat(as_of)) if as_of else None
     except ValueError:
-        raise fail(ValueError(f"--as-of {as_of!r} is not a date; write it as YYYY-MM-DD")) from None
+        raise fail(_(NOT_A_DATE).format(option="--as-of", value=as_of)) from None
     try:
         engine = engine_from_settings(settings)
         with console.status("Kundenwerte berechnen ..."):
@@ -224,12 +242,12 @@ def _day(value: str | None, option: str) -> date | None:
     try:
         return date.fromisoformat(value) if value else None
     except ValueError:
-        raise fail(ValueError(f"{option} {value!r} is not a date; write it as YYYY-MM-DD")) from None
+        raise fail(_(NOT_A_DATE).format(option=option, value=value)) from None
 
 
 def _format(fmt: str) -> str:
     if fmt not in ("table", "json"):
-        raise fail(ValueError(f"unknown format {fmt!r}; use --format table or --format json"))
+        raise fail(_("unknown format {format!r}; use --format table or --format json").format(format=fmt))
     return fmt
 
 
@@ -274,19 +292,22 @@ def print_migration(report: MigrationReport, out: Console | None = None) -> None
         out.print("Keine Wechsel zwischen den beiden Ständen.", highlight=False)
 
 
-@value_app.command("migration")
+@value_app.command(
+    "migration", help=N_("How customers moved between ABC classes or RFM segments from one stored snapshot to another.")
+)
 def migration_command(
-    start: str | None = typer.Option(None, "--from", help="Earlier analysis date (YYYY-MM-DD); default ~90 days back."),
-    end: str | None = typer.Option(None, "--to", help="Later analysis date (YYYY-MM-DD); default the current one."),
-    by: str = typer.Option("abc", "--by", help="abc (ABC classes) or rfm (RFM segments)."),
-    complained: bool = typer.Option(
-        False, "--complained", help="Only customers whose linked posts were flagged complaint/churn in between."
+    start: str | None = typer.Option(
+        None, "--from", help=N_("Earlier analysis date (YYYY-MM-DD); default ~90 days back.")
     ),
-    flags: list[str] = typer.Option([], "--flag", help="Only customers with a post flagged so in between. Repeat."),
-    top: int = typer.Option(10, "--top", help="How many moves to describe in sentences."),
-    fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
+    end: str | None = typer.Option(None, "--to", help=N_("Later analysis date (YYYY-MM-DD); default the current one.")),
+    by: str = typer.Option("abc", "--by", help=N_("abc (ABC classes) or rfm (RFM segments).")),
+    complained: bool = typer.Option(
+        False, "--complained", help=N_("Only customers whose linked posts were flagged complaint/churn in between.")
+    ),
+    flags: list[str] = typer.Option([], "--flag", help=N_("Only customers with a post flagged so in between. Repeat.")),
+    top: int = typer.Option(10, "--top", help=N_("How many moves to describe in sentences.")),
+    fmt: str = typer.Option("table", "--format", "-f", help=N_("table or json.")),
 ) -> None:
-    """How customers moved between ABC classes or RFM segments from one stored snapshot to another."""
     fmt = _format(fmt)
     chosen = tuple(dict.fromkeys([*flags, *(COMPLAINT_FLAGS if complained else ())]))
     try:
@@ -365,16 +386,18 @@ def print_cohorts(table: CohortTable, revenue: bool = True, out: Console | None 
         out.print("Umsatz netto (Erstattungen abgezogen), geteilt durch den Umsatz der Kohorte im Monat M0.")
 
 
-@value_app.command("cohorts")
+@value_app.command(
+    "cohorts",
+    help=N_("First-purchase cohorts: the share that bought again in each later month, and revenue retention."),
+)
 def cohorts_command(
-    months: int = typer.Option(12, "--months", help="How many first-purchase months (cohorts) to show."),
+    months: int = typer.Option(12, "--months", help=N_("How many first-purchase months (cohorts) to show.")),
     as_of: str | None = typer.Option(
-        None, "--as-of", help="Count up to the end of this day (YYYY-MM-DD); default now."
+        None, "--as-of", help=N_("Count up to the end of this day (YYYY-MM-DD); default now.")
     ),
-    revenue: bool = typer.Option(True, "--revenue/--no-revenue", help="Also show the revenue retention."),
-    fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
+    revenue: bool = typer.Option(True, "--revenue/--no-revenue", help=N_("Also show the revenue retention.")),
+    fmt: str = typer.Option("table", "--format", "-f", help=N_("table or json.")),
 ) -> None:
-    """First-purchase cohorts: the share that bought again in each later month, and revenue retention."""
     fmt = _format(fmt)
     day = _day(as_of, "--as-of")
     try:
@@ -388,12 +411,12 @@ def cohorts_command(
 
 
 def forget_command(
-    customer: str = typer.Argument(..., help="CRM id of the customer (or #<database id>)."),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    customer: str = typer.Argument(..., help=N_("CRM id of the customer (or #<database id>).")),
+    yes: bool = typer.Option(False, "--yes", "-y", help=N_("Do not ask for confirmation.")),
 ) -> None:
-    """Erase a customer's personal data and links (GDPR Art. 17); orders are kept anonymised."""
     if not yes:
-        typer.confirm(f"Erase all personal data of customer {customer}? This cannot be undone.", abort=True)
+        question = _("Erase all personal data of customer {customer}? This cannot be undone.")
+        typer.confirm(question.format(customer=customer), abort=True)
     try:
         settings = get_settings()
         report = forget_customer(engine_from_settings(settings), customer, settings)
@@ -404,8 +427,12 @@ def forget_command(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("link")(link_command)
-    value_app.callback(invoke_without_command=True)(value_command)
+    app.command(
+        "link", help=N_("Link every new social identity to a consenting customer (deterministic, then probabilistic).")
+    )(link_command)
+    value_app.callback(invoke_without_command=True, help=VALUE_HELP)(value_command)
     app.add_typer(value_app, name="value")
-    app.command("forget")(forget_command)
+    app.command(
+        "forget", help=N_("Erase a customer's personal data and links (GDPR Art. 17); orders are kept anonymised.")
+    )(forget_command)
     app.add_typer(links_app, name="links")

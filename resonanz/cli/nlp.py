@@ -14,6 +14,7 @@ from tqdm.auto import tqdm
 
 from nlp.errors import NlpError
 from resonanz.cli.common import fail
+from resonanz.core.i18n import N_, _
 from resonanz.core.settings import get_settings
 from store.errors import StoreError
 
@@ -36,9 +37,13 @@ def read_items(stream: TextIO) -> Iterator[dict[str, Any]]:
             try:
                 item = json.loads(stripped)
             except json.JSONDecodeError as exc:
-                raise InputError(f"line {number}: not valid JSON ({exc.msg}).") from None
+                raise InputError(
+                    _("line {number}: not valid JSON ({error}).").format(number=number, error=exc.msg)
+                ) from None
             if not isinstance(item, dict) or not isinstance(item.get("text"), str):
-                raise InputError(f'line {number}: a JSON line needs a "text" field with a string.')
+                raise InputError(
+                    _('line {number}: a JSON line needs a "text" field with a string.').format(number=number)
+                )
             yield item
         else:
             yield {"text": line.rstrip("\r\n")}
@@ -57,11 +62,13 @@ def _chunks(items: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[st
 
 def classify(
     file: Path | None = typer.Argument(
-        None, help="Text file (one post per line) or JSON lines with a 'text' field; '-' or nothing reads stdin."
+        None,
+        help=N_("Text file (one post per line) or JSON lines with a 'text' field; '-' or nothing reads stdin."),
     ),
-    model: str | None = typer.Option(None, "--model", help="Sentiment model (default: settings nlp.sentiment_model)."),
+    model: str | None = typer.Option(
+        None, "--model", help=N_("Sentiment model (default: settings nlp.sentiment_model).")
+    ),
 ) -> None:
-    """Analyse texts without the database: one JSON line per input line (label, probabilities, topics, flags)."""
     from resonanz.pipeline.scoring import build_analyzer
 
     settings = get_settings()
@@ -70,11 +77,11 @@ def classify(
     try:
         stream: TextIO = sys.stdin if file is None or str(file) == "-" else file.open(encoding="utf-8")
     except OSError as exc:
-        raise fail(f"cannot read {file}: {exc.strerror}") from None
+        raise fail(_("cannot read {file}: {error}").format(file=file, error=exc.strerror)) from None
     analyzer = build_analyzer(settings)
     out = sys.stdout
     try:
-        with stream, tqdm(desc="Classifying", unit="text", file=sys.stderr, disable=None) as bar:
+        with stream, tqdm(desc=_("Classifying"), unit=_("text"), file=sys.stderr, disable=None) as bar:
             for chunk in _chunks(read_items(stream), CHUNK):
                 for item, analysis in zip(chunk, analyzer.analyse([i["text"] for i in chunk]), strict=True):
                     record = {"id": item["id"]} if "id" in item else {}
@@ -90,11 +97,10 @@ def classify(
 
 def score(
     rescore: bool = typer.Option(
-        False, "--rescore", help="Recompute the current model's scores (e.g. after editing topic or flag rules)."
+        False, "--rescore", help=N_("Recompute the current model's scores (e.g. after editing topic or flag rules).")
     ),
-    limit: int | None = typer.Option(None, "--limit", min=1, help="Score at most this many posts."),
+    limit: int | None = typer.Option(None, "--limit", min=1, help=N_("Score at most this many posts.")),
 ) -> None:
-    """Score all stored posts that have no score from the current model name + version."""
     from resonanz.core.db import engine_from_settings
     from resonanz.pipeline.scoring import score_posts
 
@@ -108,5 +114,12 @@ def score(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("classify")(classify)
-    app.command("score")(score)
+    app.command(
+        "classify",
+        help=N_(
+            "Analyse texts without the database: one JSON line per input line (label, probabilities, topics, flags)."
+        ),
+    )(classify)
+    app.command("score", help=N_("Score all stored posts that have no score from the current model name + version."))(
+        score
+    )

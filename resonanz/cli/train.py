@@ -17,11 +17,14 @@ from rich.console import Console
 from nlp.errors import NlpError
 from nlp.training.data import Example, describe, from_pairs, load_file
 from resonanz.cli.common import FAILED, fail
+from resonanz.core.i18n import N_, _
 
 console = Console(soft_wrap=True)
 log = logging.getLogger(__name__)
 
-train_app = typer.Typer(help="Train the sentiment or offensive-language model on labelled data.", no_args_is_help=True)
+train_app = typer.Typer(
+    help=N_("Train the sentiment or offensive-language model on labelled data."), no_args_is_help=True
+)
 
 FEEDBACK_FIELDS = {"sentiment": ("sentiment",), "offensive": ("offensive", "flag")}
 """``label_feedback.field`` read for each task; ``new_value`` is the corrected label (for ``flag``
@@ -29,19 +32,26 @@ corrections of the queue: ``+offensive`` is OFFENSE, ``-offensive`` is OTHER, ot
 FLAG_LABELS = {"+offensive": "OFFENSE", "offensive": "OFFENSE", "-offensive": "OTHER"}
 
 DATA = typer.Option(
-    None, "--data", "-d", help="Labelled file: CSV (text,label), GermEval 2017 XML or GermEval 2018 TSV. Repeatable."
+    None,
+    "--data",
+    "-d",
+    help=N_("Labelled file: CSV (text,label), GermEval 2017 XML or GermEval 2018 TSV. Repeatable."),
 )
-FEEDBACK = typer.Option(False, "--from-feedback", help="Also learn from review-queue corrections in the database.")
-OUTPUT = typer.Option(None, "--output", "-o", help="Output directory (default: <data dir>/models/<task>-<date>).")
-FOLDS = typer.Option(5, "--folds", min=0, help="Cross-validation folds to report before the final fit (0/1 = none).")
-SKIP_BAD = typer.Option(False, "--skip-bad", help="Skip malformed rows (logged) instead of stopping at the first.")
-EPOCHS = typer.Option(None, "--epochs", min=1, help="Maximum epochs (early stopping picks the best).")
-THREADS = typer.Option(None, "--threads", min=1, help="CPU threads (default: settings.nlp.threads or 2).")
+FEEDBACK = typer.Option(False, "--from-feedback", help=N_("Also learn from review-queue corrections in the database."))
+OUTPUT = typer.Option(None, "--output", "-o", help=N_("Output directory (default: <data dir>/models/<task>-<date>)."))
+FOLDS = typer.Option(
+    5, "--folds", min=0, help=N_("Cross-validation folds to report before the final fit (0/1 = none).")
+)
+SKIP_BAD = typer.Option(False, "--skip-bad", help=N_("Skip malformed rows (logged) instead of stopping at the first."))
+EPOCHS = typer.Option(None, "--epochs", min=1, help=N_("Maximum epochs (early stopping picks the best)."))
+THREADS = typer.Option(None, "--threads", min=1, help=N_("CPU threads (default: settings.nlp.threads or 2)."))
 DEEP = typer.Option(
     False,
     "--deep",
-    help="LoRA adapters on all 12 layers (the default model's recipe): better, but about 0.5 s per 32 posts "
-    "and epoch on a bf16 CPU; resumable (run the same command again), no cross-validation.",
+    help=N_(
+        "LoRA adapters on all 12 layers (the default model's recipe): better, but about 0.5 s per 32 posts "
+        "and epoch on a bf16 CPU; resumable (run the same command again), no cross-validation."
+    ),
 )
 
 
@@ -80,11 +90,11 @@ def gather(task: str, data: list[Path] | None, from_feedback: bool, skip_bad: bo
     if from_feedback:
         pairs = feedback_pairs(task)
         loaded = from_pairs(pairs, task, source="label_feedback")
-        console.print(f"review-queue corrections: {describe(loaded) if loaded else 'none'}")
+        console.print(_("review-queue corrections: {found}").format(found=describe(loaded) if loaded else _("none")))
         examples += loaded
         sources.append(f"label_feedback ({len(loaded)} corrections)")
     if not examples:
-        raise typer.BadParameter("No training data: pass --data FILE (repeatable) and/or --from-feedback.")
+        raise typer.BadParameter(_("No training data: pass --data FILE (repeatable) and/or --from-feedback."))
     return examples, sources
 
 
@@ -138,21 +148,32 @@ def run_training(
         raise fail(exc, FAILED) from None
     cv = metrics.get("cv")
     if cv:
-        console.print(f"{folds}-fold CV: micro-F1 {cv['mean_micro_f1']:.3f}, macro-F1 {cv['mean_macro_f1']:.3f}")
+        console.print(
+            _("{folds}-fold CV: micro-F1 {micro:.3f}, macro-F1 {macro:.3f}").format(
+                folds=folds, micro=cv["mean_micro_f1"], macro=cv["mean_macro_f1"]
+            )
+        )
     val = metrics.get("validation")
     if val:
         console.print(
-            f"Validation ({val['n']} held-out rows): micro-F1 {val['micro_f1']:.3f}, macro-F1 {val['macro_f1']:.3f}"
+            _("Validation ({n} held-out rows): micro-F1 {micro:.3f}, macro-F1 {macro:.3f}").format(
+                n=val["n"], micro=val["micro_f1"], macro=val["macro_f1"]
+            )
         )
-    console.print(f"Weights: {weights}\nModel directory (transformers): {model_dir}")
+    console.print(_("Weights: {weights}").format(weights=weights))
+    console.print(_("Model directory (transformers): {path}").format(path=model_dir))
     if "lexical" in metrics:
         lexical = lexical_path_for(weights)
-        console.print(f"Lexical part of the hybrid: {lexical} (mix weight {metrics['lexical']['mix_weight']:.2f})")
+        mix = metrics["lexical"]["mix_weight"]
+        console.print(_("Lexical part of the hybrid: {path} (mix weight {mix:.2f})").format(path=lexical, mix=mix))
     if task == "sentiment":
-        console.print(f"Use it: RESONANZ_NLP__SENTIMENT_MODEL={model_dir}")
+        console.print(_("Use it: {setting}").format(setting=f"RESONANZ_NLP__SENTIMENT_MODEL={model_dir}"))
 
 
-TASK_HELP = {"sentiment": "Train the negative/neutral/positive model.", "offensive": "Train the OTHER/OFFENSE model."}
+TASK_HELP = {
+    "sentiment": N_("Train the negative/neutral/positive model."),
+    "offensive": N_("Train the OTHER/OFFENSE model."),
+}
 
 
 def _train_command(task: str) -> Callable[..., None]:

@@ -29,6 +29,13 @@ class Period:
         return Period(self.start - self.length, self.start, f"before {self.label}")
 
 
+def _(message: str) -> str:
+    """The message in the current language (:mod:`resonanz.core.i18n` imports this module, hence the late import)."""
+    from resonanz.core.i18n import gettext
+
+    return gettext(message)
+
+
 def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
@@ -42,13 +49,17 @@ def iso_week(label: str, tz: str = "Europe/Berlin") -> Period:
     """``2026-W47`` -> Monday 00:00 to the next Monday 00:00 local time, as UTC."""
     match = _WEEK_RE.match(label.strip())
     if not match:
-        raise InvalidFilterError(f"cannot read the week {label!r}; write it as an ISO week like 2026-W47")
+        raise InvalidFilterError(
+            _("cannot read the week {label!r}; write it as an ISO week like 2026-W47").format(label=label)
+        )
     year, week = int(match.group(1)), int(match.group(2))
     _check_year(year, label)
     try:
         monday = date.fromisocalendar(year, week, 1)
     except ValueError as exc:
-        raise InvalidFilterError(f"{label!r} is not a week of {year}; ISO weeks run from W01 to W52 or W53") from exc
+        raise InvalidFilterError(
+            _("{label!r} is not a week of {year}; ISO weeks run from W01 to W52 or W53").format(label=label, year=year)
+        ) from exc
     start = datetime.combine(monday, time(), tzinfo=zone(tz))
     end = datetime.combine(monday + timedelta(days=7), time(), tzinfo=zone(tz))
     return Period(start.astimezone(UTC), end.astimezone(UTC), f"{year}-W{week:02d}")
@@ -85,7 +96,9 @@ def parse_moment(value: str, tz: str = "Europe/Berlin", *, end_of_day: bool = Fa
         else:
             moment = datetime.fromisoformat(text)
     except ValueError as exc:
-        raise InvalidFilterError(f"cannot read the date {value!r}; write 2026-11-16 or 2026-11-16T08:00") from exc
+        raise InvalidFilterError(
+            _("cannot read the date {value!r}; write 2026-11-16 or 2026-11-16T08:00").format(value=value)
+        ) from exc
     except OverflowError as exc:
         raise InvalidFilterError(f"{value!r} is outside the years {MIN_YEAR}-{MAX_YEAR} that reports cover") from exc
     if len(text) == 10:
@@ -111,7 +124,7 @@ def resolve_period(
     """The period asked for: an ISO week, or ``since``/``until`` (until defaults to now, since to ``days`` before)."""
     if week:
         if since or until:
-            raise InvalidFilterError("give either --week or --since/--until, not both")
+            raise InvalidFilterError(_("give either --week or --since/--until, not both"))
         return iso_week(week, tz)
     now = now or datetime.now(UTC)
     end = parse_moment(until, tz, end_of_day=True) if until else now

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from platformdirs import user_cache_dir, user_config_dir, user_data_dir
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 from pydantic_settings import (
     BaseSettings,
@@ -108,6 +108,11 @@ class NlpSettings(BaseModel):
     for the keyword rules alone. Needs the embedding model."""
 
 
+WEIGHT_MODES = ("revenue_share", "clv", "abc")
+"""``value.weight_mode``: the modes of :func:`linker.value.weights.customer_weight` (``linker.value.weights.MODES``)."""
+WEIGHT_MODE_ALIASES = {"class": "abc", "clv_share": "clv"}
+
+
 class ValueSettings(BaseModel):
     window_months: int = 12
     abc_basis: str = "revenue"  # revenue | margin
@@ -118,9 +123,13 @@ class ValueSettings(BaseModel):
     """headcount method: the best 20 % (rounded up) are A ..."""
     abc_c_headcount: float = 0.20
     """... and the worst 20 % (rounded down) are C."""
-    weight_mode: str = "abc"  # abc | revenue_share | clv
+    weight_mode: str = "revenue_share"
+    """How a post counts (:mod:`resonanz.pipeline.weighting`): ``revenue_share`` (default; the customer's revenue
+    relative to the average customer, who weighs 1), ``clv`` (the same with CLV; also ``clv_share``) or ``abc``
+    (the fixed class weights ``abc_weights``; also ``class``)."""
     abc_weights: dict[str, float] = Field(default_factory=lambda: {"A": 5.0, "B": 2.0, "C": 1.0})
     prospect_weight: float = 0.5
+    """Unlinked authors (prospects); in the relative modes also the floor for a linked customer."""
     max_weight: float = 50.0
     """Cap for the relative weight modes (revenue_share, clv)."""
     loyalty_threshold: float = 100.0
@@ -140,6 +149,40 @@ class ValueSettings(BaseModel):
     """Yearly retention for the simple CLV model; None = measured from the previous window."""
     schedule_hour: int = 3
     """``resonanz run`` recomputes values daily at this hour (digest.timezone)."""
+
+    @field_validator("weight_mode", mode="before")
+    @classmethod
+    def _weight_mode(cls, value: Any) -> Any:
+        """The weighting by its name; ``class`` and ``clv_share`` are other names for ``abc`` and ``clv``."""
+        if not isinstance(value, str):
+            return value
+        mode = WEIGHT_MODE_ALIASES.get(value.strip().lower(), value.strip().lower())
+        if mode not in WEIGHT_MODES:
+            raise PydanticCustomError(
+                "weight_mode",
+                "revenue_share (Umsatzanteil, Standard), clv (Kundenwert; auch clv_share) oder abc "
+                "(feste Klassengewichte; auch class)",
+            )
+        return mode
+
+    @field_validator("prospect_weight")
+    @classmethod
+    def _floor(cls, value: float) -> float:
+        if value < 0:
+            raise PydanticCustomError("weight_floor", "eine Zahl ab 0 (das Gewicht eines Beitrags ohne Kund:in)")
+        return value
+
+    @field_validator("max_weight")
+    @classmethod
+    def _cap(cls, value: float, info: ValidationInfo) -> float:
+        floor = info.data.get("prospect_weight", 0.0)
+        if value < floor:
+            raise PydanticCustomError(
+                "weight_cap",
+                "eine Obergrenze, mindestens so groß wie prospect_weight ({floor})",
+                {"floor": floor},
+            )
+        return value
 
 
 class LinkSettings(BaseModel):

@@ -48,7 +48,7 @@ def demo_linking_summary(engine: Engine, limit: int = 15) -> Any:
         _, abc, revenue, segment, clv, points, loyal, weight = val
         value_table.add_row(
             crm_id, name, abc, f"{revenue:,.2f} €", segment or "-", f"{clv:,.0f} €",
-            f"{points:g}" + (" (treu)" if loyal else ""), f"{weight:g}",
+            f"{points:g}" + (" (treu)" if loyal else ""), f"{weight:.3g}",
         )  # fmt: skip
     link_table = Table(title="Verknüpfte Autor:innen", title_justify="left")
     for col in ("Autor", "Kunde", "Status", "p", "Belege"):

@@ -31,6 +31,10 @@ def load_demo_data(engine: Engine, data_dir: Path = DEMO_DATA) -> DemoLoad:
     result.reports.append(import_customers(engine, data_dir / "customers.csv"))
     result.reports.append(import_orders(engine, data_dir / "orders.csv"))
     result.reports.append(import_posts(engine, data_dir / "posts.jsonl"))
+    if (data_dir / "competitors.json").is_file():
+        from resonanz.demo.competitors import load_competitors
+
+        result.reports += load_competitors(engine, data_dir)
     brand = json.loads((data_dir / "brand.json").read_text(encoding="utf-8"))
     ensure_markers(engine, [(kind, value) for kind in KINDS for value in brand.get(kind, [])], actor="demo")
     for report in result.reports:

@@ -51,6 +51,7 @@ def next_steps(week: str, out_dir: str, web: str = "http://127.0.0.1:8765", env_
         NextStep(f"resonanz ask --class A --week {week}", "was die A-Kunden in der Story-Woche sagen"),
         NextStep('resonanz search "Mühle" --class A', "die Beschwerden des Hotels Rheinblick über die Leihmühle"),
         NextStep(f"resonanz digest --week {week} --output {digest}", "der Wochenbericht der Story-Woche als HTML"),
+        NextStep(f"resonanz competitors --week {week}", "Lindenhof gegen zwei Wettbewerber: Stimmenanteil, Stimmung"),
         NextStep("resonanz users add admin --role admin", "ein Login für die Web-App (fragt nach dem Passwort)"),
         NextStep(
             "resonanz serve",

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from resonanz.answers.ask import Answer, AnswerFilter, TopicRow, ask
+from resonanz.answers.competitors import CompetitorReport, weekly_competitors
 from resonanz.answers.dashboard import dashboard
 from resonanz.answers.emerging import EmergingTopic, emerging_topics
 from resonanz.answers.format import aspect_line
@@ -23,7 +24,9 @@ from resonanz.core.i18n import _
 from resonanz.core.periods import Period, iso_week, last_complete_week, zone
 from resonanz.core.settings import Settings
 from resonanz.digest import charts
+from resonanz.digest.competitors import digest_rows, share_of_voice_chart
 from resonanz.digest.render import render_template
+from resonanz.pipeline.sources import known_brands
 from resonanz.review.queue import QueuePage, open_items
 from store.db import session_scope
 from store.models import Digest
@@ -44,6 +47,8 @@ class DigestData:
     open_items: QueuePage
     trend_labels: list[str]
     images: dict[str, bytes] = field(default_factory=dict)
+    competitors: CompetitorReport | None = None
+    """The own brand against the tagged competitors over the chart's weeks (None: no source is tagged)."""
     generated_at: datetime = field(default_factory=utcnow)
     tz: str = "Europe/Berlin"
 
@@ -84,6 +89,7 @@ class DigestData:
                 for r in self.open_items.rows
             ],
             "pareto": pareto.to_dict() if pareto else None,
+            "competitors": digest_rows(self.competitors) if self.competitors else None,
         }
 
 
@@ -124,6 +130,9 @@ def collect(session: Session, settings: Settings, period: Period) -> DigestData:
         tz=settings.digest.timezone,
     )
     data.images["sentiment"] = charts.sentiment_trend_chart(board.labels, board.sentiment_by_class)
+    if known_brands(session):
+        data.competitors = weekly_competitors(session, flt, end_week=period.label, weeks=8, tz=settings.digest.timezone)
+        data.images["competitors"] = share_of_voice_chart(data.competitors)
     if overall.pareto:
         data.images["pareto"] = charts.pareto_chart(overall.pareto)
     data.images["negative_topics"] = charts.bar_chart(

@@ -1,4 +1,10 @@
-"""Managing sources (what is collected, how often) and reading their run history."""
+"""Managing sources (what is collected, how often, for which brand) and reading their run history.
+
+A source listens either to the own brand (no ``brand``: the default, also for every post without a source,
+such as imported ones) or to a named competitor (``brand``): its posts then count for that competitor in the
+comparison (:mod:`resonanz.answers.competitors`) and stay out of the own brand's answers (``ask``,
+dashboard, digest; :func:`resonanz.answers.sql.brand_clause`).
+"""
 
 from __future__ import annotations
 
@@ -11,20 +17,58 @@ from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from collectors import SourceSpec, collector_class
+from resonanz.core.i18n import _
 from resonanz.pipeline.collect import SourceNotFoundError, find_source
 from store.db import session_scope
 from store.models import CollectorRun, Post, Source
 
 MIN_INTERVAL = 30
+BRAND_MAX = 200
+_SPACES = re.compile(r"\s+")
 _INTERVAL = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd]?)", re.IGNORECASE)
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 class SourceExistsError(ValueError):
     """A source with that name exists already."""
+
+
+class BrandNameError(ValueError):
+    """A brand name that cannot be used; the message says why."""
+
+
+def clean_brand(value: str | None) -> str | None:
+    """A brand name as stored: trimmed, inner whitespace as single spaces; ``None``/empty: the own brand."""
+    if value is None:
+        return None
+    name = _SPACES.sub(" ", value).strip()
+    if not name:
+        return None
+    if name == "*":
+        raise BrandNameError(_("'*' is reserved and cannot be a brand name; give the competitor's name"))
+    if len(name) > BRAND_MAX:
+        raise BrandNameError(_("a brand name has at most {n} characters; shorten it").format(n=BRAND_MAX))
+    return name
+
+
+def known_brands(session: Session) -> list[str]:
+    """The competitors sources are tagged with, in alphabetical order."""
+    rows = session.execute(select(col(Source.brand)).where(col(Source.brand).is_not(None)).distinct())
+    return sorted((str(b) for (b,) in rows), key=str.casefold)
+
+
+def _spelling(session: Session, name: str | None) -> str | None:
+    """``name`` in the spelling of an existing tag that differs only in case (``röstlicht`` -> ``Röstlicht``)."""
+    if name is None:
+        return None
+    for known in known_brands(session):
+        if known.casefold() == name.casefold():
+            return known
+    return name
 
 
 def parse_interval(text: str | int) -> int:
@@ -66,9 +110,13 @@ def add_source(
     interval_seconds: int = 900,
     options: Mapping[str, Any] | None = None,
     enabled: bool = True,
+    brand: str | None = None,
 ) -> Source:
-    """Create a source after checking that its platform can work with what was given."""
+    """Create a source after checking that its platform can work with what was given.
+
+    ``brand``: the competitor it listens to (``None``: the own brand)."""
     platform = platform.strip().lower()
+    brand = clean_brand(brand)
     name = name.strip()
     if not name:
         raise ValueError("a source needs a name")
@@ -79,8 +127,8 @@ def add_source(
     with session_scope(engine) as session:
         if session.execute(select(col(Source.id)).where(col(Source.name) == name)).first():
             raise SourceExistsError(f"a source named {name!r} exists already; pick another name or remove it first")
-        source = Source(name=name, platform=platform, query=query, account=account,
-                        interval_seconds=interval_seconds, enabled=enabled, config=config)  # fmt: skip
+        source = Source(name=name, platform=platform, query=query, account=account, interval_seconds=interval_seconds,
+                        enabled=enabled, config=config, brand=_spelling(session, brand))  # fmt: skip
         session.add(source)
         session.flush()
         session.refresh(source)
@@ -147,6 +195,32 @@ def remove_source(engine: Engine, name: str) -> RemovedSource:
     return RemovedSource(name=name, posts_kept=int(kept or 0), runs_deleted=int(runs or 0))
 
 
+@dataclass
+class TaggedSource:
+    name: str
+    brand: str | None
+    """The competitor now (``None``: the own brand)."""
+    previous: str | None
+    posts: int
+    """The source's posts, which now count for ``brand``."""
+
+
+def tag_source(engine: Engine, name: str, brand: str | None) -> TaggedSource:
+    """Tag a source with the competitor it listens to (``brand=None``: back to the own brand).
+
+    Its posts, also those collected before, count for that brand from now on; nothing is re-collected.
+    A name that differs from an existing tag only in case takes that tag's spelling."""
+    brand = clean_brand(brand)
+    with session_scope(engine) as session:
+        source = find_source(session, name)
+        previous = source.brand
+        source.brand = _spelling(session, brand)
+        session.add(source)
+        posts = session.execute(select(func.count()).where(col(Post.source_id) == source.id)).scalar_one()
+        tagged = TaggedSource(name=source.name, brand=source.brand, previous=previous, posts=int(posts))
+    return tagged
+
+
 def set_enabled(engine: Engine, name: str, enabled: bool) -> Source:
     with session_scope(engine) as session:
         source = find_source(session, name)
@@ -166,15 +240,20 @@ def list_runs(engine: Engine, source: str | None = None, limit: int = 20) -> lis
 
 
 __all__ = [
+    "BrandNameError",
     "RemovedSource",
     "SourceExistsError",
     "SourceNotFoundError",
     "SourceOverview",
+    "TaggedSource",
     "add_source",
+    "clean_brand",
+    "known_brands",
     "list_runs",
     "list_sources",
     "parse_interval",
     "parse_options",
     "remove_source",
     "set_enabled",
+    "tag_source",
 ]

@@ -10,10 +10,13 @@ from sqlmodel import Session, col, select
 
 from linker.identity.records import CONFIRMED, PENDING
 from resonanz.core.errors import NotFoundError
+from resonanz.core.settings import Settings
 from resonanz.core.tables import current_value_order
 from resonanz.pipeline.consent import customer_is_linkable
+from resonanz.pipeline.domain_config import weight_config
 from resonanz.pipeline.duplicates import places
 from resonanz.pipeline.link_decisions import LINKED_STATUSES
+from resonanz.pipeline.weighting import WeightExplanation, explain_weight, standing_of
 from store.models import (
     Customer,
     CustomerValue,
@@ -58,6 +61,9 @@ class ItemDetail:
     feedback: list[LabelFeedback] = field(default_factory=list)
     places: list[dict[str, Any]] = field(default_factory=list)
     """The same text elsewhere (cross-posts, a spam cluster's copies): id, platform, url, created_at, handle."""
+    weight: WeightExplanation | None = None
+    """How much the post counts and why (:func:`resonanz.pipeline.weighting.explain_weight`); None without
+    settings."""
 
     @property
     def pending_links(self) -> list[LinkView]:
@@ -127,7 +133,15 @@ def get_item(session: Session, item_id: int) -> ReviewItem:
     return item
 
 
-def item_detail(session: Session, item_id: int, model_name: str | None = None, history: int = 10) -> ItemDetail:
+def item_detail(
+    session: Session,
+    item_id: int,
+    model_name: str | None = None,
+    history: int = 10,
+    *,
+    settings: Settings | None = None,
+) -> ItemDetail:
+    """The item in context; with ``settings`` also the explanation of the post's weight (the weighting mode)."""
     item = get_item(session, item_id)
     post = session.get(Post, item.post_id)
     if post is None:
@@ -181,4 +195,13 @@ def item_detail(session: Session, item_id: int, model_name: str | None = None, h
     detail.feedback = list(
         session.exec(select(LabelFeedback).where(LabelFeedback.post_id == post.id).order_by(col(LabelFeedback.at)))
     )
+    if settings is not None:
+        value = detail.value
+        score = detail.post.score
+        detail.weight = explain_weight(
+            weight_config(settings),
+            linked=detail.customer is not None,
+            standing=standing_of(value.abc_class, value.clv, value.details) if value is not None else None,
+            stored=score.weight if score is not None else None,
+        )
     return detail

@@ -12,7 +12,14 @@ from sqlalchemy import Float, Integer, bindparam, case, cast, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
-from resonanz.answers.sql import has_topic, latest_score_id, link_subquery, segment_expr, value_subquery
+from resonanz.answers.sql import (
+    brand_clause,
+    has_topic,
+    latest_score_id,
+    link_subquery,
+    segment_expr,
+    value_subquery,
+)
 from resonanz.core.tables import CUSTOMER, IDENTITY, ITEM, POST, SCORE
 from resonanz.pipeline.brand import BRAND
 from resonanz.review.statuses import ACTIVE_STATUSES
@@ -105,6 +112,7 @@ def _base(qf: QueueFilter, dialect: str, counting: bool = False) -> tuple[Any, d
         .select_from(ITEM)
         .join(POST, POST.c.id == ITEM.c.post_id)
         .where(or_(POST.c.voice.is_(None), POST.c.voice != BRAND))
+        .where(brand_clause(None))  # competitors' posts are compared (resonanz competitors), not answered
     )
     if not counting or qf.classes:
         query = query.outerjoin(lnk, lnk.c.identity_id == POST.c.identity_id).outerjoin(

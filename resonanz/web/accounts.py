@@ -10,6 +10,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlmodel import Session, col, select
 
 from resonanz.core.errors import NotFoundError, UserError
+from resonanz.core.i18n import _
 from resonanz.web.sessions import hash_slots, revoke_user_sessions
 from store.models import User
 
@@ -32,17 +33,21 @@ def hash_password(password: str) -> str:
 
 def check_password_rules(password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise UserError(f"the password is too short; use at least {MIN_PASSWORD} characters")
+        raise UserError(_("the password is too short; use at least {n} characters").format(n=MIN_PASSWORD))
 
 
 def add_user(session: Session, username: str, password: str, role: str) -> User:
     if role not in ROLES:
-        raise UserError(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
+        raise UserError(_("unknown role {role!r}; use one of {roles}").format(role=role, roles=", ".join(ROLES)))
     if not _NAME_RE.match(username):
-        raise UserError(f"the user name {username!r} is not allowed; use 2-100 letters, digits, '.', '_', '-', '@'")
+        raise UserError(
+            _("the user name {name!r} is not allowed; use 2-100 letters, digits, '.', '_', '-', '@'").format(
+                name=username
+            )
+        )
     check_password_rules(password)
     if session.exec(select(User).where(User.username == username)).first():
-        raise UserError(f"a user named {username!r} already exists; pick another name")
+        raise UserError(_("a user named {name!r} already exists; pick another name").format(name=username))
     user = User(username=username, password_hash=hash_password(password), role=role)
     session.add(user)
     session.flush()
@@ -57,7 +62,7 @@ def list_users(session: Session) -> list[User]:
 def get_user(session: Session, username: str) -> User:
     user = session.exec(select(User).where(User.username == username)).first()
     if user is None:
-        raise NotFoundError(f"no user named {username!r}; see `resonanz users list`")
+        raise NotFoundError(_("no user named {name!r}; see `resonanz users list`").format(name=username))
     return user
 
 
@@ -72,7 +77,7 @@ def set_active(session: Session, username: str, active: bool) -> User:
 
 def set_role(session: Session, username: str, role: str) -> User:
     if role not in ROLES:
-        raise UserError(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
+        raise UserError(_("unknown role {role!r}; use one of {roles}").format(role=role, roles=", ".join(ROLES)))
     user = get_user(session, username)
     if user.role != role and user.id is not None:
         revoke_user_sessions(session, user.id)  # the new role applies from the next login

@@ -18,6 +18,7 @@ from resonanz.web import (
     routes_admin,
     routes_alerts,
     routes_auth,
+    routes_competitors,
     routes_pages,
     routes_queue,
     routes_search,
@@ -59,7 +60,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     )
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (routes_auth, routes_queue, routes_pages, routes_admin, routes_sources, routes_alerts, routes_search):
+    for module in (routes_auth, routes_queue, routes_pages, routes_admin, routes_sources, routes_alerts, routes_search,
+                   routes_competitors):  # fmt: skip
         app.include_router(module.router)
 
     @app.exception_handler(LoginRequired)

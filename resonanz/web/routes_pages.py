@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
@@ -11,14 +12,19 @@ from sqlalchemy import select as core_select
 from sqlmodel import Session, col
 
 from resonanz.answers.ask import AnswerFilter, ask
+from resonanz.answers.competitors import CompetitorReport
 from resonanz.answers.dashboard import dashboard
-from resonanz.answers.format import to_csv, to_json
+from resonanz.answers.format import numbers_sheet, to_csv, to_json
+from resonanz.answers.posts import PAGE_SIZE, PostPage, posts_behind, posts_csv, posts_xlsx
 from resonanz.core.errors import InvalidFilterError
 from resonanz.core.i18n import _
 from resonanz.core.periods import iso_week, resolve_period
 from resonanz.core.settings import Settings
 from resonanz.digest import charts
+from resonanz.digest.competitors import share_of_voice_chart
+from resonanz.pipeline.sources import known_brands
 from resonanz.web.deps import current_user, get_session, get_settings
+from resonanz.web.routes_competitors import competitor_section
 from resonanz.web.security import DIGEST_CSP
 from resonanz.web.templating import render, request_language
 from store.models import Digest, User
@@ -61,9 +67,20 @@ def dashboard_page(
     }
     if board.pareto:
         images["pareto"] = data_uri(charts.pareto_chart(board.pareto))
-    return render(
-        request, "dashboard.html", board=board, images=images, weeks=weeks, week=week, platforms=_clean(platform)
-    )
+    rivals = _competitors(session, settings, week, weeks, _clean(platform))
+    if rivals is not None:
+        images["competitors"] = data_uri(share_of_voice_chart(rivals))
+    return render(request, "dashboard.html", board=board, images=images, weeks=weeks, week=week,
+                  platforms=_clean(platform), rivals=rivals)  # fmt: skip
+
+
+def _competitors(
+    session: Session, settings: Settings, week: str, weeks: int, platforms: list[str]
+) -> CompetitorReport | None:
+    """The dashboard's competitor section: the same weeks and platforms, once a source is tagged with one."""
+    if not known_brands(session):
+        return None
+    return competitor_section(session, settings, week=week, weeks=weeks, platforms=platforms)
 
 
 @router.get("/ask")
@@ -78,14 +95,19 @@ def ask_page(
     since: str = "",
     until: str = "",
     week: str = "",
-    format: str = Query(default="html", pattern="^(html|json|csv)$"),
+    format: str = Query(default="html", pattern="^(html|json|csv|xlsx)$"),
+    posts: bool = False,
+    page: int = Query(default=1, ge=1, le=100_000),
     user: User = Depends(current_user),
     session: Session = Depends(get_session),
     settings: Settings = Depends(get_settings),
 ) -> Response:
+    """The answer; below it the posts behind the numbers (a page of them), and downloads: JSON, the numbers as
+    CSV, the posts as CSV (``format=csv&posts=true``) and XLSX (``format=xlsx``: the posts and the numbers)."""
     error = None
     answer = None
     chart = None
+    listed: PostPage | None = None
     try:
         period = resolve_period(
             since=since or None, until=until or None, week=week or None, tz=settings.digest.timezone
@@ -104,12 +126,29 @@ def ask_page(
         from resonanz.pipeline.scoring import sentiment_train_prior
 
         answer = ask(session, flt, train_prior=sentiment_train_prior(settings))
+        if format == "html" or (format == "json" and posts):
+            listed = posts_behind(session, flt, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+        elif format == "xlsx" or posts:
+            listed = posts_behind(session, flt, limit=None)
     except InvalidFilterError as exc:
         if format != "html":
             raise HTTPException(status_code=400, detail=str(exc)) from exc
         error = str(exc)
+    tz = settings.digest.timezone
     if answer is not None and format == "json":
-        return Response(to_json(answer), media_type="application/json")
+        return Response(to_json(answer, listed), media_type="application/json")
+    if answer is not None and listed is not None and format == "xlsx":
+        return Response(
+            posts_xlsx(listed.posts, tz, summary=numbers_sheet(answer)),
+            media_type=XLSX,
+            headers={"content-disposition": 'attachment; filename="resonanz-posts.xlsx"'},
+        )
+    if answer is not None and listed is not None and format == "csv":
+        return PlainTextResponse(
+            posts_csv(listed.posts, tz),
+            media_type="text/csv",
+            headers={"content-disposition": 'attachment; filename="resonanz-posts.csv"'},
+        )
     if answer is not None and format == "csv":
         return PlainTextResponse(
             to_csv(answer),
@@ -122,6 +161,7 @@ def ask_page(
         request,
         "ask.html",
         answer=answer,
+        listed=listed,
         error=error,
         chart=chart,
         form={
@@ -135,8 +175,19 @@ def ask_page(
             "until": until,
             "week": week,
         },
-        query=str(request.url.query),
+        query=_question(request),
+        topic_query=_question(request, "topic"),
     )
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _question(request: Request, *without: str) -> str:
+    """The page's query without paging and output format (and ``without``): what the download, paging and topic
+    links build on."""
+    drop = ("page", "format", "posts", *without)
+    return urlencode([(k, v) for k, v in request.query_params.multi_items() if k not in drop])
 
 
 @router.get("/digests")

@@ -106,10 +106,11 @@ def item_page(
     item_id: int,
     user: User = Depends(current_user),
     session: Session = Depends(get_session),
+    settings: Settings = Depends(get_settings),
 ) -> Response:
 
     def build(holes: Mapping[str, Any]) -> Response:
-        detail = item_detail(session, item_id)
+        detail = item_detail(session, item_id, settings=settings)
         users = session.exec(select(User).where(col(User.active)).order_by(col(User.username))).all()
         return render(
             request,

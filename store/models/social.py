@@ -19,6 +19,11 @@ class SourceBase(SQLModel):
     interval_seconds: int = Field(default=900, ge=30)
     enabled: bool = True
     config: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    brand: str | None = Field(
+        default=None,
+        max_length=200,
+        description="the competitor this source listens to (its posts count for that brand); None: the own brand",
+    )
 
 
 class Source(SourceBase, table=True):

@@ -72,7 +72,7 @@ def test_cli_ask_csv_table_and_chart(db_url: str, tmp_path: Path) -> None:
 
 def test_cli_ask_bad_input_explains(db_url: str) -> None:
     result = runner.invoke(app, ["ask", "--week", "47"])
-    assert result.exit_code == 2 and "ISO week like 2026-W47" in result.output
+    assert result.exit_code == 2 and "ISO-Woche wie 2026-W47" in result.output
     result = runner.invoke(app, ["ask", "--format", "xml"])
     assert result.exit_code == 2 and "table, json oder csv" in result.output
 
@@ -82,12 +82,12 @@ def test_cli_users_add_list_and_errors(db_url: str, monkeypatch: pytest.MonkeyPa
     result = runner.invoke(app, ["users", "add", "maria", "--role", "admin"])
     assert result.exit_code == 0, result.output
     result = runner.invoke(app, ["users", "add", "maria", "--role", "admin"])
-    assert result.exit_code == 1 and "already exists" in result.output
+    assert result.exit_code == 1 and "gibt es schon" in result.output
     result = runner.invoke(app, ["users", "add", "otto", "--role", "boss"])
-    assert result.exit_code == 1 and "unknown role" in result.output
+    assert result.exit_code == 1 and "unbekannte Rolle" in result.output
     monkeypatch.delenv("RESONANZ_NEW_USER_PASSWORD")
     result = runner.invoke(app, ["users", "add", "pia", "--role", "analyst"], input="short\nshort\n")
-    assert result.exit_code == 1 and "too short" in result.output
+    assert result.exit_code == 1 and "zu kurz" in result.output
     result = runner.invoke(app, ["users", "add", "pia", "--role", "analyst"], input="pia's long password\n" * 2)
     assert result.exit_code == 0, result.output
     result = runner.invoke(app, ["users", "list"])

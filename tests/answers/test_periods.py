@@ -43,7 +43,7 @@ def test_resolve_period_defaults_and_errors() -> None:
     now = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
     p = resolve_period(days=28, now=now)
     assert p.end == now and p.length == timedelta(days=28)
-    with pytest.raises(InvalidFilterError, match="either --week or --since"):
+    with pytest.raises(InvalidFilterError, match="entweder --week oder --since"):
         resolve_period(week="2026-W47", since="2026-11-01")
     with pytest.raises(InvalidFilterError, match="empty"):
         resolve_period(since="2026-12-01", until="2026-11-01")

@@ -14,6 +14,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
@@ -381,6 +382,6 @@ def test_schema_matches_the_models_apart_from_the_search_index(engine: Engine) -
         session.add(Post(platform="rss", external_id="zwischendurch", text="Lieferung kam heute"))
         session.commit()
     command.upgrade(cfg, "head")
-    assert current_revision(engine) == "0009"
+    assert current_revision(engine) == ScriptDirectory.from_config(cfg).get_current_head()
     with Session(engine) as session:
         assert search(session, "Lieferung").total == 1

@@ -117,7 +117,8 @@ def test_resonanz_run_schedules_link_value_and_digest() -> None:
 
     settings = Settings()
     jobs = {job.id: job for job in scheduled_jobs(settings)}
-    assert set(jobs) == {"resonanz:link", "resonanz:value", "resonanz:weekly-digest", "resonanz:alerts"}
+    assert set(jobs) == {"resonanz:score", "resonanz:link", "resonanz:value", "resonanz:weekly-digest",
+                         "resonanz:alerts"}  # fmt: skip
     assert jobs["resonanz:link"].trigger.interval == timedelta(minutes=settings.link.interval_minutes)
     assert jobs["resonanz:alerts"].trigger.interval == timedelta(minutes=settings.alerts.interval_minutes)
 

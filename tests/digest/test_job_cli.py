@@ -90,7 +90,7 @@ def test_cli_digest_output_and_send(
     assert result.exit_code == 0, result.output
     assert "Gesendet an x@example.de" in result.output and server.inbox.envelopes[0].rcpt_tos == ["x@example.de"]
     result = runner.invoke(app, ["digest", "--week", "W99"])
-    assert result.exit_code == 1 and "ISO week" in result.output
+    assert result.exit_code == 1 and "ISO-Woche" in result.output
 
 
 def test_scheduler_finds_and_runs_the_digest_job(

@@ -186,7 +186,8 @@ def test_linking_consent_decisions_and_weights(db: tuple[Engine, dict[str, int]]
 
     assert apply_weights(engine, settings) == 5
     w = weights_by_identity(engine)
-    assert w[ids["max"]] == {5.0} and w[ids["hans"]] == {5.0}  # both class A
+    # both class A; by revenue share (the default) K1's 500 and K2's 300 of 980 among 5 customers
+    assert w[ids["max"]] == {round(5 * 500 / 980, 6)} and w[ids["hans"]] == {round(5 * 300 / 980, 6)}
     assert w[ids["eva"]] == {0.5} and w[ids["anon"]] == {0.5}  # prospects
     assert apply_weights(engine, settings) == 0  # idempotent
 

@@ -55,9 +55,9 @@ def test_classify_file_and_bad_input(tiny_settings: str, tmp_path: Path) -> None
     assert result.exit_code == 0, result.output
     assert len([line for line in result.stdout.splitlines() if line.startswith("{")]) == 2
     bad = CliRunner().invoke(app, ["classify"], input='ok\n{"txt": "no text field"}\n')
-    assert bad.exit_code == 2 and "line 2" in bad.output
+    assert bad.exit_code == 2 and "Zeile 2" in bad.output
     missing = CliRunner().invoke(app, ["classify", str(tmp_path / "nope.txt")])
-    assert missing.exit_code == 2 and "cannot read" in missing.output
+    assert missing.exit_code == 2 and "nicht lesbar" in missing.output
 
 
 def test_classify_bad_model_fails_clearly(tiny_settings: str, tmp_path: Path) -> None:

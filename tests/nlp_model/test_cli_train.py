@@ -58,7 +58,7 @@ def test_gather_files_and_feedback(db: str, tmp_path: Path) -> None:
     examples, sources = gather("sentiment", [csv], True, False)
     assert [e.label for e in examples] == ["positive", "neutral", "negative", "positive"]
     assert sources[0] == str(csv) and sources[1].startswith("label_feedback (2")
-    with pytest.raises(typer.BadParameter, match="No training data"):
+    with pytest.raises(typer.BadParameter, match="Keine Trainingsdaten"):
         gather("sentiment", [], False, False)
     bad = tmp_path / "bad.csv"
     bad.write_text("text,label\nx,sehr gut\n", encoding="utf-8")
@@ -87,7 +87,7 @@ def test_train_command_end_to_end(tiny_base: Path, tmp_path: Path, monkeypatch: 
     result = CliRunner().invoke(app, ["train", "sentiment", "--data", str(data), "--output", str(out),
                                       "--folds", "2", "--epochs", "2", "--threads", "1"])  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "2-fold CV: micro-F1" in result.output
+    assert "2-fache Kreuzvalidierung: Mikro-F1" in result.output
     metrics = json.loads((out / "metrics.json").read_text())
     assert len(metrics["cv"]["folds"]) == 2 and metrics["label_counts"] == {"negative": 8, "neutral": 8, "positive": 8}
     model_dirs = [p for p in (out / "build" / "models").iterdir() if p.name.startswith("sentiment-")]
@@ -129,7 +129,7 @@ def test_train_command_deep(tiny_base: Path, tmp_path: Path, monkeypatch: pytest
     result = CliRunner().invoke(app, ["train", "sentiment", "--deep", "--data", str(data), "--output", str(out),
                                       "--epochs", "2", "--threads", "1"])  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "Validation (" in result.output
+    assert "Validierung (" in result.output
     meta = read_artefact_meta(out / "sentiment.safetensors")
     assert meta.n_top == 2 and meta.lora_scale > 0 and meta.train_config["recipe"] == "deep-lora"
     assert meta.calibration["temperature"] > 0 and len(meta.calibration["train_prior"]) == 3

@@ -20,7 +20,7 @@ def test_import_reports_rejected_rows_and_exits_nonzero(db_url: str, tmp_path: P
     assert f"{path}:3: emails: Value error, not an e-mail address: 'kaputt'" in result.output
     status = runner.invoke(app, ["status"])
     assert status.exit_code == 0
-    row = next(line for line in status.output.splitlines() if " customers " in line)
+    row = next(line for line in status.output.splitlines() if " Kund:innen " in line)  # German by default
     assert row.split()[-2] == "1"
 
 
@@ -35,4 +35,4 @@ def test_unreadable_file_exits_2_with_the_reason(db_url: str, tmp_path: Path) ->
 def test_db_upgrade_names_the_revision(db_url: str) -> None:
     result = runner.invoke(app, ["db", "upgrade"])
     assert result.exit_code == 0, result.output
-    assert "schema at revision" in result.output
+    assert "Schema auf Revision" in result.output

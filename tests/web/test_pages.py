@@ -52,7 +52,7 @@ def test_ask_page_html_json_csv(client: TestClient, scenario: Scenario) -> None:
     assert response.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.text)))
     assert {"section": "summary", "name": "current", "metric": "posts", "value": "2"} in rows
-    assert "ISO week like 2026-W47" in client.get("/ask?week=47").text
+    assert "ISO-Woche wie 2026-W47" in client.get("/ask?week=47").text
     assert client.get("/ask?week=47&format=json").status_code == 400
 
 
@@ -82,9 +82,9 @@ def test_admin_manages_users(client: TestClient, scenario: Scenario, session: Se
     assert client.post("/admin/users", data=form).status_code == 303
     assert "Nutzer:in neu als Analyst:in hinzugefügt." in client.get("/admin/users").text
     client.post("/admin/users", data=form)
-    assert "already exists" in client.get("/admin/users").text
+    assert "gibt es schon" in client.get("/admin/users").text
     client.post("/admin/users", data=form | {"username": "kurz", "password": "short"})
-    assert "too short" in client.get("/admin/users").text
+    assert "zu kurz" in client.get("/admin/users").text
     client.post("/admin/users/neu/role", data={"role": "community_manager", "csrf_token": token})
     client.post("/admin/users/neu/active", data={"active": "0", "csrf_token": token})
     neu = session.exec(select(User).where(User.username == "neu")).one()
@@ -94,7 +94,7 @@ def test_admin_manages_users(client: TestClient, scenario: Scenario, session: Se
     client.post("/admin/users/ada/active", data={"active": "0", "csrf_token": token})
     assert "nicht selbst deaktivieren" in client.get("/admin/users").text
     client.post("/admin/users/ghost/role", data={"role": "admin", "csrf_token": token})
-    assert "no user named" in client.get("/admin/users").text
+    assert "keine Nutzer:in namens" in client.get("/admin/users").text
 
 
 def test_static_assets(client: TestClient) -> None:

@@ -1,0 +1,266 @@
+"""The posts behind an answer: exactly the rows ``ask`` counts (:func:`resonanz.answers.sql.post_rows_select`
+for the filter's period), each with its author, customer, class, value, weight, sentiment, aspects and flags.
+
+Listed heaviest first (weight, then newest), a page at a time (:func:`posts_behind`), and exported whole as
+CSV or XLSX (:func:`posts_csv`, :func:`posts_xlsx`) with formula prefixes neutralised (:mod:`resonanz.core.csv_safe`).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from resonanz.answers.ask import SENTIMENT_OF, checked_filter
+from resonanz.answers.sql import AnswerFilter, post_rows_select, value_subquery
+from resonanz.core.csv_safe import csv_writer, neutralise
+from resonanz.core.i18n import N_, _
+from resonanz.core.periods import zone
+from resonanz.core.tables import CUSTOMER, IDENTITY, ITEM, POST, SCORE
+
+__all__ = ["POST_COLUMNS", "PostLine", "PostPage", "post_cells", "posts_behind", "posts_csv", "posts_xlsx"]
+
+PAGE_SIZE = 25
+MAX_PAGE_SIZE = 500
+
+
+@dataclass
+class PostLine:
+    """One post behind an answer."""
+
+    post_id: int
+    created_at: datetime
+    platform: str
+    author: str | None
+    customer: str | None
+    """The linked customer's company, else their name (None: a prospect)."""
+    crm_id: str | None
+    segment: str
+    """A, B, C, ``unvalued`` (linked, no value yet) or ``prospect``."""
+    revenue: float | None
+    """The customer's revenue in the value window (their value row), None for prospects."""
+    clv: float | None
+    weight: float
+    sentiment: str
+    p_negative: float
+    p_positive: float
+    aspects: list[tuple[str, str | None]] = field(default_factory=list)
+    """(topic, the post's polarity about it: negative/neutral/positive, None for older scores)."""
+    flags: list[str] = field(default_factory=list)
+    url: str | None = None
+    text: str = ""
+    item_id: int | None = None
+    """The post's review item (the web links to it), if it has one."""
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["aspects"] = [{"topic": t, "polarity": p} for t, p in self.aspects]
+        return out
+
+
+@dataclass
+class PostPage:
+    posts: list[PostLine]
+    total: int
+    """All posts behind the answer (of the filter's period), not just this page."""
+    offset: int
+    limit: int | None
+
+    @property
+    def page(self) -> int:
+        return 1 + self.offset // self.limit if self.limit else 1
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.limit)) if self.limit else 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "total": self.total,
+            "offset": self.offset,
+            "limit": self.limit,
+            "page": self.page,
+            "pages": self.pages,
+            "posts": [p.to_dict() for p in self.posts],
+        }
+
+
+def _aspects(topics: Any) -> list[tuple[str, str | None]]:
+    out: list[tuple[str, str | None]] = []
+    for t in topics or []:
+        if isinstance(t, dict) and t.get("topic"):
+            polarity = t.get("polarity")
+            out.append((str(t["topic"]), str(polarity) if polarity else None))
+    return out
+
+
+def _flags(flags: Any) -> list[str]:
+    out: list[str] = []
+    for f in flags or []:
+        name = f.get("flag") if isinstance(f, dict) else f
+        if name and str(name) not in out:
+            out.append(str(name))
+    return out
+
+
+def _customer_name(company: str | None, first: str | None, last: str | None) -> str | None:
+    name = " ".join(part for part in (first, last) if part)
+    return company or name or None
+
+
+def posts_behind(session: Session, flt: AnswerFilter, *, limit: int | None = PAGE_SIZE, offset: int = 0) -> PostPage:
+    """The posts the answer for ``flt`` counts in its period, heaviest first; ``limit=None``: all of them."""
+    flt = checked_filter(session, flt)
+    rows = post_rows_select(flt, session.get_bind().dialect.name).subquery("rows")
+    total = int(session.scalar(select(func.count()).select_from(rows)) or 0)
+    val = value_subquery()
+    author = func.coalesce(IDENTITY.c.handle, IDENTITY.c.display_name)
+    query = (
+        select(
+            rows.c.post_id,
+            rows.c.segment,
+            rows.c.weight,
+            rows.c.sval,
+            rows.c.p_negative,
+            rows.c.p_positive,
+            rows.c.topics,
+            POST.c.created_at,
+            POST.c.platform,
+            POST.c.url,
+            POST.c.title,
+            POST.c.text,
+            author.label("author"),
+            CUSTOMER.c.company,
+            CUSTOMER.c.first_name,
+            CUSTOMER.c.last_name,
+            CUSTOMER.c.crm_id,
+            val.c.revenue,
+            val.c.clv,
+            SCORE.c.flags,
+            ITEM.c.id.label("item_id"),
+        )  # fmt: skip
+        .select_from(rows)
+        .join(POST, POST.c.id == rows.c.post_id)
+        .join(SCORE, SCORE.c.id == rows.c.score_id)
+        .outerjoin(IDENTITY, IDENTITY.c.id == rows.c.identity_id)
+        .outerjoin(CUSTOMER, CUSTOMER.c.id == rows.c.customer_id)
+        .outerjoin(val, val.c.customer_id == rows.c.customer_id)
+        .outerjoin(ITEM, ITEM.c.post_id == rows.c.post_id)
+        .order_by(rows.c.weight.desc(), POST.c.created_at.desc(), rows.c.post_id.desc())
+        .offset(max(0, offset))
+    )
+    if limit is not None:
+        query = query.limit(max(1, min(limit, MAX_PAGE_SIZE)))
+    lines = []
+    for r in session.exec(query).all():  # type: ignore[call-overload]
+        m = r._mapping
+        body = m["text"] or ""
+        lines.append(
+            PostLine(
+                post_id=int(m["post_id"]),
+                created_at=m["created_at"],
+                platform=str(m["platform"]),
+                author=m["author"],
+                customer=_customer_name(m["company"], m["first_name"], m["last_name"]),
+                crm_id=m["crm_id"],
+                segment=str(m["segment"]),
+                revenue=None if m["revenue"] is None else float(m["revenue"]),
+                clv=None if m["clv"] is None else float(m["clv"]),
+                weight=float(m["weight"]),
+                sentiment=SENTIMENT_OF.get(int(m["sval"]), "neutral"),
+                p_negative=float(m["p_negative"] or 0.0),
+                p_positive=float(m["p_positive"] or 0.0),
+                aspects=_aspects(m["topics"]),
+                flags=_flags(m["flags"]),
+                url=m["url"],
+                text=f"{m['title']}\n{body}" if m["title"] else body,
+                item_id=m["item_id"],
+            )
+        )
+    return PostPage(posts=lines, total=total, offset=max(0, offset), limit=limit)
+
+
+# --- export ------------------------------------------------------------------------------------------------------
+
+POST_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("post_id", N_("post")),
+    ("created_at", N_("time (Europe/Berlin)")),
+    ("platform", N_("platform")),
+    ("author", N_("author")),
+    ("customer", N_("customer")),
+    ("crm_id", N_("CRM number")),
+    ("class", N_("class")),
+    ("revenue", N_("revenue (€)")),
+    ("clv", N_("CLV (€)")),
+    ("weight", N_("weight")),
+    ("sentiment", N_("sentiment")),
+    ("p_negative", N_("p(negative)")),
+    ("p_positive", N_("p(positive)")),
+    ("aspects", N_("aspects")),
+    ("flags", N_("flags")),
+    ("link", N_("link")),
+    ("text", N_("text")),
+)
+"""Export columns: the CSV header is the key (stable for tools), the XLSX header the translated label."""
+
+
+def post_cells(line: PostLine, tz: str = "Europe/Berlin") -> list[Any]:
+    """One export row in :data:`POST_COLUMNS` order (raw values: codes, floats; the time in ``tz``, ISO 8601)."""
+    aspects = "; ".join(f"{topic}: {polarity}" if polarity else topic for topic, polarity in line.aspects)
+    when = line.created_at.astimezone(zone(tz)) if line.created_at.tzinfo else line.created_at
+    return [
+        line.post_id, when.replace(tzinfo=None).isoformat(timespec="seconds"), line.platform, line.author,
+        line.customer, line.crm_id, line.segment, line.revenue, line.clv, line.weight, line.sentiment,
+        round(line.p_negative, 4), round(line.p_positive, 4), aspects, ", ".join(line.flags), line.url, line.text,
+    ]  # fmt: skip
+
+
+def posts_csv(lines: Sequence[PostLine], tz: str = "Europe/Berlin") -> str:
+    """The posts as CSV (header: the column keys); every text cell neutralised against formulas."""
+    buf = io.StringIO()
+    writer = csv_writer(buf, lineterminator="\n")
+    writer.writerow([key for key, _label in POST_COLUMNS])
+    for line in lines:
+        writer.writerow(["" if v is None else v for v in post_cells(line, tz)])
+    return buf.getvalue()
+
+
+_XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+"""Control characters an XLSX cell cannot hold (openpyxl refuses them)."""
+
+
+def _xlsx_cell(value: Any) -> Any:
+    if isinstance(value, str):
+        return neutralise(_XLSX_ILLEGAL.sub(" ", value))
+    return value
+
+
+def posts_xlsx(lines: Sequence[PostLine], tz: str = "Europe/Berlin", summary: Sequence[Sequence[Any]] = ()) -> bytes:
+    """The posts as an Excel workbook: a sheet of posts (translated header, one row per post) and, given
+    ``summary`` rows, a second sheet with the answer's numbers. Text cells are neutralised and stored as text."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = _("Posts")[:31]
+    sheet.append([_(label) for _key, label in POST_COLUMNS])
+    for line in lines:
+        sheet.append([_xlsx_cell(v) for v in post_cells(line, tz)])
+    for row in sheet.iter_rows(min_row=2):
+        for cell in row:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # never a formula, whatever the text
+    sheet.freeze_panes = "A2"
+    if summary:
+        numbers = book.create_sheet(_("Numbers")[:31])
+        for values in summary:
+            numbers.append([_xlsx_cell(v) for v in values])
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()
