@@ -3,12 +3,15 @@
     .venv/bin/python -m bench.bench_collect_property [--seeds 40] [--quick]
 
 Each seed plays one scenario of ``tests/collectors/property_world.py`` per platform (Mastodon, Bluesky,
-Reddit): a random set of posts and reply trees on the local fake platform, new posts, replies and deletions
-between runs (replies in the middle of a tree too), injected faults on every request (429, 500, 503, read
-timeouts, truncated JSON), a listing refused with 403 for several runs in a row (Bluesky: the search without
-a login), and runs killed (``kill -9``) after a few stored pages; then quiet runs until the SQLite store equals
-the live platform. Reported per platform: scenarios, runs, items, live/deleted posts, faults by kind, quiet
-runs needed, and the scenarios where the store did not converge (with their first differences).
+Reddit; YouTube, RSS/Atom and App Store from ``property_world_feeds.py``; Google Business Profile, Google
+Play, Trustpilot, Facebook and Instagram from ``property_world_owned.py``): a random set of items and reply
+trees on the local fake platform, new items, replies and deletions between runs, injected faults on every
+request (429, 500, 503, read timeouts, truncated pages), a listing refused with 403 for several runs in a
+row (Bluesky: the search without a login), and runs killed (``kill -9``) after a few stored pages; then
+quiet runs until the SQLite store equals the live platform (where a platform cannot signal a deletion:
+none lost, none duplicated, nothing falsely marked deleted). Reported per platform: scenarios, runs, items,
+live/deleted items, faults by kind, quiet runs needed, and the scenarios where the store did not converge
+(with their first differences).
 
 Writes ``bench/results/collect_property.json``.
 """
@@ -29,10 +32,7 @@ from typing import Any
 from tests.collectors.property_world import WORLDS, Outcome, Scenario, run_world
 
 for _module in ("tests.collectors.property_world_feeds", "tests.collectors.property_world_owned"):
-    try:  # each registers its worlds in WORLDS
-        importlib.import_module(_module)
-    except ModuleNotFoundError:
-        pass
+    importlib.import_module(_module)  # each registers its worlds in WORLDS
 
 HERE = Path(__file__).parent
 
