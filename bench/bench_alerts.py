@@ -16,6 +16,11 @@ them). A customer alert on a background post whose truth is a churn threat or a 
 customer (the rule's purpose, not an injected incident) is counted apart, as "background customer alerts".
 Scores are the generator's model outputs (with its error rates), not the NLP model: this measures the
 alerting, given a model of that quality.
+
+A customer alert stays open until a person resolves it (nobody does in the replay), so an A customer who
+complained weeks earlier gets the churn threat as an escalation of that alert, not as a new one: a customer
+incident without a new alert counts as detected at that message (an update, escalation or reopening of a
+customer alert that took in the incident's post), reported as ``updates``.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bench.alertgen import CLASS_WEIGHT, PROSPECT_WEIGHT, PostSpec, Stream, generate, metrics_at
 from resonanz.alerts.aggregate import BaselineCache
@@ -42,12 +47,15 @@ from resonanz.core.settings import Settings
 from resonanz.core.tables import IDENTITY, POST, SCORE
 from resonanz.pipeline.duplicates import merge_duplicates
 from store.db import open_engine
-from store.models import Alert, Customer, CustomerValue, IdentityLink, SocialIdentity
+from store.models import Alert, AlertEvent, Customer, CustomerValue, IdentityLink, SocialIdentity
 
 RESULTS = Path(__file__).parent / "results"
 REFETCH_HOURS = (1.0, 6.0, 24.0)
 """A collector reads a post's metrics again at these ages (reply and metric refreshes)."""
 MATCH_SHARE = 0.2
+CUSTOMER_INCIDENTS = ("a_churn",)
+MESSAGES = ("updated", "escalated", "reopened")
+"""Events of an existing alert that send a message (resonanz.alerts.incidents)."""
 
 
 class Replay:
@@ -211,25 +219,30 @@ def score(engine: Engine, stream: Stream, replay: Replay, interval: int, weeks: 
             background.append(alert)
         else:
             false.append(alert)
+    notified = _customer_updates(engine, stream, incident_posts, matched, alerts)
     per_type: dict[str, dict[str, Any]] = {}
     delays: list[float] = []
     crises = [inc for inc in stream.incidents if inc.crisis]
     for inc in stream.incidents:
         entry = per_type.setdefault(inc.kind, {"incidents": 0, "detected": 0, "minutes_to_alert": [], "alerts": 0,
-                                               "customer_alerts": 0})  # fmt: skip
+                                               "customer_alerts": 0, "updates": 0})  # fmt: skip
         entry["incidents"] += 1
         entry["alerts"] += len(matched[inc.id])
         entry["customer_alerts"] += sum(1 for a in matched[inc.id] if a.kind == "customer" and inc.kind != "a_churn")
-        if matched[inc.id]:
+        first = [a.first_seen_at for a in matched[inc.id]]
+        if inc.id in notified:
+            entry["updates"] += 1
+            first.append(notified[inc.id])
+        if first:
             entry["detected"] += 1
-            minutes = (min(a.first_seen_at for a in matched[inc.id]) - inc.start).total_seconds() / 60
+            minutes = (min(first) - inc.start).total_seconds() / 60
             entry["minutes_to_alert"].append(round(minutes, 1))
             if inc.crisis:
                 delays.append(minutes)
     for entry in per_type.values():
         mins = entry["minutes_to_alert"]
         entry["median_minutes"] = round(statistics.median(mins), 1) if mins else None
-    detected = sum(1 for inc in crises if matched[inc.id])
+    detected = sum(1 for inc in crises if matched[inc.id] or inc.id in notified)
     churn = per_type.get("a_churn", {}).get("minutes_to_alert", [])
     return {
         "recall": round(detected / len(crises), 3) if crises else None,
@@ -246,7 +259,38 @@ def score(engine: Engine, stream: Stream, replay: Replay, interval: int, weeks: 
         "alerts_total": len(alerts),
         "per_type": per_type,
         "false": [{"rule": a.rule, "title": a.title, "at": a.first_seen_at.isoformat()} for a in false + on_bots],
+        "missed": [
+            {"incident": inc.id, "start": inc.start.isoformat(), "posts": len(inc.posts)}
+            for inc in crises
+            if not matched[inc.id] and inc.id not in notified
+        ],
+        "split": [
+            {"incident": inc.id, "alerts": [f"{a.id} {a.key}" for a in matched[inc.id] if a.kind != "customer"]}
+            for inc in crises
+            if sum(1 for a in matched[inc.id] if a.kind != "customer") > 1
+        ],
     }
+
+
+def _customer_updates(engine: Engine, stream: Stream, incident_posts: dict[str, set[int]],
+                      matched: dict[str, list[Alert]], alerts: list[Alert]) -> dict[str, datetime]:  # fmt: skip
+    """Customer incidents without a new alert of their own: when an existing customer alert that took in the
+    incident's post sent its first message about it (see the module docstring)."""
+    out: dict[str, datetime] = {}
+    for inc in stream.incidents:
+        if inc.kind not in CUSTOMER_INCIDENTS or matched[inc.id]:
+            continue
+        carriers = [a.id for a in alerts if a.kind == "customer" and set(a.post_ids or []) & incident_posts[inc.id]]
+        if not carriers:
+            continue
+        with Session(engine) as session:
+            at = col(AlertEvent.at)
+            times = session.execute(select(at).where(
+                col(AlertEvent.alert_id).in_(carriers), col(AlertEvent.action).in_(MESSAGES),
+                at >= inc.start, at <= inc.end + timedelta(days=1))).scalars().all()  # fmt: skip
+        if times:
+            out[inc.id] = min(times)
+    return out
 
 
 def scale(posts: int, days: int, db: Path, passes: int = 20) -> dict[str, Any]:
@@ -374,10 +418,14 @@ def main() -> None:
                       flush=True)  # fmt: skip
                 for kind, entry in r["per_type"].items():
                     print(f"   {kind:10s} {entry['detected']}/{entry['incidents']} detected, {entry['alerts']} alerts "
-                          f"({entry['customer_alerts']} of A/B customers in it), "
-                          f"minutes {entry['minutes_to_alert']}")  # fmt: skip
+                          f"({entry['customer_alerts']} of A/B customers in it), {entry['updates']} by an update of "
+                          f"an open customer alert, minutes {entry['minutes_to_alert']}")  # fmt: skip
                 for f in r["false"]:
                     print(f"   false: {f['at']} {f['rule']}: {f['title']}")
+                for m in r["missed"]:
+                    print(f"   missed: {m['incident']} (start {m['start']}, {m['posts']} posts)")
+                for m in r["split"]:
+                    print(f"   one incident, several alerts: {m['incident']}: {', '.join(m['alerts'])}")
     pooled = _pool(runs, args.weeks)
     out = {"settings": {"seeds": seeds, "interval_minutes": args.interval, "posts_per_day": args.posts_per_day,
                         "evaluated_weeks": args.weeks, "history_weeks": 4},
@@ -396,8 +444,9 @@ def _pool(runs: dict[int, dict[str, Any]], weeks: int) -> dict[str, Any]:
     for r in runs.values():
         for kind, entry in r["per_type"].items():
             p = per_type.setdefault(kind, {"incidents": 0, "detected": 0, "alerts": 0, "customer_alerts": 0,
-                                           "minutes_to_alert": []})  # fmt: skip
+                                           "updates": 0, "minutes_to_alert": []})  # fmt: skip
             p["incidents"] += entry["incidents"]
+            p["updates"] += entry.get("updates", 0)
             p["detected"] += entry["detected"]
             p["alerts"] += entry["alerts"]
             p["customer_alerts"] += entry["customer_alerts"]

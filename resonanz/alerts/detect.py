@@ -7,6 +7,7 @@ Nothing here reads the database or the clock, so the same code runs in ``resonan
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from resonanz.alerts.baseline import (
     tile_sums,
     volume_test,
 )
-from resonanz.alerts.findings import Finding, hours, ids, item_ids, num, pct, post_ref, top_refs
+from resonanz.alerts.findings import Finding, hours, ids, item_ids, main_topics, num, pct, post_ref, top_refs
 from resonanz.alerts.posts import AlertPost
 from resonanz.alerts.rules import (
     CustomerParams,
@@ -283,12 +284,10 @@ def _spike(rule: Rule, ctx: Context, out: Detection) -> None:
 def _with_posts(f: Finding, posts: Sequence[AlertPost], ctx: Context, *, negative_first: bool) -> Finding:
     chosen = [x for x in posts if x.negative] if negative_first else list(posts)
     details = {**f.details, "authors": len({x.author for x in posts})}
-    return Finding(
-        rule=f.rule, kind=f.kind, key=f.key, subject=f.subject, severity=f.severity, title=f.title,
-        summary=f.summary, window_start=f.window_start, window_end=f.window_end, observed=f.observed,
-        expected=f.expected, statistic=f.statistic, details=details,
-        top_posts=top_refs(chosen or list(posts), ctx.tz, negative_first=negative_first), post_ids=ids(chosen or posts),
-        review_item_ids=item_ids(chosen or posts),
+    topics = (str(f.details["key"]),) if f.details.get("dimension") == "topic" else main_topics(chosen or posts)
+    return dataclasses.replace(
+        f, details=details, top_posts=top_refs(chosen or list(posts), ctx.tz, negative_first=negative_first),
+        post_ids=ids(chosen or posts), review_item_ids=item_ids(chosen or posts), topics=topics,
     )  # fmt: skip
 
 
@@ -329,32 +328,52 @@ def _volume(
         f"(Basislinie {num(days, 0)} Tage, gleiche Tageszeit und Wochentag) – {num(test.ratio)}-fach, "
         f"robuster z-Wert {num(test.z)} ≥ {num(p.z)}."
     )
+    return _slice_finding(
+        rule, p, ctx, dim, key, start, window_h, test.scale,
+        title=f"{subject}: {num(test.ratio)}-fach so viele Beiträge wie üblich", summary=summary,
+        observed=test.observed, expected=mu, z=test.z, excess=max(0.0, test.observed - mu),
+        details={"metric": "volume", "baseline_days": round(days, 1),
+                 "ratio": round(test.ratio, 3) if test.expected > 0 else None, "min_ratio": p.min_ratio,
+                 "share_ratio": round(share_ratio, 3) if share_ratio is not None else None},
+    )  # fmt: skip
+
+
+def _slice_finding(
+    rule: Rule,
+    p: SpikeParams,
+    ctx: Context,
+    dim: str,
+    key: str,
+    start: datetime,
+    window_h: float,
+    scale: float,
+    *,
+    title: str,
+    summary: str,
+    observed: float,
+    expected: float,
+    z: float,
+    excess: float,
+    details: Mapping[str, Any],
+) -> Finding:
+    """A spike rule's finding for one slice (what the volume and the negative-share tests share)."""
     return Finding(
         rule=rule.name,
         kind=rule.kind.value,
         key=f"{rule.name}:{dim}={key}",
-        subject=subject,
+        subject=_subject(dim, key),
         severity=rule.severity,
-        title=f"{subject}: {num(test.ratio)}-fach so viele Beiträge wie üblich",
+        title=title,
         summary=summary,
         window_start=start,
         window_end=ctx.now,
-        observed=test.observed,
-        expected=mu,
-        statistic=test.z,
-        details={
-            "metric": "volume",
-            "dimension": dim,
-            "key": key,
-            "window_hours": window_h,
-            "baseline_days": round(days, 1),
-            "ratio": round(test.ratio, 3) if test.expected > 0 else None,
-            "scale": round(test.scale, 3),
-            "threshold_z": p.z,
-            "min_ratio": p.min_ratio,
-            "share_ratio": round(share_ratio, 3) if share_ratio is not None else None,
-        },  # fmt: skip
-    )
+        observed=observed,
+        expected=expected,
+        statistic=z,
+        excess=excess,
+        details={"metric": details["metric"], "dimension": dim, "key": key, "window_hours": window_h,
+                 "scale": round(scale, 3), "threshold_z": p.z, **details},
+    )  # fmt: skip
 
 
 def _share(
@@ -389,31 +408,13 @@ def _share(
         f"{hours(window_h)}, üblich {pct(p0)} (Median der Tage der Basislinie) – "
         f"+{num(100 * test.delta, 0)} Prozentpunkte, robuster z-Wert {num(test.z)} ≥ {num(p.z)}."
     )
-    return Finding(
-        rule=rule.name,
-        kind=rule.kind.value,
-        key=f"{rule.name}:{dim}={key}",
-        subject=subject,
-        severity=rule.severity,
-        title=f"{subject}: {pct(test.share)} negativ statt {pct(p0)}",
-        summary=summary,
-        window_start=start,
-        window_end=ctx.now,
-        observed=test.share,
-        expected=p0,
-        statistic=test.z,
-        details={
-            "metric": "negative_share",
-            "dimension": dim,
-            "key": key,
-            "window_hours": window_h,
-            "negative": test.negative,
-            "scored": test.scored,
-            "scale": round(test.scale, 3),
-            "threshold_z": p.z,
-            "min_delta": p.min_delta,
-        },  # fmt: skip
-    )
+    return _slice_finding(
+        rule, p, ctx, dim, key, start, window_h, test.scale,
+        title=f"{subject}: {pct(test.share)} negativ statt {pct(p0)}", summary=summary,
+        observed=test.share, expected=p0, z=test.z, excess=max(0.0, test.negative - p0 * test.scored),
+        details={"metric": "negative_share", "negative": test.negative, "scored": test.scored,
+                 "min_delta": p.min_delta},
+    )  # fmt: skip
 
 
 # --- value-weighted negative ------------------------------------------------------------------------------
@@ -464,6 +465,7 @@ def _weighted(rule: Rule, ctx: Context, out: Detection) -> None:
             top_posts=top_refs(negative, ctx.tz),
             post_ids=ids(negative),
             review_item_ids=item_ids(negative),
+            topics=main_topics(negative),
         )
     )
 
@@ -530,10 +532,12 @@ def _emerging(rule: Rule, ctx: Context, out: Detection) -> None:
                 observed=float(n_authors),
                 expected=per_day,
                 statistic=n_authors / (per_day + 1.0),
+                excess=max(0.0, n_authors - per_day),
                 details={"terms": group[:10], "text_diversity": round(diversity, 3)},
                 top_posts=top_refs(group_posts, ctx.tz),
                 post_ids=ids(group_posts),
                 review_item_ids=item_ids(group_posts),
+                topics=main_topics(group_posts),
             )
         )
 

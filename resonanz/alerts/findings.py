@@ -78,6 +78,13 @@ class Finding:
     top_posts: tuple[PostRef, ...] = ()
     post_ids: tuple[int, ...] = ()
     review_item_ids: tuple[int, ...] = ()
+    topics: tuple[str, ...] = ()
+    """What the finding is about: its topic (a topic slice), else the topics at least half of its posts carry.
+    Open incidents on the same topic are one (:mod:`resonanz.alerts.incidents`)."""
+    excess: float = 0.0
+    """How many of ``post_ids`` are more than expected (posts, negative posts or authors); 0 where the rule has
+    no expectation. An open incident whose posts make up most of the excess explains the crossing
+    (:mod:`resonanz.alerts.incidents`)."""
 
     def __post_init__(self) -> None:
         if self.severity not in SEVERITY_NAMES:
@@ -86,7 +93,7 @@ class Finding:
             raise ValueError(f"the key {self.key!r} must start with the rule name {self.rule!r}")
         if self.window_end < self.window_start:
             raise ValueError("a finding's window ends before it starts")
-        for value in (self.observed, self.expected, self.statistic):
+        for value in (self.observed, self.expected, self.statistic, self.excess):
             if math.isnan(value):
                 raise ValueError("a finding's numbers must not be NaN")
 
@@ -100,6 +107,7 @@ class Finding:
             "statistic": _finite(self.statistic),
             "details": dict(self.details),
             "top_posts": [p.as_dict() for p in self.top_posts],
+            "topics": list(self.topics),
         }
 
 
@@ -130,6 +138,21 @@ def top_refs(posts: Sequence[AlertPost], tz: str, *, negative_first: bool = Fals
         return (1.0 if (negative_first and p.negative) else 0.0, p.weight, p.engagement, -p.post_id)
 
     return tuple(post_ref(p, tz) for p in sorted(posts, key=rank, reverse=True)[:TOP_POSTS])
+
+
+MAIN_TOPIC_SHARE = 0.5
+MAIN_TOPIC_MIN_POSTS = 3
+
+
+def main_topics(posts: Sequence[AlertPost]) -> tuple[str, ...]:
+    """The topics that at least half of ``posts`` carry (none for fewer than three posts)."""
+    if len(posts) < MAIN_TOPIC_MIN_POSTS:
+        return ()
+    counts: dict[str, int] = {}
+    for post in posts:
+        for topic in set(post.topics):
+            counts[topic] = counts.get(topic, 0) + 1
+    return tuple(sorted(t for t, n in counts.items() if n >= MAIN_TOPIC_SHARE * len(posts)))
 
 
 def ids(posts: Sequence[AlertPost]) -> tuple[int, ...]:

@@ -5,20 +5,31 @@ The rules (one place):
 
 * A finding's ``key`` (rule + subject) names its incident. While an alert with that key is open or
   acknowledged, the finding **updates** it (numbers, posts, severity). A message goes out again only when
-  it escalates (higher severity: at once) or clearly grows (:func:`grew`) and ``update_min_minutes`` have
-  passed since the last message.
-* **Correlation**: a new spike, topic or weighted-sentiment finding that shares at least half of the smaller
-  of the two post sets with an open alert of those kinds is the same incident seen through another slice
-  (the recall is a topic spike, a platform spike and a new term at once): it is recorded on that alert, not
-  raised anew.
+  it escalates (higher severity, or a customer who complained now threatens to leave: at once) or clearly
+  grows (:func:`grew`) and ``update_min_minutes`` have passed since the last message. A customer's alert
+  stays one incident until a person resolves it: a churn threat weeks after a complaint nobody has dealt with
+  escalates that alert (a message at once), like the demo's hotel writing for six weeks.
+* **Correlation**: a new spike, topic or weighted-sentiment finding that :func:`belongs` to an open alert of
+  those kinds -- at least half of the smaller of the two post sets shared, or at least half of the finding's
+  excess over its expectation made of the alert's posts -- or that is about one of the alert's topics
+  (:attr:`Finding.topics`: a topic slice's topic, else one that half of the finding's posts carry) is the same
+  incident seen through another slice (the recall is a topic spike, a volume and a negative-share spike, a
+  platform spike, a customer class turning negative and several new terms at once, each term a finding of its
+  own): it is recorded on that alert (``related``, with its own explanation), not raised anew. An alert keeps
+  up to :data:`MAX_ALERT_POSTS` post ids for this. A shared topic joins only findings of the pass that raised
+  the alert (an outage's new words cross together, rarely two in one post); later, posts decide, so that an
+  alert open for hours does not swallow a new incident on its topic.
 * **Cool-down**: an incident resolved by Resonanz itself (no crossing for ``resolve_after_hours``) that comes
-  back within ``cooldown_minutes`` is reopened, not raised again. One that a person resolved stays resolved
-  for the cool-down (they have dealt with it); a customer alert comes back only with a new post.
+  back within ``cooldown_minutes`` is reopened, not raised again; so is one whose posts a finding still
+  holds, also after the cool-down (:func:`_still_going`: the incident is going on). One that a person resolved
+  stays resolved for the cool-down and while findings hold its posts (they have dealt with those); a
+  customer alert comes back only with a new post.
 * **Self-resolution**: spikes, topics, viral posts and weighted sentiment resolve themselves after
   ``resolve_after_hours`` without a crossing. Customer alerts wait for a person.
 
-Trade-off: correlating by shared posts rather than by time alone keeps two unrelated incidents on the same
-afternoon apart, but a second incident on the very same topic within one alert's life is an update of it.
+Trade-off: correlating by shared posts (and a shared topic only within one pass) rather than by time alone keeps
+two unrelated incidents on the same afternoon apart, but a second incident on the very same slice (the same key)
+within one alert's life is an update of it.
 """
 
 from __future__ import annotations
@@ -33,7 +44,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from resonanz.alerts.findings import MAX_POST_IDS, Finding
+from resonanz.alerts.findings import Finding
 from resonanz.alerts.rules import RuleKind
 from resonanz.core.errors import ActionError, NotFoundError
 from resonanz.core.settings import AlertSettings
@@ -44,6 +55,14 @@ log = logging.getLogger(__name__)
 
 SYSTEM = "resonanz-alerts"
 MIN_OVERLAP = 0.5
+"""A finding belongs to an incident from this share of its posts (or of its excess) on (:func:`belongs`)."""
+MAX_ALERT_POSTS = 2000
+"""Post ids an alert keeps (the newest): all posts of a long incident, so that a slice or term seen later is
+still recognised by its posts (one finding carries at most :data:`~resonanz.alerts.findings.MAX_POST_IDS`)."""
+TOPICS = "incident_topics"
+"""In an alert's explanation: the topics of the findings it took in."""
+REOPEN_HORIZON = timedelta(days=2)
+"""Resolved incidents are looked up this far back for a finding that still holds their posts."""
 CORRELATED_KINDS = (RuleKind.SPIKE.value, RuleKind.EMERGING.value, RuleKind.WEIGHTED.value)
 SELF_RESOLVING = (RuleKind.SPIKE.value, RuleKind.EMERGING.value, RuleKind.VIRAL.value, RuleKind.WEIGHTED.value)
 MAX_RELATED = 20
@@ -108,14 +127,14 @@ def grew(alert: Alert, finding: Finding) -> bool:
 
 
 def _merge_ids(old: Sequence[int], new: Iterable[int]) -> list[int]:
-    """``old`` then the ids of ``new`` not in it, the newest :data:`MAX_POST_IDS` kept."""
+    """``old`` then the ids of ``new`` not in it, the newest :data:`MAX_ALERT_POSTS` kept."""
     merged = list(old)
     seen = set(merged)
     for i in new:
         if i not in seen:
             seen.add(i)
             merged.append(i)
-    return merged[-MAX_POST_IDS:]
+    return merged[-MAX_ALERT_POSTS:]
 
 
 def enqueue(session: Session, alert: Alert, event: str, channels: Sequence[Channel], now: datetime) -> int:
@@ -161,17 +180,31 @@ def enqueue(session: Session, alert: Alert, event: str, channels: Sequence[Chann
     return queued
 
 
+def incident_topics(alert: Alert) -> set[str]:
+    """The topics of every finding the alert took in (see :attr:`Finding.topics`)."""
+    return set((alert.explanation or {}).get(TOPICS, []))
+
+
+def _absorb(alert: Alert, finding: Finding, now: datetime, *, topics: bool = True) -> None:
+    """The finding's posts, queue items and (with ``topics``) topics become the alert's; it was seen now.
+    A finding that joined for its topic alone adds no topics: one incident must not chain to the next."""
+    merged = sorted(incident_topics(alert) | set(finding.topics if topics else ()))
+    if merged != (alert.explanation or {}).get(TOPICS, []):
+        alert.explanation = {**(alert.explanation or {}), TOPICS: merged}
+    alert.last_seen_at = now
+    alert.post_ids = _merge_ids(alert.post_ids or [], finding.post_ids)
+    alert.review_item_ids = _merge_ids(alert.review_item_ids or [], finding.review_item_ids)
+
+
 def _fill(alert: Alert, finding: Finding, now: datetime) -> None:
-    related = (alert.explanation or {}).get("related", [])
-    related_keys = (alert.explanation or {}).get("related_keys", [])
-    alert.explanation = {**finding.explanation(), "related": related, "related_keys": related_keys}
+    """The alert now says what the finding says (the signals recorded as related are kept)."""
+    kept = {key: (alert.explanation or {}).get(key, []) for key in ("related", "related_keys", TOPICS)}
+    alert.explanation = {**finding.explanation(), **kept}
     alert.observed, alert.expected, alert.statistic = finding.observed, finding.expected, finding.statistic
     alert.peak_statistic = max(alert.peak_statistic, finding.statistic)
     alert.summary = finding.summary
     alert.title = finding.title
-    alert.last_seen_at = now
-    alert.post_ids = _merge_ids(alert.post_ids or [], finding.post_ids)
-    alert.review_item_ids = _merge_ids(alert.review_item_ids or [], finding.review_item_ids)
+    _absorb(alert, finding, now)
 
 
 def _create(session: Session, finding: Finding, now: datetime) -> Alert:
@@ -193,13 +226,19 @@ def _create(session: Session, finding: Finding, now: datetime) -> Alert:
     return alert
 
 
-def _overlap(alert: Alert, finding: Finding) -> float:
-    """Shared posts over the smaller of the two sets: a new term's few posts that all sit inside an open
-    topic spike are the same incident, even though the spike has many more posts."""
+def belongs(alert: Alert, finding: Finding) -> float:
+    """How much of ``finding`` is ``alert``'s incident, 0 to 1: the posts they share over the smaller of the two
+    post sets (a new term's few posts inside an open topic spike), or over the finding's excess (a customer class
+    or a platform whose extra negative posts are the incident's, among as many usual ones)."""
     mine = set(alert.post_ids or [])
-    if not finding.post_ids or not mine:
+    theirs = set(finding.post_ids)
+    if not mine or not theirs:
         return 0.0
-    return len(mine & set(finding.post_ids)) / min(len(mine), len(set(finding.post_ids)))
+    shared = len(mine & theirs)
+    share = shared / min(len(mine), len(theirs))
+    if finding.excess >= 1.0:
+        share = max(share, min(1.0, shared / finding.excess))
+    return share
 
 
 def apply_findings(
@@ -216,31 +255,38 @@ def apply_findings(
     recent = list(
         session.execute(
             select(Alert).where(
-                col(Alert.status) == AlertStatus.RESOLVED.value, col(Alert.resolved_at) >= now - policy.cooldown
+                col(Alert.status) == AlertStatus.RESOLVED.value,
+                col(Alert.resolved_at) >= now - max(policy.cooldown, REOPEN_HORIZON),
             )
         ).scalars()
     )
     seen: set[int] = set()
     for finding in sorted(findings, key=lambda f: (-f.severity, -f.statistic, f.key)):
         alert = latest.get(finding.key[:300])
-        if alert is None:  # the incident came back, first seen through another slice
-            alert = next((a for a in recent if finding.key in (a.explanation or {}).get("related_keys", [])), None)
+        if alert is None:  # the incident came back within the cool-down, first seen through another slice
+            alert = next((a for a in recent if finding.key in (a.explanation or {}).get("related_keys", [])
+                          and now - (as_utc(a.resolved_at) or now) < policy.cooldown), None)  # fmt: skip
         if alert is not None and alert.status in ACTIVE:
             _update(session, alert, finding, now, policy, channels, report)
         elif alert is not None and _muted_or_reopened(session, alert, finding, now, policy, channels, report):
-            if alert.status in ACTIVE and alert not in active:
-                active.append(alert)
-        else:
-            parent = _correlated(active, finding, seen)
-            if parent is not None:
-                _correlate(session, parent, finding, now, policy, channels, report)
-                alert = parent
+            pass
+        elif (parent := _correlated(active, finding, set(report.raised))) is not None:
+            alert, by_posts = parent
+            _correlate(session, alert, finding, now, channels, report, by_posts=by_posts)
+        elif (gone := _still_going(recent, finding)) is not None:
+            alert = gone
+            if gone.resolved_by == SYSTEM:
+                _reopen(session, gone, finding, now, SYSTEM, "dieselben Beiträge: der Vorfall dauert an", channels,
+                        report)  # fmt: skip
             else:
-                alert = _create(session, finding, now)
-                enqueue(session, alert, "new", channels, now)
-                report.raised.append(_id(alert))
-                active.append(alert)
-                latest[alert.key] = alert
+                report.muted.append(finding.key)  # a person dealt with these posts; mostly new ones raise anew
+        else:
+            alert = _create(session, finding, now)
+            enqueue(session, alert, "new", channels, now)
+            report.raised.append(_id(alert))
+            latest[alert.key] = alert
+        if alert.status in ACTIVE and alert not in active:
+            active.append(alert)
         seen.add(_id(alert))
     for alert in active:
         if alert.id in seen or alert.kind not in SELF_RESOLVING or alert.status not in ACTIVE:
@@ -255,21 +301,49 @@ def apply_findings(
     return report
 
 
+def _churn_added(alert: Alert, finding: Finding) -> bool:
+    """A customer who complained now threatens to leave: an escalation, sent at once like a higher severity."""
+    before = (alert.explanation or {}).get("details", {})
+    return finding.kind == RuleKind.CUSTOMER.value and bool(finding.details.get("churn")) and not before.get("churn")
+
+
 def _id(alert: Alert) -> int:
     assert alert.id is not None
     return alert.id
 
 
-def _correlated(active: Sequence[Alert], finding: Finding, seen: set[int]) -> Alert | None:
+def _correlated(active: Sequence[Alert], finding: Finding, raised_now: set[int]) -> tuple[Alert, bool] | None:
+    """The open alert of correlated kinds that ``finding`` belongs to (:func:`belongs` at least
+    :data:`MIN_OVERLAP`) or, if raised in this pass (``raised_now``), that is about the same topic; and whether
+    by its posts (they count first)."""
     if finding.kind not in CORRELATED_KINDS:
         return None
-    best: tuple[float, Alert] | None = None
+    best: tuple[tuple[bool, bool, float], Alert] | None = None
     for alert in active:
         if alert.kind not in CORRELATED_KINDS or alert.status not in ACTIVE:
             continue
         if finding.key in (alert.explanation or {}).get("related_keys", []):
-            return alert
-        share = _overlap(alert, finding)
+            return alert, False  # its topics were taken in the first time, if it joined by its posts
+        share = belongs(alert, finding)
+        same_topic = alert.id in raised_now and bool(set(finding.topics) & incident_topics(alert))
+        rank = (share >= MIN_OVERLAP, same_topic, share)
+        if (rank[0] or rank[1]) and (best is None or rank > best[0]):
+            best = (rank, alert)
+    return (best[1], best[0][0]) if best else None
+
+
+def _still_going(recent: Sequence[Alert], finding: Finding) -> Alert | None:
+    """A resolved incident that ``finding`` belongs to (the same key, or both of correlated kinds): the window
+    still holds its posts, so the crossing is that incident going on, not a new one (also after the cool-down)."""
+    if finding.kind not in SELF_RESOLVING:
+        return None
+    best: tuple[float, Alert] | None = None
+    for alert in recent:
+        if alert.status != AlertStatus.RESOLVED.value:
+            continue
+        if alert.key != finding.key[:300] and not (alert.kind in CORRELATED_KINDS and finding.kind in CORRELATED_KINDS):
+            continue
+        share = belongs(alert, finding)
         if share >= MIN_OVERLAP and (best is None or share > best[0]):
             best = (share, alert)
     return best[1] if best else None
@@ -284,7 +358,7 @@ def _update(
     channels: Sequence[Channel],
     report: IncidentReport,
 ) -> None:
-    escalated = finding.severity > alert.severity
+    escalated = finding.severity > alert.severity or _churn_added(alert, finding)
     notable = grew(alert, finding)
     alert.severity = max(alert.severity, finding.severity)
     _fill(alert, finding, now)
@@ -298,30 +372,34 @@ def _update(
     session.add(alert)
 
 
+def _relate(session: Session, alert: Alert, finding: Finding, now: datetime, report: IncidentReport) -> None:
+    """Record ``finding`` as another signal of ``alert``'s incident (its explanation kept in ``related``)."""
+    explanation = dict(alert.explanation or {})
+    keys = list(explanation.get("related_keys", []))
+    if finding.key == alert.key or finding.key in keys:
+        return
+    keys.append(finding.key)
+    related = list(explanation.get("related", []))
+    related.append({"key": finding.key, "rule": finding.rule, "summary": finding.summary, "at": now.isoformat()})
+    explanation["related"] = related[-MAX_RELATED:]
+    explanation["related_keys"] = keys[-MAX_RELATED:]
+    alert.explanation = explanation
+    _event(session, alert, "correlated", now, key=finding.key, summary=finding.summary)
+    report.correlated.append(_id(alert))
+
+
 def _correlate(
     session: Session,
     alert: Alert,
     finding: Finding,
     now: datetime,
-    policy: Policy,
     channels: Sequence[Channel],
     report: IncidentReport,
+    *,
+    by_posts: bool,
 ) -> None:
-    explanation = dict(alert.explanation or {})
-    keys = list(explanation.get("related_keys", []))
-    first_time = finding.key not in keys
-    if first_time:
-        keys.append(finding.key)
-        related = list(explanation.get("related", []))
-        related.append({"key": finding.key, "rule": finding.rule, "summary": finding.summary, "at": now.isoformat()})
-        explanation["related"] = related[-MAX_RELATED:]
-        explanation["related_keys"] = keys[-MAX_RELATED:]
-        _event(session, alert, "correlated", now, key=finding.key, summary=finding.summary)
-        report.correlated.append(_id(alert))
-    alert.explanation = explanation
-    alert.last_seen_at = now
-    alert.post_ids = _merge_ids(alert.post_ids or [], finding.post_ids)
-    alert.review_item_ids = _merge_ids(alert.review_item_ids or [], finding.review_item_ids)
+    _relate(session, alert, finding, now, report)
+    _absorb(alert, finding, now, topics=by_posts)
     if finding.severity > alert.severity:
         alert.severity = finding.severity
         alert.updates += 1
@@ -346,14 +424,13 @@ def _muted_or_reopened(
     if finding.kind == RuleKind.CUSTOMER.value:
         if not new_posts:
             return True  # the same posts a person (or an earlier pass) already dealt with
-        _reopen(session, alert, finding, now, SYSTEM, "neuer Beitrag", channels)
-        report.reopened.append(_id(alert))
+        _reopen(session, alert, finding, now, SYSTEM, "neuer Beitrag", channels, report)
         return True
     if now - resolved_at >= policy.cooldown:
         return False
     if alert.resolved_by == SYSTEM:
-        _reopen(session, alert, finding, now, SYSTEM, "innerhalb der Abklingzeit wieder überschritten", channels)
-        report.reopened.append(_id(alert))
+        _reopen(session, alert, finding, now, SYSTEM, "innerhalb der Abklingzeit wieder überschritten", channels,
+                report)  # fmt: skip
     else:
         alert.last_seen_at = now
         session.add(alert)
@@ -362,16 +439,29 @@ def _muted_or_reopened(
 
 
 def _reopen(
-    session: Session, alert: Alert, finding: Finding, now: datetime, actor: str, why: str, channels: Sequence[Channel]
+    session: Session,
+    alert: Alert,
+    finding: Finding,
+    now: datetime,
+    actor: str,
+    why: str,
+    channels: Sequence[Channel],
+    report: IncidentReport,
 ) -> None:
     alert.status = AlertStatus.OPEN.value
     alert.resolved_at = None
     alert.resolved_by = None
     alert.severity = max(alert.severity, finding.severity)
-    _fill(alert, finding, now)
+    if finding.key == alert.key:
+        _fill(alert, finding, now)
+    else:  # seen again through another slice: recorded as such, the alert keeps its own explanation
+        _relate(session, alert, finding, now, report)
+        _absorb(alert, finding, now)
     alert.updates += 1
+    session.add(alert)
     _event(session, alert, "reopened", now, actor=actor, reason=why, summary=finding.summary)
     enqueue(session, alert, "update", channels, now)
+    report.reopened.append(_id(alert))
 
 
 def _set_resolved(session: Session, alert: Alert, actor: str, now: datetime, note: str) -> None:

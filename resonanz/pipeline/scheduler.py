@@ -9,10 +9,16 @@ another terminal is picked up without a restart.
 Other areas add their own jobs (the weekly digest, ...) with :class:`ExtraJob`: pass them to
 :func:`build_scheduler`/:func:`run_forever`. ``resonanz run`` passes the list that
 :func:`resonanz.pipeline.jobs.scheduled_jobs` names explicitly (no file-name scan).
+
+Scoring (:func:`score_job`) follows the collection: a source run that stored new posts calls
+:func:`request_scoring`, which moves the scoring job's next run to now, or, while a scoring pass is running,
+makes that pass go round once more (so a request is never lost and never starts a second pass). After each
+batch that scored posts the alerts are evaluated (:func:`resonanz.alerts.job.evaluate_after_pass`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import threading
@@ -23,17 +29,24 @@ from types import FrameType
 from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col
 
+from nlp.errors import NlpError
+from resonanz.alerts.job import evaluate_after_pass
+from resonanz.core.errors import AnswersError
 from resonanz.core.settings import Settings, get_settings
 from resonanz.pipeline.collect import SourceNotFoundError, run_source
+from resonanz.pipeline.scoring import score_in_batches, shared_analyzer
 from store.db import session_scope
+from store.errors import StoreError
 from store.models import Source
 from store.types import utcnow
 
@@ -43,6 +56,7 @@ JOBSTORE_TABLE = "apscheduler_jobs"
 SOURCE_JOB_PREFIX = "collect:"
 SYNC_JOB_ID = "resonanz:sync-sources"
 SYNC_SECONDS = 60
+SCORE_JOB_ID = "resonanz:score"
 
 
 @dataclass(frozen=True)
@@ -55,6 +69,8 @@ class ExtraJob:
     trigger: BaseTrigger
     kwargs: Mapping[str, Any] = field(default_factory=dict)
     name: str | None = None
+    run_at_start: bool = False
+    """Also run once as soon as the scheduler starts (e.g. to score what a stopped process left behind)."""
 
 
 @dataclass
@@ -90,6 +106,64 @@ def run_source_job(source_id: int) -> None:
         return
     log.info("collected %s: %s, %d fetched, %d new, %d updated, %d errors in %.1f s", summary.source, summary.status,
              summary.fetched, summary.new, summary.updated, summary.errors, summary.duration_s)  # fmt: skip
+    if summary.new:
+        request_scoring()
+
+
+_SCORING = threading.Lock()
+"""Held while a scoring pass runs in this process."""
+_SCORE_AGAIN = threading.Event()
+"""Set by :func:`request_scoring`; the running pass (or the next) scores once more."""
+
+
+def request_scoring() -> None:
+    """Posts were stored: score them soon (see the module docstring). A no-op without the scoring job."""
+    _SCORE_AGAIN.set()
+    rt = _RUNTIME
+    if rt is None or rt.scheduler is None or _SCORING.locked():
+        return
+    with contextlib.suppress(JobLookupError):  # no scoring job: score.enabled = false
+        rt.scheduler.modify_job(SCORE_JOB_ID, next_run_time=utcnow())
+
+
+def score_job() -> int:
+    """The scoring job of ``resonanz run``: score every pending post in batches of ``score.batch_size``,
+    evaluating the alerts after each batch; returns how many posts were scored. Errors are logged."""
+    rt = _runtime()
+    if not rt.settings.score.enabled:
+        return 0
+    total = 0
+    while not rt.stop.is_set():
+        if not _SCORING.acquire(blocking=False):
+            _SCORE_AGAIN.set()  # a pass is running: it goes round once more
+            return total
+        try:
+            _SCORE_AGAIN.clear()  # before reading: whatever is stored from now on is read by this pass or the next
+            scored = _score_pass(rt)
+        finally:
+            _SCORING.release()
+        if scored is None:
+            break
+        total += scored
+        if not _SCORE_AGAIN.is_set():
+            break
+    return total
+
+
+def _score_pass(rt: _Runtime) -> int | None:
+    def evaluate(_batch: object) -> None:
+        evaluate_after_pass(rt.engine, rt.settings)
+
+    try:
+        analyzer = shared_analyzer(rt.settings)
+        report = score_in_batches(rt.engine, rt.settings, analyzer, batch_size=rt.settings.score.batch_size,
+                                  stop=rt.stop, after_batch=evaluate)  # fmt: skip
+    except (NlpError, StoreError, SQLAlchemyError, AnswersError, OSError) as exc:
+        log.error("scoring failed: %s; the next collection or the next interval tries again", exc)
+        return None
+    if report.scored:
+        log.info("scored %d new posts (%d flagged) in %.1f s", report.scored, report.flagged, report.seconds)
+    return report.scored
 
 
 def sync_sources_job() -> None:
@@ -169,8 +243,9 @@ def build_scheduler(
 
 def add_extra_job(scheduler: BackgroundScheduler, job: ExtraJob) -> None:
     """Add (or replace) a job of another area."""
+    start_now = {"next_run_time": utcnow()} if job.run_at_start else {}
     scheduler.add_job(job.func, job.trigger, id=job.id, name=job.name or job.id, kwargs=dict(job.kwargs),
-                      replace_existing=True)  # fmt: skip
+                      replace_existing=True, **start_now)  # fmt: skip
 
 
 def start(scheduler: BackgroundScheduler, engine: Engine) -> SyncResult:

@@ -8,13 +8,18 @@ so a crash loses at most one chunk and the next run resumes where this one stopp
 kept per model name and version: a new model scores everything again without touching the old
 rows; ``rescore`` recomputes (overwrites) the current model's rows, e.g. after editing the
 topic or flag rules.
+
+For ``resonanz run``: :func:`shared_analyzer` keeps the loaded models for the life of the process, and
+:func:`score_in_batches` scores what is pending in bounded batches (the scheduled job in
+:mod:`resonanz.pipeline.scheduler` evaluates the alerts after each one).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -91,6 +96,24 @@ def build_analyzer(settings: Settings, *, progress: bool = False) -> Analyzer:
         precision=nlp.precision,
         progress=progress,
     )
+
+
+_SHARED: dict[str, Analyzer] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_analyzer(settings: Settings) -> Analyzer:
+    """The loaded :class:`Analyzer` of ``settings.nlp``, built once per process and kept (a scheduled job must
+    not load the models on every pass). Other ``nlp`` settings replace it; a failed load is tried again."""
+    key = settings.nlp.model_dump_json()
+    with _SHARED_LOCK:
+        analyzer = _SHARED.get(key)
+        if analyzer is None:
+            analyzer = build_analyzer(settings)
+            analyzer.load()
+            _SHARED.clear()
+            _SHARED[key] = analyzer
+        return analyzer
 
 
 def sentiment_train_prior(settings: Settings) -> list[float] | None:
@@ -173,6 +196,34 @@ def score_posts(
     report.seconds = time.perf_counter() - start
     log.info(report.summary())
     return report
+
+
+def score_in_batches(
+    engine: Engine,
+    settings: Settings,
+    analyzer: Analyzer,
+    *,
+    batch_size: int,
+    stop: threading.Event | None = None,
+    after_batch: Callable[[ScoreReport], None] | None = None,
+) -> ScoreReport:
+    """Score every pending post, ``batch_size`` at a time (each batch is one :func:`score_posts` call, so its
+    review items, duplicates and spam clusters are settled before ``after_batch`` sees it). ``after_batch``
+    runs after each batch that scored posts; ``stop`` ends the loop between batches."""
+    total = ScoreReport(model_name=analyzer.name, model_version=analyzer.version)
+    if not count_pending(engine, analyzer.name, analyzer.version):
+        return total
+    while stop is None or not stop.is_set():
+        batch = score_posts(engine, settings, analyzer, limit=batch_size, chunk_size=min(batch_size, 1024),
+                            progress=False)  # fmt: skip
+        for name in ("scored", "flagged", "review_created", "review_updated", "languages_set", "chunks"):
+            setattr(total, name, getattr(total, name) + getattr(batch, name))
+        total.seconds += batch.seconds
+        if batch.scored and after_batch is not None:
+            after_batch(batch)
+        if batch.scored < batch_size:
+            break
+    return total
 
 
 Row = tuple[int, str, str | None, str | None]

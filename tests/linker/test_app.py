@@ -324,4 +324,4 @@ def test_scheduled_jobs(db: tuple[Engine, dict[str, int]], monkeypatch: pytest.M
     assert scheduled_link_job(settings).auto == 2
     report = scheduled_value_job(settings)  # as of now: the 2024 orders are outside the 12-month window
     assert report.rows_written == 5 and report.snapshot.pareto_top20 is None
-    assert weights_by_identity(engine)[ids["max"]] == {1.0}  # class C now
+    assert weights_by_identity(engine)[ids["max"]] == {0.5}  # no revenue in the window: the revenue-share floor
