@@ -31,30 +31,10 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 import tests.collectors.property_world_owned  # noqa: F401  (registers the owned worlds in WORLDS)
-from tests.collectors.property_world import WORLDS, Outcome, Scenario, run_world
-
-
-@st.composite
-def scenarios(draw: st.DrawFn) -> Scenario:
-    fault_runs = draw(st.integers(5, 10))
-    kills = draw(st.dictionaries(st.integers(1, fault_runs - 1), st.integers(1, 6), max_size=2))
-    return Scenario(
-        seed=draw(st.integers(0, 2**31 - 1)),
-        fault_runs=fault_runs,
-        fault_rate=draw(st.floats(0.0, 0.3)),
-        refuse_from=draw(st.integers(0, fault_runs - 2)),
-        refuse_runs=draw(st.integers(1, 3)),
-        kills=kills,
-        quiet_runs=6,
-    )
-
-
-def explain(outcome: Outcome) -> str:
-    return (f"{outcome.platform} {outcome.scenario}: runs {outcome.statuses}, faults {dict(outcome.faults)}, "
-            f"first differences {outcome.mismatches[:5]}")  # fmt: skip
+from tests.collectors.property_world import WORLDS, Scenario, run_world
+from tests.collectors.test_collect_property import explain, scenarios
 
 
 @pytest.mark.parametrize("platform", ["google_business", "google_play", "trustpilot", "facebook", "instagram"])
