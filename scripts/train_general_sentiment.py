@@ -128,10 +128,11 @@ def main() -> None:
     ap.add_argument("--save", type=Path, help="write the artefact here when training is done")
     ap.add_argument("--holdout-fold", type=int, default=0, help="GermEval 2017 fold left out (-1: train on all)")
     ap.add_argument("--epochs", type=float, default=3.0)
-    ap.add_argument("--rank", type=int, default=16)
+    ap.add_argument("--rank", type=int, default=16, help="LoRA rank; 0: full fine-tune of all encoder layers")
     ap.add_argument("--lr", type=float, default=5e-4)
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--max-length", type=int, default=128)
+    ap.add_argument("--threads", type=int, default=2, help="torch threads (1 on a busy machine)")
     ap.add_argument("--calibrate-only", action="store_true", help="only fit the temperature of --save")
     args = ap.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
@@ -148,8 +149,8 @@ def main() -> None:
     log.info("labels: %s", dict(Counter(e.label for e in train)))
     base = ensure_base_model()
     config = DeepConfig(
-        lora_rank=args.rank, lora_alpha=2.0 * args.rank, epochs=args.epochs, lr=args.lr, seed=args.seed,
-        max_length=args.max_length,
+        lora_rank=args.rank, lora_alpha=2.0 * max(args.rank, 1), epochs=args.epochs, lr=args.lr, seed=args.seed,
+        max_length=args.max_length, threads=args.threads,
     )  # fmt: skip
     model_texts = [p.model_text for p in prepare([e.text for e in train + val], detect_language=False)]
     tok = tokenise(base, model_texts, config.max_length)
@@ -182,7 +183,7 @@ def main() -> None:
             metrics={"internal_val": final, "n_examples": n, "sources": dict(Counter(e.source for e in train))},
             train_config={
                 **config.to_dict(),
-                "recipe": "deep-lora",
+                "recipe": "deep-lora" if args.rank > 0 else "deep-full",
                 "holdout_fold": args.holdout_fold,
                 "shares": SHARES,
                 "bf16": bf16,

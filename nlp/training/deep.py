@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class DeepConfig:
     lora_rank: int = 16
+    """0: no adapters, every matrix of the encoder layers trains (a full fine-tune, embeddings still frozen)."""
     lora_alpha: float = 32.0
     epochs: float = 2.0
     """May be fractional: training stops after ``epochs * steps_per_epoch`` steps."""
@@ -119,7 +120,8 @@ class DeepClassifier(nn.Module):
         self.top: TopModel = load_top_from_base(
             str(base_dir), bert_config.num_hidden_layers, num_labels, config.dropout
         )
-        self.top.enable_lora(config.lora_rank, config.lora_alpha)
+        if config.lora_rank > 0:
+            self.top.enable_lora(config.lora_rank, config.lora_alpha)
 
     def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():
@@ -206,7 +208,7 @@ def train_deep(
     ckpt = _checkpoint_path(work_dir)
     if resume and ckpt.is_file():
         state = torch.load(ckpt, weights_only=False)
-        if state.get("config") != config.to_dict() or state.get("n") != len(lengths):
+        if _recipe(state.get("config") or {}) != _recipe(config.to_dict()) or state.get("n") != len(lengths):
             raise ValueError(f"{ckpt} belongs to another configuration or data set; delete it or use another work dir")
         model.top.load_state_dict(state["model"], strict=False)
         opt.load_state_dict(state["opt"])
@@ -221,7 +223,8 @@ def train_deep(
     t0, running, seen = time.perf_counter(), 0.0, 0
     model.train()
     stop_at = total if max_steps is None else min(total, step + max_steps)
-    bar = tqdm(total=total, initial=step, desc="Training (all layers, LoRA)", unit="step", disable=not progress)
+    kind = "LoRA" if config.lora_rank > 0 else "full"
+    bar = tqdm(total=total, initial=step, desc=f"Training (all layers, {kind})", unit="step", disable=not progress)
     while step < stop_at:
         epoch, pos = divmod(step, steps_per_epoch)
         batches = epoch_batches(lengths, config.batch_size, config.seed, epoch)
@@ -262,6 +265,11 @@ def train_deep(
     logf.close()
     model.eval()
     return model
+
+
+def _recipe(config: dict[str, Any]) -> dict[str, Any]:
+    """What a checkpoint must agree on to be resumed (threads and checkpoint spacing do not change the result)."""
+    return {k: v for k, v in config.items() if k not in {"threads", "checkpoint_every"}}
 
 
 def _save_checkpoint(
