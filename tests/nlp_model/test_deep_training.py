@@ -99,3 +99,60 @@ def test_the_artefact_overlays_onto_the_base_and_gives_the_same_logits(tiny_base
         got = hf(input_ids=ids, attention_mask=torch.ones_like(ids)).logits
     # the artefact is fp16: the merged weights differ from the trained ones by rounding only
     assert torch.allclose(got, expected, atol=2e-2), (got, expected)
+
+
+def _meta(model: object, lora_scale: float) -> ArtefactMeta:
+    return ArtefactMeta(task="sentiment", labels=["negative", "positive"], base_sha256="0" * 64,
+                        n_top=model.top.n_top, max_length=32, lora_scale=lora_scale)  # type: ignore[attr-defined]  # fmt: skip
+
+
+def _logits(model_dir: Path, ids: torch.Tensor) -> torch.Tensor:
+    from transformers import AutoModelForSequenceClassification
+
+    hf = AutoModelForSequenceClassification.from_pretrained(model_dir).eval()
+    with torch.no_grad():
+        return hf(input_ids=ids, attention_mask=torch.ones_like(ids)).logits
+
+
+def test_a_full_fine_tune_trains_every_matrix_and_its_svd_form_at_full_rank_is_the_same_model(
+    tiny_base: Path, tmp_path: Path
+) -> None:
+    from nlp.training.compress import compress_full_artefact
+
+    data, labels = _data(tiny_base)
+    config = _config(lora_rank=0, epochs=20, lr=3e-3, lr_head=3e-3)
+    model = train_deep(tiny_base, data, labels, np.ones(len(labels)), 2, config, tmp_path / "run")  # type: ignore[arg-type]
+    assert (predict_logits(model, data, bf16=False).argmax(1) == labels).mean() >= 0.95  # type: ignore[arg-type]
+    names = [n for n, p in model.top.named_parameters() if p.requires_grad]
+    assert "layers.0.attention.self.query.weight" in names and not any("lora" in n for n in names)
+    full = save_artefact(tmp_path / "full.safetensors", model.top, _meta(model, 0.0))
+    hidden = 32  # tiny_base: hidden 32, intermediate 64 -> every update has rank <= 32
+    small = tmp_path / "small.safetensors"
+    info = compress_full_artefact(full, tiny_base, hidden, small)
+    assert info["energy_kept_min"] > 0.999
+    assert "bert.encoder.layer.0.attention.self.query.lora_A" in set(_tensor_names(small))
+    ids = torch.tensor([data.ids[0].tolist(), data.ids[7].tolist()[: len(data.ids[0])]])  # type: ignore[attr-defined]
+    expected = _logits(overlay_artefact(tiny_base, full, tmp_path / "full_dir"), ids)
+    got = _logits(overlay_artefact(tiny_base, small, tmp_path / "small_dir"), ids)
+    assert torch.allclose(got, expected, atol=2e-2), (got, expected)
+    # a cut to rank 1 is a different (smaller) model: the difference must show
+    info1 = compress_full_artefact(full, tiny_base, 1, tmp_path / "r1.safetensors")
+    assert info1["energy_kept_mean"] < 0.99 and info1["mb"] < info["mb"]
+    with pytest.raises(ValueError, match="LoRA"):
+        compress_full_artefact(small, tiny_base, 4, tmp_path / "again.safetensors")
+
+
+def _tensor_names(path: Path) -> list[str]:
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as fh:
+        return list(fh.keys())
+
+
+def test_a_checkpoint_resumes_with_another_thread_count(tiny_base: Path, tmp_path: Path) -> None:
+    data, labels = _data(tiny_base)
+    weights = np.ones(len(labels))
+    train_deep(tiny_base, data, labels, weights, 2, _config(epochs=2, threads=1), tmp_path, max_steps=2)  # type: ignore[arg-type]
+    model = train_deep(tiny_base, data, labels, weights, 2, _config(epochs=2, threads=2), tmp_path)  # type: ignore[arg-type]
+    log = [json.loads(line) for line in (tmp_path / "train.log.jsonl").read_text().splitlines()]
+    assert log[-1]["step"] == log[-1]["total"] and model is not None
