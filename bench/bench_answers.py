@@ -1,9 +1,13 @@
-"""Speed of `resonanz ask` and of the review queue page on 100k synthetic posts (SQLite).
+"""Speed of `resonanz ask`, the dashboard and the review queue page on synthetic posts (SQLite).
 
-    .venv/bin/python -m bench.bench_answers [--posts 100000] [--repeat 5]
+    .venv/bin/python -m bench.bench_answers [--posts 100000] [--repeat 5] [--answers-only]
+    .venv/bin/python -m bench.bench_answers --posts 1000000 --answers-only
 
 Reports milliseconds per call (median) and the ratio to a plain ``SELECT COUNT(*)`` over the same
-posts, measured in the same run. Results also go to ``bench/results/answers.json``.
+posts, measured in the same run. ``ask`` and the dashboard are timed twice: from the daily rollups
+(:mod:`resonanz.answers.rollup`, built after generating, the build time is reported) and from the raw posts.
+Posts are generated and inserted in chunks of 50,000 (``executemany``), so a million fits in memory.
+Results also go to ``bench/results/answers.json`` (``answers-<posts>.json`` with ``--answers-only``).
 """
 
 from __future__ import annotations
@@ -27,7 +31,10 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from resonanz.answers import rollup as rollup_module
 from resonanz.answers.ask import AnswerFilter, ask
+from resonanz.answers.dashboard import dashboard
+from resonanz.answers.rollup import rebuild
 from resonanz.core.periods import iso_week
 from resonanz.core.settings import Settings, WebSettings
 from resonanz.core.tables import CUSTOMER, IDENTITY, ITEM, LINK, POST, SCORE, VALUE
@@ -41,7 +48,7 @@ END_WEEK = "2026-W47"
 WEEKS = 12
 TOPICS = ["Lieferung", "Preis", "Service", "App", "Qualität", "Filiale", "Kaffee", "Nachhaltigkeit"]
 PLATFORMS = ["mastodon", "bluesky", "reddit", "youtube", "rss"]
-CHUNK = 5000
+CHUNK = 50_000
 
 
 def _chunks(rows: list[dict[str, Any]]) -> Any:
@@ -94,7 +101,21 @@ def generate(engine: Engine, posts: int, seed: int = 7) -> dict[str, int]:
         for chunk in _chunks(links):
             conn.execute(insert(LINK), chunk)
         span = (iso_week(END_WEEK).end - start).total_seconds()
-        post_rows, score_rows, items = [], [], []
+        post_rows: list[dict[str, Any]] = []
+        score_rows: list[dict[str, Any]] = []
+        items: list[dict[str, Any]] = []
+        counts = {"scores": 0, "items": 0}
+
+        def flush() -> None:
+            for table, chunk in ((POST, post_rows), (SCORE, score_rows), (ITEM, items)):
+                if chunk:
+                    conn.execute(insert(table), chunk)
+            counts["scores"] += len(score_rows)
+            counts["items"] += len(items)
+            post_rows.clear()
+            score_rows.clear()
+            items.clear()
+
         for pid in range(1, posts + 1):
             ident = rnd.randint(1, n_identities)
             created = start + timedelta(seconds=rnd.random() * span)
@@ -121,16 +142,13 @@ def generate(engine: Engine, posts: int, seed: int = 7) -> dict[str, int]:
                      "severity": rnd.randint(1, 5), "status": rnd.choice(["open", "open", "in_progress", "resolved"]),
                      "priority": 0.0, "created_at": created, "updated_at": created}
                 )  # fmt: skip
-        for chunk in _chunks(post_rows):
-            conn.execute(insert(POST), chunk)
-        for chunk in _chunks(score_rows):
-            conn.execute(insert(SCORE), chunk)
-        for chunk in _chunks(items):
-            conn.execute(insert(ITEM), chunk)
+            if len(post_rows) >= CHUNK:
+                flush()
+        flush()
     with engine.begin() as conn:
         conn.execute(text("ANALYZE"))
     return {"customers": n_customers, "identities": n_identities, "links": len(links), "posts": posts,
-            "scores": len(score_rows), "review_items": len(items)}  # fmt: skip
+            "scores": counts["scores"], "review_items": counts["items"]}  # fmt: skip
 
 
 def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, float]:
@@ -162,6 +180,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--posts", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--answers-only", action="store_true", help="skip the queue page (ask and dashboard only)")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="resonanz-bench-"))
     engine = open_engine(f"sqlite:///{tmp / 'bench.db'}")
@@ -218,6 +237,47 @@ def main() -> None:
     for name, (flt, baseline) in cases.items():
         rows.append((name, timed(ask_call(flt), args.repeat), baseline))
 
+    t0 = time.perf_counter()
+    with Session(engine) as session:
+        built = rebuild(session)
+        session.commit()
+    results["rollup_build_s"] = round(time.perf_counter() - t0, 1)
+    results["rollup_rows"] = built.cells
+    print(f"rollups built in {results['rollup_build_s']} s ({built.cells} rows, {built.days} days)")
+    two_weeks = type(four_weeks)(four_weeks.end - timedelta(weeks=2), four_weeks.end, "2 weeks")
+    baselines["4 weeks"] = timed(count_period(two_weeks.start - timedelta(weeks=2), two_weeks.end), args.repeat)
+    rollup_cases = {
+        # periods that start and end at midnight Europe/Berlin (the 4 weeks before W44-W47 cross the
+        # change to winter time, so that ask stays on the raw posts)
+        "all authors, 2 weeks (+2 before)": (AnswerFilter(period=two_weeks), "4 weeks"),
+        "A-customers, 2 weeks (+2 before)": (AnswerFilter(period=two_weeks, classes=["A"]), "4 weeks"),
+        "bluesky, 2 weeks (+2 before)": (AnswerFilter(period=two_weeks, platforms=["bluesky"]), "4 weeks"),
+    }
+    now = iso_week(END_WEEK).start + timedelta(days=3)
+
+    def board_call() -> Any:
+        with Session(engine) as session:
+            return dashboard(session, now=now, weeks=WEEKS)
+
+    for raw in (False, True):
+        how = "raw posts" if raw else "rollups"
+        original = rollup_module.prepare
+        if raw:
+            rollup_module.prepare = lambda *_args, **_kwargs: False
+        try:
+            for name, (flt, baseline) in rollup_cases.items():
+                if not raw:
+                    with Session(engine) as session:
+                        assert rollup_module.prepare(session, flt, [flt.period.previous(), flt.period])
+                rows.append((f"ask from {how}: {name}", timed(ask_call(flt), args.repeat), baseline))
+            rows.append((f"dashboard from {how}: 12 weeks", timed(board_call, args.repeat), "12 weeks"))
+        finally:
+            rollup_module.prepare = original
+    if args.answers_only:
+        _report(rows, baselines, results, f"answers-{args.posts}.json")
+        engine.dispose()
+        return
+
     settings = Settings(web=WebSettings(secret_key=SecretStr("bench-secret-key-0123456789abcdef")))
     app = create_app(settings, engine=engine)
     with TestClient(app, follow_redirects=False) as client:
@@ -240,6 +300,16 @@ def main() -> None:
         served = timed(lambda: http.get(f"{base}/queue"), args.repeat)
         rows.append(("GET /queue (uvicorn + httpx)", served, "all posts"))
 
+    _report(rows, baselines, results, "answers.json")
+    engine.dispose()
+
+
+def _report(
+    rows: list[tuple[str, tuple[float, float], str]],
+    baselines: dict[str, tuple[float, float]],
+    results: dict[str, Any],
+    filename: str,
+) -> None:
     width = max(len(r[0]) for r in rows)
     print(f"\n{'what':<{width}}  {'wall ms':>8}  {'cpu ms':>8}  {'vs COUNT(*) of':>14}  {'ratio (wall)':>12}")
     table = []
@@ -252,9 +322,8 @@ def main() -> None:
     results["load_average"] = os.getloadavg()
     print(f"load average during the run: {results['load_average']}")
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "answers.json").write_text(json.dumps(results, indent=2))
-    print(f"\nresults in {RESULTS / 'answers.json'}")
-    engine.dispose()
+    (RESULTS / filename).write_text(json.dumps(results, indent=2))
+    print(f"\nresults in {RESULTS / filename}")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,10 @@ Three sources: the sentiment model (strongly negative posts), the offensive-lang
 and keyword/pattern rules from a TOML file (the packaged ``flags_default.toml`` unless a path is
 given: churn intent, complaints, legal threats, safety, data breaches, abusive words). Every flag
 carries a reason for the community manager and the evidence that triggered it.
+
+The reasons this package writes (the classifier heads', the two threshold flags', the packaged rules') are
+German sentences with a stable code, the flag's name (:func:`reason_code`); the stored form carries the code, so
+an application can show the reason in another language. A reason from a user's own flags file has no code.
 """
 
 from __future__ import annotations
@@ -11,11 +15,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from nlp.errors import RuleConfigError
-from nlp.flag_model import SUPERSEDED_RULES
+from nlp.flag_model import REASON, SUPERSEDED_RULES
 from nlp.preprocess import Prepared
 from nlp.rules import Rule, load_toml, require
 
@@ -24,6 +29,8 @@ log = logging.getLogger(__name__)
 DEFAULT_FILE = "flags_default.toml"
 NEGATIVE = "strongly_negative"
 OFFENSIVE = "offensive"
+NEGATIVE_REASON = "Stark negativer Beitrag"
+OFFENSIVE_REASON = "Beleidigende oder ausfallende Sprache"
 
 
 @dataclass(frozen=True)
@@ -34,9 +41,23 @@ class Flag:
     evidence: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        """The stored/JSON form: ``{"flag", "severity", "reason", "evidence"}``."""
+        """The stored/JSON form: ``{"flag", "severity", "reason", "evidence", "code"}`` (``code``: see
+        :func:`reason_code`)."""
         out = asdict(self)
-        return {"flag": out.pop("name"), **out}
+        return {"flag": out.pop("name"), **out, "code": reason_code(self.name, self.reason)}
+
+
+@lru_cache(maxsize=1)
+def packaged_reasons() -> dict[str, str]:
+    """Flag name -> the reason this package writes for it (heads, thresholds, the packaged rules file)."""
+    rules = {rule.name: rule.reason for rule in FlagRules.load().rules}
+    return {**rules, **REASON, NEGATIVE: NEGATIVE_REASON, OFFENSIVE: OFFENSIVE_REASON}
+
+
+def reason_code(name: str, reason: str) -> str | None:
+    """The stable code of a reason this package wrote (the flag's name), None for a reason someone else wrote
+    (a user's flags file, a person's correction)."""
+    return name if packaged_reasons().get(name) == reason else None
 
 
 @dataclass
@@ -145,15 +166,11 @@ class FlagRules:
         if p_negative is not None:
             severity = self.negative.severity_for(p_negative)
             if severity is not None:
-                flags.append(Flag(NEGATIVE, severity, "Stark negativer Beitrag", [f"p_negative {p_negative:.2f}"]))
+                flags.append(Flag(NEGATIVE, severity, NEGATIVE_REASON, [f"p_negative {p_negative:.2f}"]))
         if p_offensive is not None and model is None:
             severity = self.offensive.severity_for(p_offensive)
             if severity is not None:
-                flags.append(
-                    Flag(
-                        OFFENSIVE, severity, "Beleidigende oder ausfallende Sprache", [f"p_offensive {p_offensive:.2f}"]
-                    )
-                )
+                flags.append(Flag(OFFENSIVE, severity, OFFENSIVE_REASON, [f"p_offensive {p_offensive:.2f}"]))
         for rule in self.rules:
             if model is not None and rule.name in SUPERSEDED_RULES:
                 continue

@@ -70,6 +70,29 @@ class Analysis:
         return out
 
 
+class _EmbeddingMemo:
+    """Passage embeddings within one :meth:`Analyzer.analyse_prepared` call, by text: a text is embedded once,
+    however often it recurs (a clause the aspects embedded is not embedded again as a flag's evidence sentence,
+    a sentence that several posts share once), and the posts' own embeddings from the model pass are reused.
+    Holds one batch's vectors only."""
+
+    def __init__(self, embed: Callable[[Sequence[str]], np.ndarray]) -> None:
+        self.embed = embed
+        self.vectors: dict[str, np.ndarray] = {}
+
+    def seed(self, texts: Sequence[str], vectors: np.ndarray) -> None:
+        for text, vector in zip(texts, vectors, strict=True):
+            self.vectors.setdefault(text, vector)
+
+    def __call__(self, texts: Sequence[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in self.vectors]
+        if missing:
+            self.vectors.update(zip(missing, self.embed(missing), strict=True))
+        if not texts:
+            return self.embed([])
+        return np.stack([self.vectors[t] for t in texts])
+
+
 def _same_tokenizer(a: Any, b: Any) -> bool:
     if type(a) is not type(b) or len(a) != len(b) or a.pad_token_id != b.pad_token_id:
         return False
@@ -256,15 +279,19 @@ class Analyzer:
         self.load()
         if not prepared:
             return []
-        sentiment, p_off, embeddings = self._transform([p.model_text for p in prepared])
+        model_texts = [p.model_text for p in prepared]
+        sentiment, p_off, embeddings = self._transform(model_texts)
         if self._lexical is not None:  # the lexical part sees the original texts (as in its training data)
             sentiment, p_off = self._lexical.apply([p.text for p in prepared], sentiment, p_off)
+        memo = _EmbeddingMemo(self.embedder.embed_passages) if self.embedder is not None else None
+        if memo is not None and embeddings is not None:
+            memo.seed(model_texts, embeddings)
         topics = self._topics(prepared, embeddings)
         if self.aspects:
-            topics = AspectResolver(self.topics, self._score_spans, self._embed_clauses()).resolve(
+            topics = AspectResolver(self.topics, self._score_spans, self._embed_clauses(memo)).resolve(
                 prepared, topics, sentiment
             )
-        model_flags = self._model_flags(prepared, embeddings)
+        model_flags = self._model_flags(prepared, embeddings, memo)
         out: list[Analysis] = []
         for i, post in enumerate(prepared):
             p_offensive = float(p_off[i]) if p_off is not None else None
@@ -283,11 +310,14 @@ class Analyzer:
             )
         return out
 
-    def _model_flags(self, prepared: Sequence[Prepared], embeddings: np.ndarray | None) -> list[list[Flag]] | None:
+    def _model_flags(
+        self, prepared: Sequence[Prepared], embeddings: np.ndarray | None, memo: _EmbeddingMemo | None = None
+    ) -> list[list[Flag]] | None:
         """The classifier heads' flags per post, each with the sentence that carries it as evidence."""
         model, embedder = self.flag_model, self.embedder
         if model is None or embedder is None or embeddings is None:
             return None
+        embed = memo if memo is not None else embedder.embed_passages
         texts = [p.text for p in prepared]
         hits = [self.flags.rule_hits(p) for p in prepared]
         features = feature_matrix(embeddings, texts, hits)
@@ -301,7 +331,7 @@ class Analyzer:
             by_post.setdefault(i, []).append(s)
         multi = [(i, s) for i, s in pieces if len(by_post[i]) > 1]
         if multi:
-            sentence_vectors = embedder.embed_passages([s for _, s in multi])
+            sentence_vectors = embed([s for _, s in multi])
             sentence_probs = model.probabilities(
                 feature_matrix(sentence_vectors, [s for _, s in multi], [hits[i] for i, _ in multi])
             )
@@ -337,15 +367,16 @@ class Analyzer:
             results = self._lexical.mix_sentiment([p.text for p in spans], results)
         return results
 
-    def _embed_clauses(self) -> Callable[[Sequence[str]], np.ndarray] | None:
+    def _embed_clauses(self, memo: _EmbeddingMemo | None = None) -> Callable[[Sequence[str]], np.ndarray] | None:
         embedder = self.embedder
         if embedder is None or not (self.topics.has_embeddings or self.topics.has_examples):
             return None
-        return embedder.embed_passages
+        return memo if memo is not None else embedder.embed_passages
 
-    def analyse(self, texts: Sequence[str]) -> list[Analysis]:
-        """One :class:`Analysis` per text, in input order."""
-        return self.analyse_prepared(prepare(list(texts), detect_language=self.detect_language))
+    def analyse(self, texts: Sequence[str], languages: Sequence[str | None] | None = None) -> list[Analysis]:
+        """One :class:`Analysis` per text, in input order. ``languages``: those already known (parallel to
+        ``texts``, e.g. stored with the posts); only the others are detected."""
+        return self.analyse_prepared(prepare(list(texts), detect_language=self.detect_language, languages=languages))
 
     def score(self, texts: Sequence[str]) -> list[SentimentResult]:
         """Sentiment only (the :class:`~nlp.scorer.Scorer` interface)."""

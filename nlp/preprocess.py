@@ -20,15 +20,16 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import regex
-import spacy
-from spacy.language import Language
-from spacy.lookups import Table
-from spacy.tokens import Doc, Token
 
 from nlp.emoji_map import emoji_word
-from nlp.social_tokenizer import EMAIL, EMOJI, HASHTAG, MENTION, URL, SocialTokenizer, split_hashtag
+
+if TYPE_CHECKING:  # spaCy (and torch under it) is imported on first use, not with this module
+    from spacy.language import Language
+    from spacy.lookups import Table
+    from spacy.tokens import Doc
 
 log = logging.getLogger(__name__)
 
@@ -37,12 +38,6 @@ MENTION_PLACEHOLDER = "@user"
 
 _RUN_RE = regex.compile(r"(\p{L})\1{2,}")
 _WORDLIKE_RE = regex.compile(r"[\p{L}\p{N}]")
-
-for _name in ("words", "lemmas"):
-    if not Token.has_extension(_name):
-        Token.set_extension(_name, default=())
-if not Doc.has_extension("model_text"):
-    Doc.set_extension("model_text", default="")
 
 
 @dataclass(frozen=True)
@@ -122,8 +117,8 @@ class Lemmatiser:
         return single if longest > 3 else word
 
 
-@Language.factory("social_normaliser")
 def make_social_normaliser(nlp: Language, name: str) -> SocialNormaliser:
+    """The ``social_normaliser`` pipeline component (registered by :func:`get_nlp`)."""
     return SocialNormaliser(nlp)
 
 
@@ -142,6 +137,8 @@ class SocialNormaliser:
         return self._lemmatiser
 
     def __call__(self, doc: Doc) -> Doc:
+        from nlp.social_tokenizer import EMAIL, EMOJI, HASHTAG, MENTION, URL, split_hashtag
+
         parts: list[str] = []
         pending_words: list[str] = []  # the German words of a run of emoji, written after the run
         lem = self.lemmatiser
@@ -190,6 +187,19 @@ class SocialNormaliser:
 @lru_cache(maxsize=1)
 def get_nlp() -> Language:
     """The process-wide German pipeline (built on first use, about a second)."""
+    import spacy
+    from spacy.language import Language
+    from spacy.tokens import Doc, Token
+
+    from nlp.social_tokenizer import SocialTokenizer  # also registers token._.kind
+
+    for name in ("words", "lemmas"):
+        if not Token.has_extension(name):
+            Token.set_extension(name, default=())
+    if not Doc.has_extension("model_text"):
+        Doc.set_extension("model_text", default="")
+    if not Language.has_factory("social_normaliser"):
+        Language.factory("social_normaliser", func=make_social_normaliser)
     nlp = spacy.blank("de")
     nlp.tokenizer = SocialTokenizer(nlp.vocab, nlp.tokenizer)
     nlp.add_pipe("sentencizer")
@@ -212,6 +222,8 @@ def _is_content(lemma: str, stops: frozenset[str]) -> bool:
 
 
 def _prepared(doc: Doc, language: str | None) -> Prepared:
+    from nlp.social_tokenizer import EMAIL, EMOJI, HASHTAG, MENTION, URL
+
     words: list[str] = []
     lemmas: list[str] = []
     sentence_of: list[int] = []
@@ -252,17 +264,28 @@ def _prepared(doc: Doc, language: str | None) -> Prepared:
     )
 
 
-def prepare(texts: Sequence[str], *, detect_language: bool = True, batch_size: int = 256) -> list[Prepared]:
-    """Preprocess ``texts`` (in order). Language detection is optional because it costs time on large batches."""
-    languages: Sequence[str | None]
+def prepare(
+    texts: Sequence[str],
+    *,
+    detect_language: bool = True,
+    batch_size: int = 256,
+    languages: Sequence[str | None] | None = None,
+) -> list[Prepared]:
+    """Preprocess ``texts`` (in order). Language detection is optional because it costs time on large batches.
+
+    ``languages``: the languages already known (e.g. stored with the post), parallel to ``texts``; only the
+    texts whose entry is None are detected."""
+    known: list[str | None] = list(languages) if languages is not None else [None] * len(texts)
+    if len(known) != len(texts):
+        raise ValueError(f"{len(texts)} texts but {len(known)} languages")
     if detect_language:
         from nlp.language import detect_languages
 
-        languages = detect_languages(texts)
-    else:
-        languages = [None] * len(texts)
+        todo = [i for i, lang in enumerate(known) if lang is None]
+        for i, lang in zip(todo, detect_languages([texts[i] for i in todo]), strict=True):
+            known[i] = lang
     docs: Iterable[Doc] = get_nlp().pipe(texts, batch_size=batch_size)
-    return [_prepared(doc, lang) for doc, lang in zip(docs, languages, strict=True)]
+    return [_prepared(doc, lang) for doc, lang in zip(docs, known, strict=True)]
 
 
 def prepare_one(text: str, *, detect_language: bool = True) -> Prepared:

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import Table, select
 from sqlalchemy.engine import Connection
 
+from store.bulk import one_of
 from store.models import ErasedKey
 
 IDENTITY = "identity"
@@ -33,9 +34,9 @@ def erased_hashes(conn: Connection, kind: str, hashes: Iterable[str]) -> dict[st
     """The hashes of ``hashes`` that are on the list for ``kind``, with the time of their erasure."""
     items = list(hashes)
     found: dict[str, datetime] = {}
+    query = select(_ERASED.c.key_hash, _ERASED.c.erased_at).where(
+        _ERASED.c.kind == kind, one_of(_ERASED.c.key_hash, "hashes", conn.dialect.name)
+    )
     for start in range(0, len(items), 900):
-        query = select(_ERASED.c.key_hash, _ERASED.c.erased_at).where(
-            _ERASED.c.kind == kind, _ERASED.c.key_hash.in_(items[start : start + 900])
-        )
-        found.update({row[0]: row[1] for row in conn.execute(query)})
+        found.update({row[0]: row[1] for row in conn.execute(query, {"hashes": items[start : start + 900]})})
     return found

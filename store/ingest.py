@@ -16,8 +16,11 @@ Takes :class:`store.records.PostRecord` mappings (no collector types): each has 
 - ``parent_id``/``thread_root_id`` are resolved from the external ids in both directions
   (a reply stored before its parent gets linked when the parent arrives).
 
-Statements are few and set-based (one SELECT, one executemany INSERT and UPDATE, and the
-thread links per chunk), so throughput is close to the database's executemany rate.
+Statements are few and set-based: one SELECT of the stored posts per chunk (500 on SQLite, 10,000 on
+PostgreSQL; the ids go as one parameter, :func:`store.bulk.one_of`), then all new rows, all changed rows
+and the identities of the call in one write each (:mod:`store.bulk`: driver ``executemany`` on SQLite,
+``COPY`` into a temporary table on PostgreSQL), then the thread links. The collector pipeline hands
+several pages to one call (``resonanz.pipeline.collect.store_pages``).
 """
 
 from __future__ import annotations
@@ -25,18 +28,23 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
+from store import bulk
+from store.bulk import one_of
 from store.erasure import IDENTITY, erased_hashes, erasure_hash, identity_key
 from store.models import Post, SocialIdentity
 from store.records import IDENTITY_FIELDS, IdentityRecord, PostRecord
 from store.types import as_utc, utcnow, without_nul
 
 CHUNK = 500
+"""Posts (or identities) per SELECT and thread-link statement on SQLite ..."""
+PG_CHUNK = 10_000
+"""... and on PostgreSQL (every statement is a round trip to the server)."""
 _POST: Table = Post.__table__  # type: ignore[attr-defined]
 _IDENTITY: Table = SocialIdentity.__table__  # type: ignore[attr-defined]
 
@@ -55,49 +63,25 @@ class IngestResult:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
-def _dialect_insert(conn: Connection, table: Table) -> Any:
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(table)
-    if conn.dialect.name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        return sqlite_insert(table)
-    raise NotImplementedError(f"bulk upsert is not implemented for {conn.dialect.name}")
-
-
-_STATEMENTS: dict[tuple[str, str], Any] = {}
-
-
-def _statement(conn: Connection, which: str) -> Any:
-    """The dialect's upsert statements, built once per dialect (building them costs more than running them)."""
-    key = (conn.dialect.name, which)
-    if key not in _STATEMENTS:
-        if which == "identity":
-            stmt = _dialect_insert(conn, _IDENTITY)
-            set_ = {name: func.coalesce(stmt.excluded[name], _IDENTITY.c[name]) for name in IDENTITY_FIELDS}
-            set_["last_seen"] = stmt.excluded.last_seen
-            index = [_IDENTITY.c.platform, _IDENTITY.c.account_id]
-            _STATEMENTS[key] = stmt.on_conflict_do_update(index_elements=index, set_=set_)
-        else:
-            index = [_POST.c.platform, _POST.c.external_id]
-            _STATEMENTS[key] = _dialect_insert(conn, _POST).on_conflict_do_nothing(index_elements=index)
-    return _STATEMENTS[key]
-
-
-_UPDATE_POST = update(_POST).where(_POST.c.id == bindparam("b_id"))
-
-
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
 
+def _chunk(conn: Connection) -> int:
+    return PG_CHUNK if conn.dialect.name == "postgresql" else CHUNK
+
+
 def upsert_identities(
     conn: Connection, identities: Iterable[IdentityRecord], now: datetime
 ) -> dict[tuple[str, str], int]:
-    """Insert or refresh identities; return their ids by (platform, account_id)."""
+    """Insert or refresh identities; return their ids by (platform, account_id).
+
+    A ``None`` never erases a known field; ``last_seen`` moves to ``now``. PostgreSQL: one upsert of all of
+    them in (platform, account_id) order, so concurrent runs (several workers) take the row locks of the
+    identities they share in the same order. SQLite (one writer at a time): one SELECT finds the stored
+    ones; new identities are inserted, stored ones with a new value updated, and the others only get
+    ``last_seen`` (one statement for all: an upsert per row cost more than the posts' insert)."""
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     for ident in identities:
         key = (str(ident["platform"]), str(ident["account_id"]))
@@ -113,26 +97,78 @@ def upsert_identities(
     hashes = {erasure_hash(IDENTITY, identity_key(*key)): key for key in rows}
     for erased in erased_hashes(conn, IDENTITY, hashes):  # a forgotten person's profile is never re-filled
         rows[hashes[erased]].update(dict.fromkeys(IDENTITY_FIELDS))
-    stmt = _statement(conn, "identity")
-    ordered = [rows[key] for key in sorted(rows)]  # a fixed order avoids deadlocks between concurrent runs
-    for chunk in _chunks(ordered):
-        conn.execute(stmt, list(chunk))
+    ordered = sorted(rows)  # a fixed order avoids deadlocks between concurrent runs
     ids: dict[tuple[str, str], int] = {}
-    by_platform: dict[str, list[str]] = {}
-    for platform, account_id in rows:
-        by_platform.setdefault(platform, []).append(account_id)
-    for platform, accounts in by_platform.items():
-        for chunk in _chunks(accounts):
-            query = select(_IDENTITY.c.id, _IDENTITY.c.account_id).where(
-                _IDENTITY.c.platform == platform, _IDENTITY.c.account_id.in_(chunk)
-            )
-            for row in conn.execute(query):
-                ids[(platform, row.account_id)] = row.id
+    new = [rows[key] for key in ordered]
+    changed: list[dict[str, Any]] = []
+    seen: list[int] = []
+    if conn.dialect.name != "postgresql":
+        stored = _stored_identities(conn, ordered)
+        ids = {key: row.id for key, row in stored.items()}
+        new = [rows[key] for key in ordered if key not in stored]
+        for key in ordered:
+            old = stored.get(key)
+            if old is None:
+                continue
+            row = rows[key]
+            if any(row[name] is not None and row[name] != getattr(old, name) for name in IDENTITY_FIELDS):
+                changed.append({f"b_{name}": row[name] for name in IDENTITY_FIELDS} | {"b_id": old.id, "b_seen": now})
+            else:
+                seen.append(old.id)
+    returned = bulk.upsert_identities(conn, new)  # an upsert: another run may insert the same account meanwhile
+    ids.update(returned if returned is not None else _stored_ids(conn, [key for key in ordered if key not in ids]))
+    if changed:
+        conn.execute(_UPDATE_IDENTITY, changed)
+    touch = update(_IDENTITY).where(one_of(_IDENTITY.c.id, "ids", conn.dialect.name)).values(last_seen=now)
+    for chunk in _chunks(seen, _chunk(conn)):
+        conn.execute(touch, {"ids": list(chunk)})
     return ids
 
 
-_keep = object()  # marks an update that leaves ``raw`` as it is (deletion markers carry no raw)
+_UPDATE_IDENTITY = (
+    update(_IDENTITY)
+    .where(_IDENTITY.c.id == bindparam("b_id"))
+    .values({name: func.coalesce(bindparam(f"b_{name}"), _IDENTITY.c[name]) for name in IDENTITY_FIELDS})
+    .values(last_seen=bindparam("b_seen"))
+)
+
+
+def _stored_identities(conn: Connection, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Any]:
+    """The stored identities of ``keys`` (id and profile fields) by (platform, account_id)."""
+    found: dict[tuple[str, str], Any] = {}
+    by_platform: dict[str, list[str]] = {}
+    for platform, account_id in keys:
+        by_platform.setdefault(platform, []).append(account_id)
+    columns = [_IDENTITY.c.id, _IDENTITY.c.account_id, *(_IDENTITY.c[name] for name in IDENTITY_FIELDS)]
+    query = select(*columns).where(
+        _IDENTITY.c.platform == bindparam("platform"), one_of(_IDENTITY.c.account_id, "ids", conn.dialect.name)
+    )
+    for platform, accounts in by_platform.items():
+        for chunk in _chunks(accounts, _chunk(conn)):
+            for row in conn.execute(query, {"platform": platform, "ids": list(chunk)}):
+                found[(platform, row.account_id)] = row
+    return found
+
+
+def _stored_ids(conn: Connection, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    return {key: row.id for key, row in _stored_identities(conn, keys).items()}
+
+
 _COMPARED = ("kind", "url", "text", "title", "edited_at", "deleted_at", "metrics", "identity_id")
+
+
+def _clean(record: PostRecord) -> PostRecord:
+    """``record`` without NUL characters (see :func:`store.types.without_nul`: the same text on SQLite and
+    PostgreSQL). ``raw`` is cleaned where it is written (:func:`store.bulk.json_text`): walking every status
+    for a character that is almost never there cost more than the rest of the ingest."""
+    clean = dict(record)
+    for name, value in record.items():
+        if isinstance(value, str):
+            if "\x00" in value:
+                clean[name] = value.replace("\x00", "")
+        elif isinstance(value, dict | list | tuple) and name != "raw":
+            clean[name] = without_nul(value)
+    return cast(PostRecord, clean)
 
 
 def ingest_posts(
@@ -142,13 +178,16 @@ def ingest_posts(
     source_id: int | None = None,
     now: datetime | None = None,
 ) -> IngestResult:
-    """Upsert ``records`` in the session's transaction (the caller commits)."""
+    """Upsert ``records`` in the session's transaction (the caller commits).
+
+    A post named twice counts once, with its last record. All new rows are written in one statement
+    per table (:mod:`store.bulk`), then the thread links of all posts are resolved."""
     now = now or utcnow()
     conn = session.connection()
     result = IngestResult()
     latest: dict[tuple[str, str], PostRecord] = {}
     for record in records:
-        record = without_nul(record)  # see store.types.without_nul: the same text on SQLite and PostgreSQL
+        record = _clean(record)
         latest[(str(record["platform"]), str(record["external_id"]))] = record
     if not latest:
         return result
@@ -159,15 +198,22 @@ def ingest_posts(
     by_platform: dict[str, list[PostRecord]] = {}
     for (platform, _), record in latest.items():
         by_platform.setdefault(platform, []).append(record)
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
     for platform, items in by_platform.items():
-        for chunk in _chunks(items):
-            _ingest_chunk(conn, platform, chunk, identity_ids, source_id, now, result)
+        for chunk in _chunks(items, _chunk(conn)):
+            _plan_chunk(conn, platform, chunk, identity_ids, source_id, now, result, inserts, updates)
+    bulk.insert_posts(conn, inserts)
+    result.new += len(inserts)
+    bulk.update_posts(conn, updates)
+    for platform, items in by_platform.items():
+        for chunk in _chunks(items, _chunk(conn)):
             named = any(r.get("parent_external_id") or r.get("root_external_id") for r in chunk)
             resolve_threads(conn, platform, [str(r["external_id"]) for r in chunk], with_parents=named)
     return result
 
 
-def _ingest_chunk(
+def _plan_chunk(
     conn: Connection,
     platform: str,
     records: Sequence[PostRecord],
@@ -175,15 +221,17 @@ def _ingest_chunk(
     source_id: int | None,
     now: datetime,
     result: IngestResult,
+    inserts: list[dict[str, Any]],
+    updates: list[dict[str, Any]],
 ) -> None:
+    """Compare ``records`` with the stored posts: new rows go to ``inserts``, changed ones to ``updates``."""
     columns = [_POST.c[name] for name in ("id", "external_id", "language", "parent_external_id",
                                           "root_external_id", "parent_id", "thread_root_id", *_COMPARED)]  # fmt: skip
     query = select(*columns).where(
-        _POST.c.platform == platform, _POST.c.external_id.in_([r["external_id"] for r in records])
+        _POST.c.platform == bindparam("platform"), one_of(_POST.c.external_id, "ids", conn.dialect.name)
     )
-    existing = {row.external_id: row for row in conn.execute(query)}
-    inserts: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
+    params = {"platform": platform, "ids": [str(r["external_id"]) for r in records]}
+    existing = {row.external_id: row for row in conn.execute(query, params)}
     for record in records:
         ident = record.get("identity")
         identity_id = identity_ids.get((platform, str(ident["account_id"]))) if ident else None
@@ -208,19 +256,10 @@ def _ingest_chunk(
             continue
         if deleted and old.deleted_at is None:
             result.deleted += 1
-        values["b_id"] = old.id
-        values["raw"] = dict(record.get("raw") or {}) if not deleted else _keep
+        values["id"] = old.id
+        values["raw"] = None if deleted else dict(record.get("raw") or {})  # None: a deletion marker keeps raw
         updates.append(values)
         result.updated += 1
-    if inserts:
-        conn.execute(_statement(conn, "post"), inserts)
-        result.new += len(inserts)
-    if updates:
-        with_raw = [u for u in updates if u["raw"] is not _keep]
-        without_raw = [{k: v for k, v in u.items() if k != "raw"} for u in updates if u["raw"] is _keep]
-        for group in (with_raw, without_raw):
-            if group:
-                conn.execute(_UPDATE_POST, group)
 
 
 def _new_row(
@@ -282,7 +321,7 @@ def _merged(old: Any, record: PostRecord, identity_id: int | None, deleted: bool
     }
 
 
-def _link_statements() -> dict[tuple[str, str], Any]:
+def _link_statements(dialect: str) -> dict[tuple[str, str], Any]:
     """Prepared once: set ``target`` from ``via`` for posts in a batch, and for posts pointing into it.
 
     The second form filters on ``via`` alone so that the database uses that column's index
@@ -301,19 +340,19 @@ def _link_statements() -> dict[tuple[str, str], Any]:
             update(_POST)
             .where(
                 _POST.c.platform == bindparam("b_platform"),
-                _POST.c.external_id.in_(bindparam("b_ids", expanding=True)),
+                one_of(_POST.c.external_id, "b_ids", dialect),
                 _POST.c[target].is_(None),
                 _POST.c[via].is_not(None),
             )
             .values({target: found})
         )
         statements[(target, "pointing")] = (
-            update(_POST).where(_POST.c[via].in_(bindparam("b_ids", expanding=True))).values({target: found})
+            update(_POST).where(one_of(_POST.c[via], "b_ids", dialect)).values({target: found})
         )
     return statements
 
 
-_LINKS = _link_statements()
+_LINKS = {dialect: _link_statements(dialect) for dialect in ("sqlite", "postgresql")}
 
 
 def resolve_threads(
@@ -325,10 +364,11 @@ def resolve_threads(
     if not external_ids:
         return
     params = {"b_platform": platform, "b_ids": list(external_ids)}
+    links = _LINKS[conn.dialect.name]
     for target in ("parent_id", "thread_root_id"):
         if with_parents:
-            conn.execute(_LINKS[(target, "in_batch")], params)
-        conn.execute(_LINKS[(target, "pointing")], {"b_ids": params["b_ids"]})
+            conn.execute(links[(target, "in_batch")], params)
+        conn.execute(links[(target, "pointing")], {"b_ids": params["b_ids"]})
 
 
 def mark_missing_deleted(

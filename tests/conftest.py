@@ -31,6 +31,15 @@ def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     reset_settings_cache()
 
 
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """A test that sets the process language (a CLI command, ``set_language``) leaves German behind."""
+    yield
+    from resonanz.core import i18n
+
+    i18n.set_language(i18n.DEFAULT_LANGUAGE)
+
+
 @pytest.fixture
 def db_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """An empty SQLite database in ``tmp_path`` as the configured ``RESONANZ_DATABASE_URL`` (for CLI tests)."""

@@ -31,6 +31,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from linker.identity.evidence import text
 from linker.identity.features import name_spellings
 from linker.identity.namefreq import expected_namesakes, first_name_share, last_name_share, level_share
 from linker.identity.normalise import (
@@ -176,13 +177,11 @@ def annotate(
         bits = 0.0
         theirs = other_domain(domains[cid], email_domains, hosts)
         if theirs:
-            notes.append(
-                f"Widerspruch: E-Mail-Domain in der Bio {theirs} ≠ CRM-Domain {', '.join(sorted(domains[cid]))}"
-            )
+            notes.append(text("contra_domain", theirs=theirs, domains=", ".join(sorted(domains[cid]))))
             bits += OTHER_DOMAIN_BITS
         disclaimer = disclaims(spans, companies[cid])
         if disclaimer:
-            notes.append(f"Widerspruch: Profil grenzt sich ab ('nicht {' '.join(disclaimer)}')")
+            notes.append(text("contra_disclaimer", words=" ".join(disclaimer)))
         row = customer_rows[cid]
         out.append(
             replace(

@@ -17,13 +17,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from linker.identity.evidence import text
 from linker.identity.handles import WEAK_PREFIX, handle_keys, local_name, url_keys
 from linker.identity.normalise import emails_in, normalise_email, normalise_phone, phones_in, urls_in
 from linker.identity.records import AUTO, PENDING, CustomerRecord, IdentityRecord, LinkDecision, LinkThresholds
 
 WEAK_HANDLE_PROBABILITY = 0.8
 _METHOD_ORDER = ("email", "phone", "handle", "profile_url")
-_CRM_LABEL = {"email": "CRM-E-Mail", "phone": "CRM-Telefon", "handle": "CRM-Handle", "profile_url": "CRM-Profil-URL"}
+_CRM_LABEL = {"email": text("crm_email"), "phone": text("crm_phone"), "handle": text("crm_handle"),
+              "profile_url": text("crm_profile_url")}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,12 +101,12 @@ def _evidence(key: str, found: str, source: KeySource, identity: IdentityRecord)
     kind = key.partition(":")[0]
     label = _CRM_LABEL[source.field]
     if kind == "email":
-        return f"E-Mail {found} im Profil von {identity.platform} = {label} {source.raw}"
+        return text("key_email", found=found, platform=identity.platform, label=label, raw=source.raw)
     if kind == "phone":
-        return f"Telefon +{found} im Profil = {label} {source.raw}"
+        return text("key_phone", found=found, label=label, raw=source.raw)
     if key.startswith(WEAK_PREFIX):
-        return f"Nutzername '{found}' = {label} '{source.raw}' (Plattform unbekannt - bitte prüfen)"
-    return f"{identity.platform}-Konto {found} = {label} {source.raw}"
+        return text("key_weak_handle", found=found, label=label, raw=source.raw)
+    return text("key_account", platform=identity.platform, found=found, label=label, raw=source.raw)
 
 
 def deterministic_links(
@@ -144,7 +146,7 @@ def deterministic_links(
                     seen_values.add(source.raw)
                     evidence.append(_evidence(key, found, source, identity))
             if len(matches) > 1:
-                evidence.append(f"Mehrdeutig: dieselbe Angabe passt zu {len(matches)} Kunden - bitte prüfen")
+                evidence.append(text("key_ambiguous", n=len(matches)))
             if strong:
                 status = AUTO if len(matches) == 1 else PENDING
             else:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from rapidfuzz.distance import JaroWinkler
 
+from linker.identity.evidence import text
 from linker.identity.names import ParsedName, handle_user
 from linker.identity.normalise import fold, name_tokens
 from linker.identity.phonetics import koelner_phonetik
@@ -38,15 +39,10 @@ def _first_text(level: str, customer: CustomerRecord, name: ParsedName) -> str:
     theirs = _title(name.first)
     ours = customer.first_name or "?"
     if level == "exact" and name.alt_first and name.first != _first_token(ours):
-        return f"Vorname laut Handle gleich ('{_title(name.alt_first)}')"
-    return {
-        "exact": "Vorname gleich",
-        "nickname": f"Vorname '{theirs}' ist Kurzform/Variante von '{ours}'",
-        "fuzzy": f"Vorname ähnlich ('{theirs}' ~ '{ours}', Tippfehler?)",
-        "initial": f"Initiale '{theirs[0]}.' passt zu '{ours}'",
-        "different": f"Vorname verschieden ('{theirs}' ≠ '{ours}')",
-        "null": "kein Vorname erkennbar",
-    }[level]
+        return text("first_alt_handle", alt=_title(name.alt_first))
+    code = {"exact": "first_exact", "nickname": "first_nickname", "fuzzy": "first_fuzzy", "initial": "initial",
+            "different": "first_different", "null": "first_null"}[level]  # fmt: skip
+    return text(code, theirs=theirs, ours=ours, initial=theirs[0])
 
 
 def _last_text(level: str, customer: CustomerRecord, name: ParsedName) -> str:
@@ -55,16 +51,12 @@ def _last_text(level: str, customer: CustomerRecord, name: ParsedName) -> str:
     if level == "phonetic":
         code = koelner_phonetik(name.last)
         if code and code == koelner_phonetik(fold(ours)):
-            return f"Nachname klingt gleich ('{theirs}' ~ '{ours}', Kölner Phonetik {code})"
-        return f"Nachname ähnlich ('{theirs}' ~ '{ours}', Tippfehler?)"
+            return text("last_phonetic", theirs=theirs, ours=ours, code=code)
+        return text("last_fuzzy", theirs=theirs, ours=ours)
     if level == "exact" and name.alt_last and name.last != _last_token(ours):
-        return f"Nachname laut Handle gleich ('{_title(name.alt_last)}', angezeigt '{theirs}')"
-    return {
-        "exact": "Nachname gleich",
-        "initial": f"Initiale '{theirs[0]}.' passt zu '{ours}'",
-        "different": f"Nachname verschieden ('{theirs}' ≠ '{ours}')",
-        "null": "kein Nachname erkennbar",
-    }[level]
+        return text("last_alt_handle", alt=_title(name.alt_last), theirs=theirs)
+    code = {"exact": "last_exact", "initial": "initial", "different": "last_different", "null": "last_null"}[level]
+    return text(code, theirs=theirs, ours=ours, initial=theirs[0])
 
 
 def _shown_name(identity: IdentityRecord, name: ParsedName) -> str:
@@ -83,10 +75,10 @@ def _contact_text(shared: list[str], customer: CustomerRecord) -> str:
         kind, _, value = key.partition(":")
         if kind == "local":
             email = next((e for e in customer.emails if fold(e.rpartition("@")[0]).replace(" ", "") == value), None)
-            parts.append(f"Name '{value}' aus Handle/Bio = CRM-E-Mail {email or value}")
+            parts.append(text("contact_local", local=value, email=email or value))
         else:
-            parts.append(f"Domain {value} in der Bio = Domain der CRM-E-Mail/-Website")
-    return "; ".join(parts) if parts else "gemeinsame Kontaktangabe in Bio und CRM"
+            parts.append(text("contact_domain", domain=value))
+    return "; ".join(parts) if parts else text("contact_shared")
 
 
 def explain(
@@ -106,28 +98,34 @@ def explain(
         shown = _shown_name(identity, name)
         jw = JaroWinkler.similarity(fold(customer.full_name), fold(" ".join(p for p in (name.first, name.last) if p)))
         parts = [_first_text(lv["first_name"], customer, name), _last_text(lv["last_name"], customer, name)]
-        evidence.append(f"Name '{customer.full_name}' ~ '{shown}' (Jaro-Winkler {jw:.2f}): {', '.join(parts)}")
+        evidence.append(text("name", customer=customer.full_name, shown=shown, jw=f"{jw:.2f}", parts=", ".join(parts)))
     where = city_note or identity.location
     if lv["city"] == "exact":
-        evidence.append(f"Stadt {customer.city} = {where}")
+        evidence.append(text("city_same", city=customer.city, where=where))
     elif lv["city"] == "contradicts":
-        evidence.append(f"Widerspruch: Stadt {customer.city} ≠ {where}")
+        evidence.append(text("city_contradicts", city=customer.city, where=where))
     elif lv["city"] == "unknown":
-        evidence.append(f"Stadt {customer.city} ≠ {where} (Ort unbekannt, kaum ein Gegenbeleg)")
+        evidence.append(text("city_unknown", city=customer.city, where=where))
     if lv["contact"] == "shared":
         evidence.append(_contact_text(shared_contacts or [], customer))
     evidence.extend(candidate.contradictions)
     name_bits = candidate.bits["first_name"] + candidate.bits["last_name"]
     other = {
-        "Stadt": candidate.bits["city"],
-        "Kontakt": candidate.bits["contact"],
-        "Widerspruch": candidate.bits.get("contradiction", 0.0),
+        "bits_city": candidate.bits["city"],
+        "bits_contact": candidate.bits["contact"],
+        "bits_contradiction": candidate.bits.get("contradiction", 0.0),
     }
     prior = candidate.match_weight - name_bits - sum(other.values())
-    parts = [f"Name {name_bits:+.1f}"] + [f"{k} {v:+.1f}" for k, v in other.items() if v] + [f"Vorwissen {prior:+.1f}"]
+    parts = [text("bits_name", bits=f"{name_bits:+.1f}")]
+    parts += [text(k, bits=f"{v:+.1f}") for k, v in other.items() if v] + [text("bits_prior", bits=f"{prior:+.1f}")]
     evidence.append(
-        f"Wahrscheinlichkeit {probability:.4f} (Gewicht {candidate.match_weight:+.1f} bit; {', '.join(parts)})"
+        text(
+            "probability",
+            probability=f"{probability:.4f}",
+            weight=f"{candidate.match_weight:+.1f}",
+            parts=", ".join(parts),
+        )
     )
     if competitors:
-        evidence.append(f"{competitors} weitere(r) Kandidat(en) mit ähnlichen Angaben - Wahrscheinlichkeit geteilt")
+        evidence.append(text("competitors", n=competitors))
     return evidence

@@ -27,6 +27,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from linker.identity.evidence import text as evidence_text
 from linker.identity.gazetteer import ABBREVIATIONS, city_in_text
 from linker.identity.handles import url_keys
 from linker.identity.names import NameLexicon, ParsedName, handle_user, identity_name
@@ -198,12 +199,13 @@ def identity_features(identity: IdentityRecord, lexicon: NameLexicon) -> tuple[d
 def city_note(identity: IdentityRecord, city: str) -> str:
     """Where the identity's city came from, for the evidence: "Köln, NRW (Ort)", "Berlin (Bio)"."""
     if identity.location and normalise_city(identity.location):
-        return f"{identity.location} (Ort)"
+        return evidence_text("place_location", place=identity.location)
     head = city.split(" ")[0]
-    for label, text in (("Bio", identity.bio), ("Handle", identity.handle), ("Anzeigename", identity.display_name)):
+    sources = (("place_bio", identity.bio), ("place_handle", identity.handle), ("place_display", identity.display_name))
+    for code, text in sources:
         for word in re.findall(r"[^\W\d_]+", text or ""):
             if fold(word) == head or ABBREVIATIONS.get(word.lower()) == head:
-                return f"{city.title() if fold(word) != city else word} ({label})"
+                return evidence_text(code, place=city.title() if fold(word) != city else word)
     return city.title()
 
 

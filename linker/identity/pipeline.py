@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from linker.identity.contradictions import annotate
 from linker.identity.decide import best_per_identity, contradicted, corroborated
 from linker.identity.deterministic import KeyIndex, deterministic_links
+from linker.identity.evidence import text
 from linker.identity.explain import explain
 from linker.identity.features import city_note, customer_features, identity_features, personal_domains
 from linker.identity.namefreq import plausibly_shared
@@ -65,16 +66,15 @@ def _noop(_stage: str, _done: int, _total: int) -> None:
 def _why_review(cand: Candidate, name_only_auto: float) -> str:
     """Why a candidate above the auto threshold waits for a person (German, for the evidence)."""
     if contradicted(cand):
-        return "Widerspruch ohne gemeinsamen Kontakt - nur zur Prüfung, nie automatisch"
+        return text("review_contradicted")
     if not corroborated(cand) and plausibly_shared(cand.expected_namesakes):
         many = (
-            f"{cand.expected_namesakes:,.0f}".replace(",", ".") if math.isfinite(cand.expected_namesakes) else "viele"
+            f"{cand.expected_namesakes:,.0f}".replace(",", ".")
+            if math.isfinite(cand.expected_namesakes)
+            else text("namesakes_many")
         )
-        return (
-            f"Nur der Name passt (kein Ort, kein Kontakt), und ihn tragen vermutlich weitere Menschen "
-            f"(erwartet: {many} in Deutschland) - nur zur Prüfung"
-        )
-    return f"Nur der Name passt (kein Ort, kein Kontakt) - zur Prüfung, automatisch erst ab {name_only_auto:.2f}"
+        return text("review_namesakes", many=many)
+    return text("review_name_only", threshold=f"{name_only_auto:.2f}")
 
 
 def link_records(

@@ -12,11 +12,14 @@ from zoneinfo import ZoneInfo
 
 from resonanz.alerts.posts import AlertPost
 from resonanz.alerts.rules import SEVERITY_NAMES
+from resonanz.core.i18n import N_, TranslatedNames
 
 TOP_POSTS = 5
 MAX_POST_IDS = 200
-SEGMENT_LABELS = {"A": "A-Kunde", "B": "B-Kunde", "C": "C-Kunde", "unvalued": "Kunde (ohne Wert)",
-                  "prospect": "kein Kunde"}  # fmt: skip
+SEGMENT_LABELS = TranslatedNames(
+    {"A": N_("A customer"), "B": N_("B customer"), "C": N_("C customer"), "unvalued": N_("customer (not valued)"),
+     "prospect": N_("not a customer")}
+)  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,7 @@ from sqlmodel import Session, col
 from resonanz.alerts.findings import Finding
 from resonanz.alerts.rules import RuleKind
 from resonanz.core.errors import ActionError, NotFoundError
+from resonanz.core.i18n import N_, TranslatedNames
 from resonanz.core.settings import AlertSettings
 from store.models import Alert, AlertEvent, AlertNotification
 from store.types import as_utc, utcnow
@@ -75,7 +76,8 @@ class AlertStatus(StrEnum):
 
 
 ACTIVE = (AlertStatus.OPEN.value, AlertStatus.ACKNOWLEDGED.value)
-STATUS_NAMES = {"open": "offen", "acknowledged": "bestätigt", "resolved": "erledigt"}
+STATUS_NAMES = TranslatedNames({"open": N_("open"), "acknowledged": N_("acknowledged"), "resolved": N_("resolved")})
+"""An alert's status in words, in the current language (German: offen, bestätigt, erledigt)."""
 
 
 @dataclass(frozen=True)

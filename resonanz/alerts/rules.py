@@ -51,6 +51,7 @@ from typing import Any
 
 from nlp.flags import NEGATIVE as STRONGLY_NEGATIVE
 from resonanz.core.errors import AlertRuleError
+from resonanz.core.i18n import N_, TranslatedNames
 
 
 class Severity(IntEnum):
@@ -59,7 +60,8 @@ class Severity(IntEnum):
     KRITISCH = 3
 
 
-SEVERITY_NAMES = {1: "Hinweis", 2: "Warnung", 3: "kritisch"}
+SEVERITY_NAMES = TranslatedNames({1: N_("notice"), 2: N_("warning"), 3: N_("critical")})
+"""The severities in words, in the current language (German: Hinweis, Warnung, kritisch)."""
 
 
 class RuleKind(StrEnum):

@@ -4,7 +4,7 @@ quotes and the trend against the previous period of equal length, all aggregated
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -13,6 +13,7 @@ from sqlalchemy import case, func, literal_column, select
 from sqlalchemy.sql.selectable import FromClause
 from sqlmodel import Session
 
+from resonanz.answers import rollup
 from resonanz.answers.pareto import ParetoResult, combine, revenue_by_class, voice_by_class
 from resonanz.answers.search import known_platforms, known_topics, resolve_classes, resolve_values
 from resonanz.answers.sql import (
@@ -302,9 +303,20 @@ def topic_table(
         (int(r.bucket), str(r.topic)): (int(r.voices), float(r.w2 or 0.0))
         for r in session.exec(voice_query).all()  # type: ignore[call-overload]
     }
+    found = [r._mapping for r in session.exec(query).all()]  # type: ignore[call-overload]
+    return topic_rows(found, voice_sums, totals, n_effs)
+
+
+def topic_rows(
+    found: Iterable[Mapping[str, Any]],
+    voice_sums: Mapping[tuple[int, str], tuple[int, float]],
+    totals: list[float],
+    n_effs: Sequence[float | None] | None = None,
+) -> dict[int, list[TopicRow]]:
+    """bucket -> topic rows from the sums of :func:`topic_table`'s query (or of the rollups,
+    :func:`resonanz.answers.rollup.topic_sums`) and each (bucket, topic)'s voices and Σ W_v²."""
     out: dict[int, list[TopicRow]] = {}
-    for r in session.exec(query).all():  # type: ignore[call-overload]
-        m = r._mapping
+    for m in found:
         b, posts, w_sum = int(m["bucket"]), int(m["posts"]), m["w_sum"]
         row = TopicRow(
             topic=str(m["topic"]),
@@ -411,6 +423,41 @@ def quotes(session: Session, rows: FromClause, limit: int = 3, bucket: int | Non
     return out
 
 
+QUOTE_LIMIT_FROM_ROLLUP = 3
+"""Up to this ``quote_limit`` the quotes come from the rollup's candidates (``rollup.QUOTE_POOL`` = 3 x 3)."""
+
+
+def _add_segments(by_segment: list[dict[str, Any]]) -> list[dict[str, float]]:
+    """The per-(bucket, segment) sums added up per bucket (two buckets: before, now)."""
+    sums: list[dict[str, float]] = [{}, {}]
+    for row in by_segment:
+        target = sums[int(row["bucket"])]
+        for key, value in row.items():
+            if key not in ("bucket", "segment"):
+                target[key] = target.get(key, 0.0) + float(value or 0.0)
+    return sums
+
+
+def _sums_from_rollups(
+    session: Session, flt: AnswerFilter, periods: list[Period]
+) -> tuple[list[dict[str, Any]], SentimentSummary, SentimentSummary, dict[int, list[TopicRow]]]:
+    """What :func:`ask` computes from the posts, from the daily rollups (:mod:`resonanz.answers.rollup`)."""
+    by_segment = rollup.sums_by_segment(session, flt, periods)
+    sums = _add_segments(by_segment)
+    for (bucket,), (voices, w2) in rollup.voice_sums(session, flt, periods).items():
+        sums[int(bucket)].update(voices=float(voices), w2=w2)
+    previous, current = (SentimentSummary.from_sums(s) for s in sums)
+    found, topic_voices = rollup.topic_sums(session, flt, periods)
+    topics = topic_rows(found, topic_voices, [previous.weight, current.weight], [previous.n_eff, current.n_eff])
+    return by_segment, previous, current, topics
+
+
+def rollup_voice_by_class(session: Session, flt: AnswerFilter) -> dict[str, tuple[int, float, int]]:
+    """:func:`resonanz.answers.pareto.voice_by_class` from the rollups."""
+    rows = rollup.sums_by_segment(session, flt.without_segments(), [flt.period])
+    return {str(r["segment"]): (int(r["posts"]), float(r["w_sum"] or 0.0), int(r["authors"])) for r in rows}
+
+
 def checked_filter(session: Session, flt: AnswerFilter) -> AnswerFilter:
     """``flt`` with its classes checked and its topics and platforms in the stored spelling.
 
@@ -449,23 +496,25 @@ def ask(
     prev = cur.previous()
     periods = [prev, cur]
     dialect = session.get_bind().dialect.name
-    with materialized(session, post_rows_select(flt, dialect, periods)) as rows:
-        by_segment = _summary_by_segment(session, rows)
-        sums: list[dict[str, float]] = [{}, {}]
-        for row in by_segment:
-            target = sums[int(row["bucket"])]
-            for key, value in row.items():
-                if key not in ("bucket", "segment"):
-                    target[key] = target.get(key, 0.0) + float(value or 0.0)
-        for r in session.exec(voice_weight_sums(rows, rows.c.bucket)).all():  # type: ignore[call-overload]
-            sums[int(r.bucket)].update(voices=float(r.voices), w2=float(r.w2 or 0.0))
-        previous, current = (SentimentSummary.from_sums(s) for s in sums)
+    if quote_limit <= QUOTE_LIMIT_FROM_ROLLUP and rollup.prepare(session, flt, periods):
+        by_segment, previous, current, topics_by_bucket = _sums_from_rollups(session, flt, periods)
+        picked = quotes(session, rollup.quote_rows(flt, cur), quote_limit)
         if train_prior is not None:
-            _estimate_shares(session, rows, train_prior, [previous, current])
-        topics_by_bucket = topic_table(
-            session, rows, [previous.weight, current.weight], n_effs=[previous.n_eff, current.n_eff]
-        )
-        picked = quotes(session, rows, quote_limit, bucket=1)
+            with materialized(session, post_rows_select(flt, dialect, periods)) as rows:
+                _estimate_shares(session, rows, train_prior, [previous, current])
+    else:
+        with materialized(session, post_rows_select(flt, dialect, periods)) as rows:
+            by_segment = _summary_by_segment(session, rows)
+            sums = _add_segments(by_segment)
+            for r in session.exec(voice_weight_sums(rows, rows.c.bucket)).all():  # type: ignore[call-overload]
+                sums[int(r.bucket)].update(voices=float(r.voices), w2=float(r.w2 or 0.0))
+            previous, current = (SentimentSummary.from_sums(s) for s in sums)
+            if train_prior is not None:
+                _estimate_shares(session, rows, train_prior, [previous, current])
+            topics_by_bucket = topic_table(
+                session, rows, [previous.weight, current.weight], n_effs=[previous.n_eff, current.n_eff]
+            )
+            picked = quotes(session, rows, quote_limit, bucket=1)
     before = {t.topic: t for t in topics_by_bucket.get(0, [])}
     topics = sorted(topics_by_bucket.get(1, []), key=lambda t: (-(t.weighted_share or 0.0), t.topic))[:top_topics]
     for t in topics:
@@ -475,7 +524,9 @@ def ask(
             t.previous_weighted_share = before[t.topic].weighted_share
     answer = Answer(flt, cur, prev, current, previous, topics, picked)
     if with_pareto:
-        if flt.has_segment_filter:
+        if flt.has_segment_filter and rollup.prepare(session, flt.without_segments(), [cur]):
+            voice = rollup_voice_by_class(session, flt)
+        elif flt.has_segment_filter:
             voice = voice_by_class(session, flt)
         else:
             voice = {

@@ -16,6 +16,7 @@ from resonanz.alerts.rules import SEVERITY_NAMES
 from resonanz.alerts.shapes import text_body, view
 from resonanz.cli.common import CANNOT_START, FAILED, engine_or_exit, fail
 from resonanz.core.errors import ActionError, AlertError, NotFoundError
+from resonanz.core.i18n import N_
 from resonanz.core.settings import get_settings
 from store.db import session_scope
 from store.models import Alert, AlertEvent
@@ -23,7 +24,7 @@ from store.types import as_utc
 
 console = Console(soft_wrap=True)
 alerts_app = typer.Typer(
-    help="Alarme: Abwanderung wichtiger Kund:innen, Ausschläge, neue Themen, virale Beiträge.", no_args_is_help=True
+    help=N_("Alerts: important customers leaving, spikes, new topics, viral posts."), no_args_is_help=True
 )
 
 
@@ -33,12 +34,21 @@ def _local(t: datetime | None) -> str:
     return t.astimezone(ZoneInfo("Europe/Berlin")).strftime("%d.%m.%Y %H:%M") if t else "–"
 
 
-@alerts_app.command("check")
+@alerts_app.command(
+    "check",
+    help=N_(
+        "Evaluate now (as `resonanz run` does after every collection): reads only what came in since the last run."
+    ),
+)
 def check_command(
-    now: str | None = typer.Option(None, "--now", help="Zeitpunkt (ISO 8601) statt jetzt, z. B. für eine Nachprüfung."),
-    notify: bool = typer.Option(True, "--notify/--no-notify", help="Fällige Nachrichten senden (E-Mail, Webhooks)."),
+    now: str | None = typer.Option(
+        None, "--now", help=N_("A point in time (ISO 8601) instead of now, e.g. for a re-check.")
+    ),
+    notify: bool = typer.Option(
+        True, "--notify/--no-notify", help=N_("Send the messages that are due (e-mail, webhooks).")
+    ),
 ) -> None:
-    """Jetzt auswerten (wie `resonanz run` nach jeder Sammlung): liest nur, was seit dem letzten Lauf kam."""
+    """Evaluate now (as `resonanz run` does after every collection): reads only what came in since the last run."""
     settings = get_settings()
     at = None
     if now:
@@ -67,12 +77,12 @@ def check_command(
         raise typer.Exit(code=FAILED)
 
 
-@alerts_app.command("list")
+@alerts_app.command("list", help=N_("The alerts, newest first."))
 def list_command(
-    status: list[str] = typer.Option([], "--status", "-s", help="open, acknowledged, resolved (Standard: offen)."),
+    status: list[str] = typer.Option([], "--status", "-s", help=N_("open, acknowledged, resolved (default: open).")),
     limit: int = typer.Option(50, "--limit", "-n"),
 ) -> None:
-    """Die Alarme, neueste zuerst."""
+    """The alerts, newest first."""
     wanted = status or list(ACTIVE)
     unknown = sorted(set(wanted) - set(STATUS_NAMES))
     if unknown:
@@ -91,9 +101,9 @@ def list_command(
     console.print(table if shown else "Keine Alarme mit diesem Status.")
 
 
-@alerts_app.command("show")
-def show_command(alert_id: int = typer.Argument(..., help="Nr. aus `resonanz alerts list`")) -> None:
-    """Ein Alarm mit Erklärung, Beiträgen und Verlauf."""
+@alerts_app.command("show", help=N_("One alert with its explanation, posts and history."))
+def show_command(alert_id: int = typer.Argument(..., help=N_("No. from `resonanz alerts list`."))) -> None:
+    """One alert with its explanation, posts and history."""
     settings = get_settings()
     engine = engine_or_exit()
     with session_scope(engine) as session:
@@ -121,29 +131,31 @@ def _act(action: str, alert_id: int, actor: str, note: str) -> None:
         raise fail(exc, FAILED) from None
 
 
-@alerts_app.command("ack")
+@alerts_app.command("ack", help=N_("Acknowledge an open alert: someone is on it."))
 def ack_command(
     alert_id: int = typer.Argument(...),
-    actor: str = typer.Option("cli", "--by", help="Wer (Verlauf)."),
+    actor: str = typer.Option("cli", "--by", help=N_("Who (for the history).")),
     note: str = typer.Option("", "--note"),
 ) -> None:
-    """Einen offenen Alarm bestätigen: jemand kümmert sich."""
+    """Acknowledge an open alert: someone is on it."""
     _act("ack", alert_id, actor, note)
 
 
-@alerts_app.command("resolve")
+@alerts_app.command("resolve", help=N_("Resolve an alert; the same incident stays quiet for the cool-down."))
 def resolve_command(
     alert_id: int = typer.Argument(...),
-    actor: str = typer.Option("cli", "--by", help="Wer (Verlauf)."),
+    actor: str = typer.Option("cli", "--by", help=N_("Who (for the history).")),
     note: str = typer.Option("", "--note"),
 ) -> None:
-    """Einen Alarm erledigen; derselbe Vorfall bleibt für die Abklingzeit still."""
+    """Resolve an alert; the same incident stays quiet for the cool-down."""
     _act("resolve", alert_id, actor, note)
 
 
-@alerts_app.command("rules")
+@alerts_app.command(
+    "rules", help=N_("The rules in effect: defaults, [alerts.rules] from the TOML file, changes from the web app.")
+)
 def rules_command() -> None:
-    """Die wirksamen Regeln: Standard, [alerts.rules] aus der TOML-Datei, Änderungen aus der Web-App."""
+    """The rules in effect: defaults, [alerts.rules] from the TOML file, changes from the web app."""
     settings = get_settings()
     engine = engine_or_exit()
     try:

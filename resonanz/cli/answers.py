@@ -13,42 +13,47 @@ from sqlmodel import Session
 from resonanz.cli.common import FAILED, err_console, fail
 from resonanz.core.errors import AnswersError
 from resonanz.core.hosts import is_loopback
-from resonanz.core.i18n import _
+from resonanz.core.i18n import N_, _
 from resonanz.core.settings import get_settings
 from store.errors import StoreError
 
 console = Console(soft_wrap=True)
-users_app = typer.Typer(help="Web app users and their roles.", no_args_is_help=True)
+users_app = typer.Typer(help=N_("Web app users and their roles."), no_args_is_help=True)
 PASSWORD_ENV = "RESONANZ_NEW_USER_PASSWORD"
 
 
 def ask_command(
-    classes: list[str] = typer.Option([], "--class", "-c", help="ABC class A/B/C, or 'prospect' (unlinked). Repeat."),
-    rfm: list[str] = typer.Option([], "--rfm", help="RFM segment, e.g. Champions. Repeat."),
-    loyal: bool | None = typer.Option(None, "--loyal/--not-loyal", help="Only loyal (or not loyal) customers."),
+    classes: list[str] = typer.Option(
+        [], "--class", "-c", help=N_("ABC class A/B/C, or 'prospect' (unlinked). Repeat.")
+    ),
+    rfm: list[str] = typer.Option([], "--rfm", help=N_("RFM segment, e.g. Champions. Repeat.")),
+    loyal: bool | None = typer.Option(None, "--loyal/--not-loyal", help=N_("Only loyal (or not loyal) customers.")),
     topics: list[str] = typer.Option([], "--topic", "-t", help="Only posts about this topic. Repeat."),
-    platforms: list[str] = typer.Option([], "--platform", "-p", help="mastodon, bluesky, reddit ... Repeat."),
+    platforms: list[str] = typer.Option([], "--platform", "-p", help=N_("mastodon, bluesky, reddit ... Repeat.")),
     languages: list[str] = typer.Option([], "--language", "-l", help="Language code, e.g. de. Repeat."),
-    since: str | None = typer.Option(None, help="Start date (2026-11-01), Berlin time."),
-    until: str | None = typer.Option(None, help="End date, inclusive (2026-11-30)."),
-    week: str | None = typer.Option(None, help="An ISO week instead of since/until, e.g. 2026-W47."),
-    days: int = typer.Option(28, help="Without --since/--week: the last N days."),
-    model: str | None = typer.Option(None, help="Use this model's scores (default: the latest score per post)."),
+    since: str | None = typer.Option(None, help=N_("Start date (2026-11-01), Berlin time.")),
+    until: str | None = typer.Option(None, help=N_("End date, inclusive (2026-11-30).")),
+    week: str | None = typer.Option(None, help=N_("An ISO week instead of since/until, e.g. 2026-W47.")),
+    days: int = typer.Option(28, help=N_("Without --since/--week: the last N days.")),
+    model: str | None = typer.Option(None, help=N_("Use this model's scores (default: the latest score per post).")),
     output_format: str = typer.Option(
-        "table", "--format", "-f", help="table, json, csv or xlsx (xlsx: the posts and the numbers, needs --output)."
+        "table",
+        "--format",
+        "-f",
+        help=N_("table, json, csv or xlsx (xlsx: the posts and the numbers, needs --output)."),
     ),
     posts: bool = typer.Option(
-        False, "--posts", help="List the posts behind the numbers, heaviest first (csv/xlsx: all of them)."
+        False, "--posts", help=N_("List the posts behind the numbers, heaviest first (csv/xlsx: all of them).")
     ),
-    limit: int = typer.Option(20, "--limit", min=1, max=500, help="Posts per page with --posts (table, json)."),
-    page: int = typer.Option(1, "--page", min=1, help="Which page of posts with --posts (table, json)."),
-    output: Path | None = typer.Option(None, "--output", "-o", help="Write the csv/json/xlsx output to this file."),
-    quotes: int = typer.Option(3, help="Quotes per kind (most weighted/negative/positive)."),
-    top: int = typer.Option(10, "--topics-shown", help="How many topics to list."),
-    pareto: bool = typer.Option(True, "--pareto/--no-pareto", help="Include the share-of-voice vs. revenue check."),
-    chart: Path | None = typer.Option(None, help="Also write the Pareto chart as PNG to this file."),
+    limit: int = typer.Option(20, "--limit", min=1, max=500, help=N_("Posts per page with --posts (table, json).")),
+    page: int = typer.Option(1, "--page", min=1, help=N_("Which page of posts with --posts (table, json).")),
+    output: Path | None = typer.Option(None, "--output", "-o", help=N_("Write the csv/json/xlsx output to this file.")),
+    quotes: int = typer.Option(3, help=N_("Quotes per kind (most weighted/negative/positive).")),
+    top: int = typer.Option(10, "--topics-shown", help=N_("How many topics to list.")),
+    pareto: bool = typer.Option(True, "--pareto/--no-pareto", help=N_("Include the share-of-voice vs. revenue check.")),
+    chart: Path | None = typer.Option(None, help=N_("Also write the Pareto chart as PNG to this file.")),
     voice: str | None = typer.Option(
-        None, "--voice", help="'advocate': only employees' posts (reported apart; default: customer voice)."
+        None, "--voice", help=N_("'advocate': only employees' posts (reported apart; default: customer voice).")
     ),
 ) -> None:
     """What does a customer segment say? Value-weighted and plain sentiment, topics, quotes, trend, Pareto."""
@@ -135,10 +140,10 @@ def _emit(text: str, output: Path | None) -> None:
 
 
 def serve_command(
-    host: str | None = typer.Option(None, help="Bind address (default: settings.web.host, 127.0.0.1)."),
-    port: int | None = typer.Option(None, help="Port (default: settings.web.port)."),
+    host: str | None = typer.Option(None, help=N_("Bind address (default: settings.web.host, 127.0.0.1).")),
+    port: int | None = typer.Option(None, help=N_("Port (default: settings.web.port).")),
     workers: int = typer.Option(
-        1, "--workers", "-w", min=1, max=64, help="Worker processes (sessions live in the database, so any number)."
+        1, "--workers", "-w", min=1, max=64, help=N_("Worker processes (sessions live in the database, so any number).")
     ),
 ) -> None:
     """Run the web app (review queue, dashboard, ask, digests) with uvicorn."""
@@ -187,10 +192,10 @@ WORKER_HEALTHCHECK_S = 60
 
 
 def digest_command(
-    week: str | None = typer.Option(None, help="ISO week, e.g. 2026-W47 (default: last complete week)."),
-    send: bool = typer.Option(False, "--send", help="Mail it to the configured recipients."),
-    to: list[str] = typer.Option([], "--to", help="Recipient instead of settings.digest.recipients. Repeat."),
-    output: Path | None = typer.Option(None, "--output", "-o", help="Write the standalone HTML here."),
+    week: str | None = typer.Option(None, help=N_("ISO week, e.g. 2026-W47 (default: last complete week).")),
+    send: bool = typer.Option(False, "--send", help=N_("Mail it to the configured recipients.")),
+    to: list[str] = typer.Option([], "--to", help=N_("Recipient instead of settings.digest.recipients. Repeat.")),
+    output: Path | None = typer.Option(None, "--output", "-o", help=N_("Write the standalone HTML here.")),
 ) -> None:
     """Build (and archive) the weekly digest for any week; optionally write it to a file and send it."""
     from resonanz.core.db import engine_from_settings
@@ -212,10 +217,10 @@ def digest_command(
         raise fail(exc, FAILED) from None
 
 
-@users_app.command("add")
+@users_app.command("add", help=N_("Add a user. The password comes from RESONANZ_NEW_USER_PASSWORD or a prompt."))
 def users_add(
-    name: str = typer.Argument(..., help="User name to log in with."),
-    role: str = typer.Option("community_manager", help="community_manager, analyst or admin."),
+    name: str = typer.Argument(..., help=N_("User name to log in with.")),
+    role: str = typer.Option("community_manager", help=N_("community_manager, analyst or admin.")),
 ) -> None:
     """Add a user. The password comes from RESONANZ_NEW_USER_PASSWORD or a prompt."""
     from resonanz.core.db import engine_from_settings
@@ -231,7 +236,7 @@ def users_add(
         raise fail(exc, FAILED) from None
 
 
-@users_app.command("list")
+@users_app.command("list", help=N_("List users, roles and whether they are active."))
 def users_list() -> None:
     """List users, roles and whether they are active."""
     from resonanz.core.db import engine_from_settings
@@ -248,7 +253,7 @@ def users_list() -> None:
     console.print(table)
 
 
-@users_app.command("deactivate")
+@users_app.command("deactivate", help=N_("Deactivate a user (they are logged out on their next request)."))
 def users_deactivate(name: str = typer.Argument(...)) -> None:
     """Deactivate a user (they are logged out on their next request)."""
     from resonanz.core.db import engine_from_settings
@@ -264,7 +269,15 @@ def users_deactivate(name: str = typer.Argument(...)) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("ask")(ask_command)
-    app.command("serve")(serve_command)
-    app.command("digest")(digest_command)
+    app.command(
+        "ask",
+        help=N_("What does a customer segment say? Value-weighted and plain sentiment, topics, quotes, trend, Pareto."),
+    )(ask_command)
+    app.command("serve", help=N_("Run the web app (review queue, dashboard, ask, digests) with uvicorn."))(
+        serve_command
+    )
+    app.command(
+        "digest",
+        help=N_("Build (and archive) the weekly digest for any week; optionally write it to a file and send it."),
+    )(digest_command)
     app.add_typer(users_app, name="users")

@@ -7,18 +7,19 @@ from rich.console import Console
 from rich.table import Table
 
 from resonanz.cli.common import FAILED, engine_or_exit, fail
-from resonanz.pipeline.brand import KINDS, BrandMarkerError, add_marker, apply_brand_voice, list_markers, remove_marker
+from resonanz.core.i18n import N_
+from resonanz.pipeline.brand import BrandMarkerError, add_marker, apply_brand_voice, list_markers, remove_marker
 from store.db import session_scope
 
 console = Console(soft_wrap=True)
 brand_app = typer.Typer(
-    help="Die eigene Stimme der Marke: eigene Konten, Signaturen (^Lea), Mitarbeitende.", no_args_is_help=True
+    help=N_("The brand's own voice: own accounts, signatures (^Lea), employees."), no_args_is_help=True
 )
 
 
-@brand_app.command("list")
+@brand_app.command("list", help=N_("All entries: kind, value, note."))
 def list_command() -> None:
-    """Alle Einträge: Art, Wert, Notiz."""
+    """All entries: kind, value, note."""
     engine = engine_or_exit()
     with session_scope(engine) as session:
         markers = list_markers(session)
@@ -28,14 +29,14 @@ def list_command() -> None:
     console.print(table if markers else "Noch keine Einträge: `resonanz brand add account @marke@mastodon.social`")
 
 
-@brand_app.command("add")
+@brand_app.command("add", help=N_("Add an entry; every post is reclassified at once."))
 def add_command(
-    kind: str = typer.Argument(..., help=f"Art: {', '.join(KINDS)}"),
-    value: str = typer.Argument(..., help="Handle oder Profil-URL (account, advocate) oder Signatur wie ^Lea"),
-    note: str | None = typer.Option(None, "--note", help="Wozu der Eintrag dient."),
-    actor: str = typer.Option("cli", "--actor", help="Wer den Eintrag macht (Audit)."),
+    kind: str = typer.Argument(..., help=N_("Kind: account, signature or advocate.")),
+    value: str = typer.Argument(..., help=N_("Handle or profile URL (account, advocate) or a signature like ^Lea.")),
+    note: str | None = typer.Option(None, "--note", help=N_("What the entry is for.")),
+    actor: str = typer.Option("cli", "--actor", help=N_("Who makes the entry (audit).")),
 ) -> None:
-    """Einen Eintrag hinzufügen; alle Beiträge werden sofort neu eingeordnet."""
+    """Add an entry; every post is reclassified at once."""
     engine = engine_or_exit()
     try:
         report = add_marker(engine, kind, value, actor, note)
@@ -44,9 +45,9 @@ def add_command(
     console.print(report.summary(), highlight=False)
 
 
-@brand_app.command("remove")
-def remove_command(marker_id: int = typer.Argument(..., help="Nr. aus `resonanz brand list`")) -> None:
-    """Einen Eintrag entfernen; die Beiträge zählen wieder als Kundenstimme."""
+@brand_app.command("remove", help=N_("Remove an entry; its posts count as customer voice again."))
+def remove_command(marker_id: int = typer.Argument(..., help=N_("No. from `resonanz brand list`."))) -> None:
+    """Remove an entry; its posts count as customer voice again."""
     engine = engine_or_exit()
     try:
         report = remove_marker(engine, marker_id)
@@ -55,9 +56,9 @@ def remove_command(marker_id: int = typer.Argument(..., help="Nr. aus `resonanz 
     console.print(report.summary(), highlight=False)
 
 
-@brand_app.command("apply")
+@brand_app.command("apply", help=N_("Reclassify every post by the entries (also runs with every `resonanz score`)."))
 def apply_command() -> None:
-    """Alle Beiträge nach den Einträgen neu einordnen (läuft auch bei jedem `resonanz score`)."""
+    """Reclassify every post by the entries (also runs with every `resonanz score`)."""
     console.print(apply_brand_voice(engine_or_exit()).summary(), highlight=False)
 
 

@@ -16,7 +16,7 @@ from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElaps
 from rich.table import Table
 from sqlalchemy.engine import Engine
 
-from collectors import Batch, ConfigurationError, platforms, skip_summary
+from collectors import Batch, ConfigurationError, skip_summary
 from resonanz.cli.common import engine_or_exit, err_console, fail
 from resonanz.core.i18n import N_, _
 from resonanz.core.settings import get_settings
@@ -36,8 +36,22 @@ from resonanz.pipeline.sources import (
 )
 
 console = Console(soft_wrap=True)
+ADD_HELP = N_(
+    "Add a source. Examples:\n\n"
+    "resonanz sources add mastodon brand-tag -q '#Lindenhof' -o instance=mastodon.social\n\n"
+    "resonanz sources add rss blog-comments -q https://blog.example.de/comments/feed/ -i 30m\n\n"
+    "resonanz sources add bluesky roestlicht -q 'Röstlicht Kaffee' --brand Röstlicht"
+)
+PLATFORM_HELP = N_(
+    "The platform: appstore, bluesky, facebook, google_business, google_play, instagram, mastodon, reddit, rss, "
+    "trustpilot or youtube."
+)
+"""Written out (a help text is a catalogue entry, not built at import); tests/test_cli_i18n.py checks it names every
+platform of :func:`collectors.platforms`."""
 sources_app = typer.Typer(
-    help="Manage what is collected (platform, query/account, interval); without a command: how each source is doing."
+    help=N_(
+        "Manage what is collected (platform, query/account, interval); without a command: how each source is doing."
+    )
 )
 
 
@@ -93,23 +107,28 @@ def sources_overview(ctx: typer.Context) -> None:
         _print_health(None, details=False)
 
 
-@sources_app.command("health")
-def sources_health(name: str | None = typer.Argument(None, help="One source; default: all.")) -> None:
+@sources_app.command(
+    "health",
+    help=N_("Each source's health in detail: problems of the latest runs, skipped items by reason, what to do."),
+)
+def sources_health(name: str | None = typer.Argument(None, help=N_("One source; default: all."))) -> None:
     """Each source's health in detail: problems of the latest runs, skipped items by reason, what to do."""
     _print_health(name, details=True)
 
 
-@sources_app.command("add")
+@sources_app.command("add", help=ADD_HELP)
 def sources_add(
-    platform: str = typer.Argument(..., help=f"One of: {', '.join(platforms())}."),
-    name: str = typer.Argument(..., help="A unique name for this source."),
-    query: str | None = typer.Option(None, "--query", "-q", help="Hashtag (#tag), search words, feed URL, video ids."),
-    account: str | None = typer.Option(None, "--account", "-a", help="Account, subreddit (r/name) or channel id."),
-    interval: str = typer.Option("15m", "--interval", "-i", help="How often to collect: 900, 90s, 15m, 1h ..."),
-    option: list[str] = typer.Option(
-        [], "--option", "-o", help="key=value, repeatable (e.g. instance=mastodon.social)."
+    platform: str = typer.Argument(..., help=PLATFORM_HELP),
+    name: str = typer.Argument(..., help=N_("A unique name for this source.")),
+    query: str | None = typer.Option(
+        None, "--query", "-q", help=N_("Hashtag (#tag), search words, feed URL, video ids.")
     ),
-    disabled: bool = typer.Option(False, "--disabled", help="Add it without scheduling it."),
+    account: str | None = typer.Option(None, "--account", "-a", help=N_("Account, subreddit (r/name) or channel id.")),
+    interval: str = typer.Option("15m", "--interval", "-i", help=N_("How often to collect: 900, 90s, 15m, 1h ...")),
+    option: list[str] = typer.Option(
+        [], "--option", "-o", help=N_("key=value, repeatable (e.g. instance=mastodon.social).")
+    ),
+    disabled: bool = typer.Option(False, "--disabled", help=N_("Add it without scheduling it.")),
     brand: str | None = typer.Option(
         None,
         "--brand",
@@ -153,7 +172,7 @@ def sources_add(
         err_console.print(f"[yellow]Hinweis:[/yellow] {SEARCH_NEEDS_LOGIN.format(name=source.name)}", highlight=False)
 
 
-@sources_app.command("list")
+@sources_app.command("list", help=N_("Show the configured sources with their last run and stored posts."))
 def sources_list() -> None:
     """Show the configured sources with their last run and stored posts."""
     rows = list_sources(_engine())
@@ -176,10 +195,10 @@ def sources_list() -> None:
     console.print(table)
 
 
-@sources_app.command("remove")
+@sources_app.command("remove", help=N_("Remove a source and its run history; the posts it collected are kept."))
 def sources_remove(
     name: str,
-    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask."),
+    yes: bool = typer.Option(False, "--yes", "-y", help=N_("Do not ask.")),
 ) -> None:
     """Remove a source and its run history; the posts it collected are kept."""
     if not yes and not typer.confirm(f"Remove source {name!r} and its run history (posts are kept)?"):
@@ -227,13 +246,13 @@ def _switch(name: str, enabled: bool) -> None:
     console.print(f"{name} {'enabled' if enabled else 'disabled'}")
 
 
-@sources_app.command("enable")
+@sources_app.command("enable", help=N_("Schedule a source again."))
 def sources_enable(name: str) -> None:
     """Schedule a source again."""
     _switch(name, True)
 
 
-@sources_app.command("disable")
+@sources_app.command("disable", help=N_("Stop scheduling a source (it keeps its cursor and posts)."))
 def sources_disable(name: str) -> None:
     """Stop scheduling a source (it keeps its cursor and posts)."""
     _switch(name, False)
@@ -264,7 +283,7 @@ def _summary_table(summaries: list[RunSummary]) -> Table:
 
 
 def collect_cmd(
-    source: str | None = typer.Argument(None, help="One source; default: every enabled source."),
+    source: str | None = typer.Argument(None, help=N_("One source; default: every enabled source.")),
 ) -> None:
     """Collect once: new posts and replies since the last run (a first run backfills)."""
     engine = _engine()
@@ -302,8 +321,8 @@ def collect_cmd(
 
 
 def runs_cmd(
-    source: str | None = typer.Option(None, "--source", "-s", help="Only this source."),
-    limit: int = typer.Option(20, "--limit", "-n", help="How many runs."),
+    source: str | None = typer.Option(None, "--source", "-s", help=N_("Only this source.")),
+    limit: int = typer.Option(20, "--limit", "-n", help=N_("How many runs.")),
 ) -> None:
     """Show recent collector runs: when, how long, what came in, what went wrong."""
     try:
@@ -329,6 +348,10 @@ def run_cmd() -> None:
 
     engine = _engine()
     settings = get_settings()
+    if settings.workers.mode == "procrastinate":  # PostgreSQL: only defer; `resonanz worker` processes run the jobs
+        from resonanz.cli.workers import defer_forever
+
+        return defer_forever(engine, settings)
 
     def started(_scheduler: object, result: object) -> None:
         console.print("scheduler running; Ctrl-C or SIGTERM stops it after the current pages")
@@ -339,6 +362,11 @@ def run_cmd() -> None:
 
 def register(app: typer.Typer) -> None:
     app.add_typer(sources_app, name="sources")
-    app.command("collect")(collect_cmd)
-    app.command("runs")(runs_cmd)
-    app.command("run")(run_cmd)
+    app.command("collect", help=N_("Collect once: new posts and replies since the last run (a first run backfills)."))(
+        collect_cmd
+    )
+    app.command("runs", help=N_("Show recent collector runs: when, how long, what came in, what went wrong."))(runs_cmd)
+    app.command(
+        "run",
+        help=N_("Run the scheduler in the foreground: every enabled source on its interval, until Ctrl-C or SIGTERM."),
+    )(run_cmd)

@@ -100,10 +100,25 @@ def main(verbose: bool = typer.Option(False, "--verbose", "-v", help=N_("Debug l
 
 def _register() -> None:
     """Attach each area's commands. Each module exposes ``register(app)``."""
-    from resonanz.cli import alerts, answers, brand, collect, competitors, demo, link, nlp, search, store, train
+    from resonanz.cli import (
+        alerts,
+        answers,
+        brand,
+        collect,
+        competitors,
+        demo,
+        link,
+        nlp,
+        rollups,
+        search,
+        store,
+        train,
+        workers,
+    )
 
-    for area in (store, collect, nlp, train, link, brand, answers, competitors, search, alerts, demo):
+    for area in (store, collect, nlp, train, link, brand, answers, competitors, search, alerts, demo, workers):
         area.register(app)
+    rollups.register(app)  # `resonanz db rebuild-rollups`
 
 
 _register()

@@ -14,15 +14,14 @@ from sqlmodel import Session
 
 from resonanz.cli.common import engine_or_exit, fail
 from resonanz.core.errors import AnswersError
+from resonanz.core.i18n import N_
 from resonanz.core.settings import get_settings
 
 if TYPE_CHECKING:
     from resonanz.answers.search import SearchPage
 
 console = Console(soft_wrap=True)
-searches_app = typer.Typer(
-    help="Gespeicherte Suchen: auflisten, erneut ausführen, löschen.", invoke_without_command=True
-)
+searches_app = typer.Typer(help=N_("Saved searches: list, run again, delete."), invoke_without_command=True)
 
 FORMATS = ("table", "json")
 
@@ -70,22 +69,30 @@ def _print_page(page: SearchPage, output_format: str) -> None:
 
 
 def search_command(
-    query: str = typer.Argument("", help='Suchwörter: Lieferung, "kam zu spät", liefer*, -Abo, Mühle OR Mahlwerk.'),
-    classes: list[str] = typer.Option([], "--class", "-c", help="Kundenklasse A/B/C, prospect, unvalued. Mehrfach."),
-    topics: list[str] = typer.Option([], "--topic", "-t", help="Thema (Groß-/Kleinschreibung egal). Mehrfach."),
-    platforms: list[str] = typer.Option([], "--platform", "-p", help="mastodon, bluesky, reddit ... Mehrfach."),
-    sentiments: list[str] = typer.Option([], "--sentiment", "-s", help="negativ, neutral, positiv. Mehrfach."),
-    since: str | None = typer.Option(None, help="Ab diesem Tag (2026-11-01)."),
-    until: str | None = typer.Option(None, help="Bis einschließlich zu diesem Tag (2026-11-30)."),
-    week: str | None = typer.Option(None, help="Eine ISO-Woche, z. B. 2026-W47."),
-    days: int | None = typer.Option(None, help="Die letzten N Tage (für gespeicherte Suchen: immer bis heute)."),
-    page: int = typer.Option(1, "--page", min=1, help="Seite der Treffer."),
-    per_page: int = typer.Option(20, "--per-page", min=1, max=100, help="Treffer pro Seite."),
-    output_format: str = typer.Option("table", "--format", "-f", help="table oder json."),
-    save: str | None = typer.Option(None, "--save", help="Die Suche unter diesem Namen speichern."),
-    owner: str | None = typer.Option(None, "--owner", help="Wem die gespeicherte Suche gehört (Standard: Ihr Login)."),
+    query: str = typer.Argument(
+        "", help=N_('Search words: Lieferung, "kam zu spät", liefer*, -Abo, Mühle OR Mahlwerk.')
+    ),
+    classes: list[str] = typer.Option(
+        [], "--class", "-c", help=N_("Customer class A/B/C, prospect, unvalued. Repeat.")
+    ),
+    topics: list[str] = typer.Option(
+        [], "--topic", "-t", help=N_("Topic (upper or lower case does not matter). Repeat.")
+    ),
+    platforms: list[str] = typer.Option([], "--platform", "-p", help=N_("mastodon, bluesky, reddit ... Repeat.")),
+    sentiments: list[str] = typer.Option(
+        [], "--sentiment", "-s", help=N_("negative, neutral, positive (German words work too). Repeat.")
+    ),
+    since: str | None = typer.Option(None, help=N_("From this day (2026-11-01).")),
+    until: str | None = typer.Option(None, help=N_("Up to and including this day (2026-11-30).")),
+    week: str | None = typer.Option(None, help=N_("An ISO week, e.g. 2026-W47.")),
+    days: int | None = typer.Option(None, help=N_("The last N days (for saved searches: always up to today).")),
+    page: int = typer.Option(1, "--page", min=1, help=N_("Page of the results.")),
+    per_page: int = typer.Option(20, "--per-page", min=1, max=100, help=N_("Results per page.")),
+    output_format: str = typer.Option("table", "--format", "-f", help=N_("table or json.")),
+    save: str | None = typer.Option(None, "--save", help=N_("Save the search under this name.")),
+    owner: str | None = typer.Option(None, "--owner", help=N_("Who owns the saved search (default: your login).")),
 ) -> None:
-    """Volltextsuche über alle Beiträge (deutsche Wortformen: Lieferung findet Lieferungen)."""
+    """Full-text search over all posts (German word forms: Lieferung finds Lieferungen)."""
     from resonanz.answers.search import save_search, search, validate_filters
 
     if output_format not in FORMATS:
@@ -128,9 +135,9 @@ def searches_list(ctx: typer.Context) -> None:
     list_command()
 
 
-@searches_app.command("list")
+@searches_app.command("list", help=N_("List all saved searches."))
 def list_command() -> None:
-    """Alle gespeicherten Suchen auflisten."""
+    """List all saved searches."""
     from resonanz.answers.search import SearchFilters, saved_searches
 
     engine = engine_or_exit()
@@ -153,14 +160,14 @@ def list_command() -> None:
     console.print(table)
 
 
-@searches_app.command("run")
+@searches_app.command("run", help=N_("Run a saved search again."))
 def run_command(
-    name: str = typer.Argument(..., help="Name der gespeicherten Suche."),
+    name: str = typer.Argument(..., help=N_("Name of the saved search.")),
     page: int = typer.Option(1, "--page", min=1),
     per_page: int = typer.Option(20, "--per-page", min=1, max=100),
-    output_format: str = typer.Option("table", "--format", "-f", help="table oder json."),
+    output_format: str = typer.Option("table", "--format", "-f", help=N_("table or json.")),
 ) -> None:
-    """Eine gespeicherte Suche erneut ausführen."""
+    """Run a saved search again."""
     from resonanz.answers.search import get_saved, run_saved
 
     if output_format not in FORMATS:
@@ -176,9 +183,9 @@ def run_command(
     _print_page(result, output_format)
 
 
-@searches_app.command("delete")
-def delete_command(name: str = typer.Argument(..., help="Name der gespeicherten Suche.")) -> None:
-    """Eine gespeicherte Suche löschen."""
+@searches_app.command("delete", help=N_("Delete a saved search."))
+def delete_command(name: str = typer.Argument(..., help=N_("Name of the saved search."))) -> None:
+    """Delete a saved search."""
     from resonanz.answers.search import delete_saved
 
     engine = engine_or_exit()
@@ -191,5 +198,7 @@ def delete_command(name: str = typer.Argument(..., help="Name der gespeicherten 
 
 
 def register(app: typer.Typer) -> None:
-    app.command("search")(search_command)
+    app.command("search", help=N_("Full-text search over all posts (German word forms: Lieferung finds Lieferungen)."))(
+        search_command
+    )
     app.add_typer(searches_app, name="searches")

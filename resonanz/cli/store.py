@@ -91,11 +91,19 @@ def import_posts_cmd(
     timezone: str = typer.Option(
         "UTC", "--timezone", help=N_("Time zone for times without a zone in --from exports, e.g. Europe/Berlin.")
     ),
+    brand: str | None = typer.Option(
+        None,
+        "--brand",
+        help=N_(
+            "Whose posts these are: a competitor some source is tagged with (resonanz sources tag), or "
+            '"own brand". Without it: the own brand. A brand column in the file overrides it per row.'
+        ),
+    ),
 ) -> None:
     if source_format:
-        _run_import("posts", path, encoding, source_format=source_format, timezone=timezone)
+        _run_import("posts", path, encoding, source_format=source_format, timezone=timezone, brand=brand)
     else:
-        _run_import("posts", path, encoding)
+        _run_import("posts", path, encoding, brand=brand)
 
 
 @db_app.command("upgrade", help=N_("Create or upgrade the database schema (also done automatically on first use)."))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date as date_type
@@ -23,7 +23,7 @@ from datetime import datetime as datetime_type
 from functools import lru_cache
 from gettext import NullTranslations
 from pathlib import Path
-from typing import Final
+from typing import Final, TypeVar
 
 from babel import Locale
 from babel.dates import format_date, format_datetime
@@ -47,6 +47,8 @@ MISSING: Final = "–"
 """Shown for a number that does not exist (no posts, no previous period)."""
 _SPACES: Final = str.maketrans({"\u00a0": " ", "\u202f": " "})
 """CLDR's no-break spaces (``42\u00a0%``) as plain spaces, like every other text of Resonanz (``42 %``)."""
+
+K = TypeVar("K")
 
 _language: ContextVar[str | None] = ContextVar("resonanz_language", default=None)
 _process_language = DEFAULT_LANGUAGE
@@ -126,6 +128,31 @@ _ = gettext
 def N_(message: str) -> str:  # noqa: N802 (the gettext convention)
     """Mark a constant for extraction; it is translated where it is shown (``_(CONSTANT)``)."""
     return message
+
+
+class TranslatedNames(Mapping[K, str]):
+    """Display names of codes (``{1: N_("notice")}``) that come out in the current language on every lookup.
+
+    A drop-in for a plain ``dict`` of names: ``NAMES[code]``, ``NAMES.get(code, code)``, ``NAMES.items()`` (a
+    template's ``<select>``) and the keys (``", ".join(NAMES)``) work as before; only the values are translated
+    where they are shown, never when the module is imported.
+    """
+
+    def __init__(self, names: Mapping[K, str]) -> None:
+        self._names = dict(names)
+
+    def __getitem__(self, key: K) -> str:
+        return gettext(self._names[key])
+
+    def __iter__(self) -> Iterator[K]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def msgid(self, key: K) -> str:
+        """The English source text (for logs and stored data, which stay language-neutral)."""
+        return self._names[key]
 
 
 # --- formats ------------------------------------------------------------------------------------------------

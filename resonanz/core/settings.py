@@ -224,6 +224,65 @@ class ScoreSettings(BaseModel):
         return value
 
 
+class WorkerSettings(BaseModel):
+    """``[workers]``: several ``resonanz worker`` processes on one PostgreSQL (resonanz/workers/, deployment docs)."""
+
+    mode: Literal["scheduler", "procrastinate"] = "scheduler"
+    """``scheduler``: ``resonanz run`` runs every job itself, in one process (SQLite and PostgreSQL).
+    ``procrastinate`` (PostgreSQL only): ``resonanz run`` only defers the jobs into the database and any number
+    of ``resonanz worker`` processes, on any machines, run them (``RESONANZ_WORKERS__MODE``)."""
+    concurrency: int = 1
+    """Jobs one worker process runs at the same time (scoring uses every core already: keep 1)."""
+    score_chunk: int = 256
+    """Posts per scoring job: a worker killed mid-job scores at most this many posts again."""
+    score_queue: int = 64
+    """At most this many scoring jobs wait at once; the planner tops the queue up as jobs finish."""
+    heartbeat_seconds: float = 10.0
+    """Every worker writes a sign of life this often."""
+    stalled_after_seconds: float = 30.0
+    """A worker without a sign of life for this long is dead: its running job goes back into the queue."""
+    stalled_check_seconds: int = 60
+    """How often (1-60 s) the workers look for jobs of dead workers."""
+    stale_run_seconds: float = 120.0
+    """A collection run of a source without a stored page for this long, found by the worker that holds the
+    source's lock, belonged to a dead worker (another machine) and is taken over."""
+    keep_finished_jobs: bool = False
+    """Keep succeeded jobs in ``procrastinate_jobs`` (an audit of what ran where); default: deleted when done."""
+
+    @field_validator("concurrency")
+    @classmethod
+    def _positive(cls, value: int) -> int:
+        if not 1 <= value <= 100:
+            raise PydanticCustomError("worker_count", "eine ganze Zahl von 1 bis 100")
+        return value
+
+    @field_validator("score_chunk", "score_queue")
+    @classmethod
+    def _chunk(cls, value: int) -> int:
+        if not 1 <= value <= 100_000:
+            raise PydanticCustomError("worker_chunk", "eine ganze Zahl von 1 bis 100000")
+        return value
+
+    @field_validator("stalled_check_seconds")
+    @classmethod
+    def _check(cls, value: int) -> int:
+        if not 1 <= value <= 60:
+            raise PydanticCustomError("worker_check", "eine ganze Zahl von 1 bis 60 (Sekunden)")
+        return value
+
+    @field_validator("stalled_after_seconds")
+    @classmethod
+    def _stalled(cls, value: float, info: ValidationInfo) -> float:
+        heartbeat = info.data.get("heartbeat_seconds", 10.0)
+        if value < 2 * heartbeat:
+            raise PydanticCustomError(
+                "worker_stalled",
+                "mindestens das Doppelte von heartbeat_seconds ({heartbeat}), sonst gelten lebende Worker als tot",
+                {"heartbeat": heartbeat},
+            )
+        return value
+
+
 class CollectorSettings(BaseModel):
     user_agent: str = "Resonanz/0.1 (+https://github.com/resonanz/resonanz; social listening)"
     backfill_days: int = 30
@@ -305,6 +364,7 @@ class Settings(BaseSettings):
     score: ScoreSettings = Field(default_factory=ScoreSettings)
     collectors: CollectorSettings = Field(default_factory=CollectorSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+    workers: WorkerSettings = Field(default_factory=WorkerSettings)
 
     @classmethod
     def settings_customise_sources(

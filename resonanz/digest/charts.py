@@ -1,16 +1,27 @@
-"""Charts as PNG bytes, drawn with matplotlib's object API (no pyplot state, safe in web threads)."""
+"""Charts as PNG bytes, drawn with matplotlib's object API (no pyplot state, safe in web threads).
+
+The ``*_points`` variants draw the same chart and also say where each data point landed in the PNG
+(:class:`PointChart`), so that the web dashboard can lay a link over every point (the digest e-mail keeps the
+plain PNG).
+"""
 
 from __future__ import annotations
 
 import io
+import struct
 from collections.abc import Mapping, Sequence
-
-from matplotlib.figure import Figure
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypedDict
 
 from resonanz.answers.format import segment_short
 from resonanz.answers.pareto import ParetoResult
 from resonanz.core import i18n
 from resonanz.core.i18n import _
+
+if TYPE_CHECKING:  # matplotlib is imported where a chart is drawn: the web app and the CLI start without it
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+    from matplotlib.transforms import Bbox
 
 CLASS_COLOURS = {"A": "#1565c0", "B": "#ef6c00", "C": "#8e24aa", "prospect": "#9e9e9e", "unvalued": "#bdbdbd"}
 
@@ -20,10 +31,46 @@ def _series_label(name: str) -> str:
     return segment_short(name) if name in CLASS_COLOURS else name
 
 
-def _png(fig: Figure) -> bytes:
+DPI = 100
+PAD_INCHES = 0.1
+"""The margin around the drawing (matplotlib's default for ``bbox_inches="tight"``)."""
+
+
+@dataclass(frozen=True)
+class ChartPoint:
+    """One drawn data point: which series and position of the input, and its centre in the PNG's pixels."""
+
+    series: str
+    index: int
+    value: float
+    x: float
+    """Pixels from the PNG's left edge."""
+    y: float
+    """Pixels from the PNG's top edge."""
+
+
+@dataclass(frozen=True)
+class PointChart:
+    """A chart as PNG with the pixel position of every data point (none for an empty chart)."""
+
+    png: bytes
+    width: int
+    height: int
+    points: tuple[ChartPoint, ...]
+    spacing: float
+    """Pixels between two neighbouring positions on the x axis (how large a point's hot spot may be)."""
+
+
+def _png(fig: Figure, bbox: Bbox | None = None) -> bytes:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+    fig.savefig(buf, format="png", dpi=DPI, bbox_inches=bbox or "tight")
     return buf.getvalue()
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    """Width and height in pixels, from the PNG's header."""
+    width, height = struct.unpack(">II", png[16:24])
+    return int(width), int(height)
 
 
 def _empty(fig: Figure, message: str) -> bytes:
@@ -34,6 +81,8 @@ def _empty(fig: Figure, message: str) -> bytes:
 
 
 def pareto_chart(pareto: ParetoResult, title: str | None = None) -> bytes:
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(7, 3.6))
     if not pareto.rows or not (pareto.total_posts or pareto.total_revenue):
         return _empty(fig, _("No posts or revenue yet"))
@@ -68,9 +117,61 @@ def trend_chart(
     ylim: tuple[float, float] | None = None,
 ) -> bytes:
     """One line per series over ``labels``; ``None`` values leave gaps."""
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(7, 3.4))
-    if not series or all(v is None for values in series.values() for v in values):
+    if _draw_trend(fig, labels, series, title=title, ylabel=ylabel, colours=colours, ylim=ylim) is None:
         return _empty(fig, _("No data in this period"))
+    return _png(fig)
+
+
+def trend_chart_points(
+    labels: Sequence[str],
+    series: Mapping[str, Sequence[float | None]],
+    *,
+    title: str,
+    ylabel: str,
+    colours: Mapping[str, str] | None = None,
+    ylim: tuple[float, float] | None = None,
+) -> PointChart:
+    """:func:`trend_chart` with the pixel position of each drawn point (``series`` key, index into ``labels``)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7, 3.4), dpi=DPI)
+    ax = _draw_trend(fig, labels, series, title=title, ylabel=ylabel, colours=colours, ylim=ylim)
+    if ax is None:
+        png = _empty(fig, _("No data in this period"))
+        return PointChart(png, *png_size(png), points=(), spacing=0.0)
+    bbox = fig.get_tightbbox().padded(PAD_INCHES)  # what bbox_inches="tight" saves
+    png = _png(fig, bbox)
+
+    def pixel(x: float, y: float) -> tuple[float, float]:
+        dx, dy = ax.transData.transform((x, y))
+        return float((dx / fig.dpi - bbox.x0) * DPI), float((bbox.y1 - dy / fig.dpi) * DPI)
+
+    points = tuple(
+        ChartPoint(name, i, float(v), *pixel(i, v))
+        for name, values in series.items()
+        for i, v in enumerate(values)
+        if v is not None
+    )
+    spacing = pixel(1, 0)[0] - pixel(0, 0)[0] if len(labels) > 1 else float(png_size(png)[0])
+    return PointChart(png, *png_size(png), points=points, spacing=spacing)
+
+
+def _draw_trend(
+    fig: Figure,
+    labels: Sequence[str],
+    series: Mapping[str, Sequence[float | None]],
+    *,
+    title: str,
+    ylabel: str,
+    colours: Mapping[str, str] | None,
+    ylim: tuple[float, float] | None,
+) -> Axes | None:
+    """Draw :func:`trend_chart`'s lines into ``fig``; ``None`` (nothing drawn) when there is no value."""
+    if not series or all(v is None for values in series.values() for v in values):
+        return None
     ax = fig.subplots()
     xs = list(range(len(labels)))
     for name, values in series.items():
@@ -86,31 +187,56 @@ def trend_chart(
     ax.set_title(title, fontsize=11)
     ax.legend(fontsize=8, frameon=False, ncols=min(5, len(series)), loc="upper left")
     ax.spines[["top", "right"]].set_visible(False)
-    return _png(fig)
+    return ax
 
 
 def sentiment_trend_chart(labels: Sequence[str], by_class: Mapping[str, Sequence[float | None]]) -> bytes:
-    return trend_chart(
-        labels,
-        by_class,
-        title=_("Value-weighted net sentiment by ABC class"),
-        ylabel=_("net sentiment"),
-        colours=CLASS_COLOURS,
-        ylim=(-1.05, 1.05),
-    )
+    return trend_chart(labels, by_class, **_sentiment_style())
+
+
+def sentiment_trend_points(labels: Sequence[str], by_class: Mapping[str, Sequence[float | None]]) -> PointChart:
+    """:func:`sentiment_trend_chart` with its points' positions (the web dashboard's clickable chart)."""
+    return trend_chart_points(labels, by_class, **_sentiment_style())
+
+
+def _sentiment_style() -> _Style:
+    return {
+        "title": _("Value-weighted net sentiment by ABC class"),
+        "ylabel": _("net sentiment"),
+        "colours": CLASS_COLOURS,
+        "ylim": (-1.05, 1.05),
+    }
 
 
 def topic_trend_chart(labels: Sequence[str], by_topic: Mapping[str, Sequence[float | None]]) -> bytes:
-    return trend_chart(
-        labels,
-        {k: [None if v is None else v * 100 for v in vs] for k, vs in by_topic.items()},
-        title=_("Topic trends (value-weighted share of voice)"),
-        ylabel=_("share, %"),
-    )
+    return trend_chart(labels, _percent(by_topic), **_topic_style())
+
+
+def topic_trend_points(labels: Sequence[str], by_topic: Mapping[str, Sequence[float | None]]) -> PointChart:
+    """:func:`topic_trend_chart` with its points' positions (values as drawn: shares in %)."""
+    return trend_chart_points(labels, _percent(by_topic), **_topic_style())
+
+
+def _topic_style() -> _Style:
+    return {"title": _("Topic trends (value-weighted share of voice)"), "ylabel": _("share, %"), "colours": None,
+            "ylim": None}  # fmt: skip
+
+
+def _percent(by_topic: Mapping[str, Sequence[float | None]]) -> dict[str, list[float | None]]:
+    return {k: [None if v is None else v * 100 for v in vs] for k, vs in by_topic.items()}
+
+
+class _Style(TypedDict):
+    title: str
+    ylabel: str
+    colours: Mapping[str, str] | None
+    ylim: tuple[float, float] | None
 
 
 def bar_chart(items: Sequence[tuple[str, float]], *, title: str, xlabel: str, colour: str = "#c62828") -> bytes:
     """Horizontal bars, largest on top."""
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(7, 0.5 + 0.4 * max(1, len(items))))
     if not items:
         return _empty(fig, _("Nothing to show"))

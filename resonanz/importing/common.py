@@ -17,6 +17,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from resonanz.core import i18n
+from resonanz.core.i18n import N_, _, ngettext
 from store.types import without_nul
 
 RowT = TypeVar("RowT", bound=BaseModel)
@@ -26,6 +28,8 @@ BATCH_ROWS = 5_000
 """Rows validated, looked up and written together: bounded memory for files of any size."""
 PROGRESS_ROWS = 100_000
 """A progress line (log, INFO) every this many rows."""
+IMPORT_KINDS = {"customers": N_("Customers"), "orders": N_("Orders"), "posts": N_("Posts")}
+"""What an import brought in, in words (:meth:`ImportReport.summary`)."""
 
 
 class ImportError_(Exception):  # noqa: N801  (avoid shadowing the builtin ImportError)
@@ -63,11 +67,18 @@ class ImportReport:
         return not self.errors
 
     def summary(self) -> str:
-        return (
-            f"{self.kind} from {self.file}: {self.rows} rows, {self.inserted} new, {self.updated} updated, "
-            f"{self.unchanged} unchanged, {len(self.errors)} rejected"
-            + (f", {len(self.suppressed)} skipped (erased under GDPR Art. 17)" if self.suppressed else "")
-        )
+        """One line in the current language: ``Kund:innen aus kunden.csv: 2 Zeilen, 1 neu, ...``."""
+        kind = _(IMPORT_KINDS[self.kind]) if self.kind in IMPORT_KINDS else self.kind
+        line = ngettext(
+            "{kind} from {file}: {rows} row, {new} new, {updated} updated, {unchanged} unchanged, {rejected} rejected",
+            "{kind} from {file}: {rows} rows, {new} new, {updated} updated, {unchanged} unchanged, {rejected} rejected",
+            self.rows,
+        ).format(kind=kind, file=self.file, rows=i18n.number(self.rows), new=i18n.number(self.inserted),
+                 updated=i18n.number(self.updated), unchanged=i18n.number(self.unchanged),
+                 rejected=i18n.number(len(self.errors)))  # fmt: skip
+        if self.suppressed:
+            line += _(", {n} skipped (erased under GDPR Art. 17)").format(n=i18n.number(len(self.suppressed)))
+        return line
 
 
 def decode(path: Path, encoding: str = "utf-8") -> str:

@@ -17,6 +17,14 @@ external id is the tool's mention id (``bw:<Resource Id>``) or, where the tool h
 URL (``tw:<sha256>``), so importing the next export updates what is there. The tool's own sentiment is
 kept as ``metrics["source_sentiment"]`` (Resonanz scores the text itself); every non-empty cell of the
 row stays in ``raw``. Times without a zone are read in ``timezone`` (``--timezone``, default UTC).
+
+Whose posts they are (``brand``, CLI ``--brand``; a ``brand`` column of the Resonanz format overrides it per
+row, an empty cell keeps it): the own brand (the default) or a competitor some source is tagged with
+(``resonanz sources tag``); a name differing only in case takes the tag's spelling, any other name is refused
+(the whole import for ``--brand``, the row for a cell). A competitor's posts are stored under that brand's
+import source (platform ``import``, never collected), so they count for the competitor in the comparison and
+stay out of the own brand's answers and the queue. A post that is already stored moves with a stated brand
+(``--brand`` or a cell) only when it has no source or an import source: a collected post keeps its source.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import logging
 import re
 import sys
 import zipfile
@@ -36,8 +45,14 @@ from xml.etree import ElementTree
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, field_validator
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import col
 
+from resonanz.core.i18n import _
+from resonanz.core.tables import POST
 from resonanz.importing.common import (
     ImportFileError,
     ImportReport,
@@ -49,9 +64,13 @@ from resonanz.importing.common import (
     parse_datetime,
     row_problem,
 )
+from resonanz.pipeline.sources import BrandNameError, clean_brand, known_brands
 from store.db import session_scope
 from store.ingest import ingest_posts
+from store.models import Source
 from store.records import IdentityRecord, PostRecord
+
+log = logging.getLogger(__name__)
 
 REQUIRED_CSV = {"platform", "external_id", "text", "created_at", "author_account_id"}
 KINDS = {"post", "comment", "review"}
@@ -89,6 +108,8 @@ class PostRow(BaseModel):
     root_external_id: str | None = None
     metrics: dict[str, Any] = Field(default_factory=dict)
     raw: dict[str, Any] = Field(default_factory=dict)
+    brand: str | None = None
+    """The row's brand as written (the ``brand`` column); checked against the tagged brands by the importer."""
 
     @field_validator("platform")
     @classmethod
@@ -155,12 +176,23 @@ def import_posts(
     *,
     source_format: str | None = None,
     timezone: str = "UTC",
+    brand: str | None = None,
 ) -> ImportReport:
     """Validate every row of a ``.csv`` or ``.jsonl`` file (or of a tool's export, see the module docstring),
-    then upsert identities and posts."""
+    then upsert identities and posts.
+
+    ``brand``: whose posts they are (``None``: the own brand, see the module docstring); an unknown name
+    raises :class:`ImportFileError` before the file is read."""
+    with session_scope(engine) as session:
+        brands = BrandNames.of(session)
+    try:
+        default = brands.resolve(brand)
+    except ValueError as exc:
+        raise ImportFileError(f"--brand: {exc}") from None
     report = ImportReport(file=str(path), kind="posts")
     suffix = path.suffix.lower()
     rows: dict[tuple[str, str], tuple[int, PostRow]] = {}
+    targets: dict[tuple[str, str], str | None] = {}
     source: Any
     convert: Callable[[dict[str, Any]], dict[str, Any]]
     if source_format:
@@ -188,6 +220,11 @@ def import_posts(
         except Exception as exc:  # any bad value is this row's problem, never the file's
             report.errors.append(RowError(str(path), line, row_problem(exc)))
             continue
+        try:
+            stated = brands.resolve(row.brand)  # an empty cell states nothing: the file's brand
+        except ValueError as exc:
+            report.errors.append(RowError(str(path), line, f"brand: {exc}"))
+            continue
         key = (row.platform, row.external_id)
         if key in rows:
             first = rows[key][0]
@@ -196,11 +233,119 @@ def import_posts(
             )
             continue
         rows[key] = (line, row)
-    records = [_record(row) for _, row in rows.values()]
+        targets[key] = default if stated is None else stated
+    by_target: dict[str | None, list[tuple[str, str]]] = {}
+    for key, target in targets.items():
+        by_target.setdefault(target, []).append(key)
     with session_scope(engine) as session:
-        result = ingest_posts(session, records)
-    report.inserted, report.updated, report.unchanged = result.new, result.updated + result.deleted, result.unchanged
+        for target, keys in by_target.items():
+            source_id = _import_source(session, target) if target not in (None, OWN) else None
+            result = ingest_posts(session, [_record(rows[key][1]) for key in keys], source_id=source_id)
+            report.inserted += result.new
+            report.updated += result.updated + result.deleted
+            report.unchanged += result.unchanged
+            if target is not None:
+                _move_to_brand(session, keys, source_id)
     return report
+
+
+OWN = ""
+"""The own brand, named explicitly (``--brand "eigene Marke"`` or a cell): already stored posts move back to it.
+``None`` is the own brand by default: new posts are the own brand's, stored ones keep their brand."""
+OWN_BRAND_WORDS = ("own brand", "eigene Marke")
+"""What names the own brand in ``--brand`` or a ``brand`` cell (the English and the German word)."""
+IMPORT_PLATFORM = "import"
+"""The platform of the sources imported competitor posts are stored under (never collected)."""
+_CHUNK = 900
+
+
+@dataclass(frozen=True)
+class BrandNames:
+    """The brands posts can be imported for: the own brand and the competitors sources are tagged with."""
+
+    competitors: tuple[str, ...]
+
+    @classmethod
+    def of(cls, session: Session) -> BrandNames:
+        return cls(tuple(known_brands(session)))
+
+    def allowed(self) -> str:
+        """The accepted names for a message: the competitors, then the own brand's word."""
+        return ", ".join([*self.competitors, f"„{_('own brand')}“"])
+
+    def resolve(self, name: str | None) -> str | None:
+        """``None``: the own brand by default; :data:`OWN`: the own brand named; else a competitor's tag as
+        spelled on its sources. An unknown name raises :class:`ValueError` with the allowed ones."""
+        if name is None:
+            return None
+        try:
+            cleaned = clean_brand(name)
+        except BrandNameError as exc:
+            raise ValueError(str(exc)) from None
+        if cleaned is None:
+            return None
+        folded = cleaned.casefold()
+        if folded in {w.casefold() for w in (*OWN_BRAND_WORDS, _("own brand"))}:
+            return OWN
+        for known in self.competitors:
+            if known.casefold() == folded:
+                return known
+        if not self.competitors:
+            raise ValueError(
+                _(
+                    "unknown brand {name!r}: no source is tagged with a competitor yet, so only the own brand "
+                    "(“{own}”) is possible. Tag a source with the competitor first: resonanz sources tag SOURCE "
+                    "--brand {name!r}"
+                ).format(name=cleaned, own=_("own brand"))
+            )
+        raise ValueError(
+            _(
+                "unknown brand {name!r}; allowed are {allowed}. A new competitor comes from tagging a source: "
+                "resonanz sources tag SOURCE --brand NAME"
+            ).format(name=cleaned, allowed=self.allowed())
+        )
+
+
+def _import_source(session: Session, brand: str) -> int:
+    """The id of ``brand``'s import source, created (disabled, platform ``import``) on first use."""
+    found = session.execute(
+        select(col(Source.id)).where(col(Source.platform) == IMPORT_PLATFORM, col(Source.brand) == brand)
+    ).scalar()
+    if found is not None:
+        return int(found)
+    taken = set(session.execute(select(col(Source.name))).scalars())
+    base = f"Import {brand}"[:190]
+    name = next(n for n in (base, *(f"{base} ({i})" for i in range(2, 1000))) if n not in taken)
+    source = Source(name=name, platform=IMPORT_PLATFORM, brand=brand, enabled=False, interval_seconds=86400)
+    session.add(source)
+    session.flush()
+    assert source.id is not None
+    return source.id
+
+
+def _move_to_brand(session: Session, keys: list[tuple[str, str]], source_id: int | None) -> None:
+    """Stored posts of ``keys`` without a source or under an import source go to ``source_id`` (``None``: the
+    own brand); collected posts keep their source."""
+    imports = select(col(Source.id)).where(col(Source.platform) == IMPORT_PLATFORM)
+    by_platform: dict[str, list[str]] = {}
+    for platform, external_id in keys:
+        by_platform.setdefault(platform, []).append(external_id)
+    movable: ColumnElement[bool]
+    if source_id is None:
+        movable = POST.c.source_id.in_(imports)
+    else:
+        movable = or_(POST.c.source_id.is_(None), and_(POST.c.source_id.in_(imports), POST.c.source_id != source_id))
+    moved = 0
+    for platform, ids in by_platform.items():
+        for start in range(0, len(ids), _CHUNK):
+            result = session.execute(
+                update(POST)
+                .where(POST.c.platform == platform, POST.c.external_id.in_(ids[start : start + _CHUNK]), movable)
+                .values(source_id=source_id)
+            )
+            moved += int(getattr(result, "rowcount", 0) or 0)
+    if moved:
+        log.info("%d stored posts moved to the brand of their import", moved)
 
 
 def _record(row: PostRow) -> PostRecord:

@@ -1,9 +1,11 @@
 """Collecting into the store: one run per source, each page committed with its cursor.
 
 ``run_source`` records a :class:`CollectorRun` (counts, status, errors, cursor before/after),
-stores every batch a collector yields in its own transaction together with the source's new
-cursor -- so a crash or SIGTERM loses nothing already stored and the next run resumes from the
-last stored cursor -- and never raises for a failing source (only Ctrl-C propagates).
+stores the batches (pages) a collector yields together with the source's new cursor -- the pages
+already fetched while the previous ones were stored go into one transaction (``prefetched_groups``,
+``store_pages``: one bulk write per table, ``store.ingest``), so a crash or SIGTERM loses nothing
+already stored and the next run resumes from the last stored cursor -- and never raises for a
+failing source (only Ctrl-C propagates).
 
 Per-source options (``sources add --option``): ``backfill_days``, ``reply_lookback_hours``,
 ``max_threads``, ``max_pages``, ``replies`` (false to skip reply refreshes), plus each
@@ -18,8 +20,8 @@ import queue
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -253,29 +255,41 @@ def _begin(engine: Engine, source: str | int, now: datetime) -> tuple[Source, in
     return src, run_id, reason
 
 
-def _store_batch(engine: Engine, src: Source, run_id: int, batch: Batch, summary: RunSummary) -> None:
-    """Store a page's posts and advance the cursor in one transaction.
+def store_pages(engine: Engine, src: Source, run_id: int, pages: Sequence[Batch], summary: RunSummary) -> None:
+    """Store the posts of ``pages`` and advance the cursor to the last page's, in one transaction.
 
-    If the page cannot be stored as a whole (a value the database refuses, a bug in one post), its posts
-    are stored one by one: the good ones are kept, each refused one is reported with its id and reason
-    and counted as an error, and the cursor moves on, so one bad post never blocks the source on every
-    later run. A database that is unreachable or locked (``OperationalError``) is not a bad post: it
-    fails the run, and the next run starts again at this page.
+    The pages come in order from one collector (:func:`prefetched_groups`): whatever is stored is exactly
+    what the stored cursor covers, so a crash or SIGTERM loses nothing already stored and the next run
+    resumes after the last stored page. ``summary`` changes only once the transaction is committed.
+
+    If the pages cannot be stored together (a value the database refuses, a bug with one post), each page
+    is stored on its own, and a page that fails as a whole has its posts stored one by one: the good ones
+    are kept, each refused one is reported with its id and reason and counted as an error, and the cursor
+    moves on, so one bad post never blocks the source on every later run. A database that is unreachable
+    or locked (``OperationalError``) is not a bad post: it fails the run, and the next run starts again at
+    the first page not stored.
     """
     now = utcnow()
-    records = [post_record(p) for p in batch.posts]
-    refused: list[str] = []
+    records = [post_record(p) for page in pages for p in page.posts]
     try:
         with session_scope(engine) as session:
             result = ingest_posts(session, records, source_id=src.id, now=now)
-            _finish_page(session, src, run_id, batch, summary, result, refused, now)
+            after = _finish_pages(session, src, run_id, pages, summary, result, [], now)
+        _adopt(summary, after)
         return
     except OperationalError:
         raise
     except Exception as exc:  # a value the database refuses, or a bug with one post: find the post
+        if len(pages) > 1:
+            log.warning("%s: %d pages could not be stored together (%s); storing them one by one",
+                        src.name, len(pages), _reason(exc))  # fmt: skip
+            for page in pages:
+                store_pages(engine, src, run_id, [page], summary)
+            return
         log.warning("%s: page could not be stored as a whole (%s); storing its %d posts one by one",
                     src.name, _reason(exc), len(records))  # fmt: skip
     result = IngestResult()
+    refused: list[str] = []
     for record in records:
         try:
             with session_scope(engine) as session:
@@ -286,7 +300,8 @@ def _store_batch(engine: Engine, src: Source, run_id: int, batch: Batch, summary
             log.debug("refused post %s", record["external_id"], exc_info=True)
             refused.append(f"Beitrag {record['platform']}/{record['external_id']} nicht gespeichert: {_reason(exc)}")
     with session_scope(engine) as session:
-        _finish_page(session, src, run_id, batch, summary, result, refused, now)
+        after = _finish_pages(session, src, run_id, pages, summary, result, refused, now)
+    _adopt(summary, after)
 
 
 def _reason(exc: BaseException) -> str:
@@ -296,44 +311,55 @@ def _reason(exc: BaseException) -> str:
     return f"{type(original).__name__}: {text[0] if text else ''}"[:300]
 
 
-def _finish_page(
+def _finish_pages(
     session: Session,
     src: Source,
     run_id: int,
-    batch: Batch,
+    pages: Sequence[Batch],
     summary: RunSummary,
     result: IngestResult,
     refused: list[str],
     now: datetime,
-) -> None:
-    """Mark vanished replies, advance the source's cursor and update the run's counters (one transaction)."""
+) -> RunSummary:
+    """Mark vanished replies, advance the source's cursor and update the run's counters (in the caller's
+    transaction); return the summary as it is once that transaction commits."""
+    after = replace(summary, messages=list(summary.messages), skipped=dict(summary.skipped))
     vanished = 0
-    if batch.thread is not None:
-        thread = batch.thread
-        vanished = mark_missing_deleted(session, thread.platform, thread.root_external_id, thread.present, now)
-    session.execute(update(Source).where(col(Source.id) == src.id).values(cursor=batch.cursor))
-    summary.fetched += len(batch.posts)
-    summary.new += result.new
-    summary.updated += result.updated + vanished
-    summary.errors += len(batch.errors) + len(refused)
-    summary.messages.extend(batch.errors)
-    summary.messages.extend(refused)
-    summary.pages_missing = summary.pages_missing or batch.failed
-    report = batch.cursor.get("report") if isinstance(batch.cursor, dict) else None
-    if isinstance(report, dict) and isinstance(report.get("skipped"), dict):  # cumulative for this run
-        summary.skipped = {str(k): int(v) for k, v in report["skipped"].items() if int(v)}
+    for page in pages:
+        if page.thread is not None:
+            thread = page.thread
+            vanished += mark_missing_deleted(session, thread.platform, thread.root_external_id, thread.present, now)
+        after.fetched += len(page.posts)
+        after.errors += len(page.errors)
+        after.messages.extend(page.errors)
+        after.pages_missing = after.pages_missing or page.failed
+        report = page.cursor.get("report") if isinstance(page.cursor, dict) else None
+        if isinstance(report, dict) and isinstance(report.get("skipped"), dict):  # cumulative for this run
+            after.skipped = {str(k): int(v) for k, v in report["skipped"].items() if int(v)}
+    cursor = pages[-1].cursor
+    after.new += result.new
+    after.updated += result.updated + vanished
+    after.errors += len(refused)
+    after.messages.extend(refused)
+    session.execute(update(Source).where(col(Source.id) == src.id).values(cursor=cursor))
     session.execute(
         update(CollectorRun)
         .where(col(CollectorRun.id) == run_id)
         .values(
-            fetched=summary.fetched,
-            new=summary.new,
-            updated=summary.updated,
-            errors=summary.errors,
-            cursor_after=batch.cursor,
+            fetched=after.fetched,
+            new=after.new,
+            updated=after.updated,
+            errors=after.errors,
+            cursor_after=cursor,
             heartbeat_at=now,
         )  # fmt: skip
     )
+    return after
+
+
+def _adopt(summary: RunSummary, after: RunSummary) -> None:
+    for item in fields(RunSummary):
+        setattr(summary, item.name, getattr(after, item.name))
 
 
 def _finish(engine: Engine, run_id: int, summary: RunSummary) -> None:
@@ -403,10 +429,11 @@ def run_source(
     try:
         collector = make_collector(src.platform, http, credentials_from(settings))
         batches = collector.collect(spec, dict(src.cursor or {}), options_for(src, settings, now))
-        for batch in prefetched(batches, quit_fetching):
-            _store_batch(engine, src, run_id, batch, summary)
+        for pages in prefetched_groups(batches, quit_fetching):
+            store_pages(engine, src, run_id, pages, summary)
             if progress is not None:
-                progress(src.name, batch, summary)
+                for batch in pages:
+                    progress(src.name, batch, summary)
             if stop is not None and stop.is_set():
                 raise CollectionInterrupted("stop requested")
         summary.status = "failed" if summary.pages_missing else "partial" if summary.errors else "ok"
@@ -433,15 +460,30 @@ def run_source(
 
 
 _DONE = object()
+NOTHING = object()
+"""What ``ready`` of :func:`take_group` returns when no page is waiting."""
+GROUP_PAGES = 32
+"""At most this many pages are stored in one transaction ..."""
+GROUP_POSTS = 2000
+"""... and at most about this many posts."""
 
 
-def prefetched(batches: Iterator[Batch], quit: threading.Event, depth: int = 2) -> Iterator[Batch]:
-    """Fetch the next pages in a thread while the caller stores the current one.
+def prefetched_groups(
+    batches: Iterator[Batch], quit: threading.Event, *, max_pages: int = GROUP_PAGES, max_posts: int = GROUP_POSTS
+) -> Iterator[list[Batch]]:
+    """Fetch the next pages in a thread while the caller stores the current ones; hand them out in groups
+    to be stored in one transaction each.
 
-    Batches arrive in order; an exception of the collector is re-raised here; when the
-    caller stops early (``quit`` set, or the generator closed) the fetching thread ends
-    after its current request."""
-    pending: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    A group is the pages already fetched when the caller asks (it never waits for more): one page while
+    storing keeps up with the platform, up to ``max_pages`` pages or ``max_posts`` posts when the platform
+    is faster. The first group is one page and each later one may be twice as large as the one before, so
+    the first pages of a run are stored (and a stop request honoured) as soon as they arrive. A group ends
+    with a thread snapshot (its vanished replies are marked after its posts are stored) and before a page
+    that repeats a post of the group (stored in order, as if page by page). Pages arrive in order; an
+    exception of the collector is raised once the pages fetched before it are handed out; when the caller
+    stops early (``quit`` set, or the generator closed) the fetching thread ends after its current request.
+    """
+    pending: queue.Queue[Any] = queue.Queue(maxsize=max_pages)
 
     def put(item: Any) -> bool:
         while not quit.is_set():
@@ -466,19 +508,51 @@ def prefetched(batches: Iterator[Batch], quit: threading.Event, depth: int = 2) 
             if close is not None:
                 close()
 
+    def ready() -> Any:
+        try:
+            return pending.get_nowait()
+        except queue.Empty:
+            return NOTHING
+
     worker = threading.Thread(target=produce, name="collector-fetch", daemon=True)
     worker.start()
+    limit = 1
+    carried: Any = NOTHING
     try:
         while True:
-            item = pending.get()
+            item = carried if carried is not NOTHING else pending.get()
             if item is _DONE:
                 return
             if isinstance(item, BaseException):
                 raise item
-            yield item
+            group, carried = take_group(item, ready, max_pages=limit, max_posts=max_posts)
+            yield group
+            limit = min(2 * limit, max_pages)
     finally:
         quit.set()
         worker.join(timeout=30)
+
+
+def take_group(first: Batch, ready: Callable[[], Any], *, max_pages: int, max_posts: int) -> tuple[list[Batch], Any]:
+    """The pages to store in one transaction: ``first`` and the pages ``ready()`` hands out without waiting.
+
+    Stops at ``max_pages`` pages or ``max_posts`` posts, after a page with a thread snapshot, and before a
+    page that repeats a post of the group or anything that is not a page (the end, an error). Returns the
+    group and that next item (``NOTHING`` when ``ready()`` had none), which the caller handles next."""
+    group = [first]
+    keys = {(p.platform, p.external_id) for p in first.posts}
+    posts = len(first.posts)
+    while group[-1].thread is None and len(group) < max_pages and posts < max_posts:
+        item = ready()
+        if item is NOTHING:
+            break
+        page_keys = {(p.platform, p.external_id) for p in item.posts} if isinstance(item, Batch) else set()
+        if not isinstance(item, Batch) or not keys.isdisjoint(page_keys):
+            return group, item
+        group.append(item)
+        keys |= page_keys
+        posts += len(item.posts)
+    return group, NOTHING
 
 
 def collect(engine: Engine, settings: Settings, names: Iterable[str] | None = None, **kwargs: Any) -> list[RunSummary]:

@@ -38,6 +38,7 @@ from sqlmodel import Session
 from resonanz.core.tables import IDENTITY, ITEM, LINK, POST
 from resonanz.pipeline.brand import BRAND
 from resonanz.pipeline.link_decisions import LINKED_STATUSES
+from resonanz.review.competitors import competitor_posts
 from resonanz.review.statuses import ACTIVE_STATUSES, ReviewStatus
 from store.db import session_scope
 from store.models import ReviewEvent, ReviewItem
@@ -231,11 +232,16 @@ def _spam_cluster(session: Session, posts: list[dict[str, Any]], report: Duplica
         "severity": SPAM_SEVERITY,
         "reason": f"Gleicher Text von {len(handles)} Konten (Copy-Paste-Spam, Phishing?)",
         "evidence": handles[:20],
+        "code": "copy_paste",  # shown in the interface language: resonanz/core/messages.py
+        "params": {"accounts": len(handles)},
     }
     items = [p for p in posts if p["item_id"] is not None]
     keep = next((p for p in items if p["status"] in ACTIVE_STATUSES), None)
     if keep is None and not any(p["status"] is not None for p in items):
-        first = posts[0]
+        rivals = competitor_posts(session, ids)  # a competitor's post never becomes a queue item
+        first = next((p for p in posts if p["id"] not in rivals), None)
+        if first is None:
+            return
         item = ReviewItem(post_id=first["id"], reasons=[flag], severity=SPAM_SEVERITY)
         session.add(item)
         session.flush()

@@ -22,9 +22,9 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, exists, func, or_
+from sqlalchemy import and_, exists, func, insert, or_, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -32,15 +32,19 @@ from tqdm.auto import tqdm
 
 from nlp.errors import NlpError
 from nlp.flag_model import DEFAULT_FILE as DEFAULT_FLAG_MODEL
-from nlp.pipeline import Analysis, Analyzer
+from resonanz.answers.rollup import refresh_rollups
 from resonanz.core.settings import Settings
 from resonanz.pipeline.brand import BRAND, apply_brand_voice
 from resonanz.pipeline.duplicates import merge_duplicates
+from resonanz.review.competitors import close_competitor_items, competitor_posts
 from resonanz.review.corrections import apply_corrections
 from resonanz.review.statuses import ACTIVE_STATUSES
 from store.db import session_scope
 from store.models import Post, ReviewEvent, ReviewItem, Score
 from store.types import utcnow
+
+if TYPE_CHECKING:  # nlp.pipeline imports torch: only where posts are analysed (``ask`` reads the prior alone)
+    from nlp.pipeline import Analysis, Analyzer
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +85,8 @@ def _flag_model_path(spec: str | None) -> Path | None:
 
 def build_analyzer(settings: Settings, *, progress: bool = False) -> Analyzer:
     """The :class:`Analyzer` configured by ``settings.nlp`` (models are loaded on first use)."""
+    from nlp.pipeline import Analyzer
+
     nlp = settings.nlp
     return Analyzer.create(
         nlp.sentiment_model,
@@ -145,9 +151,13 @@ def _unscored(name: str, version: str) -> Any:
     return ~scored
 
 
-def count_pending(engine: Engine, name: str, version: str, *, rescore: bool = False) -> int:
+def count_pending(
+    engine: Engine, name: str, version: str, *, rescore: bool = False, ids: tuple[int, int] | None = None
+) -> int:
     """How many posts :func:`score_posts` would analyse."""
     query = select(func.count()).select_from(Post).where(col(Post.deleted_at).is_(None), _has_content())
+    if ids is not None:
+        query = query.where(col(Post.id).between(*ids))
     if not rescore:
         query = query.where(_unscored(name, version))
     with Session(engine) as session:
@@ -163,36 +173,43 @@ def score_posts(
     limit: int | None = None,
     chunk_size: int = 1024,
     progress: bool = True,
+    ids: tuple[int, int] | None = None,
 ) -> ScoreReport:
     """Score every post without a score from the current model name + version (see the module docstring).
+
+    ``ids``: only the posts whose id lies in this closed range (a scoring job of ``resonanz worker``).
 
     ``chunk_size`` posts are analysed and committed together: large enough that the scoring workers
     get several batches each (so none idles at the end of a chunk), small enough that a crash
     loses little.
     """
     apply_brand_voice(engine)  # brand posts must be known before review items are opened
+    close_competitor_items(engine)  # items opened before their source was tagged with a competitor
     analyzer = analyzer or build_analyzer(settings)
     analyzer.load()
     name, version = analyzer.name, analyzer.version
     report = ScoreReport(model_name=name, model_version=version)
     start = time.perf_counter()
-    pending = count_pending(engine, name, version, rescore=rescore)
+    pending = count_pending(engine, name, version, rescore=rescore, ids=ids)
     total = min(pending, limit) if limit is not None else pending
     log.info("%d posts to score with %s %s", total, name, version)
-    last_id = 0
+    last_id = ids[0] - 1 if ids is not None else 0
     with tqdm(total=total, desc="Scoring posts", unit="post", disable=not progress or total == 0) as bar:
         while limit is None or report.scored < limit:
             size = chunk_size if limit is None else min(chunk_size, limit - report.scored)
-            rows = _next_chunk(engine, name, version, last_id, size, rescore)
+            rows = _next_chunk(engine, name, version, last_id, size, rescore, ids[1] if ids is not None else None)
             if not rows:
                 break
-            analyses = analyzer.analyse([post_text(text, title) for _, text, title, _ in rows])
+            texts = [post_text(text, title) for _, text, title, _ in rows]
+            languages = [lang for *_, lang in rows]  # stored languages are not detected again
+            analyses = analyzer.analyse(texts, languages=languages) if any(languages) else analyzer.analyse(texts)
             _write_chunk(engine, rows, analyses, name, version, report)
             last_id = rows[-1][0]
             report.scored += len(rows)
             report.chunks += 1
             bar.update(len(rows))
     merge_duplicates(engine)  # one item per cross-post, one per spam cluster
+    refresh_rollups(engine, voices=True)  # the answers' daily rollups of the days scored here
     report.seconds = time.perf_counter() - start
     log.info(report.summary())
     return report
@@ -229,10 +246,14 @@ def score_in_batches(
 Row = tuple[int, str, str | None, str | None]
 
 
-def _next_chunk(engine: Engine, name: str, version: str, after: int, size: int, rescore: bool) -> list[Row]:
+def _next_chunk(
+    engine: Engine, name: str, version: str, after: int, size: int, rescore: bool, until: int | None = None
+) -> list[Row]:
     query = select(Post.id, Post.text, Post.title, Post.language).where(
         col(Post.id) > after, col(Post.deleted_at).is_(None), _has_content()
     )
+    if until is not None:
+        query = query.where(col(Post.id) <= until)
     if not rescore:
         query = query.where(_unscored(name, version))
     with Session(engine) as session:
@@ -262,37 +283,47 @@ def _write(
     session: Session, rows: Sequence[Row], analyses: Sequence[Analysis], name: str, version: str
 ) -> dict[str, int]:
     ids = [r[0] for r in rows]
-    existing = {
-        s.post_id: s
-        for s in session.exec(
-            select(Score).where(col(Score.post_id).in_(ids), Score.model_name == name, Score.model_version == version)
-        )
-    }
+    existing = dict(
+        session.exec(
+            select(Score.post_id, Score.id).where(
+                col(Score.post_id).in_(ids), Score.model_name == name, Score.model_version == version
+            )
+        ).all()
+    )
     reviews = {r.post_id: r for r in session.exec(select(ReviewItem).where(col(ReviewItem.post_id).in_(ids)))}
     brand = set(session.exec(select(Post.id).where(col(Post.id).in_(ids), Post.voice == BRAND)).all())
+    brand |= competitor_posts(session, ids)  # competitors' posts are scored (share of voice), never queued
     counts = {"flagged": 0, "created": 0, "updated": 0, "languages": 0}
     now = utcnow()
+    new_scores: list[dict[str, Any]] = []
+    changed_scores: list[dict[str, Any]] = []
+    languages: list[dict[str, Any]] = []
+    events: list[tuple[ReviewItem, str, dict[str, Any]]] = []
     for (post_id, _text, _title, language), analysis in zip(rows, analyses, strict=True):
         values = _score_values(analysis)
-        score = existing.get(post_id)
-        if score is None:
-            session.add(Score(post_id=post_id, model_name=name, model_version=version, scored_at=now, **values))
+        score_id = existing.get(post_id)
+        if score_id is None:
+            key = {"post_id": post_id, "model_name": name, "model_version": version}
+            new_scores.append({**key, "scored_at": now, **values})
         else:
-            for key, value in values.items():
-                setattr(score, key, value)
-            score.scored_at = now
-            session.add(score)
+            changed_scores.append({"id": score_id, "scored_at": now, **values})
         if language is None and analysis.language:
-            post = session.get(Post, post_id)
-            if post is not None:
-                post.language = analysis.language
-                session.add(post)
-                counts["languages"] += 1
+            languages.append({"id": post_id, "language": analysis.language})
         if analysis.severity >= REVIEW_MIN_SEVERITY and post_id not in brand:
             counts["flagged"] += 1
-            outcome = _review(session, reviews.get(post_id), post_id, analysis, name, version)
+            outcome = _review(session, reviews.get(post_id), post_id, analysis, name, version, events)
             if outcome:
                 counts[outcome] += 1
+    # one statement per kind of row for the whole chunk (executemany), not one round trip per post
+    if new_scores:
+        session.execute(insert(Score), new_scores)
+    if changed_scores:
+        session.execute(update(Score), changed_scores)  # by primary key
+    if languages:
+        session.execute(update(Post), languages)
+    counts["languages"] = len(languages)
+    session.flush()  # the new review items, in one batch: their ids for the events
+    session.add_all(ReviewEvent(review_item_id=i.id, actor=ACTOR, action=a, detail=d) for i, a, d in events)
     session.flush()
     apply_corrections(session, ids)  # a person's corrections win over any model, also a new one
     return counts
@@ -311,9 +342,16 @@ def _score_values(analysis: Analysis) -> dict[str, Any]:
 
 
 def _review(
-    session: Session, item: ReviewItem | None, post_id: int, analysis: Analysis, name: str, version: str
+    session: Session,
+    item: ReviewItem | None,
+    post_id: int,
+    analysis: Analysis,
+    name: str,
+    version: str,
+    events: list[tuple[ReviewItem, str, dict[str, Any]]],
 ) -> str | None:
-    """Open a review item for a flagged post, or update an active one; closed items are left alone."""
+    """Open a review item for a flagged post, or update an active one; closed items are left alone. The audit
+    event goes to ``events`` (written once the chunk's new items have their ids)."""
     reasons = [f.as_dict() for f in analysis.flags]
     detail = {
         "model": name,
@@ -324,8 +362,7 @@ def _review(
     if item is None:
         item = ReviewItem(post_id=post_id, reasons=reasons, severity=analysis.severity)
         session.add(item)
-        session.flush()
-        session.add(ReviewEvent(review_item_id=item.id, actor=ACTOR, action="flagged", detail=detail))
+        events.append((item, "flagged", detail))
         return "created"
     if item.status not in ACTIVE_STATUSES or (item.reasons == reasons and item.severity == analysis.severity):
         return None
@@ -333,5 +370,5 @@ def _review(
     item.severity = analysis.severity
     item.updated_at = utcnow()
     session.add(item)
-    session.add(ReviewEvent(review_item_id=item.id, actor=ACTOR, action="reflagged", detail=detail))
+    events.append((item, "reflagged", detail))
     return "updated"

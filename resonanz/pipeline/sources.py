@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from collectors import SourceSpec, collector_class
+from resonanz.answers.rollup import mark_source
 from resonanz.core.i18n import _
 from resonanz.pipeline.collect import SourceNotFoundError, find_source
 from store.db import session_scope
@@ -216,6 +217,7 @@ def tag_source(engine: Engine, name: str, brand: str | None) -> TaggedSource:
         previous = source.brand
         source.brand = _spelling(session, brand)
         session.add(source)
+        mark_source(session, int(source.id or 0))  # the answers' rollups count its posts for the new brand
         posts = session.execute(select(func.count()).where(col(Post.source_id) == source.id)).scalar_one()
         tagged = TaggedSource(name=source.name, brand=source.brand, previous=previous, posts=int(posts))
     return tagged

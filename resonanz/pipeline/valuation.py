@@ -25,6 +25,7 @@ from sqlalchemy.engine import Engine
 from linker.value.loyalty import Activity
 from linker.value.orders import OrderRecord
 from linker.value.snapshot import ValueSnapshot, value_snapshot
+from resonanz.answers.rollup import mark_drift
 from resonanz.core.settings import Settings, get_settings
 from resonanz.core.tables import CUSTOMER, EVENT, LINK, ORDER, POST, SCORE, VALUE
 from resonanz.pipeline.consent import linkable_clause
@@ -218,6 +219,7 @@ def _persist(session: Any, snapshot: ValueSnapshot, computed_at: datetime) -> in
     if chunk:
         session.execute(insert(VALUE), chunk)
         written += len(chunk)
+    mark_drift(session)  # answer rollups: days of accounts whose class changed
     return written
 
 

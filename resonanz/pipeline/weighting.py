@@ -56,6 +56,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
 from linker.value.weights import Standing, WeightConfig, customer_weight
+from resonanz.answers.rollup import refresh
 from resonanz.core.settings import Settings
 from resonanz.core.tables import CUSTOMER, LINK, POST, SCORE, VALUE, current_values
 from resonanz.pipeline.consent import linkable_clause
@@ -192,5 +193,6 @@ def apply_weights(engine: Engine, settings: Settings) -> int:
                     execution_options={"synchronize_session": False},
                 )
                 total += len(chunk)
+        refresh(session, score_ids=[i for ids in changed.values() for i in ids], drift=True)  # answer rollups
     log.info("weights: %d scores updated (%d linked authors)", total, len(weights))
     return total

@@ -28,6 +28,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from resonanz.answers.rollup import mark_posts
 from store.models import LabelFeedback, ReviewItem, Score
 
 SENTIMENTS = ("negative", "neutral", "positive")
@@ -97,7 +98,7 @@ def _apply_flags(flags: list[dict[str, Any]], correction: Correction) -> list[di
         if added and name not in present:
             actor = correction.actors.get(f"flag:{name}", "")
             kept.append({"flag": name, "severity": CORRECTED_SEVERITY, "reason": f"Korrektur von {actor}".strip(),
-                         "evidence": []})  # fmt: skip
+                         "evidence": [], "code": "correction", "params": {"actor": actor}})  # fmt: skip
     return kept
 
 
@@ -122,6 +123,8 @@ def apply_corrections(session: Session, post_ids: Iterable[int]) -> int:
 
     Returns how many score rows changed. Call after a correction and after (re)scoring.
     """
+    post_ids = list(post_ids)
+    mark_posts(session, post_ids)  # answer rollups: these posts' days are recomputed (scores or corrections changed)
     corrections = corrections_for(session, post_ids)
     changed = 0
     for post_id, correction in corrections.items():

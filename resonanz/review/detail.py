@@ -10,6 +10,8 @@ from sqlmodel import Session, col, select
 
 from linker.identity.records import CONFIRMED, PENDING
 from resonanz.core.errors import NotFoundError
+from resonanz.core.i18n import _
+from resonanz.core.messages import evidence_source, flag_reason, link_evidence
 from resonanz.core.settings import Settings
 from resonanz.core.tables import current_value_order
 from resonanz.pipeline.consent import customer_is_linkable
@@ -45,6 +47,11 @@ class LinkView:
     customer: Customer
     value: CustomerValue | None
 
+    @property
+    def evidence(self) -> list[str]:
+        """The link's evidence in the current language (read when the page is rendered)."""
+        return link_evidence(self.link.evidence)
+
 
 @dataclass
 class ItemDetail:
@@ -71,26 +78,35 @@ class ItemDetail:
 
     @property
     def evidence(self) -> list[dict[str, Any]]:
-        """Flag reasons from the review item and the latest score, then topic evidence (uniform keys)."""
+        """Flag reasons from the review item and the latest score, then topic evidence (uniform keys), in the
+        current language (read when the page is rendered)."""
         out = [_evidence(r, "review") for r in self.item.reasons if isinstance(r, dict)]
         score = self.post.score
         if score:
             out += [_evidence(f, "model") for f in score.flags if isinstance(f, dict)]
             out += [
-                _evidence({"flag": f"topic: {t.get('topic')}", "evidence": t.get("evidence")}, "topic")
+                _evidence(
+                    {"flag": f"topic: {t.get('topic')}", "evidence": t.get("evidence")},
+                    "topic",
+                    label=_("topic: {topic}").format(topic=t.get("topic")),
+                )
                 for t in score.topics
                 if isinstance(t, dict)
             ]
         return out
 
 
-def _evidence(raw: dict[str, Any], source: str) -> dict[str, Any]:
+def _evidence(raw: dict[str, Any], source: str, label: str | None = None) -> dict[str, Any]:
+    """``flag`` and ``source`` stay codes; ``label``, ``reason`` and ``source_label`` are for display."""
+    flag = str(raw.get("flag") or raw.get("label") or "")
     return {
-        "flag": str(raw.get("flag") or raw.get("label") or ""),
+        "flag": flag,
+        "label": label,
         "severity": raw.get("severity"),
-        "reason": str(raw.get("reason") or ""),
+        "reason": flag_reason(raw),
         "evidence": raw.get("evidence") if isinstance(raw.get("evidence"), str) else None,
         "source": source,
+        "source_label": evidence_source(source),
     }
 
 

@@ -25,6 +25,7 @@ from resonanz.digest.competitors import share_of_voice_chart
 from resonanz.pipeline.sources import known_brands
 from resonanz.web.deps import current_user, get_session, get_settings
 from resonanz.web.routes_competitors import competitor_section
+from resonanz.web.routes_dashboard_charts import dashboard_charts
 from resonanz.web.security import DIGEST_CSP
 from resonanz.web.templating import render, request_language
 from store.models import Digest, User
@@ -61,17 +62,15 @@ def dashboard_page(
         default_weight=settings.value.prospect_weight,
     )
     board = dashboard(session, now=now, weeks=weeks, tz=tz, base=base)
-    images = {
-        "sentiment": data_uri(charts.sentiment_trend_chart(board.labels, board.sentiment_by_class)),
-        "topics": data_uri(charts.topic_trend_chart(board.labels, board.topic_share)),
-    }
+    linked, links = dashboard_charts(board, _clean(platform))  # each point links to its posts, as its table cell
+    images: dict[str, str] = {}
     if board.pareto:
         images["pareto"] = data_uri(charts.pareto_chart(board.pareto))
     rivals = _competitors(session, settings, week, weeks, _clean(platform))
     if rivals is not None:
         images["competitors"] = data_uri(share_of_voice_chart(rivals))
     return render(request, "dashboard.html", board=board, images=images, weeks=weeks, week=week,
-                  platforms=_clean(platform), rivals=rivals)  # fmt: skip
+                  platforms=_clean(platform), rivals=rivals, linked=linked, links=links)  # fmt: skip
 
 
 def _competitors(

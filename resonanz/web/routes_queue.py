@@ -15,6 +15,7 @@ from linker.identity.records import PENDING
 from resonanz.answers.format import sentiment_label, status_label
 from resonanz.core.errors import ActionError, UserError
 from resonanz.core.i18n import N_, _, ngettext
+from resonanz.core.messages import link_evidence
 from resonanz.core.settings import Settings
 from resonanz.review.actions import (
     add_note,
@@ -254,4 +255,4 @@ def links_page(
         .limit(200)
     ).all()
     pending = [(link, ident, cust, latest_value(session, cust.id)) for link, ident, cust in rows if cust.id]
-    return render(request, "links.html", pending=pending)
+    return render(request, "links.html", pending=pending, link_evidence=link_evidence)

@@ -29,6 +29,13 @@ from store.models.review import (
     User,
     WebSession,
 )
+from store.models.rollup import (
+    AnswerRollup,
+    AnswerRollupDirty,
+    AnswerRollupQuote,
+    AnswerRollupState,
+    AnswerRollupVoice,
+)
 from store.models.search import SavedSearch
 from store.models.social import (
     BrandMarker,
@@ -50,6 +57,11 @@ __all__ = [
     "AlertRuleOverride",
     "AlertState",
     "AlertTermDay",
+    "AnswerRollup",
+    "AnswerRollupDirty",
+    "AnswerRollupQuote",
+    "AnswerRollupState",
+    "AnswerRollupVoice",
     "BrandMarker",
     "CollectorRun",
     "Customer",

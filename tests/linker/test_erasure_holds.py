@@ -54,7 +54,7 @@ def test_forget_two_customers_and_reimport(sqlite_engine: Engine) -> None:
 
     customers = import_customers(engine, DEMO_DATA / "customers.csv")
     orders = import_orders(engine, DEMO_DATA / "orders.csv")
-    assert len(customers.suppressed) == 2 and "GDPR Art. 17" in customers.summary()
+    assert len(customers.suppressed) == 2 and "DSGVO Art. 17" in customers.summary()
     assert len(orders.suppressed) > 0 and not orders.errors and orders.inserted == 0
     link_identities(engine, settings, full=True)
 

@@ -16,7 +16,7 @@ def test_import_reports_rejected_rows_and_exits_nonzero(db_url: str, tmp_path: P
     path.write_text("crm_id,first_name,emails,consent_status\nK-1,Max,max@example.de,unknown\nK-2,Eva,kaputt,unknown\n")
     result = runner.invoke(app, ["import", "customers", str(path)])
     assert result.exit_code == 1
-    assert "2 rows, 1 new" in result.output
+    assert "2 Zeilen, 1 neu" in result.output  # the summary in German by default
     assert f"{path}:3: emails: Value error, not an e-mail address: 'kaputt'" in result.output
     status = runner.invoke(app, ["status"])
     assert status.exit_code == 0

@@ -235,6 +235,6 @@ def test_the_cli_flag(db_url: str, tmp_path: Path) -> None:
     path = write(tmp_path / "brandwatch.csv", BRANDWATCH)
     result = runner.invoke(app, ["import", "posts", str(path), "--from", "brandwatch", "--timezone", "Europe/Berlin"])
     assert result.exit_code == 1, result.output  # the row with the unreadable date is rejected
-    assert "5 rows, 4 new" in result.output and "kein lesbares Datum" in result.output
+    assert "5 Zeilen, 4 neu" in result.output and "kein lesbares Datum" in result.output
     wrong = runner.invoke(app, ["import", "posts", str(path), "--from", "sprinklr"])
     assert wrong.exit_code == 2 and "unbekanntes Exportformat" in wrong.output

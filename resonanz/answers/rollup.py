@@ -1,0 +1,694 @@
+"""Daily rollups for ``ask`` and the dashboard: their numbers from a few thousand rows instead of every post.
+
+What is stored (store/models/rollup.py)
+---------------------------------------
+
+``answer_rollup``: per day (Europe/Berlin), brand, voice, ABC class, platform, language, sentiment, and topic with
+its aspect polarity (``topic`` NULL: the post itself), the number of posts, the sum of their weights and how many
+have no weight yet (they weigh the filter's ``default_weight``, so the rollup does not depend on it). Every sum
+``ask``, the dashboard and the Pareto check compute per cell is a sum of these rows.
+
+``answer_rollup_voice``: the same per account (``identity_id``). Kish's effective n needs ``Σ W_v²`` over voices
+(a voice's weight summed over the *whole* period) and the author and customer counts are distinct counts: neither
+adds up across days, so they are kept exact by grouping this table by voice at read time. Trade-off: this table has
+about as many rows as there are (day, account, topic) combinations, so reading it is the larger part of an answer;
+still a scan of one narrow table without the joins (link ranking, current value, latest score, JSON unnesting)
+the raw query does per post. Posts without an account are their own voice; their squares add up per day and sit
+in ``answer_rollup.single_*``.
+
+What is not served from the rollup (the raw query answers, exactly as before): a topic filter (which topics occur
+*together* is not in a per-topic rollup), RFM segments, loyalty, a specific model's scores, periods that do not
+start and end at midnight Europe/Berlin (e.g. "the last 28 days from now"), the EM-estimated shares (they need each
+post's probabilities) and the quotes (top posts: drill-down stays on the raw tables). The rollups are used only
+once built (``resonanz db rebuild-rollups``, :func:`rebuild`).
+
+How it stays current
+--------------------
+
+A change marks the days it touches in ``answer_rollup_dirty`` in the same transaction as the change:
+scoring and a person's corrections (:func:`mark_posts`, from :func:`resonanz.review.corrections.apply_corrections`),
+weights (:func:`refresh` with the changed scores, from :func:`resonanz.pipeline.weighting.apply_weights`), classes
+and links (:func:`mark_drift`: accounts whose customer or class differs from the rollup, from the valuation and the
+weighting), a source's brand (:func:`mark_source`). New scores are also found by a watermark on ``score.id``.
+Dirty days are recomputed from the raw tables at the end of the job (:func:`refresh`) and, for the days an answer
+reads, by the answer itself (:func:`prepare`); recomputing a day replaces its rows, so doing it twice is harmless.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import Select, Table, case, delete, func, insert, literal, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Engine
+from sqlalchemy.sql.elements import ColumnElement
+
+from resonanz.answers.sql import (
+    ALL_BRANDS,
+    SOURCE,
+    AnswerFilter,
+    latest_score_id,
+    link_subquery,
+    segment_expr,
+    sentiment_value,
+    value_subquery,
+)
+from resonanz.core.periods import Period, zone
+from resonanz.core.tables import POST, SCORE
+from store.db import session_scope
+from store.models import AnswerRollup, AnswerRollupDirty, AnswerRollupQuote, AnswerRollupState, AnswerRollupVoice
+
+log = logging.getLogger(__name__)
+
+TZ = "Europe/Berlin"
+"""The rollup's days are days in this time zone; periods must start and end at its midnights."""
+ROLLUP: Table = AnswerRollup.__table__  # type: ignore[attr-defined]
+VOICE: Table = AnswerRollupVoice.__table__  # type: ignore[attr-defined]
+DIRTY: Table = AnswerRollupDirty.__table__  # type: ignore[attr-defined]
+STATE: Table = AnswerRollupState.__table__  # type: ignore[attr-defined]
+QUOTE: Table = AnswerRollupQuote.__table__  # type: ignore[attr-defined]
+QUOTE_POOL = 9
+"""Candidates kept per day, cell and order: enough for ``quote_limit`` 3 (``quotes`` looks at 3 x limit)."""
+BUILT, WATERMARK = "built", "score_watermark"
+DAYS_PER_QUERY = 7
+"""Days recomputed with one query (bounds the memory of a rebuild)."""
+INSERT_ROWS = 5000
+IN_CHUNK = 900
+POLARITY = {"positive": 1, "negative": -1, "neutral": 0}
+
+Session = Any
+"""A SQLAlchemy/SQLModel session (``execute`` and ``get_bind``)."""
+
+
+# --- days ------------------------------------------------------------------------------------------------------
+
+
+def local_day(moment: datetime) -> date:
+    """The Europe/Berlin day of a timestamp (naive timestamps are UTC)."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(zone(TZ)).date()
+
+
+def day_start(day: date) -> datetime:
+    """Midnight Europe/Berlin at the start of ``day``, in UTC."""
+    return datetime.combine(day, time(), tzinfo=zone(TZ)).astimezone(UTC)
+
+
+def aligned(moment: datetime) -> bool:
+    """True when ``moment`` is a midnight in Europe/Berlin (a period boundary the rollup can answer)."""
+    return day_start(local_day(moment)) == (moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+
+
+def _runs(days: Iterable[date], longest: int = DAYS_PER_QUERY) -> Iterator[list[date]]:
+    """Sorted days in runs of consecutive days, at most ``longest`` each."""
+    run: list[date] = []
+    for day in sorted(set(days)):
+        if run and (day != run[-1] + timedelta(days=1) or len(run) >= longest):
+            yield run
+            run = []
+        run.append(day)
+    if run:
+        yield run
+
+
+# --- state and marks -------------------------------------------------------------------------------------------
+
+
+def _state(session: Session, key: str) -> int | None:
+    value = session.execute(select(STATE.c.value).where(STATE.c.key == key)).scalar_one_or_none()
+    return None if value is None else int(value)
+
+
+def _set_state(session: Session, key: str, value: int) -> None:
+    if session.execute(update(STATE).where(STATE.c.key == key).values(value=value)).rowcount == 0:
+        session.execute(insert(STATE).values(key=key, value=value))
+
+
+def is_built(session: Session) -> bool:
+    return _state(session, BUILT) == 1
+
+
+def mark_days(session: Session, days: Iterable[date]) -> int:
+    """Mark ``days`` for recomputation (once each; safe beside a concurrent marker)."""
+    rows = [{"day": d} for d in sorted(set(days))]
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    make = pg_insert if dialect == "postgresql" else sqlite_insert
+    for start in range(0, len(rows), INSERT_ROWS):
+        session.execute(make(DIRTY).values(rows[start : start + INSERT_ROWS]).on_conflict_do_nothing())
+    return len(rows)
+
+
+def _days_of(session: Session, query: Select[Any]) -> set[date]:
+    return {local_day(moment) for (moment,) in session.execute(query).all() if moment is not None}
+
+
+def mark_posts(session: Session, post_ids: Iterable[int]) -> int:
+    """Mark the days of these posts (their scores or corrections changed). Nothing to do before the first build."""
+    ids = sorted(set(post_ids))
+    if not ids or not is_built(session):
+        return 0
+    days: set[date] = set()
+    for start in range(0, len(ids), IN_CHUNK):
+        days |= _days_of(session, select(POST.c.created_at).where(POST.c.id.in_(ids[start : start + IN_CHUNK])))
+    return mark_days(session, days)
+
+
+def mark_scores(session: Session, score_ids: Iterable[int]) -> int:
+    """Mark the days of the posts of these scores (e.g. their weights changed)."""
+    ids = sorted(set(score_ids))
+    if not ids or not is_built(session):
+        return 0
+    days: set[date] = set()
+    for start in range(0, len(ids), IN_CHUNK):
+        query = (
+            select(POST.c.created_at)
+            .join(SCORE, SCORE.c.post_id == POST.c.id)
+            .where(SCORE.c.id.in_(ids[start : start + IN_CHUNK]))
+            .distinct()
+        )
+        days |= _days_of(session, query)
+    return mark_days(session, days)
+
+
+def mark_source(session: Session, source_id: int) -> int:
+    """Mark the days of a source's posts (its brand changed)."""
+    if not is_built(session):
+        return 0
+    return mark_days(session, _days_of(session, select(POST.c.created_at).where(POST.c.source_id == source_id)))
+
+
+def mark_new_scores(session: Session) -> int:
+    """Mark the days of the posts of scores written since the last recomputation (``score.id`` watermark)."""
+    if not is_built(session):
+        return 0
+    mark = _state(session, WATERMARK) or 0
+    newest = int(session.execute(select(func.max(SCORE.c.id))).scalar_one() or 0)
+    if newest <= mark:
+        return 0
+    query = select(POST.c.created_at).join(SCORE, SCORE.c.post_id == POST.c.id).where(SCORE.c.id > mark).distinct()
+    marked = mark_days(session, _days_of(session, query))
+    _set_state(session, WATERMARK, newest)
+    return marked
+
+
+def _current_mapping(session: Session) -> dict[int, tuple[int | None, str]]:
+    """identity -> (customer, class) as the answers see it now, for linked identities (the others: prospects)."""
+    lnk, val = link_subquery(), value_subquery()
+    query = select(lnk.c.identity_id, lnk.c.customer_id, segment_expr(lnk, val)).outerjoin(
+        val, val.c.customer_id == lnk.c.customer_id
+    )
+    return {int(i): (int(c), str(s)) for i, c, s in session.execute(query).all()}
+
+
+def mark_drift(session: Session) -> int:
+    """Mark the days of the accounts whose customer or class changed since their days were rolled up (links,
+    consent, erasure, a new valuation), and of the linked posts without a weight of their own."""
+    if not is_built(session):
+        return 0
+    now = _current_mapping(session)
+    stored = session.execute(select(VOICE.c.identity_id, VOICE.c.customer_id, VOICE.c.segment).distinct()).all()
+    changed = sorted(
+        {int(i) for i, c, s in stored if now.get(int(i), (None, "prospect")) != (None if c is None else int(c), s)}
+    )
+    days: set[date] = set()
+    for start in range(0, len(changed), IN_CHUNK):
+        query = select(VOICE.c.day).where(VOICE.c.identity_id.in_(changed[start : start + IN_CHUNK])).distinct()
+        days |= {d for (d,) in session.execute(query).all()}
+    # a post without a weight of its own weighs its customer's value weight, which a valuation may change
+    # without changing the class (none such once the weighting ran)
+    unweighted = (
+        select(POST.c.created_at)
+        .join(SCORE, SCORE.c.post_id == POST.c.id)
+        .where(SCORE.c.weight.is_(None), POST.c.identity_id.is_not(None), POST.c.deleted_at.is_(None))
+        .distinct()
+    )
+    days |= _days_of(session, unweighted)
+    if changed:
+        log.info("rollups: %d accounts changed customer or class; %d days to recompute", len(changed), len(days))
+    return mark_days(session, days)
+
+
+def mark_voice_drift(session: Session) -> int:
+    """Mark the days whose posts changed their voice (brand, advocate, spam) since they were rolled up."""
+    if not is_built(session):
+        return 0
+    query = (
+        select(POST.c.created_at, POST.c.voice)
+        .where(POST.c.voice.is_not(None), POST.c.deleted_at.is_(None))
+        .where(select(SCORE.c.id).where(SCORE.c.post_id == POST.c.id).exists())
+    )
+    now: dict[tuple[date, str], int] = {}
+    for moment, who in session.execute(query).all():
+        key = (local_day(moment), str(who))
+        now[key] = now.get(key, 0) + 1
+    stored_query = (
+        select(ROLLUP.c.day, ROLLUP.c.voice, func.sum(ROLLUP.c.posts))
+        .where(ROLLUP.c.voice != "", ROLLUP.c.topic.is_(None))
+        .group_by(ROLLUP.c.day, ROLLUP.c.voice)
+    )
+    stored = {(d, str(v)): int(n) for d, v, n in session.execute(stored_query).all()}
+    return mark_days(session, {key[0] for key in set(now) | set(stored) if now.get(key) != stored.get(key)})
+
+
+# --- recomputing days ------------------------------------------------------------------------------------------
+
+
+def _source_rows(start: datetime, end: datetime) -> Select[Any]:
+    """One row per scored, not deleted post created in ``[start, end)``: the columns the answers filter and sum by
+    (the same joins and rules as :func:`resonanz.answers.sql.post_rows_select`, for every brand and voice)."""
+    lnk, val = link_subquery(), value_subquery()
+    return (
+        select(
+            POST.c.id,
+            POST.c.created_at,
+            func.coalesce(SOURCE.c.brand, "").label("brand"),
+            POST.c.voice,
+            POST.c.platform,
+            POST.c.language,
+            POST.c.identity_id,
+            lnk.c.customer_id,
+            segment_expr(lnk, val).label("segment"),
+            func.coalesce(SCORE.c.weight, val.c.weight).label("weight"),
+            sentiment_value(SCORE.c.sentiment).label("sval"),
+            SCORE.c.topics,
+            SCORE.c.p_negative,
+            SCORE.c.p_positive,
+        )
+        .select_from(POST)
+        .outerjoin(lnk, lnk.c.identity_id == POST.c.identity_id)
+        .outerjoin(val, val.c.customer_id == lnk.c.customer_id)
+        .join(SCORE, SCORE.c.id == latest_score_id(None))
+        .outerjoin(SOURCE, SOURCE.c.id == POST.c.source_id)
+        .where(POST.c.created_at >= start, POST.c.created_at < end, POST.c.deleted_at.is_(None))
+    )
+
+
+def _elements(topics: Any, sval: int) -> list[tuple[str | None, int, bool]]:
+    """(topic, aspect value, has polarity): first the post itself, then each topic element (as the raw answers
+    unnest ``score.topics``: every element with a topic, duplicates included)."""
+    out: list[tuple[str | None, int, bool]] = [(None, sval, False)]
+    for element in topics or []:
+        if not isinstance(element, dict) or element.get("topic") is None:
+            continue
+        polarity = element.get("polarity")
+        value = POLARITY.get(polarity, sval) if isinstance(polarity, str) else sval
+        out.append((str(element["topic"]), value, polarity is not None))
+    return out
+
+
+Aggregates = tuple[dict[tuple[Any, ...], list[Any]], dict[tuple[Any, ...], list[Any]], list[dict[str, Any]]]
+
+
+def _known_weight(post: dict[str, Any]) -> float:
+    return float(post["weight"] or 0.0)
+
+
+def _quote_candidates(posts: dict[tuple[Any, ...], list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Per cell the top :data:`QUOTE_POOL` posts in each order of :func:`resonanz.answers.ask.quotes`, apart for
+    posts with and without a weight (the default weight of the latter is only known when asking)."""
+    out: dict[int, dict[str, Any]] = {}
+    for cell_posts in posts.values():
+        for weighted in (True, False):
+            group = [p for p in cell_posts if (p["weight"] is not None) == weighted]
+            orders: list[tuple[list[dict[str, Any]], Any]] = [
+                (group, lambda p: (-_known_weight(p), -(p["p_negative"] + p["p_positive"]), -p["post_id"])),
+                ([p for p in group if p["sval"] == -1], lambda p: (-p["p_negative"], -_known_weight(p), -p["post_id"])),
+                ([p for p in group if p["sval"] == 1], lambda p: (-p["p_positive"], -_known_weight(p), -p["post_id"])),
+            ]
+            for candidates, key in orders:
+                for p in heapq.nsmallest(QUOTE_POOL, candidates, key=key):
+                    out[p["post_id"]] = p
+    return list(out.values())
+
+
+def _aggregate(rows: Iterable[Any]) -> Aggregates:
+    cells: dict[tuple[Any, ...], list[Any]] = {}
+    voices: dict[tuple[Any, ...], list[Any]] = {}
+    posts: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for (post_id, created_at, brand, who, platform, language, identity_id, customer_id, segment, weight, sval,
+         topics, p_negative, p_positive) in rows:  # fmt: skip
+        base = (local_day(created_at), brand or "", who or "", str(segment), platform, language or "")
+        w = None if weight is None else float(weight)
+        posts.setdefault(base, []).append(
+            dict(zip(("day", "brand", "voice", "segment", "platform", "language"), base, strict=True))
+            | {
+                "post_id": int(post_id),
+                "sval": int(sval),
+                "weight": w,
+                "p_negative": float(p_negative or 0.0),
+                "p_positive": float(p_positive or 0.0),
+            }  # fmt: skip
+        )
+        elements = _elements(topics, int(sval))
+        repeats: dict[str | None, int] = {}
+        for topic, _, _ in elements:
+            repeats[topic] = repeats.get(topic, 0) + 1
+        for topic, aval, has_polarity in elements:
+            cell = cells.setdefault((*base, int(sval), topic, aval, has_polarity), [0, 0.0, 0, 0, 0.0, 0])
+            cell[0] += 1
+            if w is None:
+                cell[2] += 1
+            else:
+                cell[1] += w
+            if identity_id is None:  # its own voice: once per topic, weighing k times (a topic listed k times)
+                k = repeats.pop(topic, 0)
+                if k:
+                    cell[3] += 1
+                    if w is None:
+                        cell[5] += k * k
+                    else:
+                        cell[4] += (k * w) ** 2
+                continue
+            key = (*base, topic, int(identity_id), None if customer_id is None else int(customer_id))
+            voice = voices.setdefault(key, [0, 0.0, 0])
+            voice[0] += 1
+            if w is None:
+                voice[2] += 1
+            else:
+                voice[1] += w
+    return cells, voices, _quote_candidates(posts)
+
+
+def _cell_rows(cells: dict[tuple[Any, ...], list[Any]]) -> Iterator[dict[str, Any]]:
+    for (day, brand, who, segment, platform, language, sval, topic, aval, has_pol), acc in cells.items():
+        yield {
+            "day": day, "brand": brand, "voice": who, "segment": segment, "platform": platform,
+            "language": language, "sval": sval, "topic": topic, "aval": aval, "has_polarity": has_pol,
+            "posts": acc[0], "weight_sum": acc[1], "unweighted": acc[2], "single_posts": acc[3],
+            "single_w2": acc[4], "single_unweighted": acc[5],
+        }  # fmt: skip
+
+
+def _voice_rows(voices: dict[tuple[Any, ...], list[Any]]) -> Iterator[dict[str, Any]]:
+    for (day, brand, who, segment, platform, language, topic, identity_id, customer_id), acc in voices.items():
+        yield {
+            "day": day, "brand": brand, "voice": who, "segment": segment, "platform": platform,
+            "language": language, "topic": topic, "identity_id": identity_id, "customer_id": customer_id,
+            "voice_key": customer_id if customer_id is not None else -identity_id,
+            "posts": acc[0], "weight_sum": acc[1], "unweighted": acc[2],
+        }  # fmt: skip
+
+
+def _insert(session: Session, table: Table, rows: Iterable[dict[str, Any]]) -> int:
+    chunk: list[dict[str, Any]] = []
+    written = 0
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= INSERT_ROWS:
+            session.execute(insert(table), chunk)
+            written, chunk = written + len(chunk), []
+    if chunk:
+        session.execute(insert(table), chunk)
+        written += len(chunk)
+    return written
+
+
+def recompute_days(session: Session, days: Iterable[date]) -> int:
+    """Replace the rollup rows of ``days`` by what the raw tables say now and clear their marks; returns the
+    rows written."""
+    written = 0
+    for run in _runs(days):
+        rows = session.execute(_source_rows(day_start(run[0]), day_start(run[-1] + timedelta(days=1)))).all()
+        cells, voices, candidates = _aggregate(rows)
+        for table in (ROLLUP, VOICE, QUOTE, DIRTY):
+            session.execute(delete(table).where(table.c.day.in_(run)))
+        written += _insert(session, ROLLUP, _cell_rows(cells)) + _insert(session, VOICE, _voice_rows(voices))
+        _insert(session, QUOTE, candidates)
+    return written
+
+
+def dirty_days(session: Session, start: date | None = None, end: date | None = None) -> list[date]:
+    query = select(DIRTY.c.day)
+    if start is not None:
+        query = query.where(DIRTY.c.day >= start)
+    if end is not None:
+        query = query.where(DIRTY.c.day < end)
+    return sorted(d for (d,) in session.execute(query).all())
+
+
+def refresh(session: Session, *, score_ids: Iterable[int] = (), drift: bool = False, voices: bool = False) -> int:
+    """Mark what changed (``score_ids``; with ``drift`` accounts whose customer or class changed; with ``voices``
+    posts whose voice changed; always new scores) and recompute every dirty day. Returns the days recomputed.
+    Nothing happens before the rollups were built."""
+    if not is_built(session):
+        return 0
+    mark_scores(session, score_ids)
+    mark_new_scores(session)
+    if drift:
+        mark_drift(session)
+    if voices:
+        mark_voice_drift(session)
+    days = dirty_days(session)
+    if days:
+        recompute_days(session, days)
+        log.info("rollups: %d days recomputed", len(days))
+    return len(days)
+
+
+def refresh_rollups(engine: Engine, *, drift: bool = False, voices: bool = False) -> int:
+    """:func:`refresh` in a transaction of its own (the end of a pipeline job)."""
+    with session_scope(engine) as session:
+        return refresh(session, drift=drift, voices=voices)
+
+
+@dataclass
+class RebuildReport:
+    days: int = 0
+    cells: int = 0
+    posts: int = 0
+
+
+def rebuild(session: Session) -> RebuildReport:
+    """Recompute the rollups of every day from the raw tables and switch them on for the answers."""
+    report = RebuildReport()
+    for table in (ROLLUP, VOICE, QUOTE, DIRTY):
+        session.execute(delete(table))
+    first, last = session.execute(
+        select(func.min(POST.c.created_at), func.max(POST.c.created_at)).where(POST.c.deleted_at.is_(None))
+    ).one()
+    newest = int(session.execute(select(func.max(SCORE.c.id))).scalar_one() or 0)
+    if first is not None and last is not None:
+        start, end = local_day(first), local_day(last)
+        days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+        report.days = len(days)
+        report.cells = recompute_days(session, days)
+        report.posts = int(
+            session.execute(select(func.sum(ROLLUP.c.posts)).where(ROLLUP.c.topic.is_(None))).scalar_one() or 0
+        )
+    _set_state(session, WATERMARK, newest)
+    _set_state(session, BUILT, 1)
+    return report
+
+
+# --- reading ---------------------------------------------------------------------------------------------------
+
+
+def servable(flt: AnswerFilter, periods: Sequence[Period]) -> bool:
+    """Whether the rollup can answer this filter over these (contiguous) periods exactly."""
+    if flt.topics or flt.rfm_segments or flt.loyal is not None or flt.model_name or "" in flt.languages:
+        return False
+    return all(aligned(p.start) and aligned(p.end) for p in periods)
+
+
+def prepare(session: Session, flt: AnswerFilter, periods: Sequence[Period]) -> bool:
+    """True when the answer for ``periods`` may be read from the rollups: they are built, the filter is one they
+    hold, and the days read are current (dirty ones are recomputed here, in the caller's transaction)."""
+    if not servable(flt, periods) or not is_built(session):
+        return False
+    mark_new_scores(session)
+    days = dirty_days(session, local_day(periods[0].start), local_day(periods[-1].end))
+    if days:
+        recompute_days(session, days)
+    return True
+
+
+def _bucket(day: Any, periods: Sequence[Period]) -> ColumnElement[int]:
+    if len(periods) == 1:
+        return literal(0)
+    whens = [(day < local_day(p.end), i) for i, p in enumerate(periods[:-1])]
+    return case(*whens, else_=len(periods) - 1)
+
+
+def _where(
+    table: Table, flt: AnswerFilter, periods: Sequence[Period], *, topics: bool | None
+) -> list[ColumnElement[bool]]:
+    """The filter on a rollup table; ``topics``: the topic rows, the post rows, or (None) a table without topics."""
+    c = table.c
+    out = [c.day >= local_day(periods[0].start), c.day < local_day(periods[-1].end), c.voice == (flt.voice or "")]
+    if topics is not None:
+        out.append(c.topic.is_not(None) if topics else c.topic.is_(None))
+    if flt.brand != ALL_BRANDS:
+        out.append(c.brand == (flt.brand or ""))
+    if flt.classes:
+        out.append(c.segment.in_(list(flt.classes)))
+    if flt.platforms:
+        out.append(c.platform.in_(list(flt.platforms)))
+    if flt.languages:
+        out.append(c.language.in_(list(flt.languages)))
+    return out
+
+
+def _weight(table: Table, default: float) -> ColumnElement[float]:
+    return table.c.weight_sum + table.c.unweighted * literal(float(default))
+
+
+def sums_by_segment(
+    session: Session, flt: AnswerFilter, periods: Sequence[Period], *, heads: bool = True
+) -> list[dict[str, Any]]:
+    """Per (bucket, segment) the columns of :func:`resonanz.answers.sql.sentiment_aggregates` (``heads=False``:
+    without ``authors`` and ``customers``, which need the per-voice table)."""
+    r, w = ROLLUP.c, _weight(ROLLUP, flt.default_weight)
+    bucket = _bucket(r.day, periods).label("bucket")
+    query = (
+        select(
+            bucket,
+            r.segment.label("segment"),
+            func.sum(r.posts).label("posts"),
+            func.sum(r.sval * r.posts).label("s_sum"),
+            func.sum(w).label("w_sum"),
+            func.sum(r.sval * w).label("ws_sum"),
+            func.sum(case((r.sval == -1, r.posts), else_=0)).label("neg"),
+            func.sum(case((r.sval == 1, r.posts), else_=0)).label("pos"),
+            func.sum(case((r.sval == -1, w), else_=0.0)).label("w_neg"),
+            func.sum(case((r.sval == 1, w), else_=0.0)).label("w_pos"),
+        )
+        .where(*_where(ROLLUP, flt, periods, topics=False))
+        .group_by(bucket, r.segment)
+    )
+    out = {(int(m["bucket"]), str(m["segment"])): dict(m) for m in (x._mapping for x in session.execute(query))}
+    if not heads:
+        return list(out.values())
+    v = VOICE.c
+    vbucket = _bucket(v.day, periods).label("bucket")
+    head_query = (
+        select(
+            vbucket,
+            v.segment,
+            func.count(func.distinct(v.identity_id)).label("authors"),
+            func.count(func.distinct(v.customer_id)).label("customers"),
+        )
+        .where(*_where(VOICE, flt, periods, topics=False))
+        .group_by(vbucket, v.segment)
+    )
+    for b, seg, authors, customers in session.execute(head_query).all():
+        row = out.get((int(b), str(seg)))
+        if row is not None:
+            row.update(authors=int(authors), customers=int(customers))
+    for row in out.values():
+        row.setdefault("authors", 0)
+        row.setdefault("customers", 0)
+    return list(out.values())
+
+
+def voice_sums(
+    session: Session, flt: AnswerFilter, periods: Sequence[Period], *, by_bucket: bool = True, by_segment: bool = False
+) -> dict[tuple[Any, ...], tuple[int, float]]:
+    """(bucket[, segment]) -> (voices, Σ W_v²) of :func:`resonanz.answers.sql.voice_weight_sums`."""
+    return _voice_sums(session, flt, periods, by_bucket=by_bucket, by_segment=by_segment, topics=False)
+
+
+def _voice_sums(
+    session: Session,
+    flt: AnswerFilter,
+    periods: Sequence[Period],
+    *,
+    by_bucket: bool,
+    by_segment: bool = False,
+    topics: bool,
+) -> dict[tuple[Any, ...], tuple[int, float]]:
+    d = float(flt.default_weight)
+    v = VOICE.c
+    keys: list[ColumnElement[Any]] = [(_bucket(v.day, periods) if by_bucket else literal(0)).label("bucket")]
+    if by_segment:
+        keys.append(v.segment.label("segment"))
+    if topics:
+        keys.append(v.topic.label("topic"))
+    per_voice = (
+        select(*keys, v.voice_key, func.sum(_weight(VOICE, d)).label("voice_w"))
+        .where(*_where(VOICE, flt, periods, topics=topics))
+        .group_by(*keys, v.voice_key)
+        .subquery("per_voice")
+    )
+    group = [per_voice.c[str(k.key)] for k in keys]
+    found: dict[tuple[Any, ...], tuple[int, float]] = {}
+    query = select(*group, func.count(), func.sum(per_voice.c.voice_w * per_voice.c.voice_w)).group_by(*group)
+    for row in session.execute(query).all():
+        found[tuple(row[: len(group)])] = (int(row[-2]), float(row[-1] or 0.0))
+    r = ROLLUP.c
+    rkeys: list[ColumnElement[Any]] = [(_bucket(r.day, periods) if by_bucket else literal(0)).label("bucket")]
+    if by_segment:
+        rkeys.append(r.segment.label("segment"))
+    if topics:
+        rkeys.append(r.topic.label("topic"))
+    singles = (
+        select(*rkeys, func.sum(r.single_posts), func.sum(r.single_w2 + r.single_unweighted * literal(d * d)))
+        .where(*_where(ROLLUP, flt, periods, topics=topics), r.single_posts > 0)
+        .group_by(*rkeys)
+    )
+    for row in session.execute(singles).all():
+        key = tuple(row[: len(rkeys)])
+        voices, w2 = found.get(key, (0, 0.0))
+        found[key] = (voices + int(row[-2]), w2 + float(row[-1] or 0.0))
+    return found
+
+
+def topic_sums(
+    session: Session, flt: AnswerFilter, periods: Sequence[Period], *, by_bucket: bool = True, voices: bool = True
+) -> tuple[list[dict[str, Any]], dict[tuple[int, str], tuple[int, float]]]:
+    """The rows of :func:`resonanz.answers.ask.topic_table`'s query and (with ``voices``) its per-topic
+    (voices, Σ W_v²)."""
+    r, w = ROLLUP.c, _weight(ROLLUP, flt.default_weight)
+    bucket = (_bucket(r.day, periods) if by_bucket else literal(0)).label("bucket")
+    query = (
+        select(
+            bucket,
+            r.topic.label("topic"),
+            func.sum(r.posts).label("posts"),
+            func.sum(w).label("w_sum"),
+            func.sum(r.sval * r.posts).label("s_sum"),
+            func.sum(r.sval * w).label("ws_sum"),
+            func.sum(case((r.sval == -1, w), else_=0.0)).label("w_neg"),
+            func.sum(case((r.sval == 1, w), else_=0.0)).label("w_pos"),
+            func.sum(case((r.has_polarity.is_(True), r.posts), else_=0)).label("a_posts"),
+            func.sum(r.aval * r.posts).label("a_sum"),
+            func.sum(r.aval * w).label("wa_sum"),
+            func.sum(case((r.aval == -1, r.posts), else_=0)).label("a_neg"),
+            func.sum(case((r.aval == 1, r.posts), else_=0)).label("a_pos"),
+            func.sum(case((r.aval == -1, w), else_=0.0)).label("wa_neg"),
+            func.sum(case((r.aval == 1, w), else_=0.0)).label("wa_pos"),
+        )
+        .where(*_where(ROLLUP, flt, periods, topics=True))
+        .group_by(bucket, r.topic)
+    )
+    rows = [dict(x._mapping) for x in session.execute(query).all()]
+    if not voices:
+        return rows, {}
+    found = _voice_sums(session, flt, periods, by_bucket=by_bucket, topics=True)
+    return rows, {(int(k[0]), str(k[1])): v for k, v in found.items()}
+
+
+def quote_rows(flt: AnswerFilter, period: Period) -> Any:
+    """The quote candidates of ``period`` matching the filter, with the columns :func:`resonanz.answers.ask.quotes`
+    reads (a subquery; valid for ``quote_limit`` up to 3)."""
+    q = QUOTE.c
+    return (
+        select(
+            q.post_id.label("post_id"),
+            literal(0).label("bucket"),
+            q.segment.label("segment"),
+            func.coalesce(q.weight, literal(float(flt.default_weight))).label("weight"),
+            q.sval.label("sval"),
+            q.p_negative.label("p_negative"),
+            q.p_positive.label("p_positive"),
+        )
+        .where(*_where(QUOTE, flt, [period], topics=None))
+        .subquery("quote_rows")
+    )

@@ -1,0 +1,106 @@
+"""Daily rollups of the scored posts for the answers (``ask``, the dashboard): what they count, per day.
+
+Kept current by the application (resonanz/answers/rollup.py); the raw tables stay the truth and the place
+for drill-down. ``topic`` is NULL on the rows that count each post once and holds a topic name on the rows
+that count each (post, topic) element of ``score.topics``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Date, Index
+from sqlmodel import Field, SQLModel
+
+
+class AnswerRollup(SQLModel, table=True):
+    """Posts of one day (Europe/Berlin) in one cell: brand, voice, class, platform, language, sentiment, topic,
+    aspect polarity. Sums of weights leave out posts without a weight (``unweighted`` counts those: they weigh
+    the filter's default weight)."""
+
+    __tablename__ = "answer_rollup"
+    __table_args__ = (Index("ix_answer_rollup_day_topic", "day", "topic"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: date = Field(sa_type=Date)
+    brand: str = Field(default="", max_length=200, description="'' the own brand, else the source's competitor")
+    voice: str = Field(default="", max_length=40, description="'' customer voice, else Post.voice")
+    segment: str = Field(max_length=20, description="A/B/C/unvalued/prospect")
+    platform: str = Field(max_length=40)
+    language: str = Field(default="", max_length=20)
+    sval: int = Field(description="+1 positive, -1 negative, 0 otherwise (the post's sentiment)")
+    topic: str | None = Field(default=None, description="NULL: the post itself; else one topic element")
+    aval: int = Field(default=0, description="the topic's own polarity as +1/0/-1, else the post's")
+    has_polarity: bool = False
+    posts: int = 0
+    weight_sum: float = 0.0
+    unweighted: int = 0
+    single_posts: int = 0
+    """Posts that are their own voice (no account, no customer): they need no per-voice grouping."""
+    single_w2: float = 0.0
+    """Σ W² of those voices (a post listing a topic k times weighs k times its weight on that topic)."""
+    single_unweighted: int = 0
+    """Σ k² of those voices without a weight (each weighs k x the default weight)."""
+
+
+class AnswerRollupVoice(SQLModel, table=True):
+    """Posts of one day and cell per account (``identity_id``): the per-voice sums Kish's effective n, the
+    authors and the customers need (they do not add up across days)."""
+
+    __tablename__ = "answer_rollup_voice"
+    __table_args__ = (
+        Index("ix_answer_rollup_voice_day_topic", "day", "topic"),
+        Index("ix_answer_rollup_voice_identity", "identity_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: date = Field(sa_type=Date)
+    brand: str = Field(default="", max_length=200)
+    voice: str = Field(default="", max_length=40)
+    segment: str = Field(max_length=20)
+    platform: str = Field(max_length=40)
+    language: str = Field(default="", max_length=20)
+    topic: str | None = None
+    identity_id: int
+    customer_id: int | None = None
+    voice_key: int = Field(description="the customer's id when linked, else minus the account's id")
+    posts: int = 0
+    weight_sum: float = 0.0
+    unweighted: int = 0
+
+
+class AnswerRollupDirty(SQLModel, table=True):
+    """A day whose rollup rows must be recomputed (set where scores, weights, classes or corrections change)."""
+
+    __tablename__ = "answer_rollup_dirty"
+
+    day: date = Field(sa_type=Date, primary_key=True)
+
+
+class AnswerRollupState(SQLModel, table=True):
+    """``built`` (1 once the rollups were built) and ``score_watermark`` (the highest score id rolled up)."""
+
+    __tablename__ = "answer_rollup_state"
+
+    key: str = Field(primary_key=True, max_length=40)
+    value: int = 0
+
+
+class AnswerRollupQuote(SQLModel, table=True):
+    """The posts an answer may quote: per day and cell (brand, voice, class, platform, language) the top posts by
+    weight, by negative and by positive probability (:data:`resonanz.answers.rollup.QUOTE_POOL` each, apart for
+    posts with and without a weight), so the top posts of any union of cells are among them."""
+
+    __tablename__ = "answer_rollup_quote"
+
+    post_id: int = Field(primary_key=True)
+    day: date = Field(sa_type=Date, index=True)
+    brand: str = Field(default="", max_length=200)
+    voice: str = Field(default="", max_length=40)
+    segment: str = Field(max_length=20)
+    platform: str = Field(max_length=40)
+    language: str = Field(default="", max_length=20)
+    sval: int
+    weight: float | None = None
+    p_negative: float
+    p_positive: float

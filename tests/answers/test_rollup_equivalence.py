@@ -1,0 +1,210 @@
+"""The daily rollups give the same answers as the raw posts: random small data sets, after a rebuild and after the
+pipeline's writes (a person's correction, a class change, new weights) marked and recomputed their days."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel, select
+
+from resonanz.answers import rollup
+from resonanz.answers.ask import ask
+from resonanz.answers.dashboard import dashboard, weekly_periods
+from resonanz.answers.sql import ALL_BRANDS, AnswerFilter
+from resonanz.core.periods import Period, iso_week
+from resonanz.core.settings import Settings
+from resonanz.pipeline.weighting import apply_weights
+from resonanz.review.corrections import apply_corrections
+from store.db import open_engine
+from store.models import CustomerValue, LabelFeedback, Source
+from tests.answers.factory import Factory
+
+WEEK = iso_week("2026-W47")  # W46 before it: no change of summer time in between, both start at midnight
+NOW = WEEK.start + timedelta(days=4)
+TOPICS = ["Lieferung", "Preis", "Kaffee"]
+POLARITIES = [None, "positive", "negative", "neutral"]
+
+post_st = st.fixed_dictionaries(
+    {
+        "author": st.integers(-1, 3),  # -1: no account
+        "hours": st.integers(-24 * 7 * 3, 24 * 7 - 1),  # from W44 to the end of W47
+        "sentiment": st.sampled_from(["negative", "neutral", "positive"]),
+        "topics": st.lists(st.tuples(st.sampled_from(TOPICS), st.sampled_from(POLARITIES)), max_size=3),
+        "weight": st.one_of(st.none(), st.floats(0.1, 20.0)),
+        "platform": st.sampled_from(["mastodon", "bluesky"]),
+        "language": st.sampled_from(["de", "en"]),
+        "source": st.sampled_from([None, "own", "rival"]),
+        "advocate": st.booleans(),
+    }
+)
+world_st = st.fixed_dictionaries(
+    {
+        "classes": st.lists(st.sampled_from(["A", "B", "C", None]), min_size=1, max_size=4),
+        "links": st.lists(
+            st.tuples(st.integers(0, 5), st.integers(0, 1), st.sampled_from(["confirmed", "auto", "pending"])),
+            min_size=2,
+            unique_by=lambda link: link[:2],
+        ),
+        "posts": st.lists(post_st, min_size=1, max_size=20),
+        "corrected": st.integers(0, 19),
+        "new_class": st.sampled_from(["A", "B", "C"]),
+    }
+)
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    path: Path = tmp_path_factory.mktemp("rollup") / "rollup.db"
+    eng = open_engine(f"sqlite:///{path}")
+    yield eng
+    eng.dispose()
+
+
+def _empty(engine: Engine) -> None:
+    with engine.begin() as conn:
+        for table in reversed(SQLModel.metadata.sorted_tables):
+            conn.execute(delete(table))
+
+
+def _close(a: Any, b: Any, path: str = "") -> None:
+    """Counts equal, weighted numbers to 1e-9."""
+    if isinstance(a, dict):
+        assert set(a) == set(b), path
+        for key in a:
+            _close(a[key], b[key], f"{path}.{key}")
+    elif isinstance(a, list):
+        assert len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            _close(x, y, f"{path}[{i}]")
+    elif isinstance(a, float) or isinstance(b, float):
+        assert b is not None and a is not None and math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9), (path, a, b)
+    else:
+        assert a == b, (path, a, b)
+
+
+def _raw_and_rollup(session: Session, monkeypatch: pytest.MonkeyPatch, flt: AnswerFilter) -> None:
+    assert rollup.prepare(session, flt, [flt.period.previous(), flt.period])  # the rollup really answers
+    from_rollup = ask(session, flt).to_dict()
+    with monkeypatch.context() as patch:
+        patch.setattr(rollup, "prepare", lambda *args, **kwargs: False)
+        from_posts = ask(session, flt).to_dict()
+    _close(from_posts, from_rollup)
+
+
+def _dashboards(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    weeks = weekly_periods("2026-W47", 6, "Europe/Berlin")  # back to W42: across the change to winter time
+    span = AnswerFilter(period=Period(weeks[0].start, weeks[-1].end, "6 Wochen"))
+    assert rollup.prepare(session, span, weeks)  # the rollup really answers
+    from_rollup = asdict(dashboard(session, now=NOW, weeks=6))
+    with monkeypatch.context() as patch:
+        patch.setattr(rollup, "prepare", lambda *args, **kwargs: False)
+        from_posts = asdict(dashboard(session, now=NOW, weeks=6))
+    _close(from_posts, from_rollup)
+
+
+def _build(session: Session, world: dict[str, Any]) -> list[int]:
+    make = Factory(session)
+    own, rival = Source(name="eigen", platform="mastodon"), Source(name="rivale", platform="mastodon", brand="Rival")
+    session.add_all([own, rival])
+    session.flush()
+    sources = {None: None, "own": own.id, "rival": rival.id}
+    customers = [
+        make.customer(f"Kundin {i}", cls, weight=1.0 + i, revenue=100.0 * (i + 1))
+        for i, cls in enumerate(world["classes"])
+    ]
+    identities = [make.identity(f"@user{i}@social.example", "mastodon" if i % 2 else "bluesky") for i in range(6)]
+    for ident, cust, status in world["links"]:
+        if cust < len(customers):
+            make.link(identities[ident], customers[cust], status=status)
+    post_ids = []
+    for p in world["posts"]:
+        aspects = {t: pol for t, pol in p["topics"] if pol}
+        post = make.post(
+            identities[p["author"]] if p["author"] >= 0 else None,
+            "Beitrag",
+            WEEK.start + timedelta(hours=p["hours"], minutes=30),
+            sentiment=p["sentiment"],
+            topics=[t for t, _ in p["topics"]],
+            aspects=aspects,
+            weight=p["weight"],
+            platform=p["platform"],
+            language=p["language"],
+        )
+        post.source_id = sources[p["source"]]
+        post.voice = "advocate" if p["advocate"] else None
+        session.add(post)
+        post_ids.append(int(post.id or 0))
+    session.commit()
+    return post_ids
+
+
+@settings(
+    max_examples=10,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],  # shrinking these worlds takes minutes
+)
+@given(world=world_st)
+def test_rollup_answers_equal_the_raw_answers(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, world: dict[str, Any]
+) -> None:
+    _empty(engine)
+    with Session(engine, expire_on_commit=False) as session:
+        post_ids = _build(session, world)
+        rollup.rebuild(session)
+        session.commit()
+        filters = [
+            AnswerFilter(period=WEEK),
+            AnswerFilter(period=WEEK, classes=["A", "prospect"]),
+            AnswerFilter(period=WEEK, platforms=["bluesky"], languages=["de"], default_weight=0.7),
+            AnswerFilter(period=WEEK, brand=ALL_BRANDS),
+            AnswerFilter(period=WEEK, brand="Rival"),
+            AnswerFilter(period=WEEK, voice="advocate"),
+        ]
+        for flt in filters:
+            _raw_and_rollup(session, monkeypatch, flt)
+        _dashboards(session, monkeypatch)
+
+        # a person's correction (marks the post's day through apply_corrections) ...
+        corrected = post_ids[world["corrected"] % len(post_ids)]
+        session.add(LabelFeedback(post_id=corrected, field="sentiment", new_value="positive", actor="cm"))
+        session.flush()
+        apply_corrections(session, [corrected])
+        session.commit()
+        for flt in filters:
+            _raw_and_rollup(session, monkeypatch, flt)
+        # ... a class change from a new valuation (marked as the valuation does) ...
+        for customer_id in set(session.exec(select(CustomerValue.customer_id)).all()):
+            session.add(
+                CustomerValue(
+                    customer_id=customer_id,
+                    computed_at=datetime.now(UTC),
+                    abc_class=world["new_class"],
+                    revenue=50.0,
+                    weight=3.0,
+                )
+            )
+        session.flush()
+        rollup.mark_drift(session)
+        session.commit()
+        for flt in filters:
+            _raw_and_rollup(session, monkeypatch, flt)
+        session.commit()
+
+    # ... and new weights (apply_weights marks the changed scores and recomputes in its transaction)
+    apply_weights(engine, Settings())
+    with Session(engine) as session:
+        assert not rollup.dirty_days(session)
+        for flt in filters:
+            _raw_and_rollup(session, monkeypatch, flt)
+        _dashboards(session, monkeypatch)
