@@ -4,20 +4,36 @@ The version that is stored with every score comes from, in order: the config key
 ``resonanz_model_version`` (the bundled models), the Hugging Face commit hash of a downloaded
 model, or a content hash of the weight files of a local directory. A non-default precision is
 appended (``+bf16``) because it changes the numbers slightly.
+
+Memory: the default sentiment, offensive and embedding models carry the same e5 tokenizer files and the same
+embedding matrix (250k x 384). Identical tokenizer files give one tokenizer object (:func:`load_tokenizer`, ~350 MB
+each otherwise), and a local single-file ``.safetensors`` model is read tensor by tensor, in chunks, straight into
+its target dtype (no whole fp32 copy before a bf16 conversion), keeping one tensor for weights that are
+bit-identical to a tensor an already loaded model holds (:func:`read_weights`). The models are therefore for
+inference only: training one in place would change the others. Importing this module does not import torch
+(``resonanz ask`` reads :func:`train_prior` through it).
 """
 
 from __future__ import annotations
 
+import gc
 import hashlib
+import json
 import logging
+import math
+import struct
+import sys
+import threading
+import weakref
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from nlp.errors import ModelLoadError
+
+if TYPE_CHECKING:
+    import torch
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +53,13 @@ DEFAULT_OFFENSIVE_NAME = "resonanz-default-offensive"
 PRECISIONS = ("auto", "fp32", "bf16")
 """``auto``: bf16 where the CPU has native bf16 matrix instructions (AMX or AVX512-BF16), else fp32."""
 _WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth")
+TOKENIZER_FILES = (
+    "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json", "vocab.txt",
+    "vocab.json", "merges.txt", "sentencepiece.bpe.model", "spiece.model", "tokenizer.model", "chat_template.jinja",
+)  # fmt: skip
+"""The files a tokenizer is loaded from; two directories with the same contents of these share one tokenizer."""
+READ_CHUNK_BYTES = 8 << 20
+"""Weights are read and converted in pieces of this size (the only transient buffer of :func:`read_weights`)."""
 
 
 @dataclass
@@ -138,12 +161,140 @@ def resolve_precision(precision: str) -> str:
     return precision
 
 
+def _tokenizer_key(source: str) -> str | None:
+    """The model type plus a content hash of the tokenizer files of directory ``source``; None for hub ids."""
+    path = Path(source)
+    files = [path / name for name in TOKENIZER_FILES if (path / name).is_file()] if path.is_dir() else []
+    if not files:
+        return None
+    config = path / "config.json"
+    model_type = json.loads(config.read_text(encoding="utf-8")).get("model_type") if config.is_file() else None
+    return f"{model_type}:" + _hash_files(tuple((str(p), p.stat().st_size, p.stat().st_mtime) for p in files))
+
+
+_TOKENIZERS: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()
+_TOKENIZER_LOCK = threading.Lock()
+
+
+def load_tokenizer(source: str) -> Any:
+    """``AutoTokenizer.from_pretrained(source)``, one object per content of the tokenizer files (see the module
+    doc): kept while a model uses it."""
+    from transformers import AutoTokenizer
+
+    key = _tokenizer_key(source)
+    if key is None:
+        return AutoTokenizer.from_pretrained(source)
+    with _TOKENIZER_LOCK:
+        tokenizer = _TOKENIZERS.get(key)
+        if tokenizer is None:
+            tokenizer = AutoTokenizer.from_pretrained(source)
+            _TOKENIZERS[key] = tokenizer
+        else:
+            log.debug("tokenizer of %s shared with an already loaded model", source)
+        return tokenizer
+
+
+def safetensors_header(path: Path) -> tuple[int, dict[str, Any]]:
+    """The byte offset of the data and the JSON header of a ``.safetensors`` file (8-byte little-endian length,
+    then JSON: ``__metadata__`` and per tensor ``dtype``, ``shape``, ``data_offsets``); no torch needed.
+    Raises ValueError for anything that is not such a file."""
+    size = path.stat().st_size
+    with path.open("rb") as fh:
+        head = fh.read(8)
+        if len(head) != 8:
+            raise ValueError("the file is too short")
+        (length,) = struct.unpack("<Q", head)
+        if length > min(size - 8, 100 << 20):
+            raise ValueError(f"header length {length} does not fit the file size {size}")
+        header = json.loads(fh.read(length).decode("utf-8"))
+    if not isinstance(header, dict):
+        raise ValueError("the header is not a JSON object")
+    return 8 + length, header
+
+
+_BITS = {"float32": "int32", "float16": "int16", "bfloat16": "int16"}
+_SHARED: dict[tuple[tuple[int, ...], str], list[weakref.ref[Any]]] = {}
+"""Tensors of loaded models by shape and dtype (weak references), for :func:`read_weights` to share."""
+_SHARED_LOCK = threading.Lock()
+
+
+def _candidates(shape: tuple[int, ...], dtype: str) -> list[torch.Tensor]:
+    """The live registered tensors of this shape and dtype, one per storage (several models may hold one)."""
+    refs = _SHARED.get((shape, dtype), [])
+    live = [t for t in (r() for r in refs) if t is not None]
+    if len(live) != len(refs):
+        _SHARED[(shape, dtype)] = [weakref.ref(t) for t in live]
+    return list({t.data_ptr(): t for t in reversed(live)}.values())
+
+
+def register_model(model: Any) -> None:
+    """Offer ``model``'s parameters to later :func:`read_weights` calls (weakly: kept while the model lives)."""
+    with _SHARED_LOCK:
+        for tensor in model.parameters():
+            key = (tuple(tensor.shape), str(tensor.dtype).removeprefix("torch."))
+            _SHARED.setdefault(key, []).append(weakref.ref(tensor))
+
+
+def read_weights(path: Path, dtype: str) -> dict[str, torch.Tensor] | None:
+    """The tensors of a ``.safetensors`` file of float32 tensors as ``dtype`` (``float32``/``bfloat16``), read in
+    :data:`READ_CHUNK_BYTES` pieces and converted piece by piece (the same rounding as converting the whole
+    tensor). A tensor that is bit-identical to one of an already loaded model's (:func:`register_model`) is that
+    tensor, not a copy. None where this reader does not apply (other dtypes, a big-endian machine): then the
+    caller loads the model the usual way."""
+    import numpy as np
+    import torch
+
+    try:
+        start, header = safetensors_header(path)
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    entries = {k: v for k, v in header.items() if k != "__metadata__"}
+    if sys.byteorder != "little" or not entries or any(e.get("dtype") != "F32" for e in entries.values()):
+        return None
+    target = getattr(torch, dtype)
+    bits = getattr(torch, _BITS[dtype])
+    buffer = np.empty(READ_CHUNK_BYTES // 4, dtype=np.float32)
+    out: dict[str, torch.Tensor] = {}
+    shared = 0
+    with _SHARED_LOCK, path.open("rb") as fh:
+        for name, entry in entries.items():
+            shape = tuple(int(d) for d in entry["shape"])
+            begin, end = (int(x) for x in entry["data_offsets"])
+            numel = (end - begin) // 4
+            if numel != math.prod(shape) or begin > end:
+                raise ModelLoadError(f"{path}: tensor {name} does not fit its shape; rebuild or re-download the model.")
+            matching = [c.view(-1) for c in _candidates(shape, dtype)]
+            tensor: torch.Tensor | None = None  # None while what was read so far equals ``matching[0]``
+            fh.seek(start + begin)
+            done = 0
+            while done < numel:
+                n = min(numel - done, buffer.size)
+                if fh.readinto(buffer.data.cast("B")[: n * 4]) != n * 4:
+                    raise ModelLoadError(f"{path} is truncated at tensor {name}; rebuild or re-download the model.")
+                piece = torch.from_numpy(buffer[:n]).to(target)
+                if tensor is None:
+                    before = matching
+                    matching = [c for c in before if torch.equal(c[done : done + n].view(bits), piece.view(bits))]
+                    if not matching:
+                        tensor = torch.empty(numel, dtype=target)
+                        if done:  # what was read so far equals the last matching tensor
+                            tensor[:done] = before[0][:done]
+                if tensor is not None:
+                    tensor[done : done + n] = piece
+                done += n
+            if tensor is None:
+                shared += bool(matching)
+                tensor = matching[0] if matching else torch.empty(numel, dtype=target)
+            out[name] = tensor.view(shape)
+    if shared:
+        log.debug("%s: %d of %d tensors shared with loaded models", path, shared, len(out))
+    return out
+
+
 def train_prior(spec: str, *, cache_dir: Path | None = None) -> list[float] | None:
     """The label prior (negative, neutral, positive) a sentiment model was trained under, from its config
     (``resonanz_train_prior``: bundled models and ``resonanz train --deep`` output); None where unknown
     (Hugging Face ids, older models). Builds a bundled model's directory if it is not built yet."""
-    import json
-
     spec = SENTIMENT_ALIASES.get(spec, spec)
     try:
         source = Path(_source(spec, "sentiment", cache_dir))
@@ -159,9 +310,37 @@ def train_prior(spec: str, *, cache_dir: Path | None = None) -> list[float] | No
 
 
 def _apply_precision(model: Any, precision: str) -> Any:
+    import torch
+
     precision = resolve_precision(precision)
     if precision == "bf16":
         model = model.to(torch.bfloat16)
+    return model
+
+
+def _load_model(auto_class: Any, source: str, precision: str) -> Any:
+    """``auto_class.from_pretrained(source)`` in ``precision`` (resolved), in eval mode. A local single-file
+    safetensors model goes through :func:`read_weights` (shared tensors, no fp32 copy before bf16); anything
+    else loads the usual way and is converted after."""
+    import torch
+    from transformers import AutoConfig
+
+    directory = Path(source)
+    weights = directory / "model.safetensors"
+    dtype = "bfloat16" if precision == "bf16" else "float32"
+    state = None
+    if directory.is_dir() and weights.is_file() and not (directory / "model.safetensors.index.json").exists():
+        state = read_weights(weights, dtype)
+    if state is None:
+        model = _apply_precision(auto_class.from_pretrained(source).eval(), precision)
+    else:
+        config = AutoConfig.from_pretrained(source)
+        model_class = auto_class._model_mapping[type(config)]
+        model = model_class.from_pretrained(None, config=config, state_dict=state, dtype=getattr(torch, dtype)).eval()
+        model.config.name_or_path = source
+        del state
+        register_model(model)
+    gc.collect()  # what loading left in reference cycles
     return model
 
 
@@ -173,16 +352,15 @@ def load_classifier(
     precision: str = "fp32",
 ) -> LoadedModel:
     """Load a sequence classifier and its tokenizer (``spec``: 'default', a directory or a hub id)."""
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import AutoModelForSequenceClassification
 
     source = _source(spec, kind, cache_dir)
+    precision = resolve_precision(precision)
     try:
-        tokenizer = AutoTokenizer.from_pretrained(source)
-        model = AutoModelForSequenceClassification.from_pretrained(source)
+        tokenizer = load_tokenizer(source)
+        model = _load_model(AutoModelForSequenceClassification, source, precision)
     except (OSError, ValueError, KeyError) as exc:
         raise ModelLoadError(f"cannot load the {kind} model {spec!r}: {exc}. " + _model_help(f"{kind} model")) from exc
-    precision = resolve_precision(precision)
-    model = _apply_precision(model.eval(), precision)
     default_name = DEFAULT_SENTIMENT_NAME if kind == "sentiment" else DEFAULT_OFFENSIVE_NAME
     version = model_version(model, source)
     if precision != "fp32":
@@ -194,15 +372,14 @@ def load_classifier(
 
 def load_encoder(spec: str, *, cache_dir: Path | None = None, precision: str = "fp32") -> LoadedModel:
     """Load a plain encoder (``AutoModel``) for embeddings; ``'default'`` is the bundled e5-small."""
-    from transformers import AutoModel, AutoTokenizer
+    from transformers import AutoModel
 
     source = _source(spec, "base", cache_dir)
+    precision = resolve_precision(precision)
     try:
-        tokenizer = AutoTokenizer.from_pretrained(source)
-        model = AutoModel.from_pretrained(source)
+        tokenizer = load_tokenizer(source)
+        model = _load_model(AutoModel, source, precision)
     except (OSError, ValueError, KeyError) as exc:
         raise ModelLoadError(f"cannot load the embedding model {spec!r}: {exc}. " + _model_help("model")) from exc
-    precision = resolve_precision(precision)
-    model = _apply_precision(model.eval(), precision)
     version = model_version(model, source)
     return LoadedModel(tokenizer=tokenizer, model=model, name=_name_for(spec, source, "e5-small"), version=version)

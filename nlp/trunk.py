@@ -91,6 +91,8 @@ class SharedTrunk:
             lead = self.models[members[0]].layers[stop]
             if not all(self.models[m].layers[stop].same_as(lead) for m in members[1:]):
                 break
+            for m in members[1:]:  # one copy of the fused matrices of a shared layer (the same numbers)
+                self.models[m].layers[stop] = lead
             stop += 1
         node = _Node(owner=members[0], members=members, start=start, stop=stop)
         if stop < self.num_layers:

@@ -71,3 +71,37 @@ def test_the_probe_sees_a_heavy_import(tmp_path: Path) -> None:
     """The check itself works: analysing a text does import them."""
     code = "from nlp.preprocess import prepare_one\nprepare_one('Hallo Welt', detect_language=False)"
     assert imported(code, ("spacy", "torch"), tmp_path) == ["spacy", "torch"]
+
+
+def _built_default_sentiment(cache: Path, prior: list[float]) -> None:
+    """A model cache in which the default sentiment model is built already (as after its first use), with ``prior``
+    as its training prior: what ``ask`` reads then is the bundled artefact's header and this config."""
+    from nlp import default_model
+    from nlp.training.artefact import artefact_version, read_artefact_meta
+
+    weights = default_model.SENTIMENT_WEIGHTS
+    meta = read_artefact_meta(weights)
+    base = default_model.models_dir(cache) / default_model.BASE_NAME
+    model = default_model.models_dir(cache) / f"sentiment-de-{artefact_version(weights)}"
+    configs = {base: {"resonanz_source": {"sha256": meta.base_sha256}}, model: {"resonanz_train_prior": prior}}
+    for directory, config in configs.items():
+        directory.mkdir(parents=True)
+        (directory / "config.json").write_text(json.dumps(config), encoding="utf-8")
+        (directory / default_model.COMPLETE_MARKER).write_text("ok\n", encoding="utf-8")
+
+
+def test_ask_reads_the_training_prior_without_torch(tmp_path: Path) -> None:
+    """``resonanz ask`` (which reads the training prior for its estimated shares) imports no model library and no
+    matplotlib; the probe reads the prior once more to show that it came from the model's files."""
+    prior = [0.25, 0.35, 0.4]
+    _built_default_sentiment(tmp_path / "cache", prior)
+    code = (
+        "from resonanz.cli.main import app\napp(['ask'], standalone_mode=False)\n"
+        "from resonanz.core.settings import get_settings\nfrom resonanz.pipeline.scoring import sentiment_train_prior\n"
+        "prior = sentiment_train_prior(get_settings())"
+    )
+    heavy = (*MODELS, "matplotlib")
+    probe = f"{code}\nimport json, sys\nprint(json.dumps([prior, sorted(m for m in {heavy!r} if m in sys.modules)]))"
+    read, modules = json.loads(run_probe(probe, tmp_path, RESONANZ_CACHE_DIR=str(tmp_path / "cache")))
+    assert read == prior
+    assert modules == []

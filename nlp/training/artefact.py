@@ -12,13 +12,15 @@ import json
 import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from nlp.errors import ModelFileError
 from nlp.lexical import LEXICAL_FILENAME, lexical_path_for
-from nlp.training.model import TopModel
+
+if TYPE_CHECKING:  # reading an artefact's metadata needs no torch (``resonanz ask`` reads the training prior)
+    import torch
+
+    from nlp.training.model import TopModel
 
 FORMAT_VERSION = 1
 META_KEY = "resonanz"
@@ -47,6 +49,7 @@ class ArtefactMeta:
 
 def save_artefact(path: Path, model: TopModel, meta: ArtefactMeta) -> Path:
     """Write ``model``'s trainable part as fp16 safetensors with ``meta`` (atomically)."""
+    import torch
     from safetensors.torch import save_file
 
     trainable_only = meta.lora_scale > 0  # frozen base matrices come from the base model again
@@ -76,12 +79,16 @@ def update_artefact_meta(path: Path, **changes: Any) -> ArtefactMeta:
 
 
 def read_artefact_meta(path: Path) -> ArtefactMeta:
-    from safetensors import safe_open
+    """The artefact's metadata, from the safetensors header alone (plain JSON: no torch, no tensor is read)."""
+    from nlp.loading import safetensors_header
 
     try:
-        with safe_open(str(path), framework="pt") as fh:
-            raw = (fh.metadata() or {}).get(META_KEY)
-    except Exception as exc:  # safetensors raises its own error types for corrupt headers
+        _, header = safetensors_header(path)
+        metadata = header.get("__metadata__") or {}
+        if not isinstance(metadata, dict):
+            raise ValueError("__metadata__ is not a JSON object")
+        raw = metadata.get(META_KEY)
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
         raise ModelFileError(f"{path}: not a readable safetensors file ({exc}). Retrain or reinstall.") from exc
     if raw is None:
         raise ModelFileError(f"{path}: no '{META_KEY}' metadata; this is not a resonanz model artefact.")

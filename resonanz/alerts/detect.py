@@ -28,7 +28,21 @@ from resonanz.alerts.baseline import (
     tile_sums,
     volume_test,
 )
-from resonanz.alerts.findings import Finding, hours, ids, item_ids, main_topics, num, pct, post_ref, top_refs
+from resonanz.alerts.findings import (
+    Finding,
+    ids,
+    item_ids,
+    main_topics,
+    money,
+    number,
+    pct,
+    post_ref,
+    render,
+    share,
+    top_refs,
+    window,
+)
+from resonanz.alerts.findings import text as alert_text
 from resonanz.alerts.posts import AlertPost
 from resonanz.alerts.rules import (
     CustomerParams,
@@ -39,10 +53,12 @@ from resonanz.alerts.rules import (
     WeightedParams,
 )
 from resonanz.alerts.signals import group_terms, templated, terms, text_diversity, velocity
+from resonanz.core.i18n import _
 
 log = logging.getLogger(__name__)
 
-DIMENSION_LABELS = {"all": "Alle Beiträge", "topic": "Thema", "platform": "Plattform", "class": "Kundenklasse"}
+SUBJECTS = {"all": "subject_all", "topic": "subject_topic", "platform": "subject_platform", "class": "subject_class"}
+"""A slice's dimension -> its subject's code (:data:`resonanz.alerts.findings.ALERT_TEXTS`)."""
 TEMPLATE_HOURS = 24
 FLOOD_REPORT = 20
 """From this many template copies a day the pass reports a suspected bot flood."""
@@ -119,7 +135,7 @@ class Context:
 class Detection:
     findings: list[Finding] = field(default_factory=list)
     held_back: list[str] = field(default_factory=list)
-    """Crossings not raised, with the reason (German): a bot flood, too little history."""
+    """Crossings not raised, with the reason (in the language of the evaluation): a bot flood, too little history."""
 
 
 def detect(rules: Sequence[Rule], ctx: Context) -> Detection:
@@ -133,8 +149,10 @@ def detect(rules: Sequence[Rule], ctx: Context) -> Detection:
     if len(copies) >= FLOOD_REPORT:
         posts = [p for p in ctx.posts if p.post_id in copies]
         out.held_back.append(
-            f"{len(copies)} Beiträge von {len({p.author for p in posts})} Konten nach Schablone in den letzten "
-            f"{TEMPLATE_HOURS} h (Verdacht auf Bot-Welle): zählen nicht als Stimmen, lösen keinen Alarm aus"
+            _(
+                "{posts} posts from {accounts} accounts following a template in the last {hours} h (suspected bot "
+                "wave): they do not count as voices and raise no alert"
+            ).format(posts=len(copies), accounts=len({p.author for p in posts}), hours=TEMPLATE_HOURS)
         )
     return out
 
@@ -160,27 +178,30 @@ def _customer(rule: Rule, ctx: Context, out: Detection) -> None:
         last = posts[-1]
         critical = last.segment in p.critical_classes
         severity = rule.severity if critical else max(1, rule.severity - 1)
-        name = last.customer_name or f"Kunde {cid}"
-        what = "droht abzuwandern" if churn else "beschwert sich stark"
+        name: Any = last.customer_name or alert_text("customer_n", id=cid)
+        what = alert_text("customer_churn" if churn else "customer_complains")
         signal = ", ".join(
             sorted({f for post in posts for f in post.flags if f in (*p.churn_flags, *p.complaint_flags)})
         )
-        revenue = f", Umsatz {num(last.revenue, 0)} €" if last.revenue is not None else ""
-        count = "1 Beitrag" if len(posts) == 1 else f"{len(posts)} Beiträge"
-        summary = (
-            f"{name} ({last.segment}-Kunde{revenue}, Gewicht {num(last.weight, 1)}) {what}: {count} in den letzten "
-            f"{_ago(ctx.now, posts[0].created_at)}, zuletzt auf {last.platform}: „{_snippet(last.text)}“ "
-            f"(Signal: {signal})."
-        )
+        revenue = alert_text("customer_revenue", revenue=money(last.revenue)) if last.revenue is not None else ""
+        count = alert_text("posts_one") if len(posts) == 1 else alert_text("posts_many", n=len(posts))
+        summary = alert_text(
+            "customer_summary", name=name, segment=last.segment, revenue=revenue, weight=number(last.weight, 1),
+            what=what, count=count, ago=_ago(ctx.now, posts[0].created_at), platform=last.platform,
+            snippet=_snippet(last.text), signal=signal,
+        )  # fmt: skip
+        title = alert_text("customer_title", name=name, segment=last.segment, what=what)
+        shown_name = name if isinstance(name, str) else render(name)
         out.findings.append(
             Finding(
                 rule=rule.name,
                 kind=rule.kind.value,
                 key=f"{rule.name}:kunde={cid}",
-                subject=f"{name} ({last.segment})",
+                subject=f"{shown_name} ({last.segment})",
                 severity=severity,
-                title=f"{name} ({last.segment}-Kunde) {what}",
-                summary=summary,
+                title=render(title),
+                summary=render(summary),
+                texts={"title": title, "summary": summary},
                 window_start=posts[0].created_at,
                 window_end=ctx.now,
                 observed=float(len(posts)),
@@ -200,11 +221,11 @@ def _customer(rule: Rule, ctx: Context, out: Detection) -> None:
         )
 
 
-def _ago(now: datetime, then: datetime) -> str:
+def _ago(now: datetime, then: datetime) -> dict[str, Any]:
     h = max((now - then).total_seconds(), 60.0) / 3600
     if h < 1:
-        return f"{num(h * 60, 0)} min"
-    return f"{num(h, 0)} h" if h < 48 else f"{num(h / 24, 0)} Tagen"
+        return alert_text("ago_minutes", n=number(h * 60, 0))
+    return alert_text("ago_hours", n=number(h, 0)) if h < 48 else alert_text("ago_days", n=number(h / 24, 0))
 
 
 def _snippet(text: str, n: int = 140) -> str:
@@ -228,7 +249,7 @@ def _slice_key(post: AlertPost, dimension: str) -> list[str]:
 def _window_totals(posts: Sequence[AlertPost]) -> dict[SliceKey, Counts]:
     """Per slice, the sum of the window's capped hourly counts (the same counting as the baseline)."""
     totals: dict[SliceKey, Counts] = {}
-    for (_, dim, key), c in hourly_counts(posts).items():
+    for (_hour, dim, key), c in hourly_counts(posts).items():
         t = totals.setdefault((dim, key), Counts())
         t.posts += c.posts
         t.scored += c.scored
@@ -239,9 +260,8 @@ def _window_totals(posts: Sequence[AlertPost]) -> dict[SliceKey, Counts]:
     return totals
 
 
-def _subject(dimension: str, key: str) -> str:
-    label = DIMENSION_LABELS[dimension]
-    return label if dimension == "all" else f"{label} „{key}“"
+def _subject(dimension: str, key: str) -> dict[str, Any]:
+    return alert_text(SUBJECTS[dimension]) if dimension == "all" else alert_text(SUBJECTS[dimension], key=key)
 
 
 def _spike(rule: Rule, ctx: Context, out: Detection) -> None:
@@ -323,14 +343,13 @@ def _volume(
                 return None
     subject = _subject(dim, key)
     days = len(base_hours) / 24
-    summary = (
-        f"{subject}: {num(test.observed, 0)} Beiträge in den letzten {hours(window_h)}, erwartet {num(mu)} "
-        f"(Basislinie {num(days, 0)} Tage, gleiche Tageszeit und Wochentag) – {num(test.ratio)}-fach, "
-        f"robuster z-Wert {num(test.z)} ≥ {num(p.z)}."
-    )
+    summary = alert_text(
+        "volume_summary", subject=subject, observed=number(test.observed, 0), window=window(window_h),
+        expected=number(mu), days=number(days, 0), ratio=number(test.ratio), z=number(test.z), threshold=number(p.z),
+    )  # fmt: skip
     return _slice_finding(
         rule, p, ctx, dim, key, start, window_h, test.scale,
-        title=f"{subject}: {num(test.ratio)}-fach so viele Beiträge wie üblich", summary=summary,
+        title=alert_text("volume_title", subject=subject, ratio=number(test.ratio)), summary=summary,
         observed=test.observed, expected=mu, z=test.z, excess=max(0.0, test.observed - mu),
         details={"metric": "volume", "baseline_days": round(days, 1),
                  "ratio": round(test.ratio, 3) if test.expected > 0 else None, "min_ratio": p.min_ratio,
@@ -348,8 +367,8 @@ def _slice_finding(
     window_h: float,
     scale: float,
     *,
-    title: str,
-    summary: str,
+    title: dict[str, Any],
+    summary: dict[str, Any],
     observed: float,
     expected: float,
     z: float,
@@ -361,10 +380,11 @@ def _slice_finding(
         rule=rule.name,
         kind=rule.kind.value,
         key=f"{rule.name}:{dim}={key}",
-        subject=_subject(dim, key),
+        subject=render(_subject(dim, key)),
         severity=rule.severity,
-        title=title,
-        summary=summary,
+        title=render(title),
+        summary=render(summary),
+        texts={"title": title, "summary": summary},
         window_start=start,
         window_end=ctx.now,
         observed=observed,
@@ -403,14 +423,14 @@ def _share(
     if test.z < p.z or test.delta < p.min_delta:
         return None
     subject = _subject(dim, key)
-    summary = (
-        f"{subject}: {pct(test.share)} negativ ({num(test.negative, 0)} von {num(test.scored, 0)}) in den letzten "
-        f"{hours(window_h)}, üblich {pct(p0)} (Median der Tage der Basislinie) – "
-        f"+{num(100 * test.delta, 0)} Prozentpunkte, robuster z-Wert {num(test.z)} ≥ {num(p.z)}."
-    )
+    summary = alert_text(
+        "share_summary", subject=subject, share=share(test.share), negative=number(test.negative, 0),
+        scored=number(test.scored, 0), window=window(window_h), usual=share(p0), delta=number(100 * test.delta, 0),
+        z=number(test.z), threshold=number(p.z),
+    )  # fmt: skip
     return _slice_finding(
         rule, p, ctx, dim, key, start, window_h, test.scale,
-        title=f"{subject}: {pct(test.share)} negativ statt {pct(p0)}", summary=summary,
+        title=alert_text("share_title", subject=subject, share=share(test.share), usual=share(p0)), summary=summary,
         observed=test.share, expected=p0, z=test.z, excess=max(0.0, test.negative - p0 * test.scored),
         details={"metric": "negative_share", "negative": test.negative, "scored": test.scored,
                  "min_delta": p.min_delta},
@@ -431,31 +451,32 @@ def _weighted(rule: Rule, ctx: Context, out: Detection) -> None:
     customers = {x.customer_id for x in negative if x.customer_id is not None}
     if total < p.min_weight or not total or len(customers) < p.min_authors:
         return
-    share = neg_weight / total
-    if share < p.threshold:
+    negative_share = neg_weight / total
+    if negative_share < p.threshold:
         return
     base = ctx.buckets.get(ALL, {})
     base_w = sum(c.weight for c in base.values())
     base_share = sum(c.weighted_negative for c in base.values()) / base_w if base_w else 0.0
-    summary = (
-        f"Wertgewichtet sind {pct(share)} der Stimmen der letzten {hours(p.window_hours)} negativ "
-        f"(Schwelle {pct(p.threshold)}; üblich {pct(base_share)}): {len(customers)} Kund:innen negativ, "
-        f"Gewicht {num(neg_weight)} von {num(total)}."
-    )
+    summary = alert_text(
+        "weighted_summary", share=share(negative_share), window=window(p.window_hours), threshold=share(p.threshold),
+        usual=share(base_share), customers=len(customers), weight=number(neg_weight), total=number(total),
+    )  # fmt: skip
+    title = alert_text("weighted_title", share=share(negative_share))
     out.findings.append(
         Finding(
             rule=rule.name,
             kind=rule.kind.value,
             key=f"{rule.name}:alle",
-            subject="Wertgewichtete Stimmung",
+            subject=render(alert_text("subject_weighted")),
             severity=rule.severity,
-            title=f"Wertgewichtete Stimmung: {pct(share)} negativ",
-            summary=summary,
+            title=render(title),
+            summary=render(summary),
+            texts={"title": title, "summary": summary},
             window_start=start,
             window_end=ctx.now,
-            observed=share,
+            observed=negative_share,
             expected=base_share,
-            statistic=share,
+            statistic=negative_share,
             details={
                 "threshold": p.threshold,
                 "weight": round(total, 3),
@@ -510,23 +531,26 @@ def _emerging(rule: Rule, ctx: Context, out: Detection) -> None:
         diversity = text_diversity([x.text for x in group_posts])
         if diversity < p.min_diversity:
             out.held_back.append(
-                f"{rule.name}: „{label}“ zurückgehalten – Verdacht auf Bot-Welle (Textvielfalt {pct(diversity)})"
+                _("{rule}: “{label}” held back – suspected bot wave (text diversity {diversity})").format(
+                    rule=rule.name, label=label, diversity=pct(diversity)
+                )
             )
             continue
-        summary = (
-            f"Neues Thema „{label}“: {n_authors} Autor:innen in den letzten {hours(p.window_hours)}, "
-            f"vorher {num(per_day)} pro Tag (Mittel über {p.baseline_days} Tage) – Schwelle "
-            f"{num(p.growth, 0)} × (Vortage + 1) und mindestens {p.min_authors} Autor:innen."
-        )
+        summary = alert_text(
+            "emerging_summary", label=label, authors=n_authors, window=window(p.window_hours),
+            per_day=number(per_day), days=p.baseline_days, growth=number(p.growth, 0), min_authors=p.min_authors,
+        )  # fmt: skip
+        title = alert_text("emerging_title", label=label)
         out.findings.append(
             Finding(
                 rule=rule.name,
                 kind=rule.kind.value,
                 key=f"{rule.name}:begriff={lead}",
-                subject=f"Thema „{label}“",
+                subject=render(alert_text("subject_topic", key=label)),
                 severity=rule.severity,
-                title=f"Neues Thema „{label}“ wächst schnell",
-                summary=summary,
+                title=render(title),
+                summary=render(summary),
+                texts={"title": title, "summary": summary},
                 window_start=start,
                 window_end=ctx.now,
                 observed=float(n_authors),
@@ -565,21 +589,24 @@ def _viral(rule: Rule, ctx: Context, out: Detection) -> None:
         if post.engagement < p.factor * typical:
             continue
         severity = min(3, rule.severity + 1) if post.negative else rule.severity
-        who = post.customer_name or post.handle or "unbekannt"
-        summary = (
-            f"Ein Beitrag von {who} ({post.segment}) auf {post.platform} hat {num(post.engagement, 0)} Interaktionen, "
-            f"{num(vel, 0)} pro Stunde; üblich sind {num(typical)} pro Beitrag auf {post.platform} "
-            f"(Schwellen: {num(p.min_engagement, 0)} und {num(p.factor, 0)}-fach, {num(p.min_velocity, 0)}/h)."
-        )
+        who: Any = post.customer_name or post.handle or alert_text("unknown")
+        summary = alert_text(
+            "viral_summary", who=who, segment=post.segment, platform=post.platform,
+            engagement=number(post.engagement, 0), velocity=number(vel, 0), typical=number(typical),
+            min_engagement=number(p.min_engagement, 0), factor=number(p.factor, 0),
+            min_velocity=number(p.min_velocity, 0),
+        )  # fmt: skip
+        title = alert_text("viral_title", platform=post.platform, tone=_tone(post))
         out.findings.append(
             Finding(
                 rule=rule.name,
                 kind=rule.kind.value,
                 key=f"{rule.name}:beitrag={post.post_id}",
-                subject=f"Beitrag {post.post_id}",
+                subject=_("Post {id}").format(id=post.post_id),
                 severity=severity,
-                title=f"Viraler Beitrag auf {post.platform} ({_tone(post)})",
-                summary=summary,
+                title=render(title),
+                summary=render(summary),
+                texts={"title": title, "summary": summary},
                 window_start=post.created_at,
                 window_end=ctx.now,
                 observed=post.engagement,
@@ -593,8 +620,9 @@ def _viral(rule: Rule, ctx: Context, out: Detection) -> None:
         )
 
 
-def _tone(post: AlertPost) -> str:
-    return {"negative": "negativ", "positive": "positiv", "neutral": "neutral"}.get(post.sentiment or "", "unbewertet")
+def _tone(post: AlertPost) -> dict[str, Any]:
+    tone = post.sentiment if post.sentiment in ("negative", "positive", "neutral") else "unscored"
+    return alert_text(f"tone_{tone}")
 
 
 _DETECTORS: dict[type, Callable[[Rule, Context, Detection], None]] = {

@@ -382,7 +382,8 @@ def _relate(session: Session, alert: Alert, finding: Finding, now: datetime, rep
         return
     keys.append(finding.key)
     related = list(explanation.get("related", []))
-    related.append({"key": finding.key, "rule": finding.rule, "summary": finding.summary, "at": now.isoformat()})
+    related.append({"key": finding.key, "rule": finding.rule, "summary": finding.summary, "at": now.isoformat(),
+                    **({"text": finding.texts["summary"]} if "summary" in finding.texts else {})})  # fmt: skip
     explanation["related"] = related[-MAX_RELATED:]
     explanation["related_keys"] = keys[-MAX_RELATED:]
     alert.explanation = explanation

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from resonanz.alerts.findings import SEGMENT_LABELS
+from resonanz.alerts.findings import SEGMENT_LABELS, shown
 from resonanz.alerts.rules import SEVERITY_NAMES
 from resonanz.core import i18n
 from resonanz.core.i18n import N_, _
@@ -77,6 +77,16 @@ class AlertView:
         return SEVERITY_NAMES[self.severity]
 
 
+def alert_summary(alert: Alert) -> str:
+    """The alert's summary in the current language (the stored text for alerts stored without a code)."""
+    return shown(alert.summary, ((alert.explanation or {}).get("texts") or {}).get("summary"))
+
+
+def alert_title(alert: Alert) -> str:
+    """The alert's title in the current language (the stored text for alerts stored without a code)."""
+    return shown(alert.title, ((alert.explanation or {}).get("texts") or {}).get("title"))
+
+
 def _who(p: dict[str, Any]) -> str:
     segment = str(p.get("segment") or "prospect")
     parts = [SEGMENT_LABELS.get(segment, segment)]
@@ -114,8 +124,8 @@ def view(alert: Alert, public_url: str, tz: str = "Europe/Berlin") -> AlertView:
         kind=alert.kind,
         severity=alert.severity,
         status=alert.status,
-        title=alert.title,
-        summary=alert.summary,
+        title=alert_title(alert),
+        summary=alert_summary(alert),
         subject=alert.subject,
         started_at=alert.started_at.astimezone(zone),
         first_seen_at=alert.first_seen_at.astimezone(zone),
@@ -123,7 +133,7 @@ def view(alert: Alert, public_url: str, tz: str = "Europe/Berlin") -> AlertView:
         expected=alert.expected,
         statistic=alert.statistic,
         posts=posts,
-        related=tuple(str(r.get("summary", "")) for r in explanation.get("related", [])),
+        related=tuple(shown(str(r.get("summary", "")), r.get("text")) for r in explanation.get("related", [])),
         action_url=action,
         alert_url=alert_url,
         updates=alert.updates,

@@ -11,11 +11,13 @@ a user's own flags file, an unknown code) is shown as it was stored.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from linker.identity.evidence import Evidence, parse, parse_list
 from nlp.flags import reason_code
+from resonanz.core import i18n
 from resonanz.core.i18n import N_, _
 
 log = logging.getLogger(__name__)
@@ -93,6 +95,10 @@ LINK_EVIDENCE: Final = {
 }
 """Evidence code (:data:`linker.identity.evidence.TEMPLATES`) -> English msgid with the same parameters."""
 
+NUMBER_PARAMS: Final = frozenset({"jw", "bits", "probability", "weight", "threshold", "n"})
+"""Evidence parameters that the linker writes as numbers with a decimal point (``0.93``, ``+16.2``)."""
+_DECIMAL: Final = re.compile(r"^([-+]?)(\d+)(?:\.(\d+))?$")
+
 _SEPARATORS: Final = ("; ", ", ")
 """How the linker joins several sentences into one (contacts; the name's parts; the weights)."""
 
@@ -124,11 +130,26 @@ def evidence_source(source: str) -> str:
     return _(EVIDENCE_SOURCES[source]) if source in EVIDENCE_SOURCES else source
 
 
+def evidence_number(value: str) -> str:
+    """A stored number (``0.93``, ``+16.2``, ``0.9712``) in the current language's format with the same decimals
+    and sign (``0,93``, ``+16,2``); anything else as stored."""
+    match = _DECIMAL.match(value)
+    if match is None:
+        return value
+    sign, _whole, decimals = match.groups()
+    shown = i18n.number(float(value), len(decimals or ""))
+    return "+" + shown if sign == "+" else shown
+
+
 def _evidence(evidence: Evidence) -> str:
     msgid = LINK_EVIDENCE.get(evidence.code)
     if msgid is None:
         return evidence.text
-    return _format(msgid, {name: link_sentence(value) for name, value in evidence.params})
+    params = {
+        name: evidence_number(value) if name in NUMBER_PARAMS else link_sentence(value)
+        for name, value in evidence.params
+    }
+    return _format(msgid, params)
 
 
 def link_sentence(sentence: str) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
+from resonanz.core.messages import link_evidence
 from resonanz.core.tables import CUSTOMER, IDENTITY, VALUE, current_value_order
 from resonanz.pipeline.link_decisions import LINKED_STATUSES
 from resonanz.pipeline.link_export import link_rows
@@ -56,7 +57,7 @@ def demo_linking_summary(engine: Engine, limit: int = 15) -> Any:
     shown = sorted(links, key=lambda r: (r["status"] not in LINKED_STATUSES, -r["probability"], r["link_id"]))
     for row in shown[: limit * 2]:
         author = f"{row['platform']}: {row['display_name'] or ''} ({row['handle'] or row['account_id']})"
-        evidence = "\n".join((row["evidence"] or [])[:3])
+        evidence = "\n".join(link_evidence((row["evidence"] or [])[:3]))
         link_table.add_row(author, row["crm_id"], row["status"], f"{row['probability']:.3f}", evidence)
     linked = len({row["identity_id"] for row in links if row["status"] in LINKED_STATUSES})
     footer = (

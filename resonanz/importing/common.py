@@ -30,6 +30,24 @@ PROGRESS_ROWS = 100_000
 """A progress line (log, INFO) every this many rows."""
 IMPORT_KINDS = {"customers": N_("Customers"), "orders": N_("Orders"), "posts": N_("Posts")}
 """What an import brought in, in words (:meth:`ImportReport.summary`)."""
+PYDANTIC_PROBLEMS = {
+    "missing": N_("required"),
+    "string_type": N_("must be text"),
+    "int_type": N_("must be a whole number"),
+    "int_parsing": N_("must be a whole number"),
+    "int_from_float": N_("must be a whole number"),
+    "float_type": N_("must be a number"),
+    "float_parsing": N_("must be a number"),
+    "bool_type": N_("must be true or false"),
+    "bool_parsing": N_("must be true or false"),
+    "dict_type": N_("must be a JSON object"),
+    "model_type": N_("must be a JSON object"),
+    "model_attributes_type": N_("must be a JSON object"),
+    "list_type": N_("must be a list"),
+    "datetime_type": N_("must be a date"),
+    "datetime_parsing": N_("must be a date"),
+}
+"""Pydantic's error types -> what the report says (English msgids; any other type keeps pydantic's own words)."""
 
 
 class ImportError_(Exception):  # noqa: N801  (avoid shadowing the builtin ImportError)
@@ -42,6 +60,9 @@ class ImportFileError(ImportError_):
 
 @dataclass(frozen=True)
 class RowError:
+    """A rejected (or skipped) row; ``reason`` is in the language that was active when the file was read (the
+    CLI prints the report in the same process, in the same language)."""
+
     file: str
     line: int
     reason: str
@@ -86,18 +107,28 @@ def decode(path: Path, encoding: str = "utf-8") -> str:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise ImportFileError(f"{path}: cannot read the file: {exc.strerror or exc}") from exc
+        raise ImportFileError(_unreadable(path, exc)) from exc
     if not raw.strip():
-        raise ImportFileError(f"{path}: the file is empty; expected a header line and data rows")
+        raise ImportFileError(_empty(path))
     enc = _codec(encoding)
     try:
         return raw.decode(enc)
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise ImportFileError(
-            f"{path}:{line}: not valid {encoding} (byte 0x{raw[exc.start]:02x}); nothing was imported. "
-            "Save the file as UTF-8, or pass --encoding cp1252 for files exported by Excel on Windows."
+            _(
+                "{path}:{line}: not valid {encoding} (byte 0x{byte}); nothing was imported. Save the file as UTF-8, "
+                "or pass --encoding cp1252 for files exported by Excel on Windows."
+            ).format(path=path, line=line, encoding=encoding, byte=f"{raw[exc.start]:02x}")
         ) from exc
+
+
+def _unreadable(path: Path, exc: OSError) -> str:
+    return _("{path}: cannot read the file: {error}").format(path=path, error=exc.strerror or exc)
+
+
+def _empty(path: Path) -> str:
+    return _("{path}: the file is empty; expected a header line and data rows").format(path=path)
 
 
 def _codec(encoding: str) -> str:
@@ -116,7 +147,9 @@ def check_text(path: Path, encoding: str = "utf-8") -> str:
     try:
         decoder = codecs.getincrementaldecoder(enc)()
     except LookupError:
-        raise ImportFileError(f"{path}: unknown encoding {encoding!r}; use e.g. utf-8 or cp1252") from None
+        raise ImportFileError(
+            _("{path}: unknown encoding {encoding!r}; use e.g. utf-8 or cp1252").format(path=path, encoding=encoding)
+        ) from None
     content = False
     try:
         with path.open("rb") as fh:
@@ -125,12 +158,12 @@ def check_text(path: Path, encoding: str = "utf-8") -> str:
                 decoder.decode(chunk)
             decoder.decode(b"", final=True)
     except OSError as exc:
-        raise ImportFileError(f"{path}: cannot read the file: {exc.strerror or exc}") from exc
+        raise ImportFileError(_unreadable(path, exc)) from exc
     except UnicodeDecodeError:
         decode(path, encoding)  # raises with the line number and the fix
         raise
     if not content:
-        raise ImportFileError(f"{path}: the file is empty; expected a header line and data rows")
+        raise ImportFileError(_empty(path))
     return enc
 
 
@@ -150,13 +183,15 @@ def csv_rows(path: Path, required: set[str], encoding: str = "utf-8") -> Iterato
         try:
             header = [h.strip() for h in (reader.fieldnames or [])]
         except csv.Error as exc:
-            raise ImportFileError(f"{path}:1: cannot read the header: {exc}") from exc
+            raise ImportFileError(_("{path}:1: cannot read the header: {error}").format(path=path, error=exc)) from exc
         reader.fieldnames = header
         missing = required - set(header)
         if missing:
             raise ImportFileError(
-                f"{path}:1: missing required column(s) {', '.join(sorted(missing))}; "
-                f"found {', '.join(header) or 'none'}. See the column mapping in the README."
+                _(
+                    "{path}:1: missing required column(s) {missing}; found {found}. See the column mapping in the "
+                    "README."
+                ).format(path=path, missing=", ".join(sorted(missing)), found=", ".join(header) or _("none"))
             )
         while True:
             try:
@@ -164,7 +199,11 @@ def csv_rows(path: Path, required: set[str], encoding: str = "utf-8") -> Iterato
             except StopIteration:
                 return
             except csv.Error as exc:
-                raise ImportFileError(f"{path}:{reader.line_num}: malformed CSV: {exc}; nothing was imported") from exc
+                raise ImportFileError(
+                    _("{path}:{line}: malformed CSV: {error}; nothing was imported").format(
+                        path=path, line=reader.line_num, error=exc
+                    )
+                ) from exc
             if None in row:
                 yield reader.line_num, {"__extra__": "x"}
                 continue
@@ -178,27 +217,31 @@ def jsonl_rows(path: Path, encoding: str = "utf-8") -> Iterator[tuple[int, dict[
         if not line.strip():
             continue
         if len(line) > MAX_FIELD * 4:
-            yield number, f"line of {len(line):,} characters; at most {MAX_FIELD * 4:,}"
+            long = _("line of {n} characters; at most {max}").format(
+                n=i18n.number(len(line)), max=i18n.number(MAX_FIELD * 4)
+            )
+            yield number, long
             continue
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
-            yield number, f"invalid JSON: {exc.msg} at column {exc.colno}"
+            yield number, _("invalid JSON: {error} at column {column}").format(error=exc.msg, column=exc.colno)
             continue
         except RecursionError:
-            yield number, "JSON nested too deeply"
+            yield number, _("JSON nested too deeply")
             continue
         except ValueError as exc:  # e.g. an integer with thousands of digits
-            yield number, f"invalid JSON value: {exc}"
+            yield number, _("invalid JSON value: {error}").format(error=exc)
             continue
         if not isinstance(obj, dict):
-            yield number, f"expected a JSON object, got {type(obj).__name__}"
+            yield number, _("expected a JSON object, got {type}").format(type=type(obj).__name__)
             continue
         yield number, obj
 
 
 MAX_FIELD = 100_000
 """Characters per field; a longer one (a pasted file, a runaway quote) rejects its row only."""
+EXTRA_FIELDS = N_("more fields than columns in the header")
 
 
 def clean(raw: dict[str, Any]) -> dict[str, Any]:
@@ -206,7 +249,11 @@ def clean(raw: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in raw.items():
         if isinstance(value, str) and len(value) > MAX_FIELD:
-            raise ValueError(f"{key}: {len(value):,} characters; at most {MAX_FIELD:,} per field")
+            raise ValueError(
+                _("{field}: {n} characters; at most {max} per field").format(
+                    field=key, n=i18n.number(len(value)), max=i18n.number(MAX_FIELD)
+                )
+            )
         out[key] = without_nul(value)
     return out
 
@@ -221,12 +268,25 @@ def row_problem(exc: Exception) -> str:
 
 
 def explain(exc: ValidationError) -> str:
+    """Pydantic's errors in the current language: a validator's own message (already translated where it was
+    raised), or the words of :data:`PYDANTIC_PROBLEMS` for pydantic's types; ``field: problem (got 'x')``."""
     parts = []
     for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"]) or "row"
+        loc = ".".join(str(p) for p in err["loc"])
+        error = (err.get("ctx") or {}).get("error")
+        if err["type"] == "value_error" and error is not None:
+            problem = str(error)
+        elif err["type"] in PYDANTIC_PROBLEMS:
+            problem = _(PYDANTIC_PROBLEMS[err["type"]])
+        else:
+            problem = err["msg"]
         value = err.get("input")
-        shown = f" (got {value!r})" if isinstance(value, str | int | float) and loc != "row" else ""
-        parts.append(f"{loc}: {err['msg']}{shown}")
+        if not loc:
+            parts.append(_("row: {problem}").format(problem=problem))
+        elif isinstance(value, str | int | float):
+            parts.append(_("{field}: {problem} (got {value!r})").format(field=loc, problem=problem, value=value))
+        else:
+            parts.append(_("{field}: {problem}").format(field=loc, problem=problem))
     return "; ".join(parts)
 
 
@@ -244,10 +304,10 @@ def parse_datetime(value: str | datetime) -> datetime:
     if isinstance(value, datetime):
         return _in_range(value, value)
     if not isinstance(value, str):
-        raise ValueError(f"not a date: {value!r} (use ISO-8601 like 2026-11-16T09:30:00+01:00)")
+        raise ValueError(_not_a_date(value))
     text = value.strip()
     if not text:
-        raise ValueError("a date is required")
+        raise ValueError(_("a date is required"))
     if "." not in text[:3]:  # ISO first: the usual export, and a German date never parses as ISO (or vice versa)
         try:
             iso = datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -261,7 +321,11 @@ def parse_datetime(value: str | datetime) -> datetime:
         except ValueError:
             continue
         return _in_range(parsed, text)
-    raise ValueError(f"not a date: {text!r} (use ISO-8601 like 2026-11-16T09:30:00+01:00)")
+    raise ValueError(_not_a_date(text))
+
+
+def _not_a_date(value: object) -> str:
+    return _("not a date: {value!r} (use ISO-8601 like 2026-11-16T09:30:00+01:00)").format(value=value)
 
 
 def _in_range(parsed: datetime, original: object) -> datetime:
@@ -271,11 +335,15 @@ def _in_range(parsed: datetime, original: object) -> datetime:
     from store.types import as_utc
 
     if not MIN_YEAR <= parsed.year <= MAX_YEAR:
-        raise ValueError(f"date out of range: {original!r} (years {MIN_YEAR}-{MAX_YEAR})")
+        raise ValueError(
+            _("date out of range: {value!r} (years {first}-{last})").format(
+                value=original, first=MIN_YEAR, last=MAX_YEAR
+            )
+        )
     try:
         result = as_utc(parsed)
     except (OverflowError, ValueError):
-        raise ValueError(f"date out of range: {original!r}") from None
+        raise ValueError(_("date out of range: {value!r}").format(value=original)) from None
     assert result is not None
     return result
 
@@ -288,7 +356,11 @@ _GROUPED = re.compile(r"^[+-]?\d{1,3}(?:[.,]\d{3})+(?:[.,]\d+)?$")
 def finite_amount(number: float, original: object) -> float:
     """``number`` if it is a real money amount: finite and below :data:`MAX_AMOUNT` in size."""
     if not math.isfinite(number) or abs(number) > MAX_AMOUNT:
-        raise ValueError(f"not a usable amount: {original!r} (must be a finite number below {MAX_AMOUNT:,.0f})")
+        raise ValueError(
+            _("not a usable amount: {value!r} (must be a finite number below {max})").format(
+                value=original, max=i18n.number(MAX_AMOUNT)
+            )
+        )
     return number
 
 
@@ -301,34 +373,40 @@ def parse_amount(value: str) -> float:
     """
     text = value.strip().replace("€", "").replace("EUR", "").replace(" ", "").replace("\u00a0", "")
     if not text:
-        raise ValueError("an amount is required")
+        raise ValueError(_("an amount is required"))
     commas, dots = text.count(","), text.count(".")
     if commas and dots:
         last = max(text.rfind(","), text.rfind("."))
         decimal = text[last]
         grouping = "." if decimal == "," else ","
         if text.count(decimal) != 1 or not _GROUPED.match(text):
-            raise ValueError(f"not a number: {value!r} (write 1234.56 or 1234,56)")
+            raise ValueError(_not_a_number(value))
         text = text.replace(grouping, "").replace(decimal, ".")
     elif commas + dots == 1:
-        whole, _, fraction = text.replace(",", ".").partition(".")
+        whole, _dot, fraction = text.replace(",", ".").partition(".")
         digits = whole.lstrip("+-")
         if len(fraction) == 3 and digits.isdigit() and len(digits) <= 3 and digits != "0":
             raise ValueError(
-                f"ambiguous amount {value!r}: thousands or decimals? Write 1234 or 1.234,00 (German) "
-                "or 1,234.00 (English), or 1,234 as 1.234 without grouping"
+                _(
+                    "ambiguous amount {value!r}: thousands or decimals? Write 1234 or 1.234,00 (German) or 1,234.00 "
+                    "(English), or 1,234 as 1.234 without grouping"
+                ).format(value=value)
             )
         text = whole + "." + fraction
     elif commas + dots > 1:
         sep = "," if commas else "."
         if not _GROUPED.match(text):
-            raise ValueError(f"not a number: {value!r} (write 1234.56 or 1234,56)")
+            raise ValueError(_not_a_number(value))
         text = text.replace(sep, "")
     try:
         number = float(text)
     except ValueError:
-        raise ValueError(f"not a number: {value!r}") from None
+        raise ValueError(_("not a number: {value!r}").format(value=value)) from None
     return finite_amount(number, value)
+
+
+def _not_a_number(value: str) -> str:
+    return _("not a number: {value!r} (write 1234.56 or 1234,56)").format(value=value)
 
 
 def validated_batches(
@@ -357,7 +435,7 @@ def validated_batches(
             log.info("%s: %s rows read, %s rejected so far", path.name, f"{report.rows:,}".replace(",", "."),
                      f"{len(report.errors):,}".replace(",", "."))  # fmt: skip
         if "__extra__" in raw:
-            report.errors.append(RowError(str(path), line, "more fields than columns in the header"))
+            report.errors.append(RowError(str(path), line, _(EXTRA_FIELDS)))
             continue
         try:
             row = model.model_validate(clean(raw))
@@ -371,7 +449,13 @@ def validated_batches(
         value = getattr(row, key)
         first = first_line.get(value)
         if first is not None:
-            report.errors.append(RowError(str(path), line, f"duplicate {key} {value!r} (first at line {first})"))
+            report.errors.append(
+                RowError(
+                    str(path),
+                    line,
+                    _("duplicate {key} {value!r} (first at line {first})").format(key=key, value=value, first=first),
+                )
+            )
             continue
         first_line[value] = line
         batch[value] = (line, row)
@@ -446,5 +530,5 @@ def drop_erased(
         at = erased.get(key_of(row))
         if at is not None:
             del rows[key]
-            when = at.strftime("%d.%m.%Y")
-            report.suppressed.append(RowError(report.file, line, f"skipped: erased under GDPR Art. 17 on {when}"))
+            skipped = _("skipped: erased under GDPR Art. 17 on {date}").format(date=i18n.date(at))
+            report.suppressed.append(RowError(report.file, line, skipped))

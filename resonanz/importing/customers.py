@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, field_validator
 from sqlalchemy.engine import Engine
 
+from resonanz.core.i18n import _
 from resonanz.core.tables import CUSTOMER
 from resonanz.importing.common import (
     ImportReport,
@@ -59,7 +60,7 @@ class CustomerRow(BaseModel):
     @classmethod
     def _crm_id(cls, v: str) -> str:
         if not v.strip():
-            raise ValueError("crm_id must not be empty")
+            raise ValueError(_("crm_id must not be empty"))
         return v.strip()
 
     @field_validator("emails", mode="before")
@@ -68,7 +69,7 @@ class CustomerRow(BaseModel):
         values = split_multi(v) if isinstance(v, str) else list(v or [])
         for email in values:
             if "@" not in email or " " in email or email.startswith("@"):
-                raise ValueError(f"not an e-mail address: {email!r}")
+                raise ValueError(_("not an e-mail address: {value!r}").format(value=email))
         return [e.lower() for e in values]
 
     @field_validator("phones", "handles", "profile_urls", mode="before")
@@ -81,7 +82,7 @@ class CustomerRow(BaseModel):
     def _consent(cls, v: Any) -> str:
         value = (v or "unknown").strip().lower()
         if value not in CONSENT:
-            raise ValueError(f"must be one of {', '.join(sorted(CONSENT))}")
+            raise ValueError(_("must be one of {values}").format(values=", ".join(sorted(CONSENT))))
         return str(value)
 
     @field_validator("consent_at", mode="before")
@@ -134,5 +135,5 @@ def import_customers(engine: Engine, path: Path, encoding: str = "utf-8") -> Imp
 
 def _consent_problem(row: CustomerRow) -> str | None:
     if row.consent_status == "granted" and not row.consent_basis:
-        return "consent_status granted needs a consent_basis"
+        return _("consent_status granted needs a consent_basis")
     return None

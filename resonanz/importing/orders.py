@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationInfo, field_validator
 from sqlalchemy.engine import Engine
 
+from resonanz.core.i18n import _
 from resonanz.core.tables import CUSTOMER, ORDER
 from resonanz.importing.common import (
     ImportReport,
@@ -39,7 +40,7 @@ class OrderRow(BaseModel):
     @classmethod
     def _not_empty(cls, v: str) -> str:
         if not v.strip():
-            raise ValueError("must not be empty")
+            raise ValueError(_("must not be empty"))
         return v.strip()
 
     @field_validator("ordered_at", mode="before")
@@ -54,7 +55,7 @@ class OrderRow(BaseModel):
             return finite_amount(float(v), v)
         if v is None or (isinstance(v, str) and not v.strip()):
             if info.field_name == "revenue":
-                raise ValueError("the revenue is required (0 for a free order)")
+                raise ValueError(_("the revenue is required (0 for a free order)"))
             return 0.0
         return parse_amount(str(v))
 
@@ -83,9 +84,8 @@ def import_orders(engine: Engine, path: Path, encoding: str = "utf-8") -> Import
             for order_id, (line, row) in rows.items():
                 customer_id = customers.get(row.crm_id)
                 if customer_id is None:
-                    report.errors.append(
-                        RowError(str(path), line, f"unknown customer crm_id {row.crm_id!r}; import customers first")
-                    )
+                    unknown = _("unknown customer crm_id {crm_id!r}; import customers first").format(crm_id=row.crm_id)
+                    report.errors.append(RowError(str(path), line, unknown))
                     continue
                 values: dict[str, Any] = {
                     "customer_id": customer_id,

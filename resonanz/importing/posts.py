@@ -51,9 +51,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 
-from resonanz.core.i18n import _
+from resonanz.core.i18n import N_, _
 from resonanz.core.tables import POST
 from resonanz.importing.common import (
+    EXTRA_FIELDS,
     ImportFileError,
     ImportReport,
     RowError,
@@ -88,7 +89,7 @@ class AuthorRow(BaseModel):
     @classmethod
     def _id(cls, v: str) -> str:
         if not str(v).strip():
-            raise ValueError("the author's account id must not be empty")
+            raise ValueError(_("the author's account id must not be empty"))
         return str(v).strip()
 
 
@@ -116,7 +117,7 @@ class PostRow(BaseModel):
     def _platform(cls, v: str) -> str:
         value = v.strip().lower()
         if not value:
-            raise ValueError("must not be empty")
+            raise ValueError(_("must not be empty"))
         return value
 
     @field_validator("external_id")
@@ -124,7 +125,7 @@ class PostRow(BaseModel):
     def _external_id(cls, v: Any) -> str:
         value = str(v).strip()
         if not value:
-            raise ValueError("must not be empty")
+            raise ValueError(_("must not be empty"))
         return value
 
     @field_validator("kind", mode="before")
@@ -132,7 +133,7 @@ class PostRow(BaseModel):
     def _kind(cls, v: Any) -> str:
         value = (v or "post").strip().lower()
         if value not in KINDS:
-            raise ValueError(f"must be one of {', '.join(sorted(KINDS))}")
+            raise ValueError(_("must be one of {values}").format(values=", ".join(sorted(KINDS))))
         return str(value)
 
     @field_validator("created_at", mode="before")
@@ -161,7 +162,9 @@ def _from_csv(raw: dict[str, str]) -> dict[str, Any]:
             try:
                 metrics[key] = int(value)
             except ValueError:
-                raise ValueError(f"{key}: not a whole number (got {value!r})") from None
+                raise ValueError(
+                    _("{field}: not a whole number (got {value!r})").format(field=key, value=value)
+                ) from None
     out: dict[str, Any] = {k: v for k, v in raw.items() if not k.startswith("author_") and k not in metrics}
     out.pop("likes", None), out.pop("reposts", None), out.pop("replies", None)
     out["author"] = author
@@ -207,7 +210,9 @@ def import_posts(
         source = jsonl_rows(path, encoding)
         convert = dict
     else:
-        raise ImportFileError(f"{path}: unknown file type {suffix!r}; use .csv or .jsonl")
+        raise ImportFileError(
+            _("{path}: unknown file type {suffix!r}; use .csv or .jsonl").format(path=path, suffix=suffix)
+        )
     for line, raw in source:
         report.rows += 1
         if isinstance(raw, str):
@@ -215,7 +220,7 @@ def import_posts(
             continue
         try:
             if "__extra__" in raw:
-                raise ValueError("more fields than columns in the header")
+                raise ValueError(_(EXTRA_FIELDS))
             row = PostRow.model_validate(convert(clean(raw)))
         except Exception as exc:  # any bad value is this row's problem, never the file's
             report.errors.append(RowError(str(path), line, row_problem(exc)))
@@ -228,9 +233,10 @@ def import_posts(
         key = (row.platform, row.external_id)
         if key in rows:
             first = rows[key][0]
-            report.errors.append(
-                RowError(str(path), line, f"duplicate post {row.platform}:{row.external_id} (first at line {first})")
+            duplicate = _("duplicate post {platform}:{id} (first at line {first})").format(
+                platform=row.platform, id=row.external_id, first=first
             )
+            report.errors.append(RowError(str(path), line, duplicate))
             continue
         rows[key] = (line, row)
         targets[key] = default if stated is None else stated
@@ -398,14 +404,17 @@ class ExportFormat:
     text_columns: tuple[str, ...]
     map_row: Callable[[dict[str, str], ZoneInfo], dict[str, Any]]
     how_to_export: str
+    """An English msgid (``N_``), translated where the message is shown."""
 
 
 def export_format(name: str) -> ExportFormat:
     fmt = EXPORT_FORMATS.get(name.strip().lower())
     if fmt is None:
         raise ImportFileError(
-            f"unbekanntes Exportformat {name!r}: --from kennt {', '.join(sorted(EXPORT_FORMATS))}. Ohne --from "
-            "erwartet der Import das Resonanz-Format (siehe resonanz/demo/data/README.md)."
+            _(
+                "unknown export format {name!r}: --from knows {formats}. Without --from the import expects the "
+                "Resonanz format (see resonanz/demo/data/README.md)."
+            ).format(name=name, formats=", ".join(sorted(EXPORT_FORMATS)))
         )
     return fmt
 
@@ -414,7 +423,9 @@ def _zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ImportFileError(f"unbekannte Zeitzone {name!r}; z. B. --timezone Europe/Berlin oder UTC") from None
+        raise ImportFileError(
+            _("unknown time zone {name!r}; e.g. --timezone Europe/Berlin or UTC").format(name=name)
+        ) from None
 
 
 def _xlsx_table(path: Path) -> list[tuple[int, list[str]]]:
@@ -430,8 +441,9 @@ def _xlsx_table(path: Path) -> list[tuple[int, list[str]]]:
             root = ElementTree.fromstring(book.read(sheet))
     except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, OSError) as exc:
         raise ImportFileError(
-            f"{path}: keine lesbare Excel-Datei ({exc}); nichts wurde importiert. Speichere den Export als .xlsx "
-            "oder als CSV."
+            _(
+                "{path}: not a readable Excel file ({error}); nothing was imported. Save the export as .xlsx or as CSV."
+            ).format(path=path, error=exc)
         ) from exc
     table: list[tuple[int, list[str]]] = []
     for number, row in enumerate(root.iter(f"{_SHEET_NS}row"), start=1):
@@ -467,7 +479,7 @@ def _first_sheet(book: zipfile.ZipFile, names: set[str]) -> str:
     except (KeyError, StopIteration, ElementTree.ParseError):
         sheets = sorted(n for n in names if n.startswith("xl/worksheets/sheet"))
         if not sheets:
-            raise KeyError("no worksheet") from None
+            raise KeyError(_("no worksheet")) from None
         return sheets[0]
 
 
@@ -492,7 +504,11 @@ def _csv_table(path: Path, export: ExportFormat, encoding: str) -> list[tuple[in
         for row in reader:
             table.append((reader.line_num, row))
     except csv.Error as exc:
-        raise ImportFileError(f"{path}:{reader.line_num}: fehlerhaftes CSV ({exc}); nichts wurde importiert") from exc
+        raise ImportFileError(
+            _("{path}:{line}: malformed CSV ({error}); nothing was imported").format(
+                path=path, line=reader.line_num, error=exc
+            )
+        ) from exc
     return table
 
 
@@ -507,16 +523,20 @@ def _header_at(rows: list[list[str]], export: ExportFormat) -> int | None:
 def export_rows(path: Path, export: ExportFormat, encoding: str = "utf-8") -> Iterator[tuple[int, dict[str, str]]]:
     """``(line, {column: value})`` for each data row of a tool's CSV or Excel export, below its header row."""
     if not path.exists():
-        raise ImportFileError(f"{path}: die Datei gibt es nicht")
+        raise ImportFileError(_("{path}: the file does not exist").format(path=path))
     suffix = path.suffix.lower()
     table = _xlsx_table(path) if suffix in (".xlsx", ".xlsm") else _csv_table(path, export, encoding)
     start = _header_at([cells for _, cells in table], export)
     if start is None:
         raise ImportFileError(
-            f"{path}: das sieht nicht nach einem {export.label}-Export aus: in den ersten {HEADER_SEARCH_ROWS} Zeilen "
-            f"steht keine Kopfzeile mit {', '.join(sorted(export.required))} und {' oder '.join(export.text_columns)}. "
-            f"{export.how_to_export}"
-        )
+            _(
+                "{path}: this does not look like a {label} export: the first {n} rows hold no header row with "
+                "{required} and {text}. {how}"
+            ).format(
+                path=path, label=export.label, n=HEADER_SEARCH_ROWS, required=", ".join(sorted(export.required)),
+                text=(" " + _("or") + " ").join(export.text_columns), how=_(export.how_to_export),
+            )
+        )  # fmt: skip
     header = [c.strip().lstrip("\ufeff") for c in table[start][1]]
     for line, cells in table[start + 1 :]:
         if not any(c.strip() for c in cells):
@@ -532,7 +552,7 @@ def _export_time(value: str | None, zone: ZoneInfo) -> datetime:
     API form) or an Excel serial date; without a zone it is read in ``zone``."""
     text = (value or "").strip()
     if not text:
-        raise ValueError("kein Datum")
+        raise ValueError(_("no date"))
     parsed: datetime | None = None
     if re.fullmatch(r"\d{12,13}", text):
         parsed = datetime.fromtimestamp(int(text) / 1000, UTC)
@@ -549,7 +569,7 @@ def _export_time(value: str | None, zone: ZoneInfo) -> datetime:
             try:
                 parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
             except ValueError:
-                raise ValueError(f"kein lesbares Datum: {text!r}") from None
+                raise ValueError(_("not a readable date: {value!r}").format(value=text)) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
 
 
@@ -604,7 +624,7 @@ def _brandwatch(row: dict[str, str], zone: ZoneInfo) -> dict[str, Any]:
     mention = _first(row, "Resource Id", "Mention Id")
     url = _first(row, "Url", "Original Url")
     if not mention and not url:
-        raise ValueError("weder 'Resource Id' noch 'Url': die Zeile lässt sich keinem Beitrag zuordnen")
+        raise ValueError(_("neither 'Resource Id' nor 'Url': the row cannot be matched to a post"))
     page_type = _platform(_first(row, "Page Type", "Content Source Name", "Domain"))
     entry = row.get("Thread Entry Type", "").lower()
     kind = "review" if page_type == "review" else "comment" if entry in ("reply", "comment") else "post"
@@ -670,7 +690,7 @@ def _talkwalker(row: dict[str, str], zone: ZoneInfo) -> dict[str, Any]:
     """A Talkwalker result export row as a post row."""
     url = row.get("url", "")
     if not url:
-        raise ValueError("ohne 'url' lässt sich die Zeile keinem Beitrag zuordnen")
+        raise ValueError(_("without 'url' the row cannot be matched to a post"))
     platform = talkwalker_platform(row.get("source_type", ""))
     parent = row.get("parent_url", "")
     reply = bool(parent) and parent != url
@@ -708,7 +728,7 @@ EXPORT_FORMATS: dict[str, ExportFormat] = {
         required=frozenset({"Date", "Url"}),
         text_columns=("Full Text", "Snippet"),
         map_row=_brandwatch,
-        how_to_export="In Brandwatch Consumer Research: Mentions > Export (CSV oder Excel), Spalten wie exportiert.",
+        how_to_export=N_("In Brandwatch Consumer Research: Mentions > Export (CSV or Excel), columns as exported."),
     ),
     "talkwalker": ExportFormat(
         name="talkwalker",
@@ -716,6 +736,6 @@ EXPORT_FORMATS: dict[str, ExportFormat] = {
         required=frozenset({"url", "published"}),
         text_columns=("content", "title"),
         map_row=_talkwalker,
-        how_to_export="In Talkwalker: Ergebnisse > Export (CSV oder Excel), Spaltennamen unverändert lassen.",
+        how_to_export=N_("In Talkwalker: Results > Export (CSV or Excel), leave the column names unchanged."),
     ),
 }

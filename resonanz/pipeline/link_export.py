@@ -9,16 +9,21 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from resonanz.core.messages import link_evidence
 from resonanz.core.tables import CUSTOMER, IDENTITY, LINK
 from store.db import session_scope
 
 log = logging.getLogger(__name__)
 
 
-EXPORT_COLUMNS = (
+LINK_COLUMNS = (
     "link_id", "platform", "account_id", "handle", "display_name", "crm_id", "customer_id", "probability", "status",
     "method", "evidence", "created_at", "decided_by", "decided_at",
 )  # fmt: skip
+"""The columns of :func:`link_rows` (``evidence`` as stored: the linker's sentences, machine-readable)."""
+SHOWN_EVIDENCE = "evidence_shown"
+"""The evidence in the interface language, joined by `` | `` (added by :func:`export_rows`)."""
+EXPORT_COLUMNS = (*LINK_COLUMNS, SHOWN_EVIDENCE)
 
 
 def link_rows(session: Session) -> list[dict[str, Any]]:
@@ -46,7 +51,7 @@ def link_rows(session: Session) -> list[dict[str, Any]]:
         .join(CUSTOMER, CUSTOMER.c.id == lk.customer_id)
         .order_by(lk.id)
     )
-    keys = (*EXPORT_COLUMNS, "identity_id")
+    keys = (*LINK_COLUMNS, "identity_id")
     return [dict(zip(keys, row, strict=True)) for row in session.execute(query).all()]
 
 
@@ -57,6 +62,7 @@ def export_rows(engine: Engine) -> list[dict[str, Any]]:
     for row in rows:
         row.pop("identity_id")
         row["evidence"] = list(row["evidence"] or [])
+        row[SHOWN_EVIDENCE] = " | ".join(link_evidence(row["evidence"]))
         for key in ("created_at", "decided_at"):
             row[key] = row[key].isoformat() if row[key] else None
     return rows

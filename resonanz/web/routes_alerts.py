@@ -11,7 +11,7 @@ from resonanz.alerts.evaluate import load_rules
 from resonanz.alerts.incidents import ACTIVE, STATUS_NAMES, acknowledge, get_alert, reopen, resolve
 from resonanz.alerts.rule_store import form_values, reset_override, save_override
 from resonanz.alerts.rules import SEVERITY_NAMES
-from resonanz.alerts.shapes import view
+from resonanz.alerts.shapes import alert_summary, alert_title, view
 from resonanz.core.errors import ActionError, AlertRuleError, NotFoundError
 from resonanz.core.i18n import N_, _
 from resonanz.core.settings import Settings
@@ -44,7 +44,7 @@ def alerts_page(
         query = query.where(col(Alert.status) == status)
     rows = session.exec(query).all()
     return render(request, "alerts.html", alerts=rows, status=status, status_names=STATUS_NAMES,
-                  severity_names=SEVERITY_NAMES)  # fmt: skip
+                  severity_names=SEVERITY_NAMES, alert_title=alert_title, alert_summary=alert_summary)  # fmt: skip
 
 
 @router.get("/alerts/rules")

@@ -12,10 +12,18 @@ from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
+from resonanz.core import i18n
 from resonanz.importing import import_customers, import_orders, import_posts
 from resonanz.importing.common import MAX_FIELD, parse_amount
 from store.db import make_engine
 from store.models import Order, Post
+
+
+@pytest.fixture(autouse=True)
+def _english() -> None:
+    """The reasons below are asserted in English; German ones: tests/store/test_import_messages_i18n.py."""
+    i18n.set_language("en")  # tests/conftest.py sets German again after each test
+
 
 CUSTOMERS = "crm_id,first_name,last_name,email,consent_status,consent_basis\nK-1,Anna,Amsel,a@x.de,granted,Art. 6\n"
 

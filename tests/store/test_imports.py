@@ -9,8 +9,16 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
+from resonanz.core import i18n
 from resonanz.importing import ImportFileError, import_customers, import_orders, import_posts
 from store.models import Customer, Order, Post, SocialIdentity
+
+
+@pytest.fixture(autouse=True)
+def _english() -> None:
+    """The reasons below are asserted in English; German ones: tests/store/test_import_messages_i18n.py."""
+    i18n.set_language("en")  # tests/conftest.py sets German again after each test
+
 
 HEADER = (
     "crm_id,first_name,last_name,company,emails,phones,handles,profile_urls,city,"
