@@ -13,10 +13,10 @@ from sqlmodel import col
 from resonanz.alerts.evaluate import evaluate, load_rules
 from resonanz.alerts.incidents import ACTIVE, STATUS_NAMES, acknowledge, get_alert, resolve
 from resonanz.alerts.rules import SEVERITY_NAMES
-from resonanz.alerts.shapes import text_body, view
+from resonanz.alerts.shapes import alert_title, text_body, view
 from resonanz.cli.common import CANNOT_START, FAILED, engine_or_exit, fail
 from resonanz.core.errors import ActionError, AlertError, NotFoundError
-from resonanz.core.i18n import N_
+from resonanz.core.i18n import N_, _
 from resonanz.core.settings import get_settings
 from store.db import session_scope
 from store.models import Alert, AlertEvent
@@ -55,7 +55,10 @@ def check_command(
         try:
             at = as_utc(datetime.fromisoformat(now))
         except ValueError:
-            raise fail(f"--now {now!r} ist kein Zeitpunkt; Form 2026-11-16T08:00+01:00", CANNOT_START) from None
+            raise fail(
+                _("--now {value} is not a point in time; form 2026-11-16T08:00+01:00").format(value=repr(now)),
+                CANNOT_START,
+            ) from None
     engine = engine_or_exit()
     try:
         report = evaluate(engine, settings, now=at, notify=notify)
@@ -63,10 +66,23 @@ def check_command(
         raise fail(exc, CANNOT_START) from None
     inc = report.incidents
     console.print(
-        f"{report.posts_read} Beiträge gelesen, {len(report.findings)} Überschreitungen: "
-        f"{len(inc.raised)} neue Alarme, {len(inc.updated)} aktualisiert, {len(inc.reopened)} wieder geöffnet, "
-        f"{len(inc.correlated)} zugeordnet, {len(inc.resolved)} erledigt; Nachrichten: {report.sent} gesendet, "
-        f"{report.held} in Ruhezeit, {report.failed} fehlgeschlagen ({report.seconds:.2f} s).",
+        _(
+            "{posts} posts read, {findings} threshold breaches: {raised} new alerts, {updated} updated, "
+            "{reopened} reopened, {correlated} assigned, {resolved} resolved; messages: {sent} sent, "
+            "{held} in quiet hours, {failed} failed ({seconds} s)."
+        ).format(
+            posts=report.posts_read,
+            findings=len(report.findings),
+            raised=len(inc.raised),
+            updated=len(inc.updated),
+            reopened=len(inc.reopened),
+            correlated=len(inc.correlated),
+            resolved=len(inc.resolved),
+            sent=report.sent,
+            held=report.held,
+            failed=report.failed,
+            seconds=f"{report.seconds:.2f}",
+        ),
         highlight=False,
     )
     for finding in report.findings:
@@ -86,19 +102,20 @@ def list_command(
     wanted = status or list(ACTIVE)
     unknown = sorted(set(wanted) - set(STATUS_NAMES))
     if unknown:
-        raise fail(f"Status {', '.join(unknown)} gibt es nicht; erlaubt: {', '.join(STATUS_NAMES)}.", CANNOT_START)
+        message = _("Status {unknown} does not exist; allowed: {allowed}.")
+        raise fail(message.format(unknown=", ".join(unknown), allowed=", ".join(STATUS_NAMES)), CANNOT_START)
     engine = engine_or_exit()
     with session_scope(engine) as session:
         rows = session.execute(
             select(Alert).where(col(Alert.status).in_(wanted)).order_by(col(Alert.first_seen_at).desc()).limit(limit)
         ).scalars()
-        table = Table("Nr.", "seit", "Schwere", "Status", "Regel", "Alarm")
+        table = Table(_("No."), _("since"), _("Severity"), _("Status"), _("Rule"), _("Alert"))
         shown = 0
         for a in rows:
             table.add_row(str(a.id), _local(a.first_seen_at), SEVERITY_NAMES[a.severity],
-                          STATUS_NAMES.get(a.status, a.status), a.rule, a.title)  # fmt: skip
+                          STATUS_NAMES.get(a.status, a.status), a.rule, alert_title(a))  # fmt: skip
             shown += 1
-    console.print(table if shown else "Keine Alarme mit diesem Status.")
+    console.print(table if shown else _("No alerts with this status."))
 
 
 @alerts_app.command("show", help=N_("One alert with its explanation, posts and history."))
@@ -116,7 +133,7 @@ def show_command(alert_id: int = typer.Argument(..., help=N_("No. from `resonanz
         events = session.execute(
             select(AlertEvent).where(col(AlertEvent.alert_id) == alert_id).order_by(col(AlertEvent.at))
         ).scalars()
-        console.print("\nVerlauf:")
+        console.print("\n" + _("History") + ":")
         for e in events:
             console.print(f"  {_local(e.at)} {e.actor}: {e.action}", highlight=False)
 
@@ -126,7 +143,7 @@ def _act(action: str, alert_id: int, actor: str, note: str) -> None:
     try:
         with session_scope(engine) as session:
             alert = (acknowledge if action == "ack" else resolve)(session, alert_id, actor, note)
-            console.print(f"Alarm {alert.id}: {STATUS_NAMES[alert.status]}.")
+            console.print(_("Alert {id}: {status}.").format(id=alert.id, status=STATUS_NAMES[alert.status]))
     except (NotFoundError, ActionError) as exc:
         raise fail(exc, FAILED) from None
 
@@ -164,8 +181,10 @@ def rules_command() -> None:
     except AlertError as exc:
         raise fail(exc, CANNOT_START) from None
     for r in rules:
-        state = "an" if r.enabled else "aus"
-        head = f"({r.kind.value}, {state}, {SEVERITY_NAMES[r.severity]}, Quelle: {r.source})"
+        state = _("on") if r.enabled else _("off")
+        head = _("({kind}, {state}, {severity}, source: {source})").format(
+            kind=r.kind.value, state=state, severity=SEVERITY_NAMES[r.severity], source=r.source
+        )
         console.print(f"[bold]{r.name}[/bold] {head} – {r.title}", highlight=False)
         console.print("  " + ", ".join(f"{k}={v}" for k, v in r.param_dict().items()), highlight=False)
 

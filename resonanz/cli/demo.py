@@ -146,7 +146,7 @@ def run_demo(settings: Settings, out_dir: Path) -> None:
     console.print(answer_text, highlight=False)
     console.print("  " + _("weekly digest written to {path}").format(path=f"[bold]{digest_path}[/bold]"))
 
-    alerts = _stage("7. Alarme: die acht Wochen Stunde für Stunde nachgespielt (nichts wird gesendet)",
+    alerts = _stage(_("7. Alerts: the eight weeks replayed hour by hour (nothing is sent)"),
                     lambda: demo_alerts(engine, settings))  # fmt: skip
     console.print(demo_alerts_summary(alerts))
 

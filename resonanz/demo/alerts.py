@@ -17,6 +17,8 @@ from sqlmodel import col
 
 from resonanz.alerts.replay import ReplayReport, replay
 from resonanz.alerts.rules import SEVERITY_NAMES
+from resonanz.alerts.shapes import alert_title
+from resonanz.core.i18n import _, ngettext
 from resonanz.core.settings import Settings
 from resonanz.demo.data import TRUTH
 from resonanz.pipeline.duplicates import SPAM
@@ -64,18 +66,24 @@ def demo_alerts_summary(result: DemoAlerts) -> Any:
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=f"{len(result.report.alerts)} Alarme", title_justify="left")
-    for heading in ("erkannt (Berlin)", "Schwere", "Alarm", "Updates", "wichtigster Beitrag"):
+    n = len(result.report.alerts)
+    table = Table(title=ngettext("{n} alert", "{n} alerts", n).format(n=n), title_justify="left")
+    for heading in (_("detected (Berlin)"), _("Severity"), _("Alert"), _("Updates"), _("top post")):
         table.add_column(heading, overflow="fold")
     zone = ZoneInfo("Europe/Berlin")
     for a in result.report.alerts:
         top = (a.explanation or {}).get("top_posts") or [{}]
         when = a.first_seen_at.astimezone(zone).strftime("%d.%m. %H:%M")
-        table.add_row(when, SEVERITY_NAMES[a.severity], a.title, str(a.updates), str(top[0].get("text", ""))[:90])
+        table.add_row(
+            when, SEVERITY_NAMES[a.severity], alert_title(a), str(a.updates), str(top[0].get("text", ""))[:90]
+        )
     lines = [
-        f"  kein Alarm für den Spam-Cluster ({result.spam_posts} Beiträge von {result.spam_accounts} Konten): "
-        "als Kopie-Spam markiert, zählt nicht als Stimme",
+        "  "
+        + _(
+            "no alert for the spam cluster ({posts} posts from {accounts} accounts): marked as copy spam, "
+            "does not count as a voice"
+        ).format(posts=result.spam_posts, accounts=result.spam_accounts),
         *(f"  {line}" for line in result.report.held_back[:3]),
-        "  Im Browser: `resonanz serve` → /alerts; jetzt auswerten: `resonanz alerts check`",
+        "  " + _("In the browser: `resonanz serve` → /alerts; evaluate now: `resonanz alerts check`"),
     ]
     return Group(table, *(Text(line) for line in lines))

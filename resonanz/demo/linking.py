@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
+from resonanz.core.i18n import _, compact, currency, number
 from resonanz.core.messages import link_evidence
 from resonanz.core.tables import CUSTOMER, IDENTITY, VALUE, current_value_order
 from resonanz.pipeline.link_decisions import LINKED_STATUSES
@@ -36,9 +37,11 @@ def demo_linking_summary(engine: Engine, limit: int = 15) -> Any:
             values.setdefault(value_row[0], value_row)  # the first row per customer is the current one
         links = link_rows(session)
         n_identities = session.execute(select(func.count()).select_from(IDENTITY)).scalar_one()
-    value_table = Table(title="Kundenwert (letzte Berechnung)", title_justify="left")
-    for col in ("Kunde", "Name", "ABC", "Umsatz", "RFM", "CLV", "Treuepunkte", "Gewicht"):
-        value_table.add_column(col, justify="right" if col in ("Umsatz", "CLV", "Treuepunkte", "Gewicht") else "left")
+    value_table = Table(title=_("Customer value (latest calculation)"), title_justify="left")
+    for heading, right in ((_("Customer no."), False), (_("Name"), False), ("ABC", False),
+                           (_("Revenue"), True), (_("RFM"), False), (_("CLV"), True),
+                           (_("Loyalty points"), True), (_("Weight"), True)):  # fmt: skip
+        value_table.add_column(heading, justify="right" if right else "left")
     ranked = sorted(customers, key=lambda c: (-(values[c[0]][2] if c[0] in values else 0.0), c[1]))
     for cid, crm_id, first, last in ranked[:limit]:
         name = f"{first or ''} {last or ''}".strip()
@@ -46,24 +49,23 @@ def demo_linking_summary(engine: Engine, limit: int = 15) -> Any:
         if val is None:
             value_table.add_row(crm_id, name, "-", "-", "-", "-", "-", "-")
             continue
-        _, abc, revenue, segment, clv, points, loyal, weight = val
+        _cid, abc, revenue, segment, clv, points, loyal, weight = val
         value_table.add_row(
-            crm_id, name, abc, f"{revenue:,.2f} €", segment or "-", f"{clv:,.0f} €",
-            f"{points:g}" + (" (treu)" if loyal else ""), f"{weight:.3g}",
+            crm_id, name, abc, currency(revenue, 2), segment or "-", currency(clv),
+            number(points) + (" " + _("(loyal)") if loyal else ""), compact(weight),
         )  # fmt: skip
-    link_table = Table(title="Verknüpfte Autor:innen", title_justify="left")
-    for col in ("Autor", "Kunde", "Status", "p", "Belege"):
-        link_table.add_column(col)
+    link_table = Table(title=_("Linked authors"), title_justify="left")
+    for heading in (_("Author account"), _("Customer no."), _("Status"), "p", _("Evidence")):
+        link_table.add_column(heading)
     shown = sorted(links, key=lambda r: (r["status"] not in LINKED_STATUSES, -r["probability"], r["link_id"]))
     for row in shown[: limit * 2]:
         author = f"{row['platform']}: {row['display_name'] or ''} ({row['handle'] or row['account_id']})"
         evidence = "\n".join(link_evidence((row["evidence"] or [])[:3]))
-        link_table.add_row(author, row["crm_id"], row["status"], f"{row['probability']:.3f}", evidence)
+        link_table.add_row(author, row["crm_id"], row["status"], number(row["probability"], 3), evidence)
     linked = len({row["identity_id"] for row in links if row["status"] in LINKED_STATUSES})
-    footer = (
-        f"{linked} von {n_identities} Autor:innen sind Kund:innen zugeordnet; "
-        "die übrigen bleiben anonyme Interessent:innen."
+    footer = _("{linked} of {total} authors are assigned to customers; the others remain anonymous prospects.").format(
+        linked=linked, total=n_identities
     )
     if not values:
-        footer += " (Noch keine Kundenwerte: `resonanz value` ausführen.)"
+        footer += " " + _("(No customer values yet: run `resonanz value`.)")
     return Group(value_table, link_table, footer)

@@ -43,6 +43,14 @@ class AnswerRollup(SQLModel, table=True):
     """Σ k² of those voices without a weight (each weighs k x the default weight)."""
 
 
+VOICE_READ_COLUMNS = (
+    "voice", "brand", "day", "topic", "segment", "platform", "language", "voice_key", "identity_id", "customer_id",
+    "weight_sum", "unweighted",
+)  # fmt: skip
+"""The covering index of ``answer_rollup_voice``: every column the answers filter, group and sum by, led by the
+equality filters and the period (migration 0012)."""
+
+
 class AnswerRollupVoice(SQLModel, table=True):
     """Posts of one day and cell per account (``identity_id``): the per-voice sums Kish's effective n, the
     authors and the customers need (they do not add up across days)."""
@@ -51,6 +59,8 @@ class AnswerRollupVoice(SQLModel, table=True):
     __table_args__ = (
         Index("ix_answer_rollup_voice_day_topic", "day", "topic"),
         Index("ix_answer_rollup_voice_identity", "identity_id"),
+        # covers the answers' reads (rollup.py: filter by voice, brand and period, sum per voice) without the table
+        Index("ix_answer_rollup_voice_read", *VOICE_READ_COLUMNS),
     )
 
     id: int | None = Field(default=None, primary_key=True)
