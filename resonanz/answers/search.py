@@ -64,6 +64,7 @@ from sqlmodel import select as select_model
 
 from resonanz.answers.sql import SEGMENTS, has_topic, latest_score_id, link_subquery, segment_expr, value_subquery
 from resonanz.core.errors import InvalidFilterError, NotFoundError
+from resonanz.core.i18n import N_, _
 from resonanz.core.periods import Period, iso_week, parse_moment, zone
 from resonanz.core.tables import IDENTITY, ITEM, POST, SCORE
 from store.models import SavedSearch
@@ -107,7 +108,7 @@ CLASS_LABELS = {
     "unvalued": "verknüpft, noch ohne Wert",
     "prospect": "nicht verknüpft",
 }
-SENTIMENT_LABELS = {"negative": "negativ", "neutral": "neutral", "positive": "positiv"}
+SENTIMENT_LABELS = {"negative": N_("negative"), "neutral": N_("neutral"), "positive": N_("positive")}
 
 # PostgreSQL's tsearch_data/german.stop (Snowball's German stop word list, BSD licence), as the german
 # configuration drops them: 231 words.
@@ -388,23 +389,24 @@ class SearchFilters:
         return Period(start, end, label)
 
     def describe(self) -> str:
-        """The filters in German, for listings (``resonanz searches``)."""
+        """The filters in the interface language, for listings (``resonanz search``, ``resonanz searches``)."""
         parts = []
         if self.classes:
-            parts.append("Klasse " + ", ".join(self.classes))
+            parts.append(_("class {values}").format(values=", ".join(self.classes)))
         if self.topics:
-            parts.append("Thema " + ", ".join(self.topics))
+            parts.append(_("topic {values}").format(values=", ".join(self.topics)))
         if self.platforms:
-            parts.append("Plattform " + ", ".join(self.platforms))
+            parts.append(_("platform {values}").format(values=", ".join(self.platforms)))
         if self.sentiments:
-            parts.append("Stimmung " + ", ".join(SENTIMENT_LABELS.get(s, s) for s in self.sentiments))
+            labels = ", ".join(_(SENTIMENT_LABELS[s]) if s in SENTIMENT_LABELS else s for s in self.sentiments)
+            parts.append(_("sentiment {values}").format(values=labels))
         if self.week:
-            parts.append(f"Woche {self.week}")
+            parts.append(_("week {week}").format(week=self.week))
         if self.since or self.until:
-            parts.append(f"{self.since or '…'} bis {self.until or '…'}")
+            parts.append(_("{since} until {until}").format(since=self.since or "…", until=self.until or "…"))
         if self.days is not None:
-            parts.append(f"letzte {self.days} Tage")
-        return "; ".join(parts) or "alle Beiträge"
+            parts.append(_("last {days} days").format(days=self.days))
+        return "; ".join(parts) or _("all posts")
 
 
 def _date_message(value: str | None) -> str:

@@ -14,13 +14,16 @@ from sqlmodel import Session
 
 from resonanz.cli.common import engine_or_exit, fail
 from resonanz.core.errors import AnswersError
-from resonanz.core.i18n import N_
+from resonanz.core.i18n import N_, TranslatedNames, _
+from resonanz.core.i18n import date as format_date
+from resonanz.core.i18n import datetime as format_datetime
 from resonanz.core.settings import get_settings
 
 if TYPE_CHECKING:
     from resonanz.answers.search import SearchPage
 
 console = Console(soft_wrap=True)
+SENTIMENTS = TranslatedNames({"negative": N_("negative"), "neutral": N_("neutral"), "positive": N_("positive")})
 searches_app = typer.Typer(help=N_("Saved searches: list, run again, delete."), invoke_without_command=True)
 
 FORMATS = ("table", "json")
@@ -37,35 +40,45 @@ def _print_page(page: SearchPage, output_format: str) -> None:
     if output_format == "json":
         typer.echo(json.dumps(page.to_dict(), ensure_ascii=False, indent=2))
         return
-    what = f"„{page.query.text}“" if page.query.text else "alle Beiträge"
+    what = _("“{query}”").format(query=page.query.text) if page.query.text else _("all posts")
     window = f", {page.period.label}" if page.period and page.filters.days is not None else ""
     console.print(
-        f"{page.total} Treffer für {escape(what)} ({escape(page.filters.describe())}{escape(window)}); "
-        f"Seite {page.page} von {page.pages}",
+        _("{total} hits for {what} ({filters}{window}); page {page} of {pages}").format(
+            total=page.total,
+            what=escape(what),
+            filters=escape(page.filters.describe()),
+            window=escape(window),
+            page=page.page,
+            pages=page.pages,
+        ),
         highlight=False,
     )
     if not page.hits:
         return
     table = Table(show_lines=False, expand=False)
-    for heading in ("Datum", "Plattform", "Klasse", "Stimmung", "Autor", "Text", "Öffnen"):
+    for heading in (_("Date"), _("Platform"), _("Class"), _("Sentiment"), _("Author"), _("Text"), _("Open")):
         table.add_column(heading, overflow="fold")
     for hit in page.hits:
         text = "".join(f"[bold yellow]{escape(s.text)}[/]" if s.hit else escape(s.text) for s in hit.snippet)
         if hit.title:
             text = f"[bold]{escape(hit.title)}[/bold] – {text}"
-        where = f"Queue #{hit.review_item_id}" if hit.review_item_id is not None else (hit.url or f"Post {hit.post_id}")
+        where = (
+            _("Queue #{id}").format(id=hit.review_item_id)
+            if hit.review_item_id is not None
+            else (hit.url or _("Post {id}").format(id=hit.post_id))
+        )
         table.add_row(
-            f"{hit.created_at:%d.%m.%Y}",
+            format_date(hit.created_at),
             hit.platform,
             hit.segment,
-            {"negative": "negativ", "positive": "positiv"}.get(hit.sentiment or "", hit.sentiment or "–"),
+            SENTIMENTS.get(hit.sentiment or "", hit.sentiment or "–"),
             escape(hit.author or "–"),
             text,
             escape(where),
         )
     console.print(table)
     if page.has_next:
-        console.print(f"Nächste Seite: --page {page.page + 1}", highlight=False)
+        console.print(_("Next page: --page {page}").format(page=page.page + 1), highlight=False)
 
 
 def search_command(
@@ -96,7 +109,7 @@ def search_command(
     from resonanz.answers.search import save_search, search, validate_filters
 
     if output_format not in FORMATS:
-        raise fail(f"unbekanntes Format „{output_format}“; table oder json verwenden")
+        raise fail(_("unknown format “{format}”; use table or json").format(format=output_format))
     settings = get_settings()
     engine = engine_or_exit()
     try:
@@ -121,15 +134,14 @@ def search_command(
     _print_page(result, output_format)
     if save is not None:
         (console if output_format == "table" else Console(stderr=True)).print(
-            f'Gespeichert als „{escape(saved.name)}“: `resonanz searches run "{escape(saved.name)}"` führt sie '
-            "wieder aus.",
+            _('Saved as “{name}”: `resonanz searches run "{name}"` runs it again.').format(name=escape(saved.name)),
             highlight=False,
         )
 
 
 @searches_app.callback()
 def searches_list(ctx: typer.Context) -> None:
-    """Gespeicherte Suchen (ohne Unterbefehl: auflisten)."""
+    """Saved searches (without a command: list them)."""
     if ctx.invoked_subcommand is not None:
         return
     list_command()
@@ -144,10 +156,10 @@ def list_command() -> None:
     with Session(engine) as session:
         found = saved_searches(session)
     if not found:
-        console.print('Noch keine gespeicherten Suchen. Speichern: resonanz search "Lieferung" --save NAME')
+        console.print(_('No saved searches yet. To save one: resonanz search "Lieferung" --save NAME'))
         return
-    table = Table(title="Gespeicherte Suchen", title_justify="left")
-    for heading in ("Name", "Suche", "Filter", "Von", "Angelegt"):
+    table = Table(title=_("Saved searches"), title_justify="left")
+    for heading in (_("Name"), _("Search"), _("Filters"), _("By"), _("Created")):
         table.add_column(heading, overflow="fold")
     for saved in found:
         table.add_row(
@@ -155,7 +167,7 @@ def list_command() -> None:
             escape(saved.query or "–"),
             escape(SearchFilters.from_json(saved.filters).describe()),
             escape(saved.owner),
-            f"{saved.created_at:%d.%m.%Y %H:%M}",
+            format_datetime(saved.created_at),
         )
     console.print(table)
 
@@ -171,7 +183,7 @@ def run_command(
     from resonanz.answers.search import get_saved, run_saved
 
     if output_format not in FORMATS:
-        raise fail(f"unbekanntes Format „{output_format}“; table oder json verwenden")
+        raise fail(_("unknown format “{format}”; use table or json").format(format=output_format))
     engine = engine_or_exit()
     try:
         with Session(engine) as session:
@@ -194,7 +206,7 @@ def delete_command(name: str = typer.Argument(..., help=N_("Name of the saved se
             deleted = delete_saved(session, name)
     except AnswersError as exc:
         raise fail(exc) from None
-    console.print(f"Gespeicherte Suche „{escape(deleted.name)}“ gelöscht.", highlight=False)
+    console.print(_("Saved search “{name}” deleted.").format(name=escape(deleted.name)), highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -121,3 +121,17 @@ def test_ask_filter_values_are_case_insensitive(db: tuple[Session, Scenario]) ->
     assert unknown_topic.current.posts == 0 and list(unknown_topic.filter.topics) == ["Versand"]
     with pytest.raises(InvalidFilterError, match="Unbekannte Kundenklasse „D“"):
         ask(session, AnswerFilter(period=period, classes=["D"]))
+
+
+def test_search_output_follows_the_interface_language(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RESONANZ_LANGUAGE", "en")
+    reset_settings_cache()
+    result = runner.invoke(app, ["search", "Lieferung", "--class", "a", "--week", WEEK], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "1 hits for “Lieferung” (class A; week 2026-W47); page 1 of 1" in result.stdout
+    assert "Date" in result.stdout and "Sentiment" in result.stdout and "negative" in result.stdout
+    assert not {"Treffer", "Klasse", "Woche", "Datum", "Stimmung", "negativ "} & set(result.stdout.split())
+    saved = runner.invoke(app, ["search", "App", "-s", "negative", "--save", "app", "--owner", "carla"])
+    assert "Saved as “app”" in saved.stdout, saved.output
+    listing = runner.invoke(app, ["searches", "list"], env={"COLUMNS": "200"}).stdout
+    assert "Saved searches" in listing and "sentiment negative" in listing
