@@ -7,7 +7,7 @@ from rich.console import Console
 from rich.table import Table
 
 from resonanz.cli.common import FAILED, engine_or_exit, fail
-from resonanz.core.i18n import N_
+from resonanz.core.i18n import N_, _
 from resonanz.pipeline.brand import BrandMarkerError, add_marker, apply_brand_voice, list_markers, remove_marker
 from store.db import session_scope
 
@@ -26,7 +26,7 @@ def list_command() -> None:
         table = Table("Nr.", "Art", "Wert", "Notiz", "von")
         for m in markers:
             table.add_row(str(m.id), m.kind, m.value, m.note or "", m.created_by or "")
-    console.print(table if markers else "Noch keine Einträge: `resonanz brand add account @marke@mastodon.social`")
+    console.print(table if markers else _("No entries yet: `resonanz brand add account @marke@mastodon.social`"))
 
 
 @brand_app.command("add", help=N_("Add an entry; every post is reclassified at once."))

@@ -163,18 +163,18 @@ def _print_next_steps(url: str, out_dir: Path) -> None:
     configured = get_settings().database_url
     if configured and configured != url:
         prefix = f"RESONANZ_DATABASE_URL={shlex.quote(url)} "
-        where = (
-            f"Es ist eine eigene Datenbank eingestellt; die Befehle nennen deshalb die Demo-Datenbank ({_shown(url)})."
+        where = _("A database of your own is configured, so the commands name the demo database ({database}).").format(
+            database=_shown(url)
         )
     else:
         prefix = ""
         if not configured:
             remember_demo_database(url, week)
-        where = (
-            f"Spätere Befehle nutzen die Demo-Datenbank ({_shown(url)}), bis Sie eine eigene einstellen "
-            "(RESONANZ_DATABASE_URL) oder `resonanz demo --leave` ausführen."
-        )
-    console.rule(f"[bold]Weiter mit der Demo: die Story-Woche {week}")
+        where = _(
+            "Later commands use the demo database ({database}) until you configure one of your own "
+            "(RESONANZ_DATABASE_URL) or run `resonanz demo --leave`."
+        ).format(database=_shown(url))
+    console.rule("[bold]" + _("Next in the demo: the story week {week}").format(week=week))
     for step in next_steps(week, str(out_dir), env_prefix=prefix):
         console.print(f"  [bold]{escape(step.command)}[/bold]", highlight=False, soft_wrap=True)
         console.print(f"      {escape(step.shows)}", highlight=False, soft_wrap=True)
@@ -263,9 +263,9 @@ def demo(
 
     if leave:
         if forget_demo_database():
-            console.print("Die Demo-Datenbank ist nicht mehr der Standard; die Befehle nutzen wieder die eigene.")
+            console.print(_("The demo database is no longer the default; the commands use your own again."))
         else:
-            console.print("Es war keine Demo-Datenbank als Standard eingetragen.")
+            console.print(_("No demo database was set as the default."))
         return
     settings = get_settings()
     try:

@@ -58,9 +58,9 @@ NOT_A_DATE = N_("{option} {value!r} is not a date; write it as YYYY-MM-DD")
 LINK_STATUS_TEXT: dict[str, str] = {CONFIRMED: N_("confirmed"), REJECTED: N_("rejected")}
 BASIS_LABEL = {"revenue": "Umsatz", "margin": "Deckungsbeitrag"}
 STAGES = {
-    "deterministic": "E-Mail, Telefon, Handles",
-    "features": "Namen und Orte lesen",
-    "scoring": "Splink-Bewertung",
+    "deterministic": N_("e-mail, phone, handles"),
+    "features": N_("reading names and places"),
+    "scoring": N_("Splink scoring"),
 }
 
 
@@ -74,7 +74,7 @@ def _progress() -> Iterator[ProgressHook]:
 
         def hook(stage: str, done: int, total: int) -> None:
             if stage not in tasks:
-                tasks[stage] = bar.add_task(STAGES.get(stage, stage), total=max(total, 1))
+                tasks[stage] = bar.add_task(_(STAGES[stage]) if stage in STAGES else stage, total=max(total, 1))
             bar.update(tasks[stage], completed=done, total=max(total, 1))
 
         yield hook
@@ -92,16 +92,24 @@ def link_command(
         reweighted = apply_weights(engine, settings) if weights else 0
     except (LinkerError, StoreError) as exc:
         raise fail(exc) from None
-    table = Table(title="Verknüpfung", title_justify="left", show_header=False)
-    table.add_row("Geprüfte Identitäten", f"{report.evaluated}  ({report.skipped_unchanged} unverändert übersprungen)")
-    table.add_row("Automatisch verknüpft", f"{report.auto}  ({report.deterministic} eindeutig über Kennungen)")
-    table.add_row("Zur Prüfung (pending)", str(report.pending))
-    table.add_row("Abgelehnt (unter Prüfschwelle)", str(report.rejected))
-    table.add_row("Ohne Kandidat", str(report.no_candidate))
-    table.add_row("Links entfernt (keine Einwilligung)", str(report.removed_for_consent))
-    table.add_row("Verknüpfbare Kund:innen", str(report.linkable_customers))
-    table.add_row("Scores neu gewichtet", str(reweighted))
-    table.add_row("Dauer", f"{report.seconds.get('total', 0.0):.1f} s")
+    table = Table(title=_("Linking"), title_justify="left", show_header=False)
+    table.add_row(
+        _("Identities examined"),
+        _("{n}  ({unchanged} skipped as unchanged)").format(n=report.evaluated, unchanged=report.skipped_unchanged),
+    )
+    table.add_row(
+        _("Linked automatically"),
+        _("{n}  ({deterministic} unambiguous by identifiers)").format(
+            n=report.auto, deterministic=report.deterministic
+        ),
+    )
+    table.add_row(_("For review (pending)"), str(report.pending))
+    table.add_row(_("Rejected (below review threshold)"), str(report.rejected))
+    table.add_row(_("No candidate"), str(report.no_candidate))
+    table.add_row(_("Links removed (no consent)"), str(report.removed_for_consent))
+    table.add_row(_("Linkable customers"), str(report.linkable_customers))
+    table.add_row(_("Scores re-weighted"), str(reweighted))
+    table.add_row(_("Duration"), f"{report.seconds.get('total', 0.0):.1f} s")
     console.print(table)
 
 
@@ -284,12 +292,15 @@ def print_migration(report: MigrationReport, out: Console | None = None) -> None
     _print_wide(out, table)
     asked = [f"{name} {d.isoformat()}" for name, d in zip(("--from", "--to"), report.requested, strict=True) if d]
     if asked:
-        out.print(f"Angefragt {', '.join(asked)}; nächste gespeicherte Stände verwendet.", highlight=False)
+        out.print(
+            _("Asked for {dates}; the nearest stored snapshots were used.").format(dates=", ".join(asked)),
+            highlight=False,
+        )
     out.print(report.summary() + ".", highlight=False)
     for line in report.sentences():
         out.print(f"• {line}", highlight=False)
     if not m.changed and not m.gone:
-        out.print("Keine Wechsel zwischen den beiden Ständen.", highlight=False)
+        out.print(_("No changes between the two snapshots."), highlight=False)
 
 
 @value_app.command(
@@ -324,15 +335,17 @@ def migration_command(
 
 
 def _triangle(table: CohortTable, revenue: bool) -> Table:
-    kind = "Umsatz-Retention (Anteil am Umsatz des ersten Monats)" if revenue else "Wiederkauf-Quote"
+    kind = _("revenue retention (share of the first month's revenue)") if revenue else _("repurchase rate")
     out = Table(
-        title=f"Kohorten nach Erstkauf-Monat – {kind}, volle Monate bis {table.last_month:%Y-%m}",
+        title=_("Cohorts by first-purchase month – {kind}, full months up to {month}").format(
+            kind=kind, month=f"{table.last_month:%Y-%m}"
+        ),
         title_justify="left",
     )
-    out.add_column("Kohorte", no_wrap=True)
-    out.add_column("Kund:innen", justify="right", no_wrap=True)
+    out.add_column(_("Cohort"), no_wrap=True)
+    out.add_column(_("Customers"), justify="right", no_wrap=True)
     if revenue:
-        out.add_column("Umsatz M0", justify="right", no_wrap=True)
+        out.add_column(_("Revenue M0"), justify="right", no_wrap=True)
     width = len(table.average)
     for k in range(width):
         out.add_column(f"M{k}", justify="right", no_wrap=True)
@@ -352,7 +365,7 @@ def _triangle(table: CohortTable, revenue: bool) -> Table:
     if table.cohorts:
         total_first = sum(c.revenue for c in table.cohorts)
         out.add_row(
-            "Ø gewichtet", de_number(table.customers), *money(total_first), *(cell(x) for x in table.average),
+            _("Ø weighted"), de_number(table.customers), *money(total_first), *(cell(x) for x in table.average),
             style="bold",
         )  # fmt: skip
     return out
@@ -371,19 +384,24 @@ def print_cohorts(table: CohortTable, revenue: bool = True, out: Console | None 
     out = out or console
     if not table.cohorts:
         out.print(
-            f"Keine Erstkäufe in den vollen Monaten bis {table.last_month:%Y-%m}; importiere Bestellungen "
-            "(resonanz import orders) oder wähle mit --as-of ein anderes Datum.",
+            _(
+                "No first purchases in the full months up to {month}; import orders "
+                "(resonanz import orders) or pick another date with --as-of."
+            ).format(month=f"{table.last_month:%Y-%m}"),
             highlight=False,
         )
         return
     _print_wide(out, _triangle(table, revenue=False))
     out.print(
-        "M0 = Monat des Erstkaufs (immer 100 %); Mk = Anteil der Kohorte, der k Monate später wieder gekauft hat.",
+        _(
+            "M0 = month of the first purchase (always 100 %); "
+            "Mk = share of the cohort that bought again k months later."
+        ),
         highlight=False,
     )
     if revenue:
         _print_wide(out, _triangle(table, revenue=True))
-        out.print("Umsatz netto (Erstattungen abgezogen), geteilt durch den Umsatz der Kohorte im Monat M0.")
+        out.print(_("Net revenue (refunds deducted), divided by the cohort's revenue in month M0."))
 
 
 @value_app.command(
