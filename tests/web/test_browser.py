@@ -22,7 +22,7 @@ from resonanz.web.accounts import hash_password
 from store.db import open_engine
 from store.models import IdentityLink, ReviewEvent, ReviewItem, User
 from tests.answers.factory import MONDAY, WEEK, Factory, build_scenario
-from tests.web.live import CHROMIUM, CHROMIUM_ARGS, live_server
+from tests.web.live import chromium, live_server
 
 pytestmark = pytest.mark.browser
 PASSWORD = "browser test password"
@@ -37,12 +37,7 @@ def shots(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def page(tmp_path: Path) -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (scripts/setup-system.sh does it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as browser:
         context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="de-DE")
         page = context.new_page()
         page.set_default_timeout(15000)
@@ -55,7 +50,6 @@ def page(tmp_path: Path) -> Iterator[Any]:
         page.on("dialog", on_dialog)
         page.dialogs = dialogs  # type: ignore[attr-defined]
         yield page
-        browser.close()
 
 
 def test_work_the_queue_in_a_browser(tmp_path: Path, shots: Path, page: Any) -> None:

@@ -31,7 +31,7 @@ from resonanz.web.accounts import hash_password
 from store.db import open_engine
 from store.models import Alert, SavedSearch, User
 from tests.answers.factory import MONDAY, WEEK, Factory, build_scenario
-from tests.web.live import CHROMIUM, CHROMIUM_ARGS, live_server
+from tests.web.live import chromium, live_server
 
 pytestmark = pytest.mark.browser
 
@@ -211,14 +211,8 @@ def _site(tmp: Path) -> Iterator[Site]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (scripts/setup-system.sh does it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

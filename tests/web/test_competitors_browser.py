@@ -20,7 +20,7 @@ from store.db import open_engine
 from store.models import User
 from tests.answers.competitor_world import build_world, source
 from tests.answers.factory import MONDAY, WEEK, Factory
-from tests.web.live import CHROMIUM, CHROMIUM_ARGS, live_server
+from tests.web.live import chromium, live_server
 from tests.web.test_browser_responsive import OVERFLOW_JS, WIDTHS
 
 pytestmark = pytest.mark.browser
@@ -64,14 +64,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (scripts/setup-system.sh does it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.mark.parametrize("width", sorted(WIDTHS, reverse=True))

@@ -31,7 +31,7 @@ from store.db import open_engine
 from store.models import User
 from tests.answers.factory import WEEK, Scenario, build_scenario
 from tests.web.conftest import login
-from tests.web.live import CHROMIUM, CHROMIUM_ARGS, live_server
+from tests.web.live import chromium, live_server
 from tests.web.test_browser_responsive import OVERFLOW_JS, WIDTHS
 
 PASSWORD = "chart links password"
@@ -105,14 +105,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (scripts/setup-system.sh does it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.mark.browser

@@ -23,7 +23,7 @@ from store.db import open_engine
 from store.models import SavedSearch, User
 from tests.answers.factory import WEEK, Scenario, build_scenario
 from tests.web.conftest import login
-from tests.web.live import CHROMIUM, CHROMIUM_ARGS, live_server
+from tests.web.live import chromium, live_server
 
 
 def _options(html: str, name: str) -> list[str]:
@@ -157,12 +157,7 @@ def test_no_parameter_gives_a_server_error(client: TestClient, scenario: Scenari
 
 @pytest.fixture
 def page(tmp_path: Path) -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (scripts/setup-system.sh does it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as browser:
         context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="de-DE")
         page = context.new_page()
         page.set_default_timeout(15000)
@@ -175,7 +170,6 @@ def page(tmp_path: Path) -> Iterator[Any]:
         page.on("dialog", on_dialog)
         page.dialogs = dialogs  # type: ignore[attr-defined]
         yield page
-        browser.close()
 
 
 @pytest.mark.browser
