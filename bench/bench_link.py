@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_link.py            # everything (a few minutes on 2 cores)
     .venv/bin/python bench/bench_link.py --quick    # quality at small scales only
+    .venv/bin/python bench/bench_link.py --scale-only --customers 1000000 --identities 100000  # issue 18
 
 Quality: precision and recall of the auto links and of the review band (pending), pooled over
 several seeds at each scale, on the data of ``bench/linkgen.py``; a stress row injects 2 % exact
@@ -113,6 +114,7 @@ import logging
 import os
 import platform
 import random
+import resource
 import sys
 import tempfile
 import time
@@ -241,6 +243,35 @@ def throughput(n_customers: int, n_identities: int, names: str = "realistic") ->
     }
 
 
+def scale_only(n_customers: int, n_identities: int) -> None:
+    """``link_records`` alone at a large scale (Splink on DuckDB, in one process): stage times, pairs, quality and
+    the process's peak memory."""
+    started = time.perf_counter()
+    big = throughput(n_customers, n_identities)
+    big.pop("_bench")
+    big["wall_seconds"] = round(time.perf_counter() - started, 1)
+    big["peak_rss_gb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6, 2)  # kB on Linux
+    big["loadavg_after"] = os.getloadavg()
+    t = Table(title=f"link_records: {n_customers:,} customers x {n_identities:,} identities", title_justify="left")
+    t.add_column("measure")
+    t.add_column("value", justify="right")
+    t.add_row("generate (linkgen)", f"{big['generate_seconds']:.1f} s")
+    for stage, secs in big["stage_seconds"].items():
+        t.add_row(f"link_records: {stage}", f"{secs:.1f} s")
+    t.add_row("identities per second", f"{big['identities_per_second']:,.0f}")
+    t.add_row("candidate pairs scored", f"{big['candidate_pairs']:,}")
+    q = big["quality"]
+    t.add_row("auto precision / recall", f"{fmt(q['auto_precision'])} / {fmt(q['auto_recall'])}")
+    t.add_row("auto + review recall", fmt(q["auto_or_review_recall"]))
+    t.add_row("peak memory (whole process)", f"{big['peak_rss_gb']:.2f} GB")
+    console.print(t)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / "bench_link_scale.json"
+    machine = {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()}
+    out.write_text(json.dumps({"machine": machine, **big}, indent=2, default=str))
+    console.print(f"written to {out.relative_to(ROOT)}")
+
+
 def database_run(bench: LinkBenchmark, new_identities: int) -> dict[str, Any]:
     """``link_identities`` on SQLite: a full first run, then an incremental run after new identities arrive."""
     from sqlalchemy import insert
@@ -360,9 +391,15 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="quality at small scales only")
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--identities", type=int, default=10_000)
+    parser.add_argument("--scale-only", action="store_true",
+                        help="only the pure pipeline at --customers x --identities (e.g. 1,000,000 x 100,000), "
+                             "with peak memory; writes bench/results/bench_link_scale.json")  # fmt: skip
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("splink").setLevel(logging.ERROR)
+    if args.scale_only:
+        scale_only(args.customers, args.identities)
+        return
 
     seeds = list(range(1, 11))
     runs = [quality(500, 300, seeds), quality(2000, 1000, seeds[:5])]

