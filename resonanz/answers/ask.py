@@ -493,7 +493,7 @@ def ask(
     """
     flt = checked_filter(session, flt)
     cur = flt.period
-    prev = cur.previous()
+    prev = cur.previous(rollup.TZ)  # whole days stay whole days across a change of summer time
     periods = [prev, cur]
     dialect = session.get_bind().dialect.name
     if quote_limit <= QUOTE_LIMIT_FROM_ROLLUP and rollup.prepare(session, flt, periods):

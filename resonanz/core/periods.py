@@ -24,9 +24,25 @@ class Period:
     def length(self) -> timedelta:
         return self.end - self.start
 
-    def previous(self) -> Period:
-        """The period of equal length right before this one."""
+    def previous(self, tz: str | None = None) -> Period:
+        """The period of equal length right before this one. With ``tz``, a period of whole local days (both ends
+        at midnight in ``tz``) is followed back by as many local days, so that "the 4 weeks before" a period
+        that crosses a change of summer time also starts at midnight (and the daily rollups can answer it)."""
+        if tz is not None:
+            days = _whole_days(self, zone(tz))
+            if days is not None:
+                local = self.start.astimezone(zone(tz))
+                start = datetime.combine(local.date() - timedelta(days=days), time(), tzinfo=zone(tz))
+                return Period(start.astimezone(UTC), self.start, f"before {self.label}")
         return Period(self.start - self.length, self.start, f"before {self.label}")
+
+
+def _whole_days(period: Period, tz: ZoneInfo) -> int | None:
+    """How many local days ``period`` spans when both its ends are local midnights, else None."""
+    start, end = period.start.astimezone(tz), period.end.astimezone(tz)
+    if start.timetz().replace(tzinfo=None) != time() or end.timetz().replace(tzinfo=None) != time():
+        return None
+    return (end.date() - start.date()).days
 
 
 def _(message: str) -> str:
@@ -121,14 +137,23 @@ def resolve_period(
     tz: str = "Europe/Berlin",
     now: datetime | None = None,
 ) -> Period:
-    """The period asked for: an ISO week, or ``since``/``until`` (until defaults to now, since to ``days`` before)."""
+    """The period asked for: an ISO week, or ``since``/``until`` as whole local days (``until`` defaults to today,
+    ``since`` to ``days`` days before ``until``: the default is today and the 27 days before it).
+
+    Whole days rather than "28 x 24 hours up to this second": that is how a report's reader counts, and the
+    daily rollups (:mod:`resonanz.answers.rollup`) can answer only periods from midnight to midnight. A period
+    that ends at the end of today also holds posts stamped later today (a clock running ahead)."""
     if week:
         if since or until:
             raise InvalidFilterError(_("give either --week or --since/--until, not both"))
         return iso_week(week, tz)
     now = now or datetime.now(UTC)
-    end = parse_moment(until, tz, end_of_day=True) if until else now
-    start = parse_moment(since, tz) if since else end - timedelta(days=days)
+    end = parse_moment(until or f"{now.astimezone(zone(tz)):%Y-%m-%d}", tz, end_of_day=True)
+    if since:
+        start = parse_moment(since, tz)
+    else:
+        start = datetime.combine(end.astimezone(zone(tz)).date() - timedelta(days=days), time(), tzinfo=zone(tz))
+        start = start.astimezone(UTC)
     if start >= end:
         raise InvalidFilterError(f"the period is empty: since ({since}) must be before until ({until or 'now'})")
     label = f"{start.astimezone(zone(tz)):%Y-%m-%d} – {(end - timedelta(seconds=1)).astimezone(zone(tz)):%Y-%m-%d}"

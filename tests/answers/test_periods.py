@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from resonanz.core.errors import InvalidFilterError
-from resonanz.core.periods import iso_week, last_complete_week, parse_moment, resolve_period, week_label
+from resonanz.core.periods import Period, iso_week, last_complete_week, parse_moment, resolve_period, week_label
 
 
 def test_iso_week_is_berlin_monday_to_monday() -> None:
@@ -42,7 +42,13 @@ def test_resolve_period_since_until_inclusive_local_days() -> None:
 def test_resolve_period_defaults_and_errors() -> None:
     now = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
     p = resolve_period(days=28, now=now)
-    assert p.end == now and p.length == timedelta(days=28)
+    # today (Sunday 22 November in Berlin) and the 27 days before, midnight to midnight
+    assert p.start == datetime(2026, 10, 25, 23, 0, tzinfo=UTC) and p.end == datetime(2026, 11, 22, 23, 0, tzinfo=UTC)
+    assert p.label == "2026-10-26 – 2026-11-22"
+    late = resolve_period(days=7, now=datetime(2026, 11, 22, 23, 30, tzinfo=UTC))  # already Monday in Berlin
+    assert late.label == "2026-11-17 – 2026-11-23"
+    only_until = resolve_period(until="2026-11-30", days=7)
+    assert only_until.start == datetime(2026, 11, 23, 23, 0, tzinfo=UTC) and only_until.length == timedelta(days=7)
     with pytest.raises(InvalidFilterError, match="entweder --week oder --since"):
         resolve_period(week="2026-W47", since="2026-11-01")
     with pytest.raises(InvalidFilterError, match="empty"):
@@ -51,3 +57,17 @@ def test_resolve_period_defaults_and_errors() -> None:
         parse_moment("16.11.2026")
     with pytest.raises(InvalidFilterError, match="IANA"):
         iso_week("2026-W47", tz="Mars/Olympus")
+
+
+def test_previous_of_whole_days_across_summer_time_starts_at_midnight() -> None:
+    # the 4 weeks W44-W47 2026; the 4 weeks before them cross the end of summer time (25 October)
+    p = resolve_period(since="2026-10-26", until="2026-11-22")
+    assert p.length == timedelta(days=28)
+    before = p.previous("Europe/Berlin")
+    assert before.end == p.start
+    assert before.start == datetime(2026, 9, 27, 22, 0, tzinfo=UTC)  # Monday 28 September 00:00 CEST
+    assert before.length == timedelta(days=28, hours=1)
+    # without a time zone (or for a period that is not whole days) the same length in hours, as before
+    assert p.previous().length == timedelta(days=28)
+    odd = Period(p.start + timedelta(hours=5), p.end, "x")
+    assert odd.previous("Europe/Berlin").length == odd.length

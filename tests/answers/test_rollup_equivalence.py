@@ -21,7 +21,7 @@ from resonanz.answers import rollup
 from resonanz.answers.ask import ask
 from resonanz.answers.dashboard import dashboard, weekly_periods
 from resonanz.answers.sql import ALL_BRANDS, AnswerFilter
-from resonanz.core.periods import Period, iso_week
+from resonanz.core.periods import Period, iso_week, resolve_period
 from resonanz.core.settings import Settings
 from resonanz.pipeline.weighting import apply_weights
 from resonanz.review.corrections import apply_corrections
@@ -93,7 +93,7 @@ def _close(a: Any, b: Any, path: str = "") -> None:
 
 
 def _raw_and_rollup(session: Session, monkeypatch: pytest.MonkeyPatch, flt: AnswerFilter) -> None:
-    assert rollup.prepare(session, flt, [flt.period.previous(), flt.period])  # the rollup really answers
+    assert rollup.prepare(session, flt, [flt.period.previous(rollup.TZ), flt.period])  # the rollup really answers
     from_rollup = ask(session, flt).to_dict()
     with monkeypatch.context() as patch:
         patch.setattr(rollup, "prepare", lambda *args, **kwargs: False)
@@ -170,6 +170,8 @@ def test_rollup_answers_equal_the_raw_answers(
             AnswerFilter(period=WEEK, brand=ALL_BRANDS),
             AnswerFilter(period=WEEK, brand="Rival"),
             AnswerFilter(period=WEEK, voice="advocate"),
+            # the default period (today and the 27 days before), across the end of summer time on 25 October
+            AnswerFilter(period=resolve_period(days=28, now=NOW)),
         ]
         for flt in filters:
             _raw_and_rollup(session, monkeypatch, flt)
