@@ -103,6 +103,7 @@ def _register() -> None:
     from resonanz.cli import (
         alerts,
         answers,
+        backfill,
         brand,
         collect,
         competitors,
@@ -119,6 +120,7 @@ def _register() -> None:
     for area in (store, collect, nlp, train, link, brand, answers, competitors, search, alerts, demo, workers):
         area.register(app)
     rollups.register(app)  # `resonanz db rebuild-rollups`
+    backfill.register(app)  # `resonanz backfill` (Ray, the optional `cluster` extra)
 
 
 _register()
