@@ -35,7 +35,7 @@ from resonanz.answers import rollup as rollup_module
 from resonanz.answers.ask import AnswerFilter, ask
 from resonanz.answers.dashboard import dashboard
 from resonanz.answers.rollup import rebuild
-from resonanz.core.periods import iso_week
+from resonanz.core.periods import iso_week, resolve_period
 from resonanz.core.settings import Settings, WebSettings
 from resonanz.core.tables import CUSTOMER, IDENTITY, ITEM, LINK, POST, SCORE, VALUE
 from resonanz.web import create_app
@@ -245,6 +245,7 @@ def main() -> None:
     results["rollup_rows"] = built.cells
     print(f"rollups built in {results['rollup_build_s']} s ({built.cells} rows, {built.days} days)")
     two_weeks = type(four_weeks)(four_weeks.end - timedelta(weeks=2), four_weeks.end, "2 weeks")
+    default_period = resolve_period(days=28, now=four_weeks.end - timedelta(hours=1))
     baselines["4 weeks"] = timed(count_period(two_weeks.start - timedelta(weeks=2), two_weeks.end), args.repeat)
     rollup_cases = {
         # periods that start and end at midnight Europe/Berlin (the 4 weeks before W44-W47 cross the
@@ -252,6 +253,10 @@ def main() -> None:
         "all authors, 2 weeks (+2 before)": (AnswerFilter(period=two_weeks), "4 weeks"),
         "A-customers, 2 weeks (+2 before)": (AnswerFilter(period=two_weeks, classes=["A"]), "4 weeks"),
         "bluesky, 2 weeks (+2 before)": (AnswerFilter(period=two_weeks, platforms=["bluesky"]), "4 weeks"),
+        # W44-W47: the 4 weeks before them cross the end of summer time (whole local days since issue 18)
+        "A-customers, 4 weeks (+4 before)": (AnswerFilter(period=four_weeks, classes=["A"]), "8 weeks"),
+        # what `resonanz ask` without a period asks on the last day of END_WEEK: today and the 27 days before
+        "all authors, default period (28 days +28 before)": (AnswerFilter(period=default_period), "8 weeks"),
     }
     now = iso_week(END_WEEK).start + timedelta(days=3)
 
@@ -268,7 +273,7 @@ def main() -> None:
             for name, (flt, baseline) in rollup_cases.items():
                 if not raw:
                     with Session(engine) as session:
-                        assert rollup_module.prepare(session, flt, [flt.period.previous(), flt.period])
+                        assert rollup_module.prepare(session, flt, [flt.period.previous(rollup_module.TZ), flt.period])
                 rows.append((f"ask from {how}: {name}", timed(ask_call(flt), args.repeat), baseline))
             rows.append((f"dashboard from {how}: 12 weeks", timed(board_call, args.repeat), "12 weeks"))
         finally:
