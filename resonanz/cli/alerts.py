@@ -169,7 +169,8 @@ def resolve_command(
 
 
 @alerts_app.command(
-    "rules", help=N_("The rules in effect: defaults, [alerts.rules] from the TOML file, changes from the web app.")
+    "rules",  # \\[ : rich markup would swallow a [section]
+    help=N_("The rules in effect: defaults, \\[alerts.rules] from the TOML file, changes from the web app."),
 )
 def rules_command() -> None:
     """The rules in effect: defaults, [alerts.rules] from the TOML file, changes from the web app."""

@@ -92,6 +92,6 @@ def defer_forever(engine: Engine, settings: Settings) -> None:
 def register(app: typer.Typer) -> None:
     app.command(
         "worker",
-        help=N_('Run the jobs that `resonanz run` defers ([workers] mode = "procrastinate", PostgreSQL); start as many '
-                "as you like, on any machines."),
+        help=N_('Run the jobs that `resonanz run` defers (\\[workers] mode = "procrastinate", PostgreSQL); start as '
+                "many as you like, on any machines."),  # \\[ : rich markup would swallow a [section]
     )(worker_cmd)  # fmt: skip

@@ -18,6 +18,24 @@ The rule (one place):
 Trade-offs: exact fingerprints miss paraphrased spam and cross-posts edited for a platform's length
 limit; a near-duplicate (MinHash) stage would catch them at the price of false merges between short
 complaints that share a template ("Paket nicht angekommen, Sendungsnummer ...").
+
+Concurrency: every scoring pass ends with :func:`merge_duplicates`, so several ``resonanz worker`` processes or
+``resonanz backfill`` actors run it at the same time on one PostgreSQL. Two guards, one per kind of rival:
+
+* Two passes: on PostgreSQL a pass first takes the transaction-scoped advisory lock ``LOCK_KEY``
+  (``pg_advisory_xact_lock``), so passes settle one after the other, and each one reads what the previous one
+  committed (READ COMMITTED: every statement sees the latest commits). Without it, two passes that read the
+  same unsettled cluster both opened an item for its earliest post (``UniqueViolation``), both merged its
+  other items (two audit events for one merge) and overwrote each other's flag. ``ON CONFLICT`` alone would
+  only cure the first. The price: passes wait for each other. A pass is a few indexed queries over the
+  texts that occur twice, short beside the scoring before it, and the lock is released at commit or
+  rollback, also when a worker dies. SQLite needs no lock: it lets one writer at a time.
+* A scoring chunk (:mod:`resonanz.pipeline.scoring`) that opens an item for a flagged post does not take the
+  lock (chunks would queue behind every pass). The cluster's item is therefore inserted with
+  ``INSERT ... ON CONFLICT (post_id) DO NOTHING`` (PostgreSQL waits for the rival's transaction); when the
+  rival's item won, it is read back and treated like an item that was there before: it gets the spam flag and
+  the cluster's other items are merged into it. The scoring chunk that loses the other way already retries as
+  an update. Without concurrency both guards change nothing.
 """
 
 from __future__ import annotations
@@ -32,6 +50,8 @@ from difflib import SequenceMatcher
 from typing import Any
 
 from sqlalchemy import and_, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -55,6 +75,8 @@ SPAM = "spam"
 SPAM_FLAG = "spam_cluster"
 SPAM_SEVERITY = 3
 ACTOR = "duplicates"
+LOCK_KEY = 0x6475706C69636174
+"""``pg_advisory_xact_lock`` key of a pass on PostgreSQL: 'duplicat' as a number."""
 
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _MENTION = re.compile(r"(?<!\w)@[\w.\-@]+")
@@ -115,6 +137,8 @@ def merge_duplicates(engine: Engine) -> DuplicateReport:
     """Fingerprint new posts, merge one author's duplicate items, and cluster copy-paste spam."""
     report = DuplicateReport()
     with session_scope(engine) as session:
+        if session.get_bind().dialect.name == "postgresql":  # one pass at a time (module docstring)
+            session.execute(select(func.pg_advisory_xact_lock(LOCK_KEY)))
         report.fingerprinted = _fingerprint_new(session)
         groups = _groups(session)
         for posts in groups.values():
@@ -242,25 +266,45 @@ def _spam_cluster(session: Session, posts: list[dict[str, Any]], report: Duplica
         first = next((p for p in posts if p["id"] not in rivals), None)
         if first is None:
             return
-        item = ReviewItem(post_id=first["id"], reasons=[flag], severity=SPAM_SEVERITY)
-        session.add(item)
-        session.flush()
-        session.add(ReviewEvent(review_item_id=item.id, actor=ACTOR, action="flagged", detail={"flags": [SPAM_FLAG]}))
-        first["item_id"], first["status"] = item.id, ReviewStatus.OPEN.value
-        keep = first
+        keep = _open_item(session, first, flag)
     elif keep is not None:
-        stored = session.get(ReviewItem, keep["item_id"])
-        if stored is not None:
-            reasons = [r for r in (stored.reasons or []) if r.get("flag") != SPAM_FLAG] + [flag]
-            if reasons != stored.reasons:
-                stored.reasons = reasons
-                stored.severity = max(stored.severity, SPAM_SEVERITY)
-                session.add(stored)
+        _add_flag(session, keep, flag)
     if keep is None:
         return
     for post in items:
         if post is not keep and post["status"] in ACTIVE_STATUSES:
             _merge(session, post, keep, SPAM_FLAG)
+
+
+def _open_item(session: Session, post: dict[str, Any], flag: dict[str, Any]) -> dict[str, Any] | None:
+    """Open the cluster's item on ``post``; if a concurrent writer opened one for it first, flag that one
+    instead (module docstring). Returns ``post`` when it carries an active item now, else ``None``."""
+    values = ReviewItem(post_id=post["id"], reasons=[flag], severity=SPAM_SEVERITY).model_dump(exclude={"id"})
+    make = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = make(ITEM).values(**values).on_conflict_do_nothing(index_elements=[ITEM.c.post_id]).returning(ITEM.c.id)
+    item_id = session.execute(stmt).scalar_one_or_none()
+    if item_id is not None:
+        session.add(ReviewEvent(review_item_id=item_id, actor=ACTOR, action="flagged", detail={"flags": [SPAM_FLAG]}))
+        post["item_id"], post["status"] = item_id, ReviewStatus.OPEN.value
+        return post
+    won = session.execute(select(ITEM.c.id, ITEM.c.status).where(ITEM.c.post_id == post["id"])).one()
+    log.info("duplicates: post %s got a review item concurrently; flagging item %s instead", post["id"], won.id)
+    post["item_id"], post["status"] = won.id, won.status
+    if won.status not in ACTIVE_STATUSES:
+        return None
+    _add_flag(session, post, flag)
+    return post
+
+
+def _add_flag(session: Session, keep: dict[str, Any], flag: dict[str, Any]) -> None:
+    """Put the cluster's (current) spam flag on the item of ``keep``."""
+    stored = session.get(ReviewItem, keep["item_id"])
+    if stored is not None:
+        reasons = [r for r in (stored.reasons or []) if r.get("flag") != SPAM_FLAG] + [flag]
+        if reasons != stored.reasons:
+            stored.reasons = reasons
+            stored.severity = max(stored.severity, SPAM_SEVERITY)
+            session.add(stored)
 
 
 def places(session: Session, post_id: int) -> list[dict[str, Any]]:
