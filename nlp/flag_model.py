@@ -13,9 +13,16 @@ The heads deliberately do not read the sentiment or offensive models' outputs: a
 either model, and the flags should not silently change meaning when they do (cross-validated on the
 training set, adding them moved precision/recall by at most 0.05).
 
-Trained by ``scripts/train_flags.py`` on ``nlp/training/data/written_flags.tsv``; measured by
+A flag model may also carry its own fine-tuned copy of the embedder's top layer(s) (``top_layers`` > 0,
+:mod:`nlp.training.flag_layer`): then the heads read the mean-pooled output of that *flag branch*
+instead of the passage embedding. The branch shares the embedder's token embeddings and lower layers
+(the same tensors), so :class:`~nlp.trunk.SharedTrunk` computes those once and the flags cost one (or
+two) extra layer passes per post (:meth:`FlagModel.branch`).
+
+Trained by ``scripts/train_flags.py`` on ``nlp/training/data/written_flags*.tsv``; measured by
 ``scripts/eval_flags.py`` on ``tests/nlp/data/flags_eval.tsv`` (written separately, never trained or
-tuned on). Stored as ``nlp/weights/flags-de.safetensors`` (a few kB) with its metadata.
+tuned on). Stored as ``nlp/weights/flags-de.safetensors`` with its metadata (heads only: a few kB; with
+a fine-tuned layer: ~3.5 MB in fp16).
 """
 
 from __future__ import annotations
@@ -26,11 +33,16 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from nlp.errors import ModelLoadError
+
+if TYPE_CHECKING:  # the heads alone need no torch
+    import torch
+
+    from nlp.fast_bert import FastBert, LayerWeights
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +62,9 @@ SUPERSEDED_RULES = frozenset({"churn", "complaint", "abusive_words"})
 EMBED_SCALE = 10.0
 EXTRA_FEATURES = len(RULE_FEATURES) + 4
 DEFAULT_FILE = Path(__file__).parent / "weights" / "flags-de.safetensors"
+LAYER_PREFIX = "layer."
+LAYER_TENSORS = 16
+"""Tensor names of a fine-tuned encoder layer in the file: ``layer.<index>.<BertLayer parameter name>``."""
 
 _LINK = re.compile(r"https?://|www\.|\bbit\.ly\b", re.IGNORECASE)
 _CHURN = re.compile(
@@ -116,17 +131,80 @@ def sentences(text: str) -> list[str]:
 
 @dataclass
 class FlagModel:
-    """The trained heads: ``weight`` ``(classes, features)``, ``bias`` and a decision threshold per class."""
+    """The trained heads: ``weight`` ``(classes, features)``, ``bias`` and a decision threshold per class.
+
+    ``layers``: the fine-tuned top encoder layer(s) of the flag branch under ``LAYER_PREFIX`` names
+    (empty: the heads read the embedder's passage embedding); ``meta["first_layer"]`` is the index of the
+    first of them and ``meta["embedder"]`` the version of the embedder whose lower layers they continue.
+    """
 
     weight: np.ndarray
     bias: np.ndarray
     thresholds: np.ndarray
     classes: tuple[str, ...] = FLAG_CLASSES
     meta: dict[str, Any] = field(default_factory=dict)
+    layers: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def version(self) -> str:
         return str(self.meta.get("version", "unversioned"))
+
+    @property
+    def top_layers(self) -> int:
+        """How many fine-tuned encoder layers the flag branch runs (0: heads on the passage embedding)."""
+        return len({name.split(".")[1] for name in self.layers})
+
+    @property
+    def first_layer(self) -> int:
+        return int(self.meta.get("first_layer", 0))
+
+    def branch(self, base: FastBert) -> FastBert:
+        """The flag branch as a :class:`~nlp.fast_bert.FastBert`: ``base``'s embeddings and layers
+        ``0 .. first_layer-1`` (the same tensors, so a :class:`~nlp.trunk.SharedTrunk` runs them once), then
+        the fine-tuned layers in ``base``'s dtype. Its mean pooling is what the heads read."""
+        import copy
+
+        first, top = self.first_layer, self.top_layers
+        if top == 0:
+            raise ModelLoadError("This flag model has no fine-tuned layers; its heads read the passage embedding.")
+        if first + top != base.num_layers or int(self.weight.shape[1]) - EXTRA_FEATURES != base.hidden:
+            raise ModelLoadError(
+                f"The flag model continues layer {first} of a {first + top}-layer encoder with "
+                f"{int(self.weight.shape[1]) - EXTRA_FEATURES} dimensions, the embedder has {base.num_layers} layers "
+                f"of {base.hidden}; retrain it with scripts/train_flags.py."
+            )
+        fast = copy.copy(base)
+        fast.layers = [*base.layers[:first], *(self._layer(i, base.dtype) for i in range(first, first + top))]
+        fast.pooler = fast.classifier = None
+        return fast
+
+    def _layer(self, index: int, dtype: torch.dtype) -> LayerWeights:
+        import torch
+
+        from nlp.fast_bert import LayerWeights
+
+        prefix = f"{LAYER_PREFIX}{index}."
+
+        def t(name: str) -> torch.Tensor:
+            return torch.from_numpy(self.layers[prefix + name].astype(np.float32))
+
+        q_w, k_w, v_w = (t(f"attention.self.{n}.weight") for n in ("query", "key", "value"))
+        out_w = t("attention.output.dense.weight")
+        parts = {
+            "qkv_w": torch.cat([q_w, k_w, v_w]),
+            "q_b": t("attention.self.query.bias"),
+            "out_w": out_w,
+            "out_b": t("attention.output.dense.bias") + out_w @ t("attention.self.value.bias"),
+            "ln1_w": t("attention.output.LayerNorm.weight"),
+            "ln1_b": t("attention.output.LayerNorm.bias"),
+            "up_w": t("intermediate.dense.weight"),
+            "up_b": t("intermediate.dense.bias"),
+            "down_w": t("output.dense.weight"),
+            "down_b": t("output.dense.bias"),
+            "ln2_w": t("output.LayerNorm.weight"),
+            "ln2_b": t("output.LayerNorm.bias"),
+        }
+        return LayerWeights(**{k: v.to(dtype).contiguous() for k, v in parts.items()})
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
         """``(n, classes)`` probabilities."""
@@ -154,10 +232,11 @@ class FlagModel:
 
         path.parent.mkdir(parents=True, exist_ok=True)
         meta = {"classes": json.dumps(list(self.classes)), "meta": json.dumps(self.meta, ensure_ascii=False)}
-        tensors = {
+        tensors: dict[str, np.ndarray] = {
             "weight": self.weight.astype(np.float32),
             "bias": self.bias.astype(np.float32),
             "thresholds": self.thresholds.astype(np.float32),
+            **{name: value.astype(np.float16) for name, value in self.layers.items()},
         }
         save_file(tensors, str(path), metadata=meta)
 
@@ -173,6 +252,7 @@ class FlagModel:
             with safe_open(str(path), framework="numpy") as fh:
                 metadata = fh.metadata() or {}
                 tensors = {k: fh.get_tensor(k) for k in ("weight", "bias", "thresholds")}
+                layers = {k: fh.get_tensor(k) for k in fh.keys() if k.startswith(LAYER_PREFIX)}  # noqa: SIM118
         except Exception as exc:  # a corrupt or foreign file
             raise ModelLoadError(f"Cannot read the flag model {path}: {exc}") from exc
         classes = tuple(json.loads(metadata.get("classes", json.dumps(list(FLAG_CLASSES)))))
@@ -182,7 +262,13 @@ class FlagModel:
             thresholds=tensors["thresholds"].astype(np.float64),
             classes=classes,
             meta=json.loads(metadata.get("meta", "{}")),
+            layers=layers,
         )
         if model.weight.shape[0] != len(classes):
             raise ModelLoadError(f"Flag model {path}: {model.weight.shape[0]} heads for {len(classes)} classes.")
+        if layers and len(layers) != LAYER_TENSORS * model.top_layers:
+            raise ModelLoadError(
+                f"Flag model {path}: incomplete fine-tuned layers ({len(layers)} tensors); retrain it with "
+                "scripts/train_flags.py."
+            )
         return model

@@ -25,7 +25,8 @@ import numpy as np
 from nlp.aspects import AspectResolver
 from nlp.classifier import TransformerClassifier
 from nlp.embedder import Embedder
-from nlp.errors import NlpError
+from nlp.errors import ModelLoadError, NlpError
+from nlp.fast_bert import FastBert
 from nlp.flag_model import DEFAULT_FILE as DEFAULT_FLAG_MODEL
 from nlp.flag_model import EXTRA_FEATURES, REASON, SEVERITY, FlagModel, feature_matrix, sentences
 from nlp.flags import Flag, FlagRules, max_severity
@@ -137,6 +138,7 @@ class Analyzer:
         self._lock = threading.Lock()
         self._ready = False
         self._trunk: SharedTrunk | None = None
+        self._flag_branch: FastBert | None = None
         self._lexical = LexicalMixer.for_models(self.scorer, offensive)  # default and trained models (nlp.hybrid)
 
     @classmethod
@@ -214,12 +216,27 @@ class Analyzer:
             self._ready = True
 
     def _check_flag_model(self) -> None:
-        """Drop the flag heads (keyword flags only) when they cannot read this embedder's vectors."""
+        """Drop the flag heads (keyword flags only) when they cannot read this embedder's vectors; build the
+        flag branch of a flag model with fine-tuned layers on the embedder's lower layers."""
         if self.flag_model is None:
             return
         if self.embedder is None:
             log.warning("flag classifiers are off: they need the embedding model; keyword flags only")
             self.flag_model = None
+            return
+        if self.flag_model.top_layers:
+            trained_on, fast = self.flag_model.meta.get("embedder"), self.embedder.fast_model
+            try:
+                if fast is None or trained_on != self.embedder.version:
+                    raise ModelLoadError(
+                        f"its fine-tuned layers continue the embedder {trained_on}, this one is "
+                        f"{self.embedder.version}{'' if fast is not None else ' (not a BERT encoder)'}; retrain "
+                        "them with scripts/train_flags.py"
+                    )
+                self._flag_branch = self.flag_model.branch(fast)
+            except ModelLoadError as exc:
+                log.warning("flag classifiers are off: %s; keyword flags only", exc)
+                self.flag_model = None
             return
         dim = int(self.embedder.embed_passages(["passage"]).shape[1])
         expected = self.flag_model.weight.shape[1] - EXTRA_FEATURES
@@ -253,6 +270,8 @@ class Analyzer:
             if not _same_tokenizer(self.embedder.runner.tokenizer, scorer.tokenizer):
                 return None
             models["embedding"], kinds["embedding"] = fast, MEAN
+            if self._flag_branch is not None:  # the flag branch shares the embedder's lower layers
+                models["flags"], kinds["flags"] = self._flag_branch, MEAN
         trunk = SharedTrunk(models, kinds)
         if trunk.layer_passes == trunk.num_layers * len(models):
             log.info("the models share no layers; running them separately")
@@ -260,8 +279,10 @@ class Analyzer:
         log.info("one shared pass: %s", "; ".join(trunk.describe()))
         return trunk
 
-    def _transform(self, texts: Sequence[str]) -> tuple[list[SentimentResult], np.ndarray | None, np.ndarray | None]:
-        """Sentiment, p_offensive and passage embeddings for the model texts."""
+    def _transform(
+        self, texts: Sequence[str]
+    ) -> tuple[list[SentimentResult], np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+        """Sentiment, p_offensive, passage embeddings and flag-branch vectors (None: no branch) for the model texts."""
         scorer = self.scorer
         if self._trunk is not None and isinstance(scorer, TransformerScorer):
             outputs = dict(
@@ -269,18 +290,31 @@ class Analyzer:
             )
             sentiment = scorer.results(outputs["sentiment"])
             p_off = self.offensive.probabilities(outputs["offensive"]) if self.offensive is not None else None
-            return sentiment, p_off, outputs.get("embedding")
+            flag_vectors = outputs.get("flags")
+            if flag_vectors is None and self._flag_branch is not None:
+                flag_vectors = self._flag_vectors(texts)
+            return sentiment, p_off, outputs.get("embedding"), flag_vectors
         sentiment = scorer.score(texts)
         p_off = self.offensive.p_offensive(texts) if self.offensive is not None else None
         embeddings = self.embedder.embed_passages(texts) if self.embedder is not None else None
-        return sentiment, p_off, embeddings
+        return sentiment, p_off, embeddings, self._flag_vectors(texts) if self._flag_branch is not None else None
+
+    def _flag_vectors(self, texts: Sequence[str]) -> np.ndarray:
+        """The flag branch alone (all its layers) over ``texts``: outside the shared trunk, and for evidence."""
+        branch, embedder = self._flag_branch, self.embedder
+        if branch is None or embedder is None:
+            raise NlpError("the flag model has no fine-tuned layers")
+        if not texts:
+            return np.zeros((0, branch.hidden), dtype=np.float32)
+        (out,) = embedder.runner.run([embedder.passage_prefix + t for t in texts], branch.embed_texts)
+        return out
 
     def analyse_prepared(self, prepared: Sequence[Prepared]) -> list[Analysis]:
         self.load()
         if not prepared:
             return []
         model_texts = [p.model_text for p in prepared]
-        sentiment, p_off, embeddings = self._transform(model_texts)
+        sentiment, p_off, embeddings, flag_vectors = self._transform(model_texts)
         if self._lexical is not None:  # the lexical part sees the original texts (as in its training data)
             sentiment, p_off = self._lexical.apply([p.text for p in prepared], sentiment, p_off)
         memo = _EmbeddingMemo(self.embedder.embed_passages) if self.embedder is not None else None
@@ -291,7 +325,7 @@ class Analyzer:
             topics = AspectResolver(self.topics, self._score_spans, self._embed_clauses(memo)).resolve(
                 prepared, topics, sentiment
             )
-        model_flags = self._model_flags(prepared, embeddings, memo)
+        model_flags = self._model_flags(prepared, embeddings if flag_vectors is None else flag_vectors, memo)
         out: list[Analysis] = []
         for i, post in enumerate(prepared):
             p_offensive = float(p_off[i]) if p_off is not None else None
@@ -313,11 +347,14 @@ class Analyzer:
     def _model_flags(
         self, prepared: Sequence[Prepared], embeddings: np.ndarray | None, memo: _EmbeddingMemo | None = None
     ) -> list[list[Flag]] | None:
-        """The classifier heads' flags per post, each with the sentence that carries it as evidence."""
+        """The classifier heads' flags per post, each with the sentence that carries it as evidence. ``embeddings``:
+        what the heads read (the flag branch's vectors where the flag model has fine-tuned layers)."""
         model, embedder = self.flag_model, self.embedder
         if model is None or embedder is None or embeddings is None:
             return None
-        embed = memo if memo is not None else embedder.embed_passages
+        embed: Callable[[Sequence[str]], np.ndarray] = memo if memo is not None else embedder.embed_passages
+        if self._flag_branch is not None:
+            embed = self._flag_vectors
         texts = [p.text for p in prepared]
         hits = [self.flags.rule_hits(p) for p in prepared]
         features = feature_matrix(embeddings, texts, hits)

@@ -1,15 +1,18 @@
 """Precision and recall of the triage flags on the project's held-out flag set, as `resonanz score` flags.
 
     .venv/bin/python scripts/eval_flags.py        # -> artifacts/results/eval-flags.json
+    .venv/bin/python scripts/eval_flags.py --flag-model old.safetensors --out /tmp/old.json
 
 Runs the default Analyzer twice on ``tests/nlp/data/flags_eval.tsv`` (440 posts written apart from the
 training posts and never trained or tuned on): with the classifier heads (the default) and without them
 (the keyword rules and the offensive threshold alone, as before). Reports per flag precision/recall and
-the false-offensive rate on complaints that are not abusive.
+the false-offensive rate on complaints that are not abusive. ``--flag-model``: another flag artefact than
+the bundled one (e.g. an earlier version, for a before/after).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 from pathlib import Path
@@ -17,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from nlp.flag_model import FLAG_CLASSES
+from nlp.flag_model import DEFAULT_FILE, FLAG_CLASSES, FlagModel
 from nlp.pipeline import Analyzer
 from nlp.training.flags import read_flag_tsv
 
@@ -55,14 +58,19 @@ def report(gold: np.ndarray, pred: np.ndarray) -> dict[str, Any]:
 
 
 def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--flag-model", type=Path, default=DEFAULT_FILE)
+    ap.add_argument("--out", type=Path, default=ROOT / "artifacts" / "results" / "eval-flags.json")
+    args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     texts, gold = read_flag_tsv(EVAL)
-    heads = Analyzer.create(detect_language=False, progress=False)
+    heads = Analyzer.create(detect_language=False, progress=False, flag_model=args.flag_model)
     rules_only = Analyzer.create(detect_language=False, progress=False, flag_model=None)
     out = {"set": str(EVAL.relative_to(ROOT)), "n": len(texts), "version": heads.version,
+           "flag_model": FlagModel.load(args.flag_model).meta,
            "classifier": report(gold, predicted(heads, texts)),
            "rules_only": report(gold, predicted(rules_only, texts))}  # fmt: skip
-    path = ROOT / "artifacts" / "results" / "eval-flags.json"
+    path = args.out
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(out, indent=2), encoding="utf-8")
     for kind in ("classifier", "rules_only"):

@@ -89,10 +89,11 @@ def test_sentences() -> None:
 
 
 @pytest.mark.slow
-def test_shipped_heads_read_posts_the_keywords_got_wrong() -> None:
+def test_shipped_flag_branch_reads_posts_the_keywords_got_wrong() -> None:
     from nlp.pipeline import Analyzer
 
     model = FlagModel.load(DEFAULT_FILE)
+    assert model.top_layers >= 1 and model.version.startswith(f"L{model.top_layers}-")
     assert all(v["precision"] >= 0.8 for v in model.meta["cv"].values())  # as trained (cross-validated)
     analyzer = Analyzer.create(detect_language=False, progress=False)
     texts = [
@@ -100,9 +101,32 @@ def test_shipped_heads_read_posts_the_keywords_got_wrong() -> None:
         "Der Kaffee war immer gut. Aber nach der dritten falschen Rechnung kündige ich mein Abo.",
         "🔥 GRATIS Gutschein im Wert von 100 € 🔥 Nur heute, hier klicken: https://bit.ly/gratis-kaffee",
         "Halt doch einfach die Fresse, du hirnloser Clown.",
+        "Seit drei Wochen kein Internet und keiner ruft zurück. Das ist unzumutbar.",
+        "Hat die Filiale in Köln am Samstag geöffnet?",
     ]
     flags = [{f.name: f for f in a.flags} for a in analyzer.analyse(texts)]
-    assert "churn" not in flags[0]
+    assert "churn" not in flags[0] and not {"complaint", "spam", "offensive"} & set(flags[0])
     assert "churn" in flags[1] and flags[1]["churn"].evidence[0].startswith("Aber nach der dritten")
     assert "spam" in flags[2] and "offensive" in flags[3]
+    assert "complaint" in flags[4] and "churn" not in flags[4]
+    assert "question" in flags[5] and "complaint" not in flags[5]
     assert analyzer.version.endswith(f"+flags-{model.version}")
+    trunk = analyzer.trunk
+    assert trunk is not None and any(line.startswith("flags:") for line in trunk.describe())  # a shared-pass branch
+    # outside the shared trunk (the branch runs alone) the flags are the same
+    alone = Analyzer.create(detect_language=False, progress=False, share_trunk=False)
+    assert [{f.name for f in a.flags} for a in alone.analyse(texts)] == [set(f) for f in flags]
+
+
+@pytest.mark.slow
+def test_flag_branch_needs_the_embedder_it_was_trained_on(caplog: pytest.LogCaptureFixture) -> None:
+    from nlp.pipeline import Analyzer
+
+    model = FlagModel.load(DEFAULT_FILE)
+    model.meta["embedder"] = "sha-another-model"
+    analyzer = Analyzer.create(detect_language=False, progress=False, flag_model=None)
+    analyzer.flag_model = model
+    with caplog.at_level("WARNING"):
+        analyzer.load()
+    assert analyzer.flag_model is None and "flag classifiers are off" in caplog.text
+    assert "+flags-" not in analyzer.version

@@ -16,16 +16,17 @@ SHIPPED = [(GERMEVAL_SENTIMENT_WEIGHTS, "sentiment", ["negative", "neutral", "po
 
 def test_weights_fit_the_size_budget() -> None:
     """Each model a user runs is under 10 MB (the issue's budget per task): the default sentiment model,
-    the optional older ``germeval`` hybrid (transformer + lexical part) and the offensive hybrid; 20 MB in all."""
+    the optional older ``germeval`` hybrid (transformer + lexical part), the offensive hybrid and the flag model
+    (two fine-tuned top layers in fp16 + heads); 25 MB in all (the wheel's model payload)."""
     files = {p.name: p.stat().st_size for p in WEIGHTS_DIR.glob("*.safetensors")}
     models = {
         "default sentiment": files["sentiment-de.safetensors"],
         "germeval sentiment": files["sentiment-germeval.safetensors"] + files["sentiment-germeval.lexical.safetensors"],
         "offensive": files["offensive.safetensors"] + files["offensive.lexical.safetensors"],
-        "flag heads": files["flags-de.safetensors"],
+        "flag model": files["flags-de.safetensors"],
     }
     assert all(0 < size < 10_000_000 for size in models.values()), models
-    assert sum(models.values()) == sum(files.values()) < 20_000_000  # nothing else ships
+    assert sum(models.values()) == sum(files.values()) < 25_000_000  # nothing else ships
 
 
 @pytest.mark.parametrize(("path", "task", "labels"), SHIPPED)
