@@ -94,8 +94,9 @@ def test_default_analyzer_shares_the_trunk_and_flags() -> None:
     trunk = analyzer.trunk
     assert trunk is not None
     # the default sentiment model adapts all 12 layers, so only the embeddings are shared with it; the
-    # offensive model and the embedder still share layers 0-10: 25 layer passes instead of 36
-    assert trunk.layer_passes <= 2 * trunk.num_layers + 1 < 3 * trunk.num_layers
+    # offensive model and the flag branch share layers 0-10 and 0-9 with the embedder: 12 + 12 + 1 + 2 = 27
+    # layer passes instead of 48 for the four models alone
+    assert trunk.layer_passes == 2 * trunk.num_layers + 3 < 4 * trunk.num_layers
     shared = analyzer.analyse(GERMAN + ["Ihr seid alle Idioten und Betrüger, ihr Drecksladen!"])
     separate = Analyzer.create(progress=False, share_trunk=False).analyse(GERMAN + ["x"])
     for a, b in zip(shared[:5], separate[:5], strict=True):
