@@ -100,9 +100,11 @@ class NlpSettings(BaseModel):
     max_length: int = 256
     threads: int | None = None
     """Parallel single-threaded scoring workers; default one per available core."""
-    analyse_batch: int = Field(default=256, ge=1)
-    """Posts analysed together inside a scoring chunk: bounds the working memory (1,024 at once measured about
-    135 MB more peak memory than 256 at the same speed, see bench/bench_score_pipeline.py)."""
+    analyse_batch: int = Field(default=1024, ge=1)
+    """Posts analysed together inside a scoring chunk (at most the chunk, 1,024). Smaller bounds the working memory
+    at a cost in speed: ``resonanz score`` of 10,000 posts, quiet, in one session: 1,024 71 posts/s and 2.13 GB
+    peak, 256 59 posts/s and 1.96 GB (bench/bench_score_pipeline.py). For a small machine: 256 with
+    ``language_detection = "light"``."""
     language_detection: Literal["accurate", "light"] = "accurate"
     """lingua's high-accuracy mode (``accurate``, ~400 MB) or its low-accuracy mode (``light``, ~30 MB, a few
     per cent of short German posts taken for Danish or Dutch); the numbers are in nlp/language.py."""
