@@ -22,7 +22,7 @@ import contextlib
 import logging
 import signal
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from types import FrameType
@@ -268,25 +268,35 @@ def run_forever(
     collections finish their current page and shut down cleanly."""
     stop = stop or threading.Event()
     scheduler = build_scheduler(engine, settings, extra_jobs=list(extra_jobs), stop=stop)
+    with stop_on_signals(stop, "finishing the current pages and stopping"):
+        try:
+            result = start(scheduler, engine)
+            if on_started is not None:
+                on_started(scheduler, result)
+            while not stop.wait(1.0):
+                pass
+        finally:
+            stop.set()
+            if scheduler.running:
+                scheduler.shutdown(wait=True)
+    log.info("scheduler stopped")
+
+
+@contextlib.contextmanager
+def stop_on_signals(stop: threading.Event, doing: str) -> Iterator[threading.Event]:
+    """Set ``stop`` on SIGTERM/SIGINT while the block runs (logging "received SIGTERM; ``doing``"), then put the
+    previous handlers back. Outside the main thread (tests) signals cannot be caught: nothing is installed."""
     previous: dict[signal.Signals, Any] = {}
 
     def request_stop(signum: int, _frame: FrameType | None) -> None:
-        log.info("received %s; finishing the current pages and stopping", signal.Signals(signum).name)
+        log.info("received %s; %s", signal.Signals(signum).name, doing)
         stop.set()
 
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
             previous[sig] = signal.signal(sig, request_stop)
     try:
-        result = start(scheduler, engine)
-        if on_started is not None:
-            on_started(scheduler, result)
-        while not stop.wait(1.0):
-            pass
+        yield stop
     finally:
-        stop.set()
-        if scheduler.running:
-            scheduler.shutdown(wait=True)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        log.info("scheduler stopped")

@@ -15,11 +15,8 @@ deploy/README.md). Queueing locks keep at most one waiting job per source and pe
 from __future__ import annotations
 
 import logging
-import signal
 import threading
 from collections.abc import Callable
-from types import FrameType
-from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -31,7 +28,14 @@ from sqlmodel import col
 from resonanz.core.settings import Settings
 from resonanz.digest.job import JOB_ID as DIGEST_JOB_ID
 from resonanz.pipeline.jobs import scheduled_jobs
-from resonanz.pipeline.scheduler import SCORE_JOB_ID, SOURCE_JOB_PREFIX, SYNC_JOB_ID, SYNC_SECONDS, ExtraJob
+from resonanz.pipeline.scheduler import (
+    SCORE_JOB_ID,
+    SOURCE_JOB_PREFIX,
+    SYNC_JOB_ID,
+    SYNC_SECONDS,
+    ExtraJob,
+    stop_on_signals,
+)
 from resonanz.workers.app import build_app, queue_conninfo
 from resonanz.workers.schema import ensure_queue_schema
 from resonanz.workers.tasks import (
@@ -101,19 +105,10 @@ def run_deferring(
     ensure_queue_schema(queue_conninfo(settings))
     stop = stop or threading.Event()
     app = build_app(settings)
-    previous: dict[signal.Signals, Any] = {}
-
-    def request_stop(signum: int, _frame: FrameType | None) -> None:
-        log.info("received %s; stopping", signal.Signals(signum).name)
-        stop.set()
-
-    if threading.current_thread() is threading.main_thread():
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            previous[sig] = signal.signal(sig, request_stop)
     defaults = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
     scheduler = BackgroundScheduler(timezone=settings.digest.timezone, job_defaults=defaults)
     try:
-        with app.open():
+        with stop_on_signals(stop, "stopping"), app.open():
             scheduler.add_job(sync_sources, IntervalTrigger(seconds=SYNC_SECONDS), args=[scheduler, engine, app],
                               id=SYNC_JOB_ID, name="sync deferring source triggers")  # fmt: skip
             for job in scheduled_jobs(settings):
@@ -132,6 +127,4 @@ def run_deferring(
                 stop.set()
                 scheduler.shutdown(wait=True)  # before the app (its connection pool) closes
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
         log.info("deferring stopped")
