@@ -179,8 +179,17 @@ class SyncResult:
     removed: list[str] = field(default_factory=list)
 
 
-def sync_source_jobs(scheduler: BackgroundScheduler, engine: Engine) -> SyncResult:
-    """Make the source jobs match the enabled sources (add, re-time, remove)."""
+def sync_source_jobs(
+    scheduler: BackgroundScheduler,
+    engine: Engine,
+    *,
+    func: Callable[..., Any] | str = "resonanz.pipeline.scheduler:run_source_job",
+    args: Callable[[Source], list[Any]] = lambda source: [source.id],
+    name: str = "collect",
+) -> SyncResult:
+    """Make the source jobs match the enabled sources (add, re-time, rename, remove): one job per source calling
+    ``func(*args(source))`` every ``interval_seconds``, named "``name`` <source>". The defaults collect in this
+    process; ``resonanz run`` in the workers' mode passes a function that defers the collection instead."""
     result = SyncResult()
     with session_scope(engine) as session:
         sources = session.execute(select(Source).where(col(Source.enabled).is_(True))).scalars().all()
@@ -194,17 +203,17 @@ def sync_source_jobs(scheduler: BackgroundScheduler, engine: Engine) -> SyncResu
         job = scheduler.get_job(job_id)
         if job is None:
             scheduler.add_job(
-                "resonanz.pipeline.scheduler:run_source_job",
+                func,
                 IntervalTrigger(seconds=source.interval_seconds),
-                args=[source.id],
+                args=args(source),
                 id=job_id,
-                name=f"collect {source.name}",
+                name=f"{name} {source.name}",
                 next_run_time=utcnow(),
                 replace_existing=True,
             )
             result.added.append(source.name)
-        elif getattr(job.trigger, "interval", None) != interval or job.name != f"collect {source.name}":
-            job.modify(name=f"collect {source.name}")
+        elif getattr(job.trigger, "interval", None) != interval or job.name != f"{name} {source.name}":
+            job.modify(name=f"{name} {source.name}")
             if getattr(job.trigger, "interval", None) != interval:
                 job.reschedule(IntervalTrigger(seconds=source.interval_seconds))
             result.changed.append(source.name)

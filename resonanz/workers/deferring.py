@@ -21,20 +21,18 @@ from collections.abc import Callable
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from procrastinate import App
-from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from sqlmodel import col
 
 from resonanz.core.settings import Settings
 from resonanz.digest.job import JOB_ID as DIGEST_JOB_ID
 from resonanz.pipeline.jobs import scheduled_jobs
 from resonanz.pipeline.scheduler import (
     SCORE_JOB_ID,
-    SOURCE_JOB_PREFIX,
     SYNC_JOB_ID,
     SYNC_SECONDS,
     ExtraJob,
     stop_on_signals,
+    sync_source_jobs,
 )
 from resonanz.workers.app import build_app, queue_conninfo
 from resonanz.workers.schema import ensure_queue_schema
@@ -48,8 +46,6 @@ from resonanz.workers.tasks import (
     defer_named,
     defer_plan,
 )
-from store.db import session_scope
-from store.models import Source
 from store.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -77,20 +73,8 @@ def defer_extra(app: App, job: ExtraJob) -> int | None:
 
 
 def sync_sources(scheduler: BackgroundScheduler, engine: Engine, app: App) -> None:
-    """One deferring trigger per enabled source (added, re-timed, removed as the sources table changes)."""
-    with session_scope(engine) as session:
-        sources = session.execute(select(Source).where(col(Source.enabled).is_(True))).scalars().all()
-    wanted = {f"{SOURCE_JOB_PREFIX}{s.id}": s for s in sources}
-    for job in scheduler.get_jobs():
-        if job.id.startswith(SOURCE_JOB_PREFIX) and job.id not in wanted:
-            scheduler.remove_job(job.id)
-    for job_id, source in wanted.items():
-        job = scheduler.get_job(job_id)
-        if job is None:
-            scheduler.add_job(defer_collect, IntervalTrigger(seconds=source.interval_seconds), args=[app, source.id],
-                              id=job_id, name=f"defer collect {source.name}", next_run_time=utcnow())  # fmt: skip
-        elif getattr(job.trigger, "interval", None) != IntervalTrigger(seconds=source.interval_seconds).interval:
-            job.reschedule(IntervalTrigger(seconds=source.interval_seconds))
+    """One deferring trigger per enabled source (added, re-timed, renamed, removed as the sources table changes)."""
+    sync_source_jobs(scheduler, engine, func=defer_collect, args=lambda source: [app, source.id], name="defer collect")
 
 
 def run_deferring(
