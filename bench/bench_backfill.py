@@ -36,12 +36,12 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.bench_workers import LIGHT, scored  # noqa: E402
 from resonanz.answers.rollup import refresh_rollups  # noqa: E402
 from resonanz.backfill import import_ray, run_backfill  # noqa: E402
 from resonanz.core.settings import Settings, reset_settings_cache, settings_from  # noqa: E402
@@ -54,13 +54,7 @@ from tests.pg import create_database  # noqa: E402
 from tests.workers.fleet import seed_posts  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
-LIGHT = {"RESONANZ_NLP__OFFENSIVE_MODEL": "", "RESONANZ_NLP__EMBEDDING_MODEL": "", "RESONANZ_NLP__FLAG_MODEL": ""}
 CORES = os.cpu_count() or 1
-
-
-def scored(engine: Engine) -> int:
-    with engine.connect() as conn:
-        return int(conn.execute(text("SELECT count(DISTINCT post_id) FROM score")).scalar_one())
 
 
 def fresh(admin_url: str) -> tuple[str, Engine]:

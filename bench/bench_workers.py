@@ -37,7 +37,7 @@ from sqlalchemy.engine import Engine
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from resonanz.core.settings import Settings  # noqa: E402
+from resonanz.core.settings import AlertSettings, Settings  # noqa: E402
 from resonanz.pipeline.scoring import score_posts, shared_analyzer  # noqa: E402
 from resonanz.workers.app import build_app, queue_conninfo  # noqa: E402
 from resonanz.workers.schema import ensure_queue_schema  # noqa: E402
@@ -115,7 +115,7 @@ def run_in_process(admin_url: str, args: argparse.Namespace) -> dict[str, Any]:
     """The baseline: the same posts scored by one process with ``score_posts`` (models loaded before the clock)."""
     url = create_database(admin_url, f"bw_{uuid.uuid4().hex[:10]}")
     engine = open_engine(url)
-    settings = Settings(database_url=url, alerts={"enabled": False}, **nlp_settings(args))
+    settings = Settings(database_url=url, alerts=AlertSettings(enabled=False), **nlp_settings(args))
     analyzer = shared_analyzer(settings)
     seed_posts(engine, args.posts, seed=42)
     t0 = time.perf_counter()
