@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, Select, Table, any_, bindparam, func, literal_column, select
+from sqlalchemy import JSON, ColumnElement, Select, Table, any_, bindparam, func, insert, literal_column, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
@@ -53,6 +53,22 @@ def one_of(column: ColumnElement[Any], name: str, dialect: str) -> ColumnElement
         return column == any_(bindparam(name, type_=postgresql.ARRAY(column.type)))
     values: Select[Any] = select(literal_column("value")).select_from(func.json_each(bindparam(name, type_=JSON())))
     return column.in_(values)
+
+
+def insert_chunked(executor: Any, table: Table, rows: Iterable[dict[str, Any]], size: int = 5000) -> int:
+    """Insert ``rows`` into ``table`` with one ``executemany`` per ``size`` rows, through ``executor`` (a Session or a
+    Connection: anything with ``execute``); a generator of rows is never held whole. Returns how many were written."""
+    chunk: list[dict[str, Any]] = []
+    written = 0
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= size:
+            executor.execute(insert(table), chunk)
+            written, chunk = written + len(chunk), []
+    if chunk:
+        executor.execute(insert(table), chunk)
+        written += len(chunk)
+    return written
 
 
 def json_text(value: Any) -> str:

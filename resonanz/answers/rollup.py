@@ -61,6 +61,7 @@ from resonanz.answers.sql import (
 )
 from resonanz.core.periods import Period, zone
 from resonanz.core.tables import POST, SCORE
+from store.bulk import insert_chunked
 from store.db import session_scope
 from store.models import AnswerRollup, AnswerRollupDirty, AnswerRollupQuote, AnswerRollupState, AnswerRollupVoice
 
@@ -398,17 +399,7 @@ def _voice_rows(voices: dict[tuple[Any, ...], list[Any]]) -> Iterator[dict[str, 
 
 
 def _insert(session: Session, table: Table, rows: Iterable[dict[str, Any]]) -> int:
-    chunk: list[dict[str, Any]] = []
-    written = 0
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) >= INSERT_ROWS:
-            session.execute(insert(table), chunk)
-            written, chunk = written + len(chunk), []
-    if chunk:
-        session.execute(insert(table), chunk)
-        written += len(chunk)
-    return written
+    return insert_chunked(session, table, rows, INSERT_ROWS)
 
 
 def recompute_days(session: Session, days: Iterable[date]) -> int:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
 
 from linker.value.loyalty import Activity
@@ -31,6 +31,7 @@ from resonanz.core.tables import CUSTOMER, EVENT, LINK, ORDER, POST, SCORE, VALU
 from resonanz.pipeline.consent import linkable_clause
 from resonanz.pipeline.domain_config import value_config
 from resonanz.pipeline.link_decisions import LINKED_STATUSES
+from store.bulk import insert_chunked
 from store.db import session_scope
 from store.types import as_utc, utcnow
 
@@ -209,16 +210,7 @@ def _value_rows(snapshot: ValueSnapshot, computed_at: datetime) -> Iterator[dict
 
 def _persist(session: Any, snapshot: ValueSnapshot, computed_at: datetime) -> int:
     _compact(session, snapshot.window.end)
-    written = 0
-    chunk: list[dict[str, Any]] = []
-    for row in _value_rows(snapshot, computed_at):
-        chunk.append(row)
-        if len(chunk) >= PERSIST_ROWS:
-            session.execute(insert(VALUE), chunk)
-            written, chunk = written + len(chunk), []
-    if chunk:
-        session.execute(insert(VALUE), chunk)
-        written += len(chunk)
+    written = insert_chunked(session, VALUE, _value_rows(snapshot, computed_at), PERSIST_ROWS)
     mark_drift(session)  # answer rollups: days of accounts whose class changed
     return written
 
