@@ -2,12 +2,17 @@
 
     .venv/bin/python -m bench.bench_answers [--posts 100000] [--repeat 5] [--answers-only]
     .venv/bin/python -m bench.bench_answers --posts 1000000 --answers-only
+    .venv/bin/python -m bench.bench_answers --posts 1000000 --answers-only --rollups-only --keep /tmp/bench-1m
+    .venv/bin/python -m bench.bench_answers --posts 1000000 --answers-only --rollups-only --reuse /tmp/bench-1m
 
 Reports milliseconds per call (median) and the ratio to a plain ``SELECT COUNT(*)`` over the same
 posts, measured in the same run. ``ask`` and the dashboard are timed twice: from the daily rollups
 (:mod:`resonanz.answers.rollup`, built after generating, the build time is reported) and from the raw posts.
 Posts are generated and inserted in chunks of 50,000 (``executemany``), so a million fits in memory.
 Results also go to ``bench/results/answers.json`` (``answers-<posts>.json`` with ``--answers-only``).
+``--keep DIR`` generates into ``DIR/bench.db`` and keeps it; ``--reuse DIR`` times that database again without
+generating (the rollups are rebuilt only when they are not built, or with ``--rebuild``), so the 1M posts are
+generated once. ``--rollups-only`` skips the timings from the raw posts (minutes at 1M).
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from typing import Any
 import httpx
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -65,7 +70,8 @@ def generate(engine: Engine, posts: int, seed: int = 7) -> dict[str, int]:
     with engine.begin() as conn:
         customers: list[dict[str, Any]] = [
             {"id": i, "crm_id": f"K{i:07d}", "first_name": f"Vorname{i}", "last_name": f"Nachname{i}", "emails": [],
-             "phones": [], "handles": [], "profile_urls": [], "consent_status": "granted", "created_at": now,
+             "phones": [], "handles": [], "profile_urls": [], "consent_status": "granted",
+             "consent_basis": "Art. 6 Abs. 1 lit. a DSGVO", "created_at": now,
              "updated_at": now}
             for i in range(1, n_customers + 1)
         ]  # fmt: skip
@@ -181,16 +187,32 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--answers-only", action="store_true", help="skip the queue page (ask and dashboard only)")
+    parser.add_argument("--rollups-only", action="store_true", help="skip the timings from the raw posts")
+    keep = parser.add_mutually_exclusive_group()
+    keep.add_argument("--keep", type=Path, metavar="DIR", help="generate into DIR/bench.db and keep it")
+    keep.add_argument("--reuse", type=Path, metavar="DIR", help="time DIR/bench.db (made with --keep) again")
+    parser.add_argument("--rebuild", action="store_true", help="with --reuse: rebuild the rollups")
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="resonanz-bench-"))
-    engine = open_engine(f"sqlite:///{tmp / 'bench.db'}")
-    t0 = time.perf_counter()
-    sizes = generate(engine, args.posts)
-    gen_s = time.perf_counter() - t0
-    print(f"generated {sizes} in {gen_s:.1f} s")
-    with Session(engine) as session:
-        session.add(User(username="bench", password_hash=hash_password("bench password"), role="community_manager"))
-        session.commit()
+    where = args.reuse or args.keep or Path(tempfile.mkdtemp(prefix="resonanz-bench-"))
+    where.mkdir(parents=True, exist_ok=True)
+    if args.keep and (where / "bench.db").exists():
+        parser.error(f"{where / 'bench.db'} exists: time it with --reuse {where} or delete it")
+    if args.reuse and not (where / "bench.db").exists():
+        parser.error(f"{where / 'bench.db'} does not exist: generate it with --keep {where}")
+    engine = open_engine(f"sqlite:///{where / 'bench.db'}")
+    if args.reuse:
+        sizes = json.loads((where / "sizes.json").read_text())
+        gen_s = 0.0
+        print(f"reusing {where / 'bench.db'}: {sizes}")
+    else:
+        t0 = time.perf_counter()
+        sizes = generate(engine, args.posts)
+        gen_s = time.perf_counter() - t0
+        (where / "sizes.json").write_text(json.dumps(sizes))
+        print(f"generated {sizes} in {gen_s:.1f} s")
+        with Session(engine) as session:
+            session.add(User(username="bench", password_hash=hash_password("bench password"), role="community_manager"))
+            session.commit()
 
     four_weeks = iso_week(END_WEEK)
     four_weeks = type(four_weeks)(four_weeks.end - timedelta(weeks=4), four_weeks.end, "4 weeks")
@@ -235,15 +257,21 @@ def main() -> None:
         (f"SELECT COUNT(*) post, {name}", timing, name) for name, timing in baselines.items()
     ]
     for name, (flt, baseline) in cases.items():
-        rows.append((name, timed(ask_call(flt), args.repeat), baseline))
+        if not args.rollups_only:
+            rows.append((name, timed(ask_call(flt), args.repeat), baseline))
 
-    t0 = time.perf_counter()
     with Session(engine) as session:
-        built = rebuild(session)
-        session.commit()
-    results["rollup_build_s"] = round(time.perf_counter() - t0, 1)
-    results["rollup_rows"] = built.cells
-    print(f"rollups built in {results['rollup_build_s']} s ({built.cells} rows, {built.days} days)")
+        built_already = rollup_module.is_built(session)
+    if args.reuse and built_already and not args.rebuild:
+        print("rollups already built (--rebuild to build them again)")
+    else:
+        t0 = time.perf_counter()
+        with Session(engine) as session:
+            built = rebuild(session)
+            session.commit()
+        results["rollup_build_s"] = round(time.perf_counter() - t0, 1)
+        results["rollup_rows"] = built.cells
+        print(f"rollups built in {results['rollup_build_s']} s ({built.cells} rows, {built.days} days)")
     two_weeks = type(four_weeks)(four_weeks.end - timedelta(weeks=2), four_weeks.end, "2 weeks")
     default_period = resolve_period(days=28, now=four_weeks.end - timedelta(hours=1))
     baselines["4 weeks"] = timed(count_period(two_weeks.start - timedelta(weeks=2), two_weeks.end), args.repeat)
@@ -264,7 +292,10 @@ def main() -> None:
         with Session(engine) as session:
             return dashboard(session, now=now, weeks=WEEKS)
 
-    for raw in (False, True):
+    with Session(engine) as session:  # cold: no cached answers (a kept database may hold some)
+        session.execute(delete(rollup_module.CACHE))
+        session.commit()
+    for raw in (False,) if args.rollups_only else (False, True):
         how = "raw posts" if raw else "rollups"
         original = rollup_module.prepare
         if raw:
@@ -278,6 +309,19 @@ def main() -> None:
             rows.append((f"dashboard from {how}: 12 weeks", timed(board_call, args.repeat), "12 weeks"))
         finally:
             rollup_module.prepare = original
+    # warm: the two answers rollup.warm caches (the pipeline does it at the end of refresh_rollups)
+    t0 = time.perf_counter()
+    with Session(engine) as session:
+        results["cache_entries"] = rollup_module.warm(session, now=default_period.end - timedelta(hours=1))
+        session.commit()
+    results["cache_warm_s"] = round(time.perf_counter() - t0, 2)
+    print(f"default answers cached in {results['cache_warm_s']} s ({results['cache_entries']} entries)")
+    assert WEEKS == rollup_module.DASHBOARD_WEEKS
+    default_ask = rollup_cases["all authors, default period (28 days +28 before)"][0]
+    rows.append(
+        ("ask from the cache: all authors, default period", timed(ask_call(default_ask), args.repeat), "8 weeks")
+    )
+    rows.append(("dashboard from the cache: 12 weeks", timed(board_call, args.repeat), "12 weeks"))
     if args.answers_only:
         _report(rows, baselines, results, f"answers-{args.posts}.json")
         engine.dispose()

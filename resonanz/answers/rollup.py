@@ -32,21 +32,38 @@ and links (:func:`mark_drift`: accounts whose customer or class differs from the
 weighting), a source's brand (:func:`mark_source`). New scores are also found by a watermark on ``score.id``.
 Dirty days are recomputed from the raw tables at the end of the job (:func:`refresh`) and, for the days an answer
 reads, by the answer itself (:func:`prepare`); recomputing a day replaces its rows, so doing it twice is harmless.
+
+Reading and the cache
+---------------------
+
+The per-voice sums are read with one grouping per voice and a column per bucket (week, period), in the order of
+the covering index ``ix_answer_rollup_voice_by_voice`` when an answer reads most of the stored days (no sort).
+At a million posts that still takes seconds for the dashboard, so the sums of the answers users open most (the
+dashboard of the last :data:`DASHBOARD_WEEKS` weeks and ``ask`` for the default period, without a filter) are
+cached in ``answer_rollup_cache`` by :func:`warm`, which :func:`refresh_rollups` calls at the end of a pipeline
+job. An entry holds the rollups' ``version``, which every recomputation of a day raises in the same
+transaction (:func:`bump_version`); an answer reads the cache only after :func:`prepare` recomputed the dirty
+days it covers, so a correction or a new score is in the next answer. Quotes and revenues are read live.
 """
 
 from __future__ import annotations
 
+import hashlib
 import heapq
+import json
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from decimal import Decimal
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, Table, case, delete, func, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql.elements import ColumnElement
 
 from resonanz.answers.sql import (
@@ -59,11 +76,12 @@ from resonanz.answers.sql import (
     sentiment_value,
     value_subquery,
 )
-from resonanz.core.periods import Period, zone
+from resonanz.core.periods import Period, resolve_period, zone
 from resonanz.core.tables import POST, SCORE
 from store.bulk import insert_chunked
 from store.db import session_scope
 from store.models import AnswerRollup, AnswerRollupDirty, AnswerRollupQuote, AnswerRollupState, AnswerRollupVoice
+from store.models.rollup import AnswerRollupCache
 
 log = logging.getLogger(__name__)
 
@@ -74,13 +92,20 @@ VOICE: Table = AnswerRollupVoice.__table__  # type: ignore[attr-defined]
 DIRTY: Table = AnswerRollupDirty.__table__  # type: ignore[attr-defined]
 STATE: Table = AnswerRollupState.__table__  # type: ignore[attr-defined]
 QUOTE: Table = AnswerRollupQuote.__table__  # type: ignore[attr-defined]
+CACHE: Table = AnswerRollupCache.__table__  # type: ignore[attr-defined]
+VOICE_BY_VOICE, VOICE_BY_DAY = "ix_answer_rollup_voice_by_voice", "ix_answer_rollup_voice_read"
+"""The covering indexes of ``answer_rollup_voice`` in voice order (migration 0013) and led by the day (0012)."""
 QUOTE_POOL = 9
 """Candidates kept per day, cell and order: enough for ``quote_limit`` 3 (``quotes`` looks at 3 x limit)."""
-BUILT, WATERMARK = "built", "score_watermark"
+BUILT, WATERMARK, VERSION = "built", "score_watermark", "version"
 DAYS_PER_QUERY = 7
 """Days recomputed with one query (bounds the memory of a rebuild)."""
 INSERT_ROWS = 5000
 IN_CHUNK = 900
+DEFAULT_WEIGHT = 0.5
+"""The prospects' weight of the answers cached by :func:`refresh_rollups` (``Settings().value.prospect_weight``)."""
+DASHBOARD_WEEKS = 12
+"""The dashboard's default span (the web page's ``weeks``), cached by :func:`warm`."""
 POLARITY = {"positive": 1, "negative": -1, "neutral": 0}
 
 Session = Any
@@ -406,6 +431,7 @@ def recompute_days(session: Session, days: Iterable[date]) -> int:
     """Replace the rollup rows of ``days`` by what the raw tables say now and clear their marks; returns the
     rows written."""
     written = 0
+    bump_version(session)
     for run in _runs(days):
         rows = session.execute(_source_rows(day_start(run[0]), day_start(run[-1] + timedelta(days=1)))).all()
         cells, voices, candidates = _aggregate(rows)
@@ -414,6 +440,15 @@ def recompute_days(session: Session, days: Iterable[date]) -> int:
         written += _insert(session, ROLLUP, _cell_rows(cells)) + _insert(session, VOICE, _voice_rows(voices))
         _insert(session, QUOTE, candidates)
     return written
+
+
+def bump_version(session: Session) -> None:
+    """Raise the rollups' version (in the transaction that changes them): the cached answers of the older
+    version are not served any more. One atomic statement, so two concurrent writers never share a version."""
+    dialect = session.get_bind().dialect.name
+    make = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = make(STATE).values(key=VERSION, value=1)
+    session.execute(stmt.on_conflict_do_update(index_elements=[STATE.c.key], set_={"value": STATE.c.value + 1}))
 
 
 def dirty_days(session: Session, start: date | None = None, end: date | None = None) -> list[date]:
@@ -444,10 +479,25 @@ def refresh(session: Session, *, score_ids: Iterable[int] = (), drift: bool = Fa
     return len(days)
 
 
-def refresh_rollups(engine: Engine, *, drift: bool = False, voices: bool = False) -> int:
-    """:func:`refresh` in a transaction of its own (the end of a pipeline job)."""
+def refresh_rollups(
+    engine: Engine,
+    *,
+    drift: bool = False,
+    voices: bool = False,
+    default_weight: float = DEFAULT_WEIGHT,
+    now: datetime | None = None,
+) -> int:
+    """:func:`refresh` in a transaction of its own (the end of a pipeline job), then :func:`warm` in another one
+    (``default_weight``: the prospects' weight the answers use, ``settings.value.prospect_weight``)."""
     with session_scope(engine) as session:
-        return refresh(session, drift=drift, voices=voices)
+        days = refresh(session, drift=drift, voices=voices)
+    try:
+        with session_scope(engine) as session:
+            if is_built(session):
+                warm(session, now=now, default_weight=default_weight)
+    except SQLAlchemyError as exc:  # the answers stay exact without the cache, only slower
+        log.warning("rollups: could not cache the default answers (they are computed when asked): %s", exc)
+    return days
 
 
 @dataclass
@@ -460,8 +510,9 @@ class RebuildReport:
 def rebuild(session: Session) -> RebuildReport:
     """Recompute the rollups of every day from the raw tables and switch them on for the answers."""
     report = RebuildReport()
-    for table in (ROLLUP, VOICE, QUOTE, DIRTY):
+    for table in (ROLLUP, VOICE, QUOTE, DIRTY, CACHE):
         session.execute(delete(table))
+    bump_version(session)
     first, last = session.execute(
         select(func.min(POST.c.created_at), func.max(POST.c.created_at)).where(POST.c.deleted_at.is_(None))
     ).one()
@@ -531,11 +582,139 @@ def _weight(table: Table, default: float) -> ColumnElement[float]:
     return table.c.weight_sum + table.c.unweighted * literal(float(default))
 
 
+# --- the cache of the answers users open most --------------------------------------------------------------
+
+_WARMING: ContextVar[bool] = ContextVar("rollup_cache_warming", default=False)
+T = TypeVar("T")
+
+
+def _plain(value: Any) -> Any:
+    """A database number as JSON keeps it: PostgreSQL sums integers as ``Decimal``."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+def _cache_key(reader: str, flt: AnswerFilter, periods: Sequence[Period], options: dict[str, Any]) -> str:
+    """Everything a reader's result depends on besides the rollups' rows (the filter as :func:`_where` and
+    :func:`_weight` read it, the periods, the reader and its options)."""
+    what = {
+        "reader": reader, "options": options, "brand": flt.brand, "voice": flt.voice,
+        "classes": sorted(flt.classes), "platforms": sorted(flt.platforms), "languages": sorted(flt.languages),
+        "default_weight": float(flt.default_weight),
+        "periods": [[p.start.astimezone(UTC).isoformat(), p.end.astimezone(UTC).isoformat()] for p in periods],
+    }  # fmt: skip
+    return hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()
+
+
+def _cached(
+    session: Session,
+    reader: str,
+    flt: AnswerFilter,
+    periods: Sequence[Period],
+    options: dict[str, Any],
+    compute: Callable[[], T],
+    encode: Callable[[T], Any],
+    decode: Callable[[Any], T],
+) -> T:
+    """The reader's result from :data:`CACHE` when it was stored under the rollups' current version, else
+    computed (and stored while :func:`warm` runs). The version is read first: an entry computed while another
+    transaction changed the rollups is stored under the older version and never served."""
+    version = _state(session, VERSION) or 0
+    key = _cache_key(reader, flt, periods, options)
+    hit = session.execute(
+        select(CACHE.c.value).where(CACHE.c.key == key, CACHE.c.version == version)
+    ).scalar_one_or_none()
+    if hit is not None:
+        return decode(json.loads(hit))
+    value = compute()
+    if _WARMING.get():
+        dialect = session.get_bind().dialect.name
+        make = pg_insert if dialect == "postgresql" else sqlite_insert
+        stmt = make(CACHE).values(key=key, version=version, value=json.dumps(encode(value), default=_plain))
+        session.execute(stmt.on_conflict_do_update(index_elements=[CACHE.c.key], set_=dict(stmt.excluded)))
+    return value
+
+
+def warm(session: Session, *, now: datetime | None = None, default_weight: float = DEFAULT_WEIGHT) -> int:
+    """Compute and cache the rollup sums of the answers users open most: the dashboard of the last
+    :data:`DASHBOARD_WEEKS` weeks and ``ask`` for the default period, both without a filter (as the web pages and
+    ``resonanz ask`` ask them on the day of ``now``). Entries of older versions are deleted. Returns the entries
+    cached now."""
+    from resonanz.answers.ask import ask
+    from resonanz.answers.dashboard import dashboard
+
+    moment = now or datetime.now(UTC)
+    token = _WARMING.set(True)
+    try:
+        base = AnswerFilter(
+            period=resolve_period(days=7 * DASHBOARD_WEEKS, tz=TZ, now=moment), default_weight=default_weight
+        )
+        dashboard(session, now=moment, weeks=DASHBOARD_WEEKS, tz=TZ, base=base)
+        ask(session, AnswerFilter(period=resolve_period(tz=TZ, now=moment), default_weight=default_weight))
+    finally:
+        _WARMING.reset(token)
+    version = _state(session, VERSION) or 0
+    session.execute(delete(CACHE).where(CACHE.c.version != version))
+    return int(session.execute(select(func.count()).select_from(CACHE)).scalar_one())
+
+
+def _pairs(found: dict[tuple[Any, ...], tuple[int, float]]) -> list[list[Any]]:
+    return [[list(k), list(v)] for k, v in found.items()]
+
+
+def _unpairs(pairs: list[list[Any]]) -> dict[tuple[Any, ...], tuple[int, float]]:
+    return {tuple(k): (int(v[0]), float(v[1])) for k, v in pairs}
+
+
+def _rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return rows
+
+
+def _spans(periods: Sequence[Period], *, by_bucket: bool) -> list[tuple[date, date]]:
+    """The days of each bucket (:func:`_bucket`), or of all periods together as bucket 0."""
+    if not by_bucket:
+        return [(local_day(periods[0].start), local_day(periods[-1].end))]
+    return [(local_day(p.start), local_day(p.end)) for p in periods]
+
+
+def _in_span(value: ColumnElement[Any], spans: Sequence[tuple[date, date]], i: int) -> ColumnElement[Any]:
+    """``value`` on the rows of bucket ``i``, else NULL (one bucket: ``value``, the query reads only its days)."""
+    if len(spans) == 1:
+        return value
+    day = VOICE.c.day
+    return case(((day >= spans[i][0]) & (day < spans[i][1]), value))
+
+
+def _with_voice_index(session: Session, query: Select[Any], periods: Sequence[Period]) -> Select[Any]:
+    """SQLite: read ``answer_rollup_voice`` in voice order (:data:`VOICE_BY_VOICE`, no sort for the grouping by
+    voice) when the periods cover at least half of its days, else by day (:data:`VOICE_BY_DAY`: fewer rows). Named,
+    as SQLite's planner prefers the voice order (no sort) even for a few weeks of a long history. PostgreSQL plans
+    on its own (statistics)."""
+    if session.get_bind().dialect.name != "sqlite":
+        return query
+    days = [select(func.min(VOICE.c.day)).scalar_subquery(), select(func.max(VOICE.c.day)).scalar_subquery()]
+    first, last = session.execute(select(*days)).one()  # apart: SQLite reads the ends of the index for each
+    if first is None or last is None:
+        return query
+    stored = (last - first).days + 1
+    read = (min(local_day(periods[-1].end), last + timedelta(days=1)) - max(local_day(periods[0].start), first)).days
+    index = VOICE_BY_DAY if 2 * read < stored else VOICE_BY_VOICE
+    return query.with_hint(VOICE, f"INDEXED BY {index}", dialect_name="sqlite")
+
+
 def sums_by_segment(
     session: Session, flt: AnswerFilter, periods: Sequence[Period], *, heads: bool = True
 ) -> list[dict[str, Any]]:
     """Per (bucket, segment) the columns of :func:`resonanz.answers.sql.sentiment_aggregates` (``heads=False``:
     without ``authors`` and ``customers``, which need the per-voice table)."""
+    compute = lambda: _sums_by_segment(session, flt, periods, heads=heads)  # noqa: E731
+    return _cached(session, "sums_by_segment", flt, periods, {"heads": heads}, compute, _rows, _rows)
+
+
+def _sums_by_segment(
+    session: Session, flt: AnswerFilter, periods: Sequence[Period], *, heads: bool
+) -> list[dict[str, Any]]:
     r, w = ROLLUP.c, _weight(ROLLUP, flt.default_weight)
     bucket = _bucket(r.day, periods).label("bucket")
     query = (
@@ -558,21 +737,30 @@ def sums_by_segment(
     if not heads:
         return list(out.values())
     v = VOICE.c
-    vbucket = _bucket(v.day, periods).label("bucket")
-    head_query = (
+    spans = _spans(periods, by_bucket=True)
+    # per voice, its accounts in each bucket; a voice with a positive key is a customer
+    per_voice = (
         select(
-            vbucket,
+            v.voice_key,
             v.segment,
-            func.count(func.distinct(v.identity_id)).label("authors"),
-            func.count(func.distinct(v.customer_id)).label("customers"),
+            *[func.count(func.distinct(_in_span(v.identity_id, spans, i))).label(f"a{i}") for i in range(len(spans))],
         )
         .where(*_where(VOICE, flt, periods, topics=False))
-        .group_by(vbucket, v.segment)
+        .group_by(v.voice_key, v.segment)
     )
-    for b, seg, authors, customers in session.execute(head_query).all():
-        row = out.get((int(b), str(seg)))
-        if row is not None:
-            row.update(authors=int(authors), customers=int(customers))
+    per_voice = _with_voice_index(session, per_voice, periods)
+    pv = per_voice.subquery("per_voice")
+    customer = pv.c.voice_key > 0
+    head_query = select(
+        pv.c.segment,
+        *[func.sum(pv.c[f"a{i}"]) for i in range(len(spans))],
+        *[func.sum(case(((pv.c[f"a{i}"] > 0) & customer, 1), else_=0)) for i in range(len(spans))],
+    ).group_by(pv.c.segment)
+    for found in session.execute(head_query).all():
+        for b in range(len(spans)):
+            row = out.get((b, str(found[0])))
+            if row is not None:
+                row.update(authors=int(found[1 + b] or 0), customers=int(found[1 + len(spans) + b] or 0))
     for row in out.values():
         row.setdefault("authors", 0)
         row.setdefault("customers", 0)
@@ -583,7 +771,9 @@ def voice_sums(
     session: Session, flt: AnswerFilter, periods: Sequence[Period], *, by_bucket: bool = True, by_segment: bool = False
 ) -> dict[tuple[Any, ...], tuple[int, float]]:
     """(bucket[, segment]) -> (voices, Σ W_v²) of :func:`resonanz.answers.sql.voice_weight_sums`."""
-    return _voice_sums(session, flt, periods, by_bucket=by_bucket, by_segment=by_segment, topics=False)
+    compute = lambda: _voice_sums(session, flt, periods, by_bucket=by_bucket, by_segment=by_segment, topics=False)  # noqa: E731
+    options = {"by_bucket": by_bucket, "by_segment": by_segment}
+    return _cached(session, "voice_sums", flt, periods, options, compute, _pairs, _unpairs)
 
 
 def _voice_sums(
@@ -597,22 +787,30 @@ def _voice_sums(
 ) -> dict[tuple[Any, ...], tuple[int, float]]:
     d = float(flt.default_weight)
     v = VOICE.c
-    keys: list[ColumnElement[Any]] = [(_bucket(v.day, periods) if by_bucket else literal(0)).label("bucket")]
-    if by_segment:
-        keys.append(v.segment.label("segment"))
+    groups: list[ColumnElement[Any]] = []
     if topics:
-        keys.append(v.topic.label("topic"))
+        groups.append(v.topic.label("topic"))
+    if by_segment:
+        groups.append(v.segment.label("segment"))
+    spans = _spans(periods, by_bucket=by_bucket)
+    # one row per voice with its weight in each bucket (NULL: not heard in it), in the covering index's order
     per_voice = (
-        select(*keys, v.voice_key, func.sum(_weight(VOICE, d)).label("voice_w"))
+        select(*groups, v.voice_key, *[func.sum(_in_span(_weight(VOICE, d), spans, i)).label(f"w{i}")
+                                       for i in range(len(spans))])
         .where(*_where(VOICE, flt, periods, topics=topics))
-        .group_by(*keys, v.voice_key)
-        .subquery("per_voice")
-    )
-    group = [per_voice.c[str(k.key)] for k in keys]
+        .group_by(*groups[:1], v.voice_key, *groups[1:])
+    )  # fmt: skip
+    pv = _with_voice_index(session, per_voice, periods).subquery("per_voice")
+    outer = [pv.c[str(g.key)] for g in groups]
+    sums = [x for i in range(len(spans)) for x in (func.count(pv.c[f"w{i}"]), func.sum(pv.c[f"w{i}"] * pv.c[f"w{i}"]))]
     found: dict[tuple[Any, ...], tuple[int, float]] = {}
-    query = select(*group, func.count(), func.sum(per_voice.c.voice_w * per_voice.c.voice_w)).group_by(*group)
-    for row in session.execute(query).all():
-        found[tuple(row[: len(group)])] = (int(row[-2]), float(row[-1] or 0.0))
+    for row in session.execute(select(*outer, *sums).group_by(*outer)).all():
+        values = dict(zip([str(g.key) for g in groups], row[: len(groups)], strict=True))
+        for b in range(len(spans)):
+            voices = int(row[len(groups) + 2 * b] or 0)
+            if voices:
+                key = (b, *([values["segment"]] if by_segment else []), *([values["topic"]] if topics else []))
+                found[key] = (voices, float(row[len(groups) + 2 * b + 1] or 0.0))
     r = ROLLUP.c
     rkeys: list[ColumnElement[Any]] = [(_bucket(r.day, periods) if by_bucket else literal(0)).label("bucket")]
     if by_segment:
@@ -636,6 +834,17 @@ def topic_sums(
 ) -> tuple[list[dict[str, Any]], dict[tuple[int, str], tuple[int, float]]]:
     """The rows of :func:`resonanz.answers.ask.topic_table`'s query and (with ``voices``) its per-topic
     (voices, Σ W_v²)."""
+    rows, found = _cached(
+        session, "topic_sums", flt, periods, {"by_bucket": by_bucket, "voices": voices},
+        lambda: _topic_sums(session, flt, periods, by_bucket=by_bucket, voices=voices),
+        lambda value: [value[0], _pairs(value[1])], lambda value: (value[0], _unpairs(value[1])),
+    )  # fmt: skip
+    return rows, {(int(k[0]), str(k[1])): v for k, v in found.items()}
+
+
+def _topic_sums(
+    session: Session, flt: AnswerFilter, periods: Sequence[Period], *, by_bucket: bool, voices: bool
+) -> tuple[list[dict[str, Any]], dict[tuple[Any, ...], tuple[int, float]]]:
     r, w = ROLLUP.c, _weight(ROLLUP, flt.default_weight)
     bucket = (_bucket(r.day, periods) if by_bucket else literal(0)).label("bucket")
     query = (
@@ -662,8 +871,7 @@ def topic_sums(
     rows = [dict(x._mapping) for x in session.execute(query).all()]
     if not voices:
         return rows, {}
-    found = _voice_sums(session, flt, periods, by_bucket=by_bucket, topics=True)
-    return rows, {(int(k[0]), str(k[1])): v for k, v in found.items()}
+    return rows, _voice_sums(session, flt, periods, by_bucket=by_bucket, topics=True)
 
 
 def quote_rows(flt: AnswerFilter, period: Period) -> Any:

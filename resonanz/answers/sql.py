@@ -294,6 +294,17 @@ def _compile_create_temp_as(element: _CreateTempTableAs, compiler: Any, **kw: An
     return f"CREATE TEMPORARY TABLE {element.name} AS {compiler.process(element.query, **kw)}"
 
 
+@compiles(Table, "sqlite")
+def _compile_sqlite_table(element: Table, compiler: Any, **kw: Any) -> str:
+    """A table with its hint on SQLite, which SQLAlchemy leaves out: ``select(...).with_hint(table,
+    "INDEXED BY ix_name", dialect_name="sqlite")`` names the index to read (:mod:`resonanz.answers.rollup`)."""
+    text = str(compiler.visit_table(element, **kw))
+    hints = kw.get("fromhints")
+    if kw.get("asfrom") and hints and element in hints:
+        text += f" {hints[element]}"
+    return text
+
+
 @contextmanager
 def materialized(session: Session, query: Select[Any]) -> Iterator[Table]:
     """Compute ``query`` (a :func:`post_rows_select`) once into a temporary table for several aggregates.

@@ -133,7 +133,7 @@ def run_backfill(
             if started:
                 ray.shutdown()
         merge_duplicates(engine)  # each range ran these already; once more after the last actor's writes
-        refresh_rollups(engine, voices=True)
+        refresh_rollups(engine, voices=True, default_weight=settings.value.prospect_weight)
         report.left = count_pending(engine, name, version, ids=(ranges[0].first_id, ranges[-1].last_id))
         report.scored = report.planned - report.left
     report.seconds = time.perf_counter() - start

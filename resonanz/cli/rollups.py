@@ -8,10 +8,11 @@ import typer
 from rich.console import Console
 from sqlalchemy.exc import SQLAlchemyError
 
-from resonanz.answers.rollup import rebuild
+from resonanz.answers.rollup import rebuild, warm
 from resonanz.cli.common import engine_or_exit, fail
 from resonanz.cli.store import db_app
 from resonanz.core.i18n import N_, _
+from resonanz.core.settings import get_settings
 from store.db import session_scope
 
 console = Console(soft_wrap=True)
@@ -30,6 +31,8 @@ def rebuild_rollups() -> None:
     try:
         with console.status(_("Recomputing the daily rollups …")), session_scope(engine) as session:
             report = rebuild(session)
+        with console.status(_("Caching the default answers …")), session_scope(engine) as session:
+            warm(session, default_weight=get_settings().value.prospect_weight)
     except SQLAlchemyError as exc:
         raise fail(
             _("could not rebuild the rollups ({error}); nothing was changed, run the command again").format(

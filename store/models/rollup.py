@@ -49,6 +49,11 @@ VOICE_READ_COLUMNS = (
 )  # fmt: skip
 """The covering index of ``answer_rollup_voice``: every column the answers filter, group and sum by, led by the
 equality filters and the period (migration 0012)."""
+VOICE_BY_VOICE_COLUMNS = (
+    "voice", "brand", "topic", "voice_key", "segment", "identity_id", "day", "platform", "language", "customer_id",
+    "weight_sum", "unweighted",
+)  # fmt: skip
+"""The same columns in voice order: a read of most of the days groups per voice without sorting (migration 0013)."""
 
 
 class AnswerRollupVoice(SQLModel, table=True):
@@ -61,6 +66,7 @@ class AnswerRollupVoice(SQLModel, table=True):
         Index("ix_answer_rollup_voice_identity", "identity_id"),
         # covers the answers' reads (rollup.py: filter by voice, brand and period, sum per voice) without the table
         Index("ix_answer_rollup_voice_read", *VOICE_READ_COLUMNS),
+        Index("ix_answer_rollup_voice_by_voice", *VOICE_BY_VOICE_COLUMNS),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -88,7 +94,8 @@ class AnswerRollupDirty(SQLModel, table=True):
 
 
 class AnswerRollupState(SQLModel, table=True):
-    """``built`` (1 once the rollups were built) and ``score_watermark`` (the highest score id rolled up)."""
+    """``built`` (1 once the rollups were built), ``score_watermark`` (the highest score id rolled up) and
+    ``version`` (raised by every recomputation of a day: the answers cached under an older one are stale)."""
 
     __tablename__ = "answer_rollup_state"
 
@@ -114,3 +121,15 @@ class AnswerRollupQuote(SQLModel, table=True):
     weight: float | None = None
     p_negative: float
     p_positive: float
+
+
+class AnswerRollupCache(SQLModel, table=True):
+    """Sums read from the rollups for one answer (filter, periods, what was summed), valid while the rollups'
+    ``version`` (:class:`AnswerRollupState`) is the one stored here. Kept for the answers users open most (the
+    dashboard and ``ask`` with their default filters), written when the pipeline has refreshed the rollups."""
+
+    __tablename__ = "answer_rollup_cache"
+
+    key: str = Field(primary_key=True, max_length=64, description="sha256 of the filter, periods and reader")
+    version: int
+    value: str = Field(description="the reader's result as JSON")

@@ -1,9 +1,12 @@
 """The daily rollups give the same answers as the raw posts: random small data sets, after a rebuild and after the
-pipeline's writes (a person's correction, a class change, new weights) marked and recomputed their days."""
+pipeline's writes (a person's correction, a class change, new weights) marked and recomputed their days; on SQLite
+and PostgreSQL. The default answers are cached (:func:`rollup.warm`) before each change: a cached answer the change
+made stale would differ from the raw one."""
 
 from __future__ import annotations
 
 import math
+import uuid
 from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
@@ -28,6 +31,7 @@ from resonanz.review.corrections import apply_corrections
 from store.db import open_engine
 from store.models import CustomerValue, LabelFeedback, Source
 from tests.answers.factory import Factory
+from tests.pg import create_database
 
 WEEK = iso_week("2026-W47")  # W46 before it: no change of summer time in between, both start at midnight
 NOW = WEEK.start + timedelta(days=4)
@@ -62,10 +66,13 @@ world_st = st.fixed_dictionaries(
 )
 
 
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    path: Path = tmp_path_factory.mktemp("rollup") / "rollup.db"
-    eng = open_engine(f"sqlite:///{path}")
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    if request.param == "sqlite":
+        path: Path = tmp_path_factory.mktemp("rollup") / "rollup.db"
+        eng = open_engine(f"sqlite:///{path}")
+    else:
+        eng = open_engine(create_database(request.getfixturevalue("pg_server"), f"t_{uuid.uuid4().hex[:12]}"))
     yield eng
     eng.dispose()
 
@@ -102,14 +109,16 @@ def _raw_and_rollup(session: Session, monkeypatch: pytest.MonkeyPatch, flt: Answ
 
 
 def _dashboards(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
-    weeks = weekly_periods("2026-W47", 6, "Europe/Berlin")  # back to W42: across the change to winter time
-    span = AnswerFilter(period=Period(weeks[0].start, weeks[-1].end, "6 Wochen"))
-    assert rollup.prepare(session, span, weeks)  # the rollup really answers
-    from_rollup = asdict(dashboard(session, now=NOW, weeks=6))
-    with monkeypatch.context() as patch:
-        patch.setattr(rollup, "prepare", lambda *args, **kwargs: False)
-        from_posts = asdict(dashboard(session, now=NOW, weeks=6))
-    _close(from_posts, from_rollup)
+    # 6 weeks: back to W42, across the change to winter time; 12: the one rollup.warm caches
+    for count in (6, rollup.DASHBOARD_WEEKS):
+        weeks = weekly_periods("2026-W47", count, "Europe/Berlin")
+        span = AnswerFilter(period=Period(weeks[0].start, weeks[-1].end, f"{count} Wochen"))
+        assert rollup.prepare(session, span, weeks)  # the rollup really answers
+        from_rollup = asdict(dashboard(session, now=NOW, weeks=count))
+        with monkeypatch.context() as patch:
+            patch.setattr(rollup, "prepare", lambda *args, **kwargs: False)
+            from_posts = asdict(dashboard(session, now=NOW, weeks=count))
+        _close(from_posts, from_rollup)
 
 
 def _build(session: Session, world: dict[str, Any]) -> list[int]:
@@ -162,6 +171,7 @@ def test_rollup_answers_equal_the_raw_answers(
     with Session(engine, expire_on_commit=False) as session:
         post_ids = _build(session, world)
         rollup.rebuild(session)
+        rollup.warm(session, now=NOW)
         session.commit()
         filters = [
             AnswerFilter(period=WEEK),
@@ -170,6 +180,8 @@ def test_rollup_answers_equal_the_raw_answers(
             AnswerFilter(period=WEEK, brand=ALL_BRANDS),
             AnswerFilter(period=WEEK, brand="Rival"),
             AnswerFilter(period=WEEK, voice="advocate"),
+            # one day (and the day before): a short read of the per-voice table, by day instead of by voice
+            AnswerFilter(period=Period(WEEK.start + timedelta(days=2), WEEK.start + timedelta(days=3), "Mittwoch")),
             # the default period (today and the 27 days before), across the end of summer time on 25 October
             AnswerFilter(period=resolve_period(days=28, now=NOW)),
         ]
@@ -177,6 +189,7 @@ def test_rollup_answers_equal_the_raw_answers(
             _raw_and_rollup(session, monkeypatch, flt)
         _dashboards(session, monkeypatch)
 
+        rollup.warm(session, now=NOW)  # cached again before each change
         # a person's correction (marks the post's day through apply_corrections) ...
         corrected = post_ids[world["corrected"] % len(post_ids)]
         session.add(LabelFeedback(post_id=corrected, field="sentiment", new_value="positive", actor="cm"))
@@ -185,6 +198,7 @@ def test_rollup_answers_equal_the_raw_answers(
         session.commit()
         for flt in filters:
             _raw_and_rollup(session, monkeypatch, flt)
+        rollup.warm(session, now=NOW)
         # ... a class change from a new valuation (marked as the valuation does) ...
         for customer_id in set(session.exec(select(CustomerValue.customer_id)).all()):
             session.add(
@@ -201,6 +215,7 @@ def test_rollup_answers_equal_the_raw_answers(
         session.commit()
         for flt in filters:
             _raw_and_rollup(session, monkeypatch, flt)
+        rollup.warm(session, now=NOW)
         session.commit()
 
     # ... and new weights (apply_weights marks the changed scores and recomputes in its transaction)

@@ -1,0 +1,150 @@
+"""The cached default answers (:func:`resonanz.answers.rollup.warm`) are served while the rollups are unchanged
+and never once a correction or a new score changed them: every recomputation of a day raises the version."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col
+from sqlmodel import select as select_model
+from typer.testing import CliRunner
+
+from resonanz.answers import rollup
+from resonanz.answers.ask import ask
+from resonanz.answers.dashboard import dashboard
+from resonanz.answers.sql import AnswerFilter
+from resonanz.cli.main import app
+from resonanz.core.periods import resolve_period
+from resonanz.core.settings import reset_settings_cache
+from resonanz.review.corrections import apply_corrections
+from store.db import open_engine
+from store.models import LabelFeedback, Post
+from tests.answers.factory import MONDAY, Factory, build_scenario
+from tests.answers.test_rollup_equivalence import _close
+
+NOW = MONDAY + timedelta(days=3)
+READERS = ("_sums_by_segment", "_voice_sums", "_topic_sums")
+
+
+@pytest.fixture
+def built(engine: Engine) -> Engine:
+    """The scenario of :func:`build_scenario` with its rollups, on SQLite and on PostgreSQL (``engine``)."""
+    with Session(engine) as session:
+        build_scenario(session)
+        session.commit()
+        rollup.rebuild(session)
+        session.commit()
+    return engine
+
+
+def _answers(session: Session) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The default ``ask`` and the default dashboard, as :func:`rollup.warm` caches them."""
+    weeks = rollup.DASHBOARD_WEEKS
+    base = AnswerFilter(period=resolve_period(days=7 * weeks, tz=rollup.TZ, now=NOW))
+    board = asdict(dashboard(session, now=NOW, weeks=weeks, tz=rollup.TZ, base=base))
+    return ask(session, AnswerFilter(period=resolve_period(tz=rollup.TZ, now=NOW))).to_dict(), board
+
+
+def _from_posts(session: Session, monkeypatch: pytest.MonkeyPatch) -> tuple[dict[str, Any], dict[str, Any]]:
+    with monkeypatch.context() as patch:
+        patch.setattr(rollup, "prepare", lambda *args, **kwargs: False)
+        return _answers(session)
+
+
+def _from_cache_only(session: Session, monkeypatch: pytest.MonkeyPatch) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The answers with the rollup readers switched off: they come from the cache or not at all."""
+
+    def no_read(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("read the rollups instead of the cache")
+
+    with monkeypatch.context() as patch:
+        for reader in READERS:
+            patch.setattr(rollup, reader, no_read)
+        return _answers(session)
+
+
+def _cached_entries(session: Session) -> int:
+    return int(session.execute(select(func.count()).select_from(rollup.CACHE)).scalar_one())
+
+
+def test_warm_answers_are_served_from_the_cache_and_equal_the_raw_answers(
+    built: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Session(built) as session:
+        assert rollup.warm(session, now=NOW) > 0
+        session.commit()
+        cached = _from_cache_only(session, monkeypatch)
+        assert cached == _answers(session)  # the same numbers as the reads they replace, to the last bit
+        _close(_from_posts(session, monkeypatch), cached)
+
+
+def test_a_correction_is_seen_at_once(built: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    with Session(built) as session:
+        rollup.warm(session, now=NOW)
+        session.commit()
+        before = _from_cache_only(session, monkeypatch)
+        post = session.exec(select_model(Post).where(col(Post.text) == "Viel zu teuer geworden.")).one()
+        assert post.id is not None
+        session.add(LabelFeedback(post_id=post.id, field="sentiment", new_value="positive", actor="cm"))
+        session.flush()
+        apply_corrections(session, [post.id])
+        session.commit()
+        after = _answers(session)
+        assert after != before
+        _close(_from_posts(session, monkeypatch), after)
+
+
+def test_a_new_score_is_seen_at_once_and_the_pipeline_warms_the_cache_again(
+    built: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Session(built) as session:
+        rollup.warm(session, now=NOW)
+        session.commit()
+        before = _from_cache_only(session, monkeypatch)
+        version = rollup._state(session, rollup.VERSION)
+        post = session.exec(select_model(Post).where(col(Post.text) == "Viel zu teuer geworden.")).one()
+        Factory(session).score(post, "positive", topics=["Preis"], scored_at=post.created_at + timedelta(days=1))
+        session.commit()
+        # no refresh yet: the answer itself finds the new score (watermark) and recomputes the day
+        after = _answers(session)
+        assert after != before
+        _close(_from_posts(session, monkeypatch), after)
+        assert rollup._state(session, rollup.VERSION) != version
+        session.commit()
+
+    rollup.refresh_rollups(built, now=NOW)  # the end of a pipeline job: caches the new version's answers
+    with Session(built) as session:
+        current = rollup._state(session, rollup.VERSION)
+        versions = set(session.execute(select(rollup.CACHE.c.version)).scalars())
+        assert versions == {current} and _cached_entries(session) > 0
+        assert _from_cache_only(session, monkeypatch) == after
+
+
+def test_rebuild_rollups_command_caches_the_default_answers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``resonanz db rebuild-rollups`` empties the cache (a rebuild changes every day) and fills it again for the
+    configured prospect weight, so the first ``ask`` after a rebuild is not a cold one."""
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    engine = open_engine(url)
+    with Session(engine) as session:
+        build_scenario(session)
+        session.commit()
+    monkeypatch.setenv("RESONANZ_DATABASE_URL", url)
+    monkeypatch.setenv("RESONANZ_VALUE__PROSPECT_WEIGHT", "0.3")
+    reset_settings_cache()
+    try:
+        result = CliRunner().invoke(app, ["db", "rebuild-rollups"])
+        assert result.exit_code == 0, result.output
+        with Session(engine) as session, monkeypatch.context() as patch:
+            assert rollup.is_built(session) and _cached_entries(session) > 0
+            for reader in READERS:  # today's default ask with the configured weight comes from the cache alone
+                patch.setattr(rollup, reader, lambda *args, **kwargs: pytest.fail("not cached"))
+            ask(session, AnswerFilter(period=resolve_period(tz=rollup.TZ), default_weight=0.3))
+    finally:
+        engine.dispose()
+        reset_settings_cache()
