@@ -13,10 +13,12 @@ import copy
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from nlp.default_model import ensure_base_model
+from nlp.runtime import cpu_supports_bf16
 from nlp.training.data import TASK_LABELS, Example, load_germeval2017, load_germeval2018
 from nlp.training.features import encode_lower
 from nlp.training.model import TopModel, load_top_from_base
@@ -35,10 +37,10 @@ def load_task(task: str) -> list[Example]:
     return load_germeval2018(DATA / "germeval2018" / "training.txt")
 
 
-def run(task: str) -> None:
+def run(task: str, overrides: dict[str, Any] | None = None) -> None:
     examples = load_task(task)
     y = label_ids(task, examples)
-    config = TrainConfig(**RECIPES[task])
+    config = TrainConfig(**{**RECIPES[task], **(overrides or {})})
     base = ensure_base_model()
     template: TopModel = load_top_from_base(str(base), config.n_top, len(TASK_LABELS[task]), config.dropout)
     cache = encode_lower(base, [e.text for e in examples], template.first_layer, MAX_LENGTH,
@@ -59,10 +61,15 @@ def run(task: str) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("tasks", nargs="+", choices=["sentiment", "offensive"])
+    ap.add_argument("--n-top", type=int, default=0, help="train this many top layers instead of the recipe's")
+    ap.add_argument("--bf16", action="store_true", help="autocast to bfloat16 (where the CPU has it)")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    overrides: dict[str, Any] = {"n_top": args.n_top} if args.n_top else {}
+    if args.bf16:
+        overrides["bf16"] = cpu_supports_bf16()
     for task in args.tasks:
-        run(task)
+        run(task, overrides)
 
 
 if __name__ == "__main__":

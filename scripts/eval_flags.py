@@ -2,6 +2,7 @@
 
     .venv/bin/python scripts/eval_flags.py        # -> artifacts/results/eval-flags.json
     .venv/bin/python scripts/eval_flags.py --flag-model old.safetensors --out /tmp/old.json
+    .venv/bin/python scripts/eval_flags.py --data new_posts.tsv --out /tmp/new.json  # another labelled set
 
 Runs the default Analyzer twice on ``tests/nlp/data/flags_eval.tsv`` (440 posts written apart from the
 training posts and never trained or tuned on): with the classifier heads (the default) and without them
@@ -60,13 +61,17 @@ def report(gold: np.ndarray, pred: np.ndarray) -> dict[str, Any]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--flag-model", type=Path, default=DEFAULT_FILE)
+    ap.add_argument("--data", type=Path, default=EVAL,
+                    help="another labelled TSV (e.g. new training posts an older model never saw)")  # fmt: skip
     ap.add_argument("--out", type=Path, default=ROOT / "artifacts" / "results" / "eval-flags.json")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    texts, gold = read_flag_tsv(EVAL)
+    texts, gold = read_flag_tsv(args.data)
     heads = Analyzer.create(detect_language=False, progress=False, flag_model=args.flag_model)
     rules_only = Analyzer.create(detect_language=False, progress=False, flag_model=None)
-    out = {"set": str(EVAL.relative_to(ROOT)), "n": len(texts), "version": heads.version,
+    data = args.data.resolve()
+    out = {"set": str(data.relative_to(ROOT) if data.is_relative_to(ROOT) else data), "n": len(texts),
+           "version": heads.version,
            "flag_model": FlagModel.load(args.flag_model).meta,
            "classifier": report(gold, predicted(heads, texts)),
            "rules_only": report(gold, predicted(rules_only, texts))}  # fmt: skip

@@ -88,7 +88,9 @@ def _toy_data() -> tuple[list[str], np.ndarray]:
     return texts, np.array(([1] * 5 + [0] * 5) * 4)
 
 
-def test_short_training_run_reduces_loss(tiny_base: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("bf16", [False, True])
+def test_short_training_run_reduces_loss(tiny_base: Path, tmp_path: Path, bf16: bool) -> None:
+    """Also under bfloat16 autocast (``TrainConfig.bf16``; emulated where the CPU lacks native bf16)."""
     texts, y = _toy_data()
     model = load_top_from_base(str(tiny_base), 1, 2, dropout=0.0)
     cache = encode_lower(tiny_base, texts, model.first_layer, 32, cache_dir=tmp_path / "f")
@@ -103,12 +105,13 @@ def test_short_training_run_reduces_loss(tiny_base: Path, tmp_path: Path) -> Non
 
     before = loss_of(model)
     config = TrainConfig(max_epochs=12, patience=12, batch_size=8, lr_layers=1e-2, lr_head=1e-2, val_fraction=0.2,
-                         class_weight_power=0.0, dropout=0.0, threads=1, warmup=0.0)  # fmt: skip
+                         class_weight_power=0.0, dropout=0.0, threads=1, warmup=0.0, bf16=bf16)  # fmt: skip
     result = train_top(lambda: load_top_from_base(str(tiny_base), 1, 2, dropout=0.0), cache, y, config)
     after = loss_of(result.model)
     assert after < before * 0.7, (before, after)
     assert result.history and result.best_epoch >= 1
-    acc = (predict_proba(result.model, cache).argmax(1) == y).mean()
+    assert all(p.dtype == torch.float32 for p in result.model.parameters())  # autocast: weights stay fp32
+    acc = (predict_proba(result.model, cache, bf16=bf16).argmax(1) == y).mean()
     assert acc >= 0.8
 
 
