@@ -25,6 +25,7 @@ import json
 import os
 import random
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -39,6 +40,7 @@ from bench.webserver import serving
 HERE = Path(__file__).parent
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 PASSWORD = "bench password 123"
+USER = "webbench"
 
 
 def quantile(values: list[float], q: float) -> float:
@@ -51,7 +53,7 @@ async def logged_in(base: str) -> tuple[httpx.AsyncClient, str]:
     client = httpx.AsyncClient(base_url=base, timeout=60, follow_redirects=False)
     token = CSRF.search((await client.get("/login")).text)
     assert token
-    login = await client.post("/login", data={"username": "bench", "password": PASSWORD,
+    login = await client.post("/login", data={"username": USER, "password": PASSWORD,
                                               "csrf_token": token.group(1)})  # fmt: skip
     assert login.status_code == 303, login.status_code
     found = CSRF.search((await client.get("/queue")).text)
@@ -106,21 +108,28 @@ def main() -> None:
     ap.add_argument("--think", type=float, nargs="+", default=[0.0, 2.0], help="mean pause between page views (s)")
     ap.add_argument("--writes", type=float, nargs="+", default=[0.0, 0.1],
                     help="share of queue+item rounds after which the client also adds a note to the item")  # fmt: skip
+    ap.add_argument("--database", type=Path,
+                    help="a copy of this SQLite file instead of the demo (e.g. bench_answers --keep DIR's bench.db "
+                         "with a million posts)")  # fmt: skip
     args = ap.parse_args()
     resonanz = str(Path(sys.executable).parent / "resonanz")
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "RESONANZ_DATA_DIR": tmp, "RESONANZ_CONFIG": str(Path(tmp) / "none.toml"),
                "RESONANZ_NEW_USER_PASSWORD": PASSWORD, "RESONANZ_LOG_LEVEL": "WARNING"}  # fmt: skip
-        subprocess.run([resonanz, "demo"], env=env, check=True, capture_output=True)
-        env["RESONANZ_DATABASE_URL"] = f"sqlite:///{Path(tmp) / 'demo.db'}"
-        subprocess.run([resonanz, "users", "add", "bench", "--role", "admin"], env=env, check=True, capture_output=True)
+        database = Path(tmp) / "demo.db"
+        if args.database:
+            shutil.copyfile(args.database, database)  # the notes written below must not change the original
+        else:
+            subprocess.run([resonanz, "demo"], env=env, check=True, capture_output=True)
+        env["RESONANZ_DATABASE_URL"] = f"sqlite:///{database}"
+        subprocess.run([resonanz, "users", "add", USER, "--role", "admin"], env=env, check=True, capture_output=True)
         results = {}
         for workers in args.workers:
             with serving(resonanz, env, "--workers", str(workers)) as (base, _server):
                 with httpx.Client(base_url=base, follow_redirects=False) as c:
                     token = CSRF.search(c.get("/login").text)
                     assert token
-                    c.post("/login", data={"username": "bench", "password": PASSWORD, "csrf_token": token.group(1)})
+                    c.post("/login", data={"username": USER, "password": PASSWORD, "csrf_token": token.group(1)})
                     item = re.search(r'href="(/queue/\d+)"', c.get("/queue").text)
                     assert item, "the demo queue is empty"
                 for think in args.think:
@@ -140,8 +149,9 @@ def main() -> None:
                             if isinstance(r, dict)) + f" ({seconds:.1f} s)", flush=True)  # fmt: skip
     (HERE / "results").mkdir(exist_ok=True)
     summary = {"clients": args.clients, "requests": args.requests, "think_s": args.think, "writes": args.writes,
-               "results": results}  # fmt: skip
-    (HERE / "results" / "web.json").write_text(json.dumps(summary, indent=2))
+               "database": str(args.database or "demo"), "results": results}  # fmt: skip
+    name = f"web-{args.database.parent.name}.json" if args.database else "web.json"
+    (HERE / "results" / name).write_text(json.dumps(summary, indent=2))
 
 
 if __name__ == "__main__":

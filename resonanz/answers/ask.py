@@ -205,30 +205,41 @@ def _summary_by_segment(session: Session, rows: FromClause) -> list[dict[str, An
 
 
 def _estimate_shares(
-    session: Session, rows: FromClause, train_prior: Sequence[float], summaries: list[SentimentSummary]
-) -> None:
-    """Fill ``estimated_shares(_weighted)`` per bucket from the posts' probabilities (one query)."""
+    session: Session, rows: FromClause, train_prior: Sequence[float], buckets: int
+) -> list[list[list[float] | None]]:
+    """Per bucket the EM-estimated shares, plain and weighted (None: no posts / no weights), from the posts'
+    probabilities (one query)."""
     import numpy as np
 
     from nlp.calibration import estimate_prior
 
+    out: list[list[list[float] | None]] = [[None, None] for _ in range(buckets)]
     query = select(rows.c.bucket, rows.c.p_negative, rows.c.p_positive, rows.c.weight)
     data = np.array([tuple(r) for r in session.exec(query).all()], dtype=np.float64)  # type: ignore[call-overload]
     if data.size == 0:
-        return
+        return out
     prior = np.asarray(train_prior, dtype=np.float64)
-    for bucket, summary in enumerate(summaries):
+    for bucket in range(buckets):
         part = data[data[:, 0] == bucket]
         if len(part) == 0:
             continue
         neg, pos = np.clip(part[:, 1], 0, 1), np.clip(part[:, 2], 0, 1)
         proba = np.stack([neg, np.clip(1.0 - neg - pos, 0, 1), pos], axis=1) + 1e-9
         proba /= proba.sum(axis=1, keepdims=True)
-        summary.estimated_shares = [round(float(v), 4) for v in estimate_prior(proba, prior)]
+        out[bucket][0] = [round(float(v), 4) for v in estimate_prior(proba, prior)]
         weights = np.nan_to_num(part[:, 3], nan=0.0)
         if weights.sum() > 0:
-            est = estimate_prior(proba, prior, weights=weights)
-            summary.estimated_shares_weighted = [round(float(v), 4) for v in est]
+            out[bucket][1] = [round(float(v), 4) for v in estimate_prior(proba, prior, weights=weights)]
+    return out
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _set_shares(summaries: Sequence[SentimentSummary], shares: list[list[list[float] | None]]) -> None:
+    for summary, (plain, weighted) in zip(summaries, shares, strict=True):
+        summary.estimated_shares, summary.estimated_shares_weighted = plain, weighted
 
 
 def summarise(session: Session, flt: AnswerFilter, periods: list[Period]) -> list[SentimentSummary]:
@@ -499,9 +510,15 @@ def ask(
     if quote_limit <= QUOTE_LIMIT_FROM_ROLLUP and rollup.prepare(session, flt, periods):
         by_segment, previous, current, topics_by_bucket = _sums_from_rollups(session, flt, periods)
         picked = quotes(session, rollup.quote_rows(flt, cur), quote_limit)
-        if train_prior is not None:
-            with materialized(session, post_rows_select(flt, dialect, periods)) as rows:
-                _estimate_shares(session, rows, train_prior, [previous, current])
+        if train_prior is not None:  # from the raw posts' probabilities: cached for the default ask (rollup.warm)
+
+            def estimate() -> list[list[list[float] | None]]:
+                with materialized(session, post_rows_select(flt, dialect, periods)) as rows:
+                    return _estimate_shares(session, rows, train_prior, len(periods))
+
+            options = {"prior": [round(float(v), 9) for v in train_prior]}
+            _set_shares([previous, current], rollup.cached(session, "estimated_shares", flt, periods, options,
+                                                           estimate, _same, _same))  # fmt: skip
     else:
         with materialized(session, post_rows_select(flt, dialect, periods)) as rows:
             by_segment = _summary_by_segment(session, rows)
@@ -510,7 +527,7 @@ def ask(
                 sums[int(r.bucket)].update(voices=float(r.voices), w2=float(r.w2 or 0.0))
             previous, current = (SentimentSummary.from_sums(s) for s in sums)
             if train_prior is not None:
-                _estimate_shares(session, rows, train_prior, [previous, current])
+                _set_shares([previous, current], _estimate_shares(session, rows, train_prior, len(periods)))
             topics_by_bucket = topic_table(
                 session, rows, [previous.weight, current.weight], n_effs=[previous.n_eff, current.n_eff]
             )

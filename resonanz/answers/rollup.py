@@ -485,16 +485,18 @@ def refresh_rollups(
     drift: bool = False,
     voices: bool = False,
     default_weight: float = DEFAULT_WEIGHT,
+    train_prior: Sequence[float] | None = None,
     now: datetime | None = None,
 ) -> int:
     """:func:`refresh` in a transaction of its own (the end of a pipeline job), then :func:`warm` in another one
-    (``default_weight``: the prospects' weight the answers use, ``settings.value.prospect_weight``)."""
+    (``default_weight``: the prospects' weight the answers use, ``settings.value.prospect_weight``;
+    ``train_prior``: the sentiment model's training prior, :func:`resonanz.pipeline.scoring.sentiment_train_prior`)."""
     with session_scope(engine) as session:
         days = refresh(session, drift=drift, voices=voices)
     try:
         with session_scope(engine) as session:
             if is_built(session):
-                warm(session, now=now, default_weight=default_weight)
+                warm(session, now=now, default_weight=default_weight, train_prior=train_prior)
     except SQLAlchemyError as exc:  # the answers stay exact without the cache, only slower
         log.warning("rollups: could not cache the default answers (they are computed when asked): %s", exc)
     return days
@@ -607,7 +609,7 @@ def _cache_key(reader: str, flt: AnswerFilter, periods: Sequence[Period], option
     return hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()
 
 
-def _cached(
+def cached(
     session: Session,
     reader: str,
     flt: AnswerFilter,
@@ -636,11 +638,18 @@ def _cached(
     return value
 
 
-def warm(session: Session, *, now: datetime | None = None, default_weight: float = DEFAULT_WEIGHT) -> int:
+def warm(
+    session: Session,
+    *,
+    now: datetime | None = None,
+    default_weight: float = DEFAULT_WEIGHT,
+    train_prior: Sequence[float] | None = None,
+) -> int:
     """Compute and cache the rollup sums of the answers users open most: the dashboard of the last
     :data:`DASHBOARD_WEEKS` weeks and ``ask`` for the default period, both without a filter (as the web pages and
-    ``resonanz ask`` ask them on the day of ``now``). Entries of older versions are deleted. Returns the entries
-    cached now."""
+    ``resonanz ask`` ask them on the day of ``now``; with ``train_prior``, the sentiment model's training prior, also
+    the EM-estimated shares that ``ask`` reads from the raw posts). Entries of older versions are deleted. Returns
+    the entries cached now."""
     from resonanz.answers.ask import ask
     from resonanz.answers.dashboard import dashboard
 
@@ -651,7 +660,8 @@ def warm(session: Session, *, now: datetime | None = None, default_weight: float
             period=resolve_period(days=7 * DASHBOARD_WEEKS, tz=TZ, now=moment), default_weight=default_weight
         )
         dashboard(session, now=moment, weeks=DASHBOARD_WEEKS, tz=TZ, base=base)
-        ask(session, AnswerFilter(period=resolve_period(tz=TZ, now=moment), default_weight=default_weight))
+        default = AnswerFilter(period=resolve_period(tz=TZ, now=moment), default_weight=default_weight)
+        ask(session, default, train_prior=train_prior)
     finally:
         _WARMING.reset(token)
     version = _state(session, VERSION) or 0
@@ -709,7 +719,7 @@ def sums_by_segment(
     """Per (bucket, segment) the columns of :func:`resonanz.answers.sql.sentiment_aggregates` (``heads=False``:
     without ``authors`` and ``customers``, which need the per-voice table)."""
     compute = lambda: _sums_by_segment(session, flt, periods, heads=heads)  # noqa: E731
-    return _cached(session, "sums_by_segment", flt, periods, {"heads": heads}, compute, _rows, _rows)
+    return cached(session, "sums_by_segment", flt, periods, {"heads": heads}, compute, _rows, _rows)
 
 
 def _sums_by_segment(
@@ -773,7 +783,7 @@ def voice_sums(
     """(bucket[, segment]) -> (voices, Σ W_v²) of :func:`resonanz.answers.sql.voice_weight_sums`."""
     compute = lambda: _voice_sums(session, flt, periods, by_bucket=by_bucket, by_segment=by_segment, topics=False)  # noqa: E731
     options = {"by_bucket": by_bucket, "by_segment": by_segment}
-    return _cached(session, "voice_sums", flt, periods, options, compute, _pairs, _unpairs)
+    return cached(session, "voice_sums", flt, periods, options, compute, _pairs, _unpairs)
 
 
 def _voice_sums(
@@ -834,7 +844,7 @@ def topic_sums(
 ) -> tuple[list[dict[str, Any]], dict[tuple[int, str], tuple[int, float]]]:
     """The rows of :func:`resonanz.answers.ask.topic_table`'s query and (with ``voices``) its per-topic
     (voices, Σ W_v²)."""
-    rows, found = _cached(
+    rows, found = cached(
         session, "topic_sums", flt, periods, {"by_bucket": by_bucket, "voices": voices},
         lambda: _topic_sums(session, flt, periods, by_bucket=by_bucket, voices=voices),
         lambda value: [value[0], _pairs(value[1])], lambda value: (value[0], _unpairs(value[1])),

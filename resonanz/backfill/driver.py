@@ -28,7 +28,7 @@ from resonanz.backfill.planning import PostRange, unscored_ranges
 from resonanz.backfill.scorer import RangeScorer
 from resonanz.core.settings import Settings
 from resonanz.pipeline.duplicates import merge_duplicates
-from resonanz.pipeline.scoring import build_analyzer, count_pending
+from resonanz.pipeline.scoring import build_analyzer, count_pending, sentiment_train_prior
 
 if TYPE_CHECKING:
     from nlp.pipeline import Analyzer
@@ -133,7 +133,8 @@ def run_backfill(
             if started:
                 ray.shutdown()
         merge_duplicates(engine)  # each range ran these already; once more after the last actor's writes
-        refresh_rollups(engine, voices=True, default_weight=settings.value.prospect_weight)
+        refresh_rollups(engine, voices=True, default_weight=settings.value.prospect_weight,
+                        train_prior=sentiment_train_prior(settings))  # fmt: skip
         report.left = count_pending(engine, name, version, ids=(ranges[0].first_id, ranges[-1].last_id))
         report.scored = report.planned - report.left
     report.seconds = time.perf_counter() - start

@@ -148,3 +148,24 @@ def test_rebuild_rollups_command_caches_the_default_answers(tmp_path: Path, monk
     finally:
         engine.dispose()
         reset_settings_cache()
+
+
+def test_warm_caches_the_em_estimated_shares_of_the_default_ask(built: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``resonanz ask`` and the web page pass the model's training prior: the EM-estimated shares read every post
+    of the period, so the default ask is only fast when they are cached too (and only for that prior)."""
+    import resonanz.answers.ask as ask_module
+
+    prior = [0.3, 0.5, 0.2]
+    flt = AnswerFilter(period=resolve_period(tz=rollup.TZ, now=NOW))
+    with Session(built) as session:
+        live = ask(session, flt, train_prior=prior).to_dict()
+        assert live["current"]["estimated_shares"] is not None
+        rollup.warm(session, now=NOW, train_prior=prior)
+        session.commit()
+        with monkeypatch.context() as patch:
+            for reader in (*READERS, "_estimate_shares"):
+                module = ask_module if reader == "_estimate_shares" else rollup
+                patch.setattr(module, reader, lambda *args, **kwargs: pytest.fail("not cached"))
+            assert ask(session, flt, train_prior=prior).to_dict() == live
+            with pytest.raises(pytest.fail.Exception):  # another prior is another answer
+                ask(session, flt, train_prior=[0.2, 0.5, 0.3])
