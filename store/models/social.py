@@ -90,7 +90,12 @@ class PostBase(SQLModel):
 
 
 class Post(PostBase, table=True):
-    __table_args__ = (UniqueConstraint("platform", "external_id", name="uq_post_platform_external"),)
+    __table_args__ = (
+        UniqueConstraint("platform", "external_id", name="uq_post_platform_external"),
+        # a post's replies in time order (review/detail.py); ``parent_id`` alone loses to ``created_at`` in
+        # SQLite's planner, most posts having no parent (migration 0014)
+        Index("ix_post_parent_created", "parent_id", "created_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     identity_id: int | None = Field(default=None, foreign_key="social_identity.id", index=True)
