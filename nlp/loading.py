@@ -7,10 +7,11 @@ appended (``+bf16``) because it changes the numbers slightly.
 
 Memory: the default sentiment, offensive and embedding models carry the same e5 tokenizer files and the same
 embedding matrix (250k x 384). Identical tokenizer files give one tokenizer object (:func:`load_tokenizer`, ~350 MB
-each otherwise), and a local single-file ``.safetensors`` model is read tensor by tensor, in chunks, straight into
-its target dtype (no whole fp32 copy before a bf16 conversion), keeping one tensor for weights that are
-bit-identical to a tensor an already loaded model holds (:func:`read_weights`). The models are therefore for
-inference only: training one in place would change the others. Importing this module does not import torch
+each otherwise; without the Python copy of its vocabulary that transformers keeps), and a local single-file
+``.safetensors`` model is read tensor by tensor, in chunks, straight into its target dtype (no whole fp32 copy
+before a bf16 conversion), keeping one tensor for weights that are bit-identical to a tensor an already loaded
+model holds (:func:`read_weights`). The models are therefore for inference only: training one in place would
+change the others. Importing this module does not import torch
 (``resonanz ask`` reads :func:`train_prior` through it).
 """
 
@@ -21,6 +22,7 @@ import hashlib
 import json
 import logging
 import math
+import os
 import struct
 import sys
 import threading
@@ -187,11 +189,20 @@ def load_tokenizer(source: str) -> Any:
     with _TOKENIZER_LOCK:
         tokenizer = _TOKENIZERS.get(key)
         if tokenizer is None:
-            tokenizer = AutoTokenizer.from_pretrained(source)
+            tokenizer = _without_build_vocab(AutoTokenizer.from_pretrained(source))
             _TOKENIZERS[key] = tokenizer
         else:
             log.debug("tokenizer of %s shared with an already loaded model", source)
         return tokenizer
+
+
+def _without_build_vocab(tokenizer: Any) -> Any:
+    """``tokenizer`` without the Python copy of the vocabulary its Rust tokenizer was built from: transformers 5
+    keeps that list of (piece, score) tuples as ``_vocab`` (~65 MB for XLM-R's 250,002 pieces) and reads it only
+    while building. The Rust tokenizer holds the vocabulary; encoding is unchanged."""
+    if isinstance(getattr(tokenizer, "_vocab", None), list) and getattr(tokenizer, "_tokenizer", None) is not None:
+        tokenizer._vocab = None
+    return tokenizer
 
 
 def safetensors_header(path: Path) -> tuple[int, dict[str, Any]]:
@@ -212,10 +223,82 @@ def safetensors_header(path: Path) -> tuple[int, dict[str, Any]]:
     return 8 + length, header
 
 
+MAPPED_MIN_BYTES = 64 << 20
+"""A tensor at least this large in its target dtype (the 250,002 x 384 token embeddings: 192 MB in bf16) is written
+once, converted, to a file in the cache (:func:`_mapped_dir`) and memory-mapped instead of held in memory: only the
+pages of the rows of tokens that occur are read, as clean file pages the OS may drop again (German posts touch a
+few thousand of the 250,002 rows). The values are the same as converting in memory."""
 _BITS = {"float32": "int32", "float16": "int16", "bfloat16": "int16"}
 _SHARED: dict[tuple[tuple[int, ...], str], list[weakref.ref[Any]]] = {}
 """Tensors of loaded models by shape and dtype (weak references), for :func:`read_weights` to share."""
 _SHARED_LOCK = threading.Lock()
+
+
+_MAPPED: dict[str, int] = {}
+"""The address of each memory-mapped file by name (the content hash of its source): a loaded model's tensor there
+(:func:`register_model`) is shared by the next model instead of mapping the file again."""
+
+
+def _mapped_dir() -> Path | None:
+    """Where converted large tensors are kept: ``<cache>/models/mapped`` (None if it cannot be created)."""
+    from nlp.default_model import models_dir
+
+    directory = models_dir() / "mapped"
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        log.debug("no directory for memory-mapped tensors (%s); they are held in memory", exc)
+        return None
+    return directory
+
+
+def _read_mapped(fh: Any, offset: int, shape: tuple[int, ...], dtype: str, directory: Path) -> torch.Tensor:
+    """The float32 tensor of ``shape`` at byte ``offset`` of ``fh`` as a read-only mapping of a ``dtype`` file in
+    ``directory``, named by the SHA-256 of the float32 bytes (so identical tensors of several models map one file,
+    written on first use)."""
+    import torch
+
+    numel = math.prod(shape)
+    digest = hashlib.sha256()
+    fh.seek(offset)
+    left = numel * 4
+    while left:
+        chunk = fh.read(min(left, READ_CHUNK_BYTES))
+        if not chunk:
+            raise ModelLoadError(f"{fh.name} is truncated; rebuild or re-download the model.")
+        digest.update(chunk)
+        left -= len(chunk)
+    target = getattr(torch, dtype)
+    path = directory / f"{digest.hexdigest()[:32]}-{numel}-{dtype}.bin"
+    address = _MAPPED.get(path.name)
+    if address is not None:
+        row = numel // shape[0] if shape else numel
+        ends = []
+        for at in (offset, offset + (numel - row) * 4):  # the first and last row: a freed mapping's address reused
+            fh.seek(at)
+            ends.append(torch.frombuffer(bytearray(fh.read(row * 4)), dtype=torch.float32).to(target))
+        for loaded in _candidates(shape, dtype):
+            flat = loaded.view(-1)
+            if loaded.data_ptr() == address and torch.equal(flat[:row], ends[0]) and torch.equal(flat[-row:], ends[1]):
+                return loaded
+    size = numel * target.itemsize
+    if not path.is_file() or path.stat().st_size != size:
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        fh.seek(offset)
+        try:
+            with tmp.open("wb") as out:
+                done = 0
+                while done < numel:
+                    n = min(numel - done, READ_CHUNK_BYTES // 4)
+                    piece = torch.frombuffer(bytearray(fh.read(n * 4)), dtype=torch.float32).to(target)
+                    out.write(piece.view(getattr(torch, _BITS[dtype])).numpy().tobytes())
+                    done += n
+            os.replace(tmp, path)  # atomic: another process may write the same file meanwhile
+        finally:
+            tmp.unlink(missing_ok=True)
+    tensor = torch.from_file(str(path), shared=False, size=numel, dtype=target).view(shape)
+    _MAPPED[path.name] = tensor.data_ptr()
+    return tensor
 
 
 def _candidates(shape: tuple[int, ...], dtype: str) -> list[torch.Tensor]:
@@ -239,8 +322,8 @@ def read_weights(path: Path, dtype: str) -> dict[str, torch.Tensor] | None:
     """The tensors of a ``.safetensors`` file of float32 tensors as ``dtype`` (``float32``/``bfloat16``), read in
     :data:`READ_CHUNK_BYTES` pieces and converted piece by piece (the same rounding as converting the whole
     tensor). A tensor that is bit-identical to one of an already loaded model's (:func:`register_model`) is that
-    tensor, not a copy. None where this reader does not apply (other dtypes, a big-endian machine): then the
-    caller loads the model the usual way."""
+    tensor, not a copy; one of at least :data:`MAPPED_MIN_BYTES` is a mapped file. None where this reader does
+    not apply (other dtypes, a big-endian machine): then the caller loads the model the usual way."""
     import numpy as np
     import torch
 
@@ -256,6 +339,8 @@ def read_weights(path: Path, dtype: str) -> dict[str, torch.Tensor] | None:
     buffer = np.empty(READ_CHUNK_BYTES // 4, dtype=np.float32)
     out: dict[str, torch.Tensor] = {}
     shared = 0
+    large = [int(e["data_offsets"][1]) - int(e["data_offsets"][0]) for e in entries.values()]
+    mapped_dir = _mapped_dir() if max(large) // 4 * target.itemsize >= MAPPED_MIN_BYTES else None
     with _SHARED_LOCK, path.open("rb") as fh:
         for name, entry in entries.items():
             shape = tuple(int(d) for d in entry["shape"])
@@ -263,6 +348,12 @@ def read_weights(path: Path, dtype: str) -> dict[str, torch.Tensor] | None:
             numel = (end - begin) // 4
             if numel != math.prod(shape) or begin > end:
                 raise ModelLoadError(f"{path}: tensor {name} does not fit its shape; rebuild or re-download the model.")
+            if mapped_dir is not None and numel * target.itemsize >= MAPPED_MIN_BYTES:
+                try:
+                    out[name] = _read_mapped(fh, start + begin, shape, dtype, mapped_dir)
+                    continue
+                except OSError as exc:  # a full or read-only cache: held in memory as before
+                    log.warning("cannot keep %s of %s as a mapped file (%s); it is held in memory", name, path, exc)
             matching = [c.view(-1) for c in _candidates(shape, dtype)]
             tensor: torch.Tensor | None = None  # None while what was read so far equals ``matching[0]``
             fh.seek(start + begin)

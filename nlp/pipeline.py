@@ -13,6 +13,7 @@ only for posts with several topics).
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -34,6 +35,7 @@ from nlp.hybrid import LexicalMixer
 from nlp.loading import DEFAULT
 from nlp.offensive import OffensiveClassifier
 from nlp.preprocess import Prepared, prepare
+from nlp.runtime import trim_heap
 from nlp.scorer import Scorer, SentimentResult, TransformerScorer
 from nlp.topics import TopicMatch, TopicModel
 from nlp.trunk import LOGITS, MEAN, SharedTrunk
@@ -213,6 +215,8 @@ class Analyzer:
             self._trunk = self._plan_trunk() if self.share_trunk else None
             if self._lexical is not None and self.offensive is None:
                 self._lexical.offensive = None
+            gc.collect()  # what loading left behind (parsed files, conversion buffers) goes back to the OS
+            trim_heap()
             self._ready = True
 
     def _check_flag_model(self) -> None:
@@ -410,10 +414,16 @@ class Analyzer:
             return None
         return memo if memo is not None else embedder.embed_passages
 
-    def analyse(self, texts: Sequence[str], languages: Sequence[str | None] | None = None) -> list[Analysis]:
+    def analyse(
+        self, texts: Sequence[str], languages: Sequence[str | None] | None = None, *, detect: bool = True
+    ) -> list[Analysis]:
         """One :class:`Analysis` per text, in input order. ``languages``: those already known (parallel to
-        ``texts``, e.g. stored with the posts); only the others are detected."""
-        return self.analyse_prepared(prepare(list(texts), detect_language=self.detect_language, languages=languages))
+        ``texts``, e.g. stored with the posts); only the others are detected. ``detect=False``: ``languages`` is
+        final, None stays undetermined (detected beforehand with :func:`nlp.language.detect_languages`, as
+        :mod:`resonanz.pipeline.scoring` does for a window of posts)."""
+        return self.analyse_prepared(
+            prepare(list(texts), detect_language=self.detect_language and detect, languages=languages)
+        )
 
     def score(self, texts: Sequence[str]) -> list[SentimentResult]:
         """Sentiment only (the :class:`~nlp.scorer.Scorer` interface)."""

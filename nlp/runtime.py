@@ -16,6 +16,8 @@ import ctypes.util
 import logging
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 
 import torch
@@ -25,6 +27,7 @@ log = logging.getLogger(__name__)
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
 _M_ARENA_MAX = -8
+_TUNED_MMAP_THRESHOLD = 32 * 1024 * 1024
 
 
 def available_cores() -> int:
@@ -49,6 +52,23 @@ def single_threaded_torch() -> None:
         torch.set_num_threads(1)
 
 
+@contextmanager
+def small_buffers_mapped() -> Iterator[None]:
+    """glibc's default mmap threshold (128 KiB) inside the block, :func:`tune_allocator`'s after it (if applied).
+
+    For work that allocates large buffers once and frees them, such as lingua decompressing its language models:
+    they are unmapped when freed instead of staying in the heap (measured 120 MB less peak memory for loading the
+    accurate models while :func:`tune_allocator` is in force)."""
+    tuned = tune_allocator.cache_info().currsize > 0 and tune_allocator()
+    if tuned:
+        _mallopt(_M_MMAP_THRESHOLD, 128 * 1024)
+    try:
+        yield
+    finally:
+        if tuned:
+            _mallopt(_M_MMAP_THRESHOLD, _TUNED_MMAP_THRESHOLD)
+
+
 @lru_cache(maxsize=1)
 def tune_allocator() -> bool:
     """Keep freed activation buffers in the heap instead of returning them to the OS (glibc only).
@@ -58,21 +78,19 @@ def tune_allocator() -> bool:
     thresholds lets the buffers be reused; it measured 5-8 % faster for e5-small batches.
     Returns whether the tuning was applied.
     """
-    ok = _mallopt(_M_MMAP_THRESHOLD, 32 * 1024 * 1024) and _mallopt(_M_TRIM_THRESHOLD, 512 * 1024 * 1024)
+    ok = _mallopt(_M_MMAP_THRESHOLD, _TUNED_MMAP_THRESHOLD) and _mallopt(_M_TRIM_THRESHOLD, 512 * 1024 * 1024)
     log.debug("glibc mallopt tuning applied: %s", ok)
     return ok
 
 
 def _mallopt(param: int, value: int) -> bool:
     """glibc's ``mallopt(param, value)``; False where there is none (not Linux, musl and others)."""
-    if not sys.platform.startswith("linux"):
-        return False
-    name = ctypes.util.find_library("c")
-    if not name:
+    libc = _libc()
+    if libc is None:
         return False
     try:
-        return bool(ctypes.CDLL(name).mallopt(param, value))
-    except (OSError, AttributeError):
+        return bool(libc.mallopt(param, value))
+    except AttributeError:
         return False
 
 
@@ -87,6 +105,35 @@ def limit_malloc_arenas(arenas: int = 2) -> bool:
     ok = _mallopt(_M_ARENA_MAX, max(1, arenas))
     log.debug("glibc arenas limited to %d: %s", arenas, ok)
     return ok
+
+
+def trim_heap() -> bool:
+    """Hand the free pages of every glibc heap back to the OS (``malloc_trim(0)``) after a large release: what
+    loading left behind, unloaded language models. :func:`tune_allocator` keeps freed memory otherwise, and a
+    thread in another arena would not reuse it. The next allocations fault pages in again (a fraction of a second
+    for hundreds of MB). Returns whether it ran (glibc only)."""
+    libc = _libc()
+    if libc is None:
+        return False
+    try:
+        libc.malloc_trim(0)
+    except AttributeError:
+        return False
+    return True
+
+
+@lru_cache(maxsize=1)
+def _libc() -> ctypes.CDLL | None:
+    """The C library where it is glibc-like Linux (looked up once: ``find_library`` runs ``ldconfig``)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    name = ctypes.util.find_library("c")
+    if not name:
+        return None
+    try:
+        return ctypes.CDLL(name)
+    except OSError:
+        return None
 
 
 def cpu_supports_bf16() -> bool:

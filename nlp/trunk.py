@@ -37,6 +37,16 @@ class _Node:
     children: list[_Node] = field(default_factory=list)
 
 
+def _same_tensor(x: torch.Tensor, y: torch.Tensor) -> bool:
+    """Bit-identical values; one tensor (the same memory) is that without reading it: a memory-mapped embedding
+    matrix (:data:`nlp.loading.MAPPED_MIN_BYTES`) would otherwise be read into memory whole."""
+    if x.shape != y.shape or x.dtype != y.dtype:
+        return False
+    if x.data_ptr() == y.data_ptr() and x.stride() == y.stride():
+        return True
+    return torch.equal(x, y)
+
+
 def _same_embeddings(a: FastBert, b: FastBert) -> bool:
     pairs = [
         (a.word, b.word),
@@ -44,7 +54,7 @@ def _same_embeddings(a: FastBert, b: FastBert) -> bool:
         (a.token_type0, b.token_type0),
         *zip(a.emb_ln, b.emb_ln, strict=True),
     ]
-    return all(x.shape == y.shape and x.dtype == y.dtype and torch.equal(x, y) for x, y in pairs)
+    return all(_same_tensor(x, y) for x, y in pairs)
 
 
 def _partition(names: list[str], same: Mapping[tuple[str, str], bool]) -> list[list[str]]:

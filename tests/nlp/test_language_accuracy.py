@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from nlp import language
-from nlp.language import detect_languages, get_detector, set_accuracy
+from nlp.language import detect_languages, get_detector, release_models, set_accuracy
 from nlp.runtime import limit_malloc_arenas
 from resonanz.core.settings import NlpSettings
 
@@ -62,3 +62,12 @@ def test_unknown_accuracy_is_refused(accuracy: None) -> None:
 def test_arena_limit_is_applied_once() -> None:
     assert isinstance(limit_malloc_arenas(), bool)
     assert limit_malloc_arenas() == limit_malloc_arenas()
+
+
+def test_released_models_load_again_and_detect_the_same(accuracy: None) -> None:
+    texts = [text for _, text in _sample()]
+    before = detect_languages(texts)
+    detector = get_detector()
+    release_models()
+    assert get_detector() is detector
+    assert detect_languages(texts) == before

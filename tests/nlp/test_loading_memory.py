@@ -98,3 +98,47 @@ def test_shared_parts_are_freed_with_the_last_model(tiny_family: dict[str, Path]
     del second
     gc.collect()
     assert tokenizer() is None
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_large_tensors_are_one_mapped_file_with_the_same_values(
+    tiny_family: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, precision: str
+) -> None:
+    """A tensor of at least MAPPED_MIN_BYTES is a read-only mapping of a converted file in the cache (only the rows
+    that are used occupy memory), one for all models, with the values of the usual load."""
+    monkeypatch.setenv("RESONANZ_CACHE_DIR", str(tmp_path / "cache"))
+    word = "embeddings.word_embeddings.weight"
+    tensors = load_file(str(tiny_family["encoder"] / "model.safetensors"))
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float32
+    monkeypatch.setattr(loading, "MAPPED_MIN_BYTES", tensors[word].numel() * dtype.itemsize)
+    models = [
+        load_classifier(str(tiny_family["sentiment"]), precision=precision).model.bert,
+        load_classifier(str(tiny_family["offensive"]), kind="offensive", precision=precision).model.bert,
+        load_encoder(str(tiny_family["encoder"]), precision=precision).model,
+    ]
+    words = [m.get_parameter(word) for m in models]
+    assert len({w.data_ptr() for w in words}) == 1
+    files = [line.split()[-1] for line in Path("/proc/self/maps").read_text().splitlines() if _holds(line, words[0])]
+    assert len(files) == 1 and Path(files[0]).parent == tmp_path / "cache" / "models" / "mapped"
+    assert torch.equal(words[0], tensors[word].to(dtype))
+    small = models[2].get_parameter("encoder.layer.0.attention.self.query.weight")  # below the size: in memory
+    lines = Path("/proc/self/maps").read_text().splitlines()
+    assert not any(_holds(line, small) and "mapped" in line for line in lines)
+
+
+def _holds(maps_line: str, tensor: torch.Tensor) -> bool:
+    low, high = (int(x, 16) for x in maps_line.split()[0].split("-"))
+    return low <= tensor.data_ptr() < high
+
+
+@pytest.mark.slow
+def test_the_default_tokenizer_keeps_no_python_copy_of_its_vocabulary() -> None:
+    from transformers import AutoTokenizer
+
+    base = str(loading.resolve_default("base"))
+    tokenizer = loading.load_tokenizer(base)
+    fresh = AutoTokenizer.from_pretrained(base)
+    assert isinstance(getattr(fresh, "_vocab", None), list)  # what transformers keeps (~65 MB for XLM-R)
+    assert getattr(tokenizer, "_vocab", None) is None
+    texts = ["passage: Die Lieferung kam zu spät 😡 #fail", "passage:  Zwei  Leerzeichen\nund Zeilen, niño, Straße"]
+    assert tokenizer(texts)["input_ids"] == fresh(texts)["input_ids"]

@@ -168,3 +168,15 @@ def test_lexical_hybrid_is_mixed_in_and_versioned(
     expected = mix_probabilities(p_t, lexical.predict_proba(texts), 0.4)  # the lexical part sees the original texts
     got = np.array([[m.sentiment.p_negative, m.sentiment.p_neutral, m.sentiment.p_positive] for m in mixed])
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-7)
+
+
+def test_one_tensor_is_the_same_embedding_without_reading_it() -> None:
+    """The shared trunk takes views of one memory for the same weights without comparing the values (which would
+    read a memory-mapped embedding matrix into memory whole): NaN, unequal to itself, shows no value was read."""
+    from nlp.trunk import _same_tensor
+
+    word = torch.full((4, 3), float("nan"))
+    assert _same_tensor(word, word.detach())
+    assert not _same_tensor(word, word.clone())  # a copy is compared by value (NaN != NaN)
+    assert _same_tensor(torch.ones(4, 3), torch.ones(4, 3))
+    assert not _same_tensor(torch.ones(4, 3), torch.ones(3, 4))

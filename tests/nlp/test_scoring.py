@@ -10,11 +10,13 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from nlp import language
 from nlp.embedder import Embedder
 from nlp.offensive import OffensiveClassifier
 from nlp.pipeline import Analysis, Analyzer
 from nlp.scorer import TransformerScorer
 from resonanz.core.settings import Settings
+from resonanz.pipeline import scoring
 from resonanz.pipeline.scoring import score_posts
 from store.models import LabelFeedback, Post, ReviewEvent, ReviewItem, Score
 
@@ -101,11 +103,13 @@ class CrashingAnalyzer(Analyzer):
 
     calls = 0
 
-    def analyse(self, texts: Sequence[str]) -> list[Analysis]:
+    def analyse(
+        self, texts: Sequence[str], languages: Sequence[str | None] | None = None, *, detect: bool = True
+    ) -> list[Analysis]:
         self.calls += 1
         if self.calls == 2:
             raise KeyboardInterrupt
-        return super().analyse(texts)
+        return super().analyse(texts, languages, detect=detect)
 
 
 def test_a_crash_loses_at_most_one_chunk_and_a_rerun_resumes(
@@ -169,3 +173,36 @@ def test_corrections_survive_rescoring(engine: Engine, analyzer: Analyzer) -> No
     (score,) = scores(engine)
     assert score.sentiment == "positive" and score.p_positive == 1.0
     assert "Humor" in [t["topic"] for t in score.topics]
+
+
+def test_languages_are_detected_a_window_ahead_once_per_post_and_released(
+    engine: Engine, analyzer: Analyzer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The languages of a window of posts are detected before their chunks (each post once, an undetermined one
+    is not detected again) and are those each post gets alone; a whole backlog releases the models per window,
+    ``resonanz run``'s small batches (a limit) keep them."""
+    texts = [*TEXTS, "Thanks a lot, the parcel arrived on time!", "Merci beaucoup pour votre aide rapide", "!!! 123"]
+    ids = add_posts(engine, texts)
+    detected: list[str] = []
+    released: list[int] = []
+    detect = language.detect_languages
+
+    def spy(batch: Sequence[str], min_confidence: float = language.MIN_CONFIDENCE) -> list[str | None]:
+        detected.extend(batch)
+        return detect(batch, min_confidence)
+
+    monkeypatch.setattr(language, "detect_languages", spy)
+    monkeypatch.setattr(language, "release_models", lambda: released.append(1))
+    monkeypatch.setattr(scoring, "LANGUAGE_WINDOW", 4)
+    assert score_posts(engine, Settings(), analyzer=analyzer, chunk_size=2, progress=False).scored == len(texts)
+    assert sorted(detected) == sorted(texts)  # once each, "!!! 123" (no letters) included
+    assert len(released) == 3  # windows of 4, 4 and 2 posts, each at least a chunk
+    with Session(engine) as session:
+        stored = {p.id: p.language for p in session.exec(select(Post))}
+    alone = [detect([t])[0] for t in texts]
+    assert [stored[i] for i in ids] == alone and alone[-1] is None and alone[-3:-1] == ["en", "fr"]
+
+    released.clear()
+    add_posts(engine, ["noch ein beitrag über die lieferung", "und noch einer"])
+    assert score_posts(engine, Settings(), analyzer=analyzer, limit=2, chunk_size=2, progress=False).scored == 2
+    assert released == []
