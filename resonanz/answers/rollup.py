@@ -52,6 +52,7 @@ import hashlib
 import heapq
 import json
 import logging
+import time as time_module
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -97,7 +98,7 @@ VOICE_BY_VOICE, VOICE_BY_DAY = "ix_answer_rollup_voice_by_voice", "ix_answer_rol
 """The covering indexes of ``answer_rollup_voice`` in voice order (migration 0013) and led by the day (0012)."""
 QUOTE_POOL = 9
 """Candidates kept per day, cell and order: enough for ``quote_limit`` 3 (``quotes`` looks at 3 x limit)."""
-BUILT, WATERMARK, VERSION = "built", "score_watermark", "version"
+BUILT, WATERMARK, VERSION, WARMED_AT = "built", "score_watermark", "version", "warmed_at"
 DAYS_PER_QUERY = 7
 """Days recomputed with one query (bounds the memory of a rebuild)."""
 INSERT_ROWS = 5000
@@ -105,6 +106,9 @@ IN_CHUNK = 900
 DEFAULT_WEIGHT = 0.5
 """The prospects' weight of the answers cached by :func:`refresh_rollups` (``Settings().value.prospect_weight``)."""
 DASHBOARD_WEEKS = 12
+WARM_EVERY_S = 60.0
+"""At most one warming of the cache per this many seconds by :func:`refresh_rollups` (the end of each job; the
+time of the last one is kept in whole minutes)."""
 """The dashboard's default span (the web page's ``weeks``), cached by :func:`warm`."""
 POLARITY = {"positive": 1, "negative": -1, "neutral": 0}
 
@@ -487,19 +491,35 @@ def refresh_rollups(
     default_weight: float = DEFAULT_WEIGHT,
     train_prior: Sequence[float] | None = None,
     now: datetime | None = None,
+    warm_every: float = WARM_EVERY_S,
 ) -> int:
     """:func:`refresh` in a transaction of its own (the end of a pipeline job), then :func:`warm` in another one
     (``default_weight``: the prospects' weight the answers use, ``settings.value.prospect_weight``;
-    ``train_prior``: the sentiment model's training prior, :func:`resonanz.pipeline.scoring.sentiment_train_prior`)."""
+    ``train_prior``: the sentiment model's training prior, :func:`resonanz.pipeline.scoring.sentiment_train_prior`).
+
+    Warming is skipped when the cache already holds the current version (nothing changed) and when the last
+    warming by this function was less than ``warm_every`` seconds ago: at a million posts it takes seconds, and
+    workers end a scoring job every few seconds. Meanwhile the answers are computed from the rollups (exact, as
+    the cache is never read for an older version), and the next job's end warms again."""
     with session_scope(engine) as session:
         days = refresh(session, drift=drift, voices=voices)
     try:
         with session_scope(engine) as session:
-            if is_built(session):
+            if is_built(session) and _warm_due(session, warm_every):
                 warm(session, now=now, default_weight=default_weight, train_prior=train_prior)
+                _set_state(session, WARMED_AT, int(time_module.time() * 1000 // 60_000))  # minutes: an int column
     except SQLAlchemyError as exc:  # the answers stay exact without the cache, only slower
         log.warning("rollups: could not cache the default answers (they are computed when asked): %s", exc)
     return days
+
+
+def _warm_due(session: Session, warm_every: float) -> bool:
+    """Whether :func:`refresh_rollups` should warm now (see there)."""
+    version = _state(session, VERSION) or 0
+    if session.execute(select(CACHE.c.key).where(CACHE.c.version == version).limit(1)).first() is not None:
+        return False
+    warmed_at = _state(session, WARMED_AT)
+    return warmed_at is None or time_module.time() - warmed_at * 60 >= warm_every
 
 
 @dataclass

@@ -9,6 +9,12 @@ kept per model name and version: a new model scores everything again without tou
 rows; ``rescore`` recomputes (overwrites) the current model's rows, e.g. after editing the
 topic or flag rules.
 
+Memory: the languages of the posts without one are detected for a window of up to ``LANGUAGE_WINDOW`` pending posts
+before its chunks are analysed; scoring a whole backlog (no ``limit``) then releases the language models
+(:func:`nlp.language.release_models`, ~400 MB in the accurate mode) while the transformers run, so the two never
+occupy memory together. The languages are the same as detected chunk by chunk (one text at a time, the same
+detector); a next window loads the models again (a few seconds per window).
+
 For ``resonanz run``: :func:`shared_analyzer` keeps the loaded models for the life of the process, and
 :func:`score_in_batches` scores what is pending in bounded batches (the scheduled job in
 :mod:`resonanz.pipeline.scheduler` evaluates the alerts after each one).
@@ -51,6 +57,10 @@ log = logging.getLogger(__name__)
 ACTOR = "resonanz-score"
 REVIEW_MIN_SEVERITY = 1
 """Posts whose most severe flag reaches this go to the review queue (severity 0 flags are informational)."""
+LANGUAGE_WINDOW = 16_384
+"""Pending posts whose languages are detected together, ahead of their chunks (see the module docstring): large
+enough that reloading the released language models costs about 1 % of a backlog's time, small enough that the
+window's texts stay a few MB."""
 
 
 @dataclass
@@ -178,6 +188,7 @@ def score_posts(
     chunk_size: int = 1024,
     progress: bool = True,
     ids: tuple[int, int] | None = None,
+    release_languages: bool | None = None,
 ) -> ScoreReport:
     """Score every post without a score from the current model name + version (see the module docstring).
 
@@ -186,7 +197,13 @@ def score_posts(
     ``chunk_size`` posts are analysed and committed together: large enough that the scoring workers
     get several batches each (so none idles at the end of a chunk), small enough that a crash
     loses little.
+
+    ``release_languages``: release the language models after detecting a window of at least ``chunk_size`` posts
+    (see the module docstring); default: when there is no ``limit`` (a whole backlog or id range, not one of
+    :func:`score_in_batches`' small batches, which would reload them every time).
     """
+    from nlp.runtime import trim_heap
+
     apply_brand_voice(engine)  # brand posts must be known before review items are opened
     close_competitor_items(engine)  # items opened before their source was tagged with a competitor
     analyzer = analyzer or build_analyzer(settings)
@@ -198,20 +215,34 @@ def score_posts(
     total = min(pending, limit) if limit is not None else pending
     log.info("%d posts to score with %s %s", total, name, version)
     last_id = ids[0] - 1 if ids is not None else 0
+    until = ids[1] if ids is not None else None
+    window = _LanguageWindow(
+        lambda after, size: _next_chunk(engine, name, version, after, size, rescore, until),
+        release=(limit is None if release_languages is None else release_languages),
+        min_release=chunk_size,
+    ) if analyzer.detect_language else None  # fmt: skip
     with tqdm(total=total, desc="Scoring posts", unit="post", disable=not progress or total == 0) as bar:
         while limit is None or report.scored < limit:
             size = chunk_size if limit is None else min(chunk_size, limit - report.scored)
-            rows = _next_chunk(engine, name, version, last_id, size, rescore, ids[1] if ids is not None else None)
+            rows = _next_chunk(engine, name, version, last_id, size, rescore, until)
             if not rows:
                 break
-            analyses = _analyse(analyzer, rows, settings.nlp.analyse_batch)
+            known = rows  # the stored languages: the detected ones are written with the scores
+            if window is not None:
+                budget = LANGUAGE_WINDOW if limit is None else max(size, min(LANGUAGE_WINDOW, limit - report.scored))
+                known = window.fill(rows, budget)
+            analyses = _analyse(analyzer, known, settings.nlp.analyse_batch, detected=window is not None)
             _write_chunk(engine, rows, analyses, name, version, report)
+            del analyses
+            trim_heap()  # what the chunk left free in the heaps: the next chunk starts from the live memory
             last_id = rows[-1][0]
             report.scored += len(rows)
             report.chunks += 1
             bar.update(len(rows))
     merge_duplicates(engine)  # one item per cross-post, one per spam cluster
-    refresh_rollups(engine, voices=True)  # the answers' daily rollups of the days scored here
+    # the answers' daily rollups of the days scored here, and the cached default answers for the configured weight
+    refresh_rollups(engine, voices=True, default_weight=settings.value.prospect_weight,
+                    train_prior=sentiment_train_prior(settings))  # fmt: skip
     report.seconds = time.perf_counter() - start
     log.info(report.summary())
     return report
@@ -248,14 +279,54 @@ def score_in_batches(
 Row = tuple[int, str, str | None, str | None]
 
 
-def _analyse(analyzer: Analyzer, rows: Sequence[Row], batch: int) -> list[Analysis]:
-    """The analyses of a chunk's posts, ``batch`` at a time (the working memory grows with the batch)."""
+class _LanguageWindow:
+    """The languages of the pending posts without a stored one, detected a window ahead (module docstring).
+
+    ``fetch(after, size)``: up to ``size`` pending rows with ids above ``after``, in id order (the chunk query).
+    :meth:`fill` returns a chunk's rows with the detected language in place of None for those it detected;
+    a language that stays undetermined stays None and is not detected again."""
+
+    def __init__(self, fetch: Callable[[int, int], list[Row]], *, release: bool, min_release: int) -> None:
+        self.fetch = fetch
+        self.release = release
+        self.min_release = min_release
+        self.detected: dict[int, str | None] = {}
+
+    def fill(self, rows: Sequence[Row], size: int) -> list[Row]:
+        if any(lang is None and post_id not in self.detected for post_id, *_, lang in rows):
+            self._detect(rows, size)
+        return [(i, text, title, self.detected.pop(i, None) if lang is None else lang) for i, text, title, lang in rows]
+
+    def _detect(self, rows: Sequence[Row], size: int) -> None:
+        from nlp.language import detect_languages, release_models
+        from nlp.runtime import small_buffers_mapped, trim_heap
+
+        self.detected.clear()
+        ahead = self.fetch(rows[0][0] - 1, max(size, len(rows)))
+        todo = {i: post_text(text, title) for i, text, title, lang in [*ahead, *rows] if lang is None}
+        ids = list(todo)
+        with small_buffers_mapped():  # lingua's buffers for loading its models are unmapped when freed
+            for start in range(0, len(ids), 1024):  # in slices: lingua's results per text are Python objects
+                part = ids[start : start + 1024]
+                self.detected.update(zip(part, detect_languages([todo[i] for i in part]), strict=True))
+        log.debug("languages of %d posts detected ahead", len(ids))
+        if self.release and len(ids) >= self.min_release:
+            release_models()
+            trim_heap()  # their pages go back to the OS, whichever thread's heap the transformers use
+
+
+def _analyse(analyzer: Analyzer, rows: Sequence[Row], batch: int, *, detected: bool = False) -> list[Analysis]:
+    """The analyses of a chunk's posts, ``batch`` at a time (the working memory grows with the batch).
+    ``detected``: the rows' languages are final (a :class:`_LanguageWindow` filled them in)."""
     out: list[Analysis] = []
     for start in range(0, len(rows), batch):
         part = rows[start : start + batch]
         texts = [post_text(text, title) for _, text, title, _ in part]
         languages = [lang for *_, lang in part]  # stored languages are not detected again
-        out += analyzer.analyse(texts, languages=languages) if any(languages) else analyzer.analyse(texts)
+        if detected:
+            out += analyzer.analyse(texts, languages=languages, detect=False)
+        else:
+            out += analyzer.analyse(texts, languages=languages) if any(languages) else analyzer.analyse(texts)
     return out
 
 

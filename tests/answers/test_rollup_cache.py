@@ -169,3 +169,31 @@ def test_warm_caches_the_em_estimated_shares_of_the_default_ask(built: Engine, m
             assert ask(session, flt, train_prior=prior).to_dict() == live
             with pytest.raises(pytest.fail.Exception):  # another prior is another answer
                 ask(session, flt, train_prior=[0.2, 0.5, 0.3])
+
+
+def test_the_pipeline_warms_at_most_once_a_minute_and_not_when_nothing_changed(built: Engine) -> None:
+    """Workers end a scoring job every few seconds; warming at a million posts takes seconds."""
+
+    def cached_versions() -> set[int]:
+        with Session(built) as session:
+            return set(session.execute(select(rollup.CACHE.c.version)).scalars())
+
+    def change() -> None:
+        with Session(built) as session:
+            post = session.exec(select_model(Post).where(col(Post.text) == "Viel zu teuer geworden.")).one()
+            Factory(session).score(post, "positive", topics=["Preis"], scored_at=post.created_at + timedelta(days=1))
+            session.commit()
+
+    rollup.refresh_rollups(built, now=NOW)
+    first = cached_versions()
+    assert len(first) == 1
+    rollup.refresh_rollups(built, now=NOW, warm_every=0)  # nothing changed: the cache is current, no warming
+    assert cached_versions() == first
+    change()
+    rollup.refresh_rollups(built, now=NOW)  # changed, but warmed less than a minute ago: left cold
+    assert cached_versions() == first
+    with Session(built) as session:
+        assert rollup._state(session, rollup.VERSION) not in first  # so the stale entries are never read
+    rollup.refresh_rollups(built, now=NOW, warm_every=0)
+    with Session(built) as session:
+        assert cached_versions() == {rollup._state(session, rollup.VERSION)}
