@@ -102,12 +102,13 @@ class NlpSettings(BaseModel):
     """Parallel single-threaded scoring workers; default one per available core."""
     analyse_batch: int = Field(default=1024, ge=1)
     """Posts analysed together inside a scoring chunk (at most the chunk, 1,024). Smaller bounds the working memory
-    at a cost in speed: ``resonanz score`` of 10,000 posts, quiet, in one session: 1,024 71 posts/s and 2.13 GB
-    peak, 256 59 posts/s and 1.96 GB (bench/bench_score_pipeline.py). For a small machine: 256 with
-    ``language_detection = "light"``."""
+    at a cost in speed: ``resonanz score`` of 10,000 posts, quiet, in one session (before the language window and
+    the mapped embeddings, which took the default to 1.55 GB): 1,024 71 posts/s and 2.13 GB peak, 256 59 posts/s
+    and 1.96 GB (bench/bench_score_pipeline.py). For a small machine: 256."""
     language_detection: Literal["accurate", "light"] = "accurate"
     """lingua's high-accuracy mode (``accurate``, ~400 MB) or its low-accuracy mode (``light``, ~30 MB, a few
-    per cent of short German posts taken for Danish or Dutch); the numbers are in nlp/language.py."""
+    per cent of short German posts taken for Danish or Dutch); the numbers are in nlp/language.py. ``resonanz score``
+    of a whole backlog releases the accurate models while the transformers run, so the two never add up."""
     topics_file: Path | None = None
     flags_file: Path | None = None
     flag_model: str | None = "default"
