@@ -435,6 +435,11 @@ def quotes(session: Session, rows: FromClause, limit: int = 3, bucket: int | Non
 
 
 QUOTE_LIMIT_FROM_ROLLUP = 3
+EM_SAMPLE = 20_000
+"""When the rollups answer, the EM-estimated shares read at most about this many posts per period: every k-th
+post by id (deterministic; ids follow collection order, not sentiment). 20,000 posts give a standard error of
+about 0.35 percentage points on a share, far below the model's own error; at a million posts the full read took
+8 s of the 9.5 s of ``resonanz ask``. Smaller periods read every post (exact, as from the raw posts)."""
 """Up to this ``quote_limit`` the quotes come from the rollup's candidates (``rollup.QUOTE_POOL`` = 3 x 3)."""
 
 
@@ -510,13 +515,15 @@ def ask(
     if quote_limit <= QUOTE_LIMIT_FROM_ROLLUP and rollup.prepare(session, flt, periods):
         by_segment, previous, current, topics_by_bucket = _sums_from_rollups(session, flt, periods)
         picked = quotes(session, rollup.quote_rows(flt, cur), quote_limit)
-        if train_prior is not None:  # from the raw posts' probabilities: cached for the default ask (rollup.warm)
+        if train_prior is not None:  # from a sample of the posts (EM_SAMPLE); cached for the default ask
+            step = max(1, -(-max(previous.posts, current.posts) // EM_SAMPLE))
 
             def estimate() -> list[list[list[float] | None]]:
-                with materialized(session, post_rows_select(flt, dialect, periods)) as rows:
+                query = post_rows_select(flt, dialect, periods)
+                with materialized(session, query.where(POST.c.id % step == 0) if step > 1 else query) as rows:
                     return _estimate_shares(session, rows, train_prior, len(periods))
 
-            options = {"prior": [round(float(v), 9) for v in train_prior]}
+            options = {"prior": [round(float(v), 9) for v in train_prior], "every": step}
             _set_shares([previous, current], rollup.cached(session, "estimated_shares", flt, periods, options,
                                                            estimate, _same, _same))  # fmt: skip
     else:
