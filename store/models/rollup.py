@@ -95,7 +95,8 @@ class AnswerRollupDirty(SQLModel, table=True):
 
 class AnswerRollupState(SQLModel, table=True):
     """``built`` (1 once the rollups were built), ``score_watermark`` (the highest score id rolled up) and
-    ``version`` (raised by every recomputation of a day: the answers cached under an older one are stale)."""
+    ``version`` (raised by every recomputation of a day: the answers cached under an older one are stale) and
+    ``warmed_at`` (minutes since 1970 of the pipeline's last warming of the cache)."""
 
     __tablename__ = "answer_rollup_state"
 
