@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import JSON, ColumnElement, Select, Table, any_, bindparam, func, insert, literal_column, select
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
@@ -33,6 +33,13 @@ from store.types import JSONType, without_nul
 
 _POST: Table = Post.__table__  # type: ignore[attr-defined]
 _IDENTITY: Table = SocialIdentity.__table__  # type: ignore[attr-defined]
+
+
+def conflict_insert(dialect: str) -> Callable[[Table], Any]:
+    """The ``insert`` of ``dialect`` that has ``on_conflict_do_nothing`` / ``on_conflict_do_update`` (PostgreSQL's,
+    else SQLite's): ``conflict_insert(session.get_bind().dialect.name)(table).values(...)``."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
 
 POST_COLUMNS = ("platform", "external_id", "kind", "url", "text", "title", "language", "created_at", "edited_at",
                 "deleted_at", "metrics", "identity_id", "source_id", "parent_id", "thread_root_id",

@@ -38,7 +38,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from nlp.training.model import TopModel, load_top_from_base
-from nlp.training.trainer import class_weights, length_batches
+from nlp.training.trainer import bf16_autocast, class_weights, length_batches
 
 log = logging.getLogger(__name__)
 
@@ -134,10 +134,6 @@ class DeepClassifier(nn.Module):
         return self
 
 
-def _autocast(enabled: bool) -> Any:
-    return torch.autocast("cpu", dtype=torch.bfloat16, enabled=enabled)
-
-
 def use_bf16(config: DeepConfig) -> bool:
     from nlp.runtime import cpu_supports_bf16
 
@@ -149,7 +145,7 @@ def predict_logits(model: DeepClassifier, data: Tokenised, *, bf16: bool, batch_
     model.eval()
     out = np.zeros((len(data.ids), model.top.classifier.out_features), dtype=np.float32)
     order = np.argsort(data.lengths(), kind="stable")
-    with _autocast(bf16):
+    with bf16_autocast(bf16):
         for i in range(0, len(order), batch_size):
             batch = order[i : i + batch_size]
             ids, mask = pad([data.ids[j] for j in batch])
@@ -232,7 +228,7 @@ def train_deep(
             if step >= stop_at:
                 break
             ids, mask = pad([data.ids[i] for i in batch])
-            with _autocast(bf16):
+            with bf16_autocast(bf16):
                 logits = model(ids, mask)
             loss_vec = loss_fn(logits.float(), y[batch])
             loss = (loss_vec * w[batch]).sum() / w[batch].sum().clamp_min(1e-6)

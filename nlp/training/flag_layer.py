@@ -29,7 +29,7 @@ from torch import nn
 from nlp.errors import TrainingDataError
 from nlp.flag_model import EMBED_SCALE, EXTRA_FEATURES, FLAG_CLASSES, LAYER_PREFIX, FlagModel
 from nlp.training.features import HiddenCache
-from nlp.training.trainer import collate, length_batches
+from nlp.training.trainer import bf16_autocast, collate, length_batches
 
 log = logging.getLogger(__name__)
 
@@ -119,10 +119,6 @@ def load_flag_top(base_dir: Path, top_layers: int, dropout: float = 0.1) -> Flag
     return model
 
 
-def _autocast(enabled: bool) -> Any:
-    return torch.autocast("cpu", dtype=torch.bfloat16, enabled=enabled)
-
-
 @torch.inference_mode()
 def predict(model: FlagTop, cache: HiddenCache, extra: np.ndarray, *, bf16: bool = False) -> np.ndarray:
     """``(n, classes)`` probabilities."""
@@ -130,7 +126,7 @@ def predict(model: FlagTop, cache: HiddenCache, extra: np.ndarray, *, bf16: bool
     out = np.zeros((len(cache), len(FLAG_CLASSES)), dtype=np.float64)
     for batch in length_batches(cache.lengths(), 64, None):
         hidden, mask = collate(cache, batch)
-        with _autocast(bf16):
+        with bf16_autocast(bf16):
             logits = model(hidden, mask, torch.from_numpy(extra[batch].astype(np.float32)))
         out[batch] = torch.sigmoid(logits.float()).numpy()
     return out
@@ -200,7 +196,7 @@ def train_flag_layer(
         total_loss = 0.0
         for batch in length_batches(cache.lengths(), config.batch_size, rng):
             hidden, mask = collate(cache, batch)
-            with _autocast(config.bf16):
+            with bf16_autocast(config.bf16):
                 logits = model(hidden, mask, x_extra[batch])
             loss = nn.functional.binary_cross_entropy_with_logits(logits.float(), y[batch], reduction="none")
             loss = (loss * w[batch]).sum() / w[batch].sum().clamp(min=1.0)

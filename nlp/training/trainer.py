@@ -103,13 +103,18 @@ def collate(cache: HiddenCache, batch: np.ndarray) -> tuple[torch.Tensor, torch.
     return torch.from_numpy(hidden), torch.from_numpy(mask)
 
 
+def bf16_autocast(enabled: bool) -> torch.autocast:
+    """bfloat16 autocast on the CPU where ``enabled`` (``TrainConfig.bf16`` and the other trainers' flag)."""
+    return torch.autocast("cpu", dtype=torch.bfloat16, enabled=enabled)
+
+
 @torch.inference_mode()
 def predict_proba(model: TopModel, cache: HiddenCache, batch_size: int = 64, *, bf16: bool = False) -> np.ndarray:
     model.eval()
     out = np.zeros((len(cache), model.classifier.out_features), dtype=np.float32)
     for batch in length_batches(cache.lengths(), batch_size, None):
         hidden, mask = collate(cache, batch)
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        with bf16_autocast(bf16):
             logits = model(hidden, mask)
         out[batch] = torch.softmax(logits.float(), dim=-1).numpy()
     return out
@@ -178,7 +183,7 @@ def train_top(
         batches = length_batches(train_cache.lengths(), config.batch_size, rng)
         for batch in tqdm(batches, desc=f"{desc} epoch {epoch}", unit="batch", leave=False):
             hidden, mask = collate(train_cache, batch)
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.bf16):
+            with bf16_autocast(config.bf16):
                 logits = model(hidden, mask)
             loss = loss_fn(logits.float(), torch.from_numpy(train_y[batch]).long())
             opt.zero_grad()

@@ -233,10 +233,6 @@ def _estimate_shares(
     return out
 
 
-def _same(value: Any) -> Any:
-    return value
-
-
 def _set_shares(summaries: Sequence[SentimentSummary], shares: list[list[list[float] | None]]) -> None:
     for summary, (plain, weighted) in zip(summaries, shares, strict=True):
         summary.estimated_shares, summary.estimated_shares_weighted = plain, weighted
@@ -524,8 +520,9 @@ def ask(
                     return _estimate_shares(session, rows, train_prior, len(periods))
 
             options = {"prior": [round(float(v), 9) for v in train_prior], "every": step}
-            _set_shares([previous, current], rollup.cached(session, "estimated_shares", flt, periods, options,
-                                                           estimate, _same, _same))  # fmt: skip
+            _set_shares(
+                [previous, current], rollup.cached(session, "estimated_shares", flt, periods, options, estimate)
+            )
     else:
         with materialized(session, post_rows_select(flt, dialect, periods)) as rows:
             by_segment = _summary_by_segment(session, rows)

@@ -61,8 +61,6 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, Table, case, delete, func, insert, literal, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql.elements import ColumnElement
@@ -79,7 +77,7 @@ from resonanz.answers.sql import (
 )
 from resonanz.core.periods import Period, resolve_period, zone
 from resonanz.core.tables import POST, SCORE
-from store.bulk import insert_chunked
+from store.bulk import conflict_insert, insert_chunked
 from store.db import session_scope
 from store.models import AnswerRollup, AnswerRollupDirty, AnswerRollupQuote, AnswerRollupState, AnswerRollupVoice
 from store.models.rollup import AnswerRollupCache
@@ -169,8 +167,7 @@ def mark_days(session: Session, days: Iterable[date]) -> int:
     rows = [{"day": d} for d in sorted(set(days))]
     if not rows:
         return 0
-    dialect = session.get_bind().dialect.name
-    make = pg_insert if dialect == "postgresql" else sqlite_insert
+    make = conflict_insert(session.get_bind().dialect.name)
     for start in range(0, len(rows), INSERT_ROWS):
         session.execute(make(DIRTY).values(rows[start : start + INSERT_ROWS]).on_conflict_do_nothing())
     return len(rows)
@@ -449,9 +446,7 @@ def recompute_days(session: Session, days: Iterable[date]) -> int:
 def bump_version(session: Session) -> None:
     """Raise the rollups' version (in the transaction that changes them): the cached answers of the older
     version are not served any more. One atomic statement, so two concurrent writers never share a version."""
-    dialect = session.get_bind().dialect.name
-    make = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = make(STATE).values(key=VERSION, value=1)
+    stmt = conflict_insert(session.get_bind().dialect.name)(STATE).values(key=VERSION, value=1)
     session.execute(stmt.on_conflict_do_update(index_elements=[STATE.c.key], set_={"value": STATE.c.value + 1}))
 
 
@@ -636,11 +631,12 @@ def cached(
     periods: Sequence[Period],
     options: dict[str, Any],
     compute: Callable[[], T],
-    encode: Callable[[T], Any],
-    decode: Callable[[Any], T],
+    encode: Callable[[T], Any] = lambda value: value,
+    decode: Callable[[Any], T] = lambda value: value,
 ) -> T:
     """The reader's result from :data:`CACHE` when it was stored under the rollups' current version, else
-    computed (and stored while :func:`warm` runs). The version is read first: an entry computed while another
+    computed (and stored while :func:`warm` runs). ``encode``/``decode``: to and from what JSON keeps (default:
+    the value itself, for JSON-ready lists and dicts). The version is read first: an entry computed while another
     transaction changed the rollups is stored under the older version and never served."""
     version = _state(session, VERSION) or 0
     key = _cache_key(reader, flt, periods, options)
@@ -651,8 +647,7 @@ def cached(
         return decode(json.loads(hit))
     value = compute()
     if _WARMING.get():
-        dialect = session.get_bind().dialect.name
-        make = pg_insert if dialect == "postgresql" else sqlite_insert
+        make = conflict_insert(session.get_bind().dialect.name)
         stmt = make(CACHE).values(key=key, version=version, value=json.dumps(encode(value), default=_plain))
         session.execute(stmt.on_conflict_do_update(index_elements=[CACHE.c.key], set_=dict(stmt.excluded)))
     return value
@@ -697,10 +692,6 @@ def _unpairs(pairs: list[list[Any]]) -> dict[tuple[Any, ...], tuple[int, float]]
     return {tuple(k): (int(v[0]), float(v[1])) for k, v in pairs}
 
 
-def _rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return rows
-
-
 def _spans(periods: Sequence[Period], *, by_bucket: bool) -> list[tuple[date, date]]:
     """The days of each bucket (:func:`_bucket`), or of all periods together as bucket 0."""
     if not by_bucket:
@@ -739,7 +730,7 @@ def sums_by_segment(
     """Per (bucket, segment) the columns of :func:`resonanz.answers.sql.sentiment_aggregates` (``heads=False``:
     without ``authors`` and ``customers``, which need the per-voice table)."""
     compute = lambda: _sums_by_segment(session, flt, periods, heads=heads)  # noqa: E731
-    return cached(session, "sums_by_segment", flt, periods, {"heads": heads}, compute, _rows, _rows)
+    return cached(session, "sums_by_segment", flt, periods, {"heads": heads}, compute)
 
 
 def _sums_by_segment(

@@ -50,8 +50,6 @@ from difflib import SequenceMatcher
 from typing import Any
 
 from sqlalchemy import and_, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -60,6 +58,7 @@ from resonanz.pipeline.brand import BRAND
 from resonanz.pipeline.link_decisions import LINKED_STATUSES
 from resonanz.review.competitors import competitor_posts
 from resonanz.review.statuses import ACTIVE_STATUSES, ReviewStatus
+from store.bulk import conflict_insert
 from store.db import session_scope
 from store.models import ReviewEvent, ReviewItem
 from store.types import as_utc, utcnow
@@ -280,8 +279,12 @@ def _open_item(session: Session, post: dict[str, Any], flag: dict[str, Any]) -> 
     """Open the cluster's item on ``post``; if a concurrent writer opened one for it first, flag that one
     instead (module docstring). Returns ``post`` when it carries an active item now, else ``None``."""
     values = ReviewItem(post_id=post["id"], reasons=[flag], severity=SPAM_SEVERITY).model_dump(exclude={"id"})
-    make = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = make(ITEM).values(**values).on_conflict_do_nothing(index_elements=[ITEM.c.post_id]).returning(ITEM.c.id)
+    stmt = (
+        conflict_insert(session.get_bind().dialect.name)(ITEM)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=[ITEM.c.post_id])
+        .returning(ITEM.c.id)
+    )
     item_id = session.execute(stmt).scalar_one_or_none()
     if item_id is not None:
         session.add(ReviewEvent(review_item_id=item_id, actor=ACTOR, action="flagged", detail={"flags": [SPAM_FLAG]}))
