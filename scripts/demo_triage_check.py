@@ -54,11 +54,14 @@ def main() -> None:
         rows = post_rows(AnswerFilter(period=week, classes=["A"]), "sqlite")
         a_posts = session.execute(select(rows.c.post_id, rows.c.sentiment)).all()
         negative = [pid for pid, sentiment in a_posts if sentiment == "negative"]
+        merged = {pid for pid, it in items.items() if it.status == "merged"}  # in the queue as its cross-post's item
         print(f"W47 A-customer posts: {len(a_posts)}, negative: {len(negative)}, of those queued: "
-              f"{sum(1 for pid in negative if pid in queued)}")  # fmt: skip
-        for pid in negative:
-            if pid not in queued:
-                print("  not queued:", session.execute(select(POST.c.text).where(POST.c.id == pid)).scalar()[:90])
+              f"{sum(1 for pid in negative if pid in queued or pid in merged)}")  # fmt: skip
+        for pid, sentiment in a_posts:
+            where = "queued" if pid in queued else "merged" if pid in merged else "NOT QUEUED"
+            reasons = ",".join(r["flag"] for r in items[pid].reasons or []) if pid in items else ""
+            text = session.execute(select(POST.c.text).where(POST.c.id == pid)).scalar() or ""
+            print(f"  {where:10} {sentiment:8} {reasons[:40]:40} {text[:70]}")
         brand_in_queue = session.execute(
             select(POST.c.id).where(POST.c.voice == "brand", POST.c.id.in_(sorted(queued) or [-1]))
         ).all()

@@ -5,7 +5,9 @@
 The same stratified folds (seed 13) as the shipped offensive model's CV in nlp/MODEL_CARD.md. Each fold
 trains ``nlp.training.deep.train_deep_task`` on the other four folds (a 5 % slice of them fits the
 temperature) and predicts the held-out fold; micro/macro-F1 per fold and the mean go to
-``<work>/cv.json``. A finished fold is skipped when the script is run again (resumable).
+``<work>/cv.json``, the held-out class probabilities to ``<work>/oof.npy`` (float32 [n, 2], in the order of
+the GermEval loader; ``scripts/offensive_cascade_cv.py`` reads them). A finished fold is skipped when the
+script is run again (resumable); a finished fold without its probabilities gets them from its saved model.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import f1_score
 
-from nlp.classifier import TransformerClassifier
+from nlp.classifier import TransformerClassifier, softmax
 from nlp.default_model import ensure_base_model, ensure_classifier_model
 from nlp.preprocess import prepare
 from nlp.training.data import TASK_LABELS, load_germeval2018
@@ -47,11 +49,17 @@ def main() -> None:
     results_path = args.work / "cv.json"
     results = json.loads(results_path.read_text()) if results_path.is_file() else {"folds": {}}
     config = DeepConfig(epochs=args.epochs, lora_rank=args.rank)
+    oof_path = args.work / "oof.npy"
+    oof = np.load(oof_path) if oof_path.is_file() else np.full((len(y), len(labels)), np.nan, dtype=np.float32)
     for k, (train_idx, test_idx) in enumerate(cv_splitter(args.folds).split(np.zeros(len(y)), y)):
-        if str(k) in results["folds"]:
-            continue
         fold_dir = args.work / f"fold{k}"
         artefact = fold_dir / "offensive.safetensors"
+        if str(k) in results["folds"]:
+            if np.isnan(oof[test_idx]).any() and (fold_dir / "model").is_dir():
+                clf = TransformerClassifier(str(fold_dir / "model"), progress=False)
+                oof[test_idx] = softmax(clf.logits([texts[i] for i in test_idx]))
+                np.save(oof_path, oof)
+            continue
         train_deep_task(
             "offensive",
             [examples[i] for i in train_idx],
@@ -63,7 +71,10 @@ def main() -> None:
         )
         model_dir = ensure_classifier_model(artefact, fold_dir / "model", name=f"offensive-fold{k}")
         clf = TransformerClassifier(str(model_dir), progress=False)
-        pred = clf.logits([texts[i] for i in test_idx]).argmax(1)
+        proba = softmax(clf.logits([texts[i] for i in test_idx]))
+        oof[test_idx] = proba
+        np.save(oof_path, oof)
+        pred = proba.argmax(1)
         results["folds"][str(k)] = {
             "micro_f1": round(float(f1_score(y[test_idx], pred, average="micro")), 4),
             "macro_f1": round(float(f1_score(y[test_idx], pred, average="macro")), 4),

@@ -33,7 +33,10 @@ FLAG_REASONS: Final = {
     "data_breach": N_("Possible data protection incident"),
     "abusive_words": N_("Abusive words"),
     "strongly_negative": N_("Strongly negative post"),
-    # written by the application (resonanz/review/corrections.py, resonanz/pipeline/duplicates.py)
+    # written by the application (resonanz/review/corrections.py, resonanz/pipeline/duplicates.py,
+    # resonanz/pipeline/key_customers.py)
+    "key_customer": N_("Negative post by a class {abc_class} customer"),
+    "key_customer_reply": N_("Class {abc_class} customer replies to the brand"),
     "correction": N_("Correction by {actor}"),
     "copy_paste": N_("Same text from {accounts} accounts (copy-paste spam, phishing?)"),
 }

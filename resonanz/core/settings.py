@@ -356,6 +356,24 @@ class AlertSettings(BaseModel):
     """Per rule name: ``enabled`` and parameters, e.g. ``[alerts.rules.spike_thema_volumen] z = 5``."""
 
 
+class ReviewSettings(BaseModel):
+    """``[review]``: what the community managers' queue takes in beyond the flags."""
+
+    key_classes: list[str] = Field(default_factory=lambda: ["A"])
+    """ABC classes whose negative posts (and neutral replies to the brand) are queued with no flag
+    (:mod:`resonanz.pipeline.key_customers`); ``[]`` turns that off."""
+
+    @field_validator("key_classes")
+    @classmethod
+    def _classes(cls, value: list[str]) -> list[str]:
+        wrong = [c for c in value if c not in ("A", "B", "C")]
+        if wrong:
+            raise PydanticCustomError(
+                "key_classes", 'eine Liste der Klassen A, B, C (z. B. ["A"]), nicht {wrong}', {"wrong": wrong}
+            )
+        return value
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RESONANZ_", env_nested_delimiter="__", extra="ignore", toml_file=None)
 
@@ -374,6 +392,7 @@ class Settings(BaseSettings):
     collectors: CollectorSettings = Field(default_factory=CollectorSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     workers: WorkerSettings = Field(default_factory=WorkerSettings)
+    review: ReviewSettings = Field(default_factory=ReviewSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -42,6 +42,7 @@ from resonanz.answers.rollup import refresh_rollups
 from resonanz.core.settings import Settings
 from resonanz.pipeline.brand import BRAND, apply_brand_voice
 from resonanz.pipeline.duplicates import merge_duplicates
+from resonanz.pipeline.key_customers import KEY_FLAGS, watch_key_customers
 from resonanz.review.competitors import close_competitor_items, competitor_posts
 from resonanz.review.corrections import apply_corrections
 from resonanz.review.statuses import ACTIVE_STATUSES
@@ -239,6 +240,7 @@ def score_posts(
             report.scored += len(rows)
             report.chunks += 1
             bar.update(len(rows))
+    watch_key_customers(engine, settings)  # key customers' negative posts, flag or no flag
     merge_duplicates(engine)  # one item per cross-post, one per spam cluster
     # the answers' daily rollups of the days scored here, and the cached default answers for the configured weight
     refresh_rollups(engine, voices=True, default_weight=settings.value.prospect_weight,
@@ -448,10 +450,14 @@ def _review(
         session.add(item)
         events.append((item, "flagged", detail))
         return "created"
-    if item.status not in ACTIVE_STATUSES or (item.reasons == reasons and item.severity == analysis.severity):
+    # a key customer's reason stays (resonanz.pipeline.key_customers): the model's flags add to it
+    kept = [r for r in item.reasons or [] if r.get("flag") in KEY_FLAGS]
+    reasons = reasons + kept
+    severity = max([analysis.severity, *(int(r.get("severity", 0)) for r in kept)])
+    if item.status not in ACTIVE_STATUSES or (item.reasons == reasons and item.severity == severity):
         return None
     item.reasons = reasons
-    item.severity = analysis.severity
+    item.severity = severity
     item.updated_at = utcnow()
     session.add(item)
     events.append((item, "reflagged", detail))

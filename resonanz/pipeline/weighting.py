@@ -4,7 +4,8 @@ The rule itself is :func:`linker.value.weights.customer_weight` (the linker hold
 records); this module is where the application applies it: it finds, for every author, the customer it is linked
 to (a status in ``LINKED_STATUSES``, a linkable customer: :mod:`resonanz.pipeline.consent`) and that customer's
 latest value snapshot, and writes the weight to every score of the author's posts (:func:`apply_weights`, run by
-``resonanz value``, ``resonanz link``, ``resonanz demo``, erasure and the scheduled value job).
+``resonanz value``, ``resonanz link``, ``resonanz demo``, erasure and the scheduled value job), then queues the
+posts of customers who became key customers (:mod:`resonanz.pipeline.key_customers`).
 Authors without such a link weigh ``settings.value.prospect_weight``, so a customer who withdraws
 consent falls back to the prospect weight on the next :func:`apply_weights`. An author linked to
 several customers (two confirmed links) takes the highest weight. :func:`explain_weight` says how one weight
@@ -61,6 +62,8 @@ from resonanz.core.settings import Settings
 from resonanz.core.tables import CUSTOMER, LINK, POST, SCORE, VALUE, current_values
 from resonanz.pipeline.consent import linkable_clause
 from resonanz.pipeline.domain_config import weight_config
+from resonanz.pipeline.duplicates import merge_duplicates
+from resonanz.pipeline.key_customers import watch_key_customers
 from resonanz.pipeline.link_decisions import LINKED_STATUSES
 from store.db import session_scope
 
@@ -195,4 +198,7 @@ def apply_weights(engine: Engine, settings: Settings) -> int:
                 total += len(chunk)
         refresh(session, score_ids=[i for ids in changed.values() for i in ids], drift=True)  # answer rollups
     log.info("weights: %d scores updated (%d linked authors)", total, len(weights))
+    # who is a key customer follows the same links and values (resonanz.pipeline.key_customers)
+    if watch_key_customers(engine, settings).created:
+        merge_duplicates(engine)  # a key customer's cross-posts: one item
     return total
