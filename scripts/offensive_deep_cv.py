@@ -1,6 +1,6 @@
 """5-fold CV of an all-layer LoRA offensive-language model on GermEval 2018 training (issue 12).
 
-    .venv/bin/python scripts/offensive_deep_cv.py --work artifacts/deep/offensive-cv
+    .venv/bin/python scripts/offensive_deep_cv.py --work artifacts/deep/offensive-cv [--ship]
 
 The same stratified folds (seed 13) as the shipped offensive model's CV in nlp/MODEL_CARD.md. Each fold
 trains ``nlp.training.deep.train_deep_task`` on the other four folds (a 5 % slice of them fits the
@@ -8,6 +8,8 @@ temperature) and predicts the held-out fold; micro/macro-F1 per fold and the mea
 ``<work>/cv.json``, the held-out class probabilities to ``<work>/oof.npy`` (float32 [n, 2], in the order of
 the GermEval loader; ``scripts/offensive_cascade_cv.py`` reads them). A finished fold is skipped when the
 script is run again (resumable); a finished fold without its probabilities gets them from its saved model.
+``--ship`` then trains the same recipe on all of GermEval 2018 training: the offensive cascade's second model
+(``nlp/weights/offensive-deep.safetensors``, :class:`nlp.offensive.OffensiveCascade`).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from nlp.training.trainer import cv_splitter
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"
 log = logging.getLogger("offensive_deep_cv")
+SHIP = ROOT / "nlp" / "weights" / "offensive-deep.safetensors"
 
 
 def main() -> None:
@@ -38,6 +41,8 @@ def main() -> None:
     ap.add_argument("--epochs", type=float, default=3.0)
     ap.add_argument("--rank", type=int, default=16)
     ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--ship", action="store_true",
+                    help=f"after the CV, train on all of GermEval 2018 training and write {SHIP}")  # fmt: skip
     args = ap.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s",
@@ -55,8 +60,9 @@ def main() -> None:
         fold_dir = args.work / f"fold{k}"
         artefact = fold_dir / "offensive.safetensors"
         if str(k) in results["folds"]:
-            if np.isnan(oof[test_idx]).any() and (fold_dir / "model").is_dir():
-                clf = TransformerClassifier(str(fold_dir / "model"), progress=False)
+            if np.isnan(oof[test_idx]).any() and artefact.is_file():
+                model_dir = ensure_classifier_model(artefact, fold_dir / "model", name=f"offensive-fold{k}")
+                clf = TransformerClassifier(str(model_dir), progress=False)
                 oof[test_idx] = softmax(clf.logits([texts[i] for i in test_idx]))
                 np.save(oof_path, oof)
             continue
@@ -86,6 +92,11 @@ def main() -> None:
     results["config"] = config.to_dict()
     results_path.write_text(json.dumps(results, indent=2))
     log.info("mean over %d folds: %s", len(results["folds"]), results["mean"])
+    if args.ship:
+        train_deep_task("offensive", examples, base_dir=ensure_base_model(), output=SHIP, config=config,
+                        work_dir=args.work / "ship", model_texts=texts,
+                        sources=["germeval2018/training.txt (CC BY 4.0)"])  # fmt: skip
+        log.info("wrote %s (%.2f MB)", SHIP, SHIP.stat().st_size / 1e6)
 
 
 if __name__ == "__main__":

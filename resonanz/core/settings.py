@@ -88,6 +88,11 @@ class NlpSettings(BaseModel):
     'general' selects 'default'), a Hugging Face model id, or a local directory (e.g. from ``resonanz train``)."""
     offensive_model: str | None = "default"
     """Offensive-language classifier ('default', hub id, directory); empty/None turns those flags off."""
+    offensive_second_model: str | None = "default"
+    """The offensive cascade's second model (nlp/offensive.py): it reads the posts the first model gives at least
+    ``offensive_gate`` ('default': the bundled all-layer model; a hub id or directory); empty/None: the first
+    model alone."""
+    offensive_gate: float = Field(default=0.25, ge=0.0, lt=0.5)
     embedding_model: str | None = "default"
     """e5-style encoder for topic recall ('default' = bundled e5-small); empty/None: keyword topics only."""
     label_map: dict[str, str] = Field(default_factory=dict)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -39,7 +39,7 @@ from sqlmodel import select as orm_select
 
 from resonanz.core.errors import AnswersError
 from resonanz.core.tables import IDENTITY, ITEM, POST
-from resonanz.review.statuses import UNANSWERED_STATUSES, ReviewStatus
+from resonanz.review.statuses import ACTIVE_STATUSES, UNANSWERED_STATUSES, ReviewStatus
 from store.db import session_scope
 from store.models import BrandMarker, ReviewEvent
 from store.types import utcnow
@@ -234,7 +234,10 @@ def apply_brand_voice(engine: Engine) -> BrandReport:
         for who, ids in changes.items():
             for start in range(0, len(ids), 900):
                 session.execute(update(POST).where(POST.c.id.in_(ids[start : start + 900])).values(voice=who))
-        report.items_dismissed = _close(session, brand_posts, ReviewStatus.DISMISSED.value, now, lambda _pid: {})
+        # every active item of a brand post, answered ones too: the queue counts on it (resonanz.review.queue)
+        report.items_dismissed = _close(
+            session, brand_posts, ReviewStatus.DISMISSED.value, now, lambda _pid: {}, ACTIVE_STATUSES
+        )
         report.items_answered = _close(
             session,
             list(brand_replies),
@@ -269,15 +272,21 @@ def _candidates(session: Session, voice: BrandVoice) -> ColumnElement[bool]:
 
 
 def _close(
-    session: Session, post_ids: list[int], status: str, now: datetime, detail: Callable[[int], dict[str, Any]]
+    session: Session,
+    post_ids: list[int],
+    status: str,
+    now: datetime,
+    detail: Callable[[int], dict[str, Any]],
+    among: Sequence[str] = UNANSWERED_STATUSES,
 ) -> int:
-    """Move the unanswered items of ``post_ids`` to ``status`` with an audit event each."""
+    """Move the items of ``post_ids`` in a status of ``among`` (default: unanswered) to ``status`` with an audit
+    event each."""
     closed = 0
     for start in range(0, len(post_ids), 900):
         chunk = post_ids[start : start + 900]
         items = session.execute(
             select(ITEM.c.id, ITEM.c.post_id, ITEM.c.status).where(
-                ITEM.c.post_id.in_(chunk), ITEM.c.status.in_(UNANSWERED_STATUSES)
+                ITEM.c.post_id.in_(chunk), ITEM.c.status.in_(list(among))
             )
         ).all()
         for item_id, post_id, before in items:

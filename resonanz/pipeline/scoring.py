@@ -45,6 +45,7 @@ from resonanz.pipeline.duplicates import merge_duplicates
 from resonanz.pipeline.key_customers import KEY_FLAGS, watch_key_customers
 from resonanz.review.competitors import close_competitor_items, competitor_posts
 from resonanz.review.corrections import apply_corrections
+from resonanz.review.standing import refresh_standing
 from resonanz.review.statuses import ACTIVE_STATUSES
 from store.db import session_scope
 from store.models import Post, ReviewEvent, ReviewItem, Score
@@ -106,6 +107,8 @@ def build_analyzer(settings: Settings, *, progress: bool = False) -> Analyzer:
     return Analyzer.create(
         nlp.sentiment_model,
         offensive_model=nlp.offensive_model or None,
+        offensive_second_model=nlp.offensive_second_model or None,
+        offensive_gate=nlp.offensive_gate,
         embedding_model=nlp.embedding_model or None,
         topics_file=nlp.topics_file,
         flags_file=nlp.flags_file,
@@ -242,6 +245,8 @@ def score_posts(
             bar.update(len(rows))
     watch_key_customers(engine, settings)  # key customers' negative posts, flag or no flag
     merge_duplicates(engine)  # one item per cross-post, one per spam cluster
+    with session_scope(engine) as session:
+        refresh_standing(session, missing_only=True)  # the new items' authors, for the queue's order
     # the answers' daily rollups of the days scored here, and the cached default answers for the configured weight
     refresh_rollups(engine, voices=True, default_weight=settings.value.prospect_weight,
                     train_prior=sentiment_train_prior(settings))  # fmt: skip

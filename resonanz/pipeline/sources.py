@@ -24,6 +24,7 @@ from collectors import SourceSpec, collector_class
 from resonanz.answers.rollup import mark_source
 from resonanz.core.i18n import _
 from resonanz.pipeline.collect import SourceNotFoundError, find_source
+from resonanz.review.competitors import close_competitor_items
 from store.db import session_scope
 from store.models import CollectorRun, Post, Source
 
@@ -220,6 +221,8 @@ def tag_source(engine: Engine, name: str, brand: str | None) -> TaggedSource:
         mark_source(session, int(source.id or 0))  # the answers' rollups count its posts for the new brand
         posts = session.execute(select(func.count()).where(col(Post.source_id) == source.id)).scalar_one()
         tagged = TaggedSource(name=source.name, brand=source.brand, previous=previous, posts=int(posts))
+    if tagged.brand is not None:
+        close_competitor_items(engine)  # a competitor's posts are compared, not answered: at once, not next run
     return tagged
 
 

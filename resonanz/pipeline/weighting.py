@@ -65,6 +65,7 @@ from resonanz.pipeline.domain_config import weight_config
 from resonanz.pipeline.duplicates import merge_duplicates
 from resonanz.pipeline.key_customers import watch_key_customers
 from resonanz.pipeline.link_decisions import LINKED_STATUSES
+from resonanz.review.standing import refresh_standing
 from store.db import session_scope
 
 log = logging.getLogger(__name__)
@@ -197,8 +198,11 @@ def apply_weights(engine: Engine, settings: Settings) -> int:
                 )
                 total += len(chunk)
         refresh(session, score_ids=[i for ids in changed.values() for i in ids], drift=True)  # answer rollups
+        refresh_standing(session)  # the queue orders by the same standing (resonanz.review.standing)
     log.info("weights: %d scores updated (%d linked authors)", total, len(weights))
     # who is a key customer follows the same links and values (resonanz.pipeline.key_customers)
     if watch_key_customers(engine, settings).created:
         merge_duplicates(engine)  # a key customer's cross-posts: one item
+        with session_scope(engine) as session:
+            refresh_standing(session, missing_only=True)
     return total

@@ -8,24 +8,20 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Float, Integer, bindparam, case, cast, func, or_, select
+from sqlalchemy import Float, Integer, and_, bindparam, case, cast, func, literal, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
-from resonanz.answers.sql import (
-    brand_clause,
-    has_topic,
-    latest_score_id,
-    link_subquery,
-    segment_expr,
-    value_subquery,
-)
+from resonanz.answers.sql import brand_clause, has_topic, latest_score_id
 from resonanz.core.tables import CUSTOMER, IDENTITY, ITEM, POST, SCORE
 from resonanz.pipeline.brand import BRAND
+from resonanz.pipeline.consent import linkable_clause
+from resonanz.review.standing import refresh_standing
 from resonanz.review.statuses import ACTIVE_STATUSES
 from store.types import UTCDateTime, utcnow
 
 UNASSIGNED = "-"
+PROSPECT = "prospect"
 
 
 @dataclass(frozen=True)
@@ -97,27 +93,26 @@ class QueuePage:
 
 
 def _base(qf: QueueFilter, dialect: str, counting: bool = False) -> tuple[Any, dict[str, ColumnElement[Any]]]:
-    """Item ids passing the filter, with what ordering needs (the latest score only for a topic filter).
+    """Item ids passing the filter, with what ordering needs: one table, the author's standing kept on each item
+    (:mod:`resonanz.review.standing`); the post only for a platform or topic filter.
 
-    ``counting``: leave out the customer joins when no class filter needs them.
+    Active items need no filter for brand posts and competitors' posts: their items are closed when the rules are
+    applied (:func:`resonanz.pipeline.brand.apply_brand_voice`,
+    :func:`resonanz.review.competitors.close_competitor_items`, both run before every scoring pass and whenever a
+    marker or a source's tag changes); a view of closed items filters them out.
+    ``counting``: the count query (no ordering columns needed).
     """
-    lnk, val = link_subquery(), value_subquery()
-    segment = segment_expr(lnk, val)
-    weight = cast(func.coalesce(val.c.weight, qf.default_weight), Float)
-    recency = recency_factor(POST.c.created_at)
+    weight = cast(func.coalesce(ITEM.c.author_weight, qf.default_weight), Float)
+    recency = recency_factor(func.coalesce(ITEM.c.posted_at, ITEM.c.created_at))
     # the queue's order: severity x the author's customer value x recency (a manual priority wins)
     priority = case((ITEM.c.priority > 0, ITEM.c.priority), else_=ITEM.c.severity * weight * recency)
-    query = (
-        select(ITEM.c.id)
-        .select_from(ITEM)
-        .join(POST, POST.c.id == ITEM.c.post_id)
-        .where(or_(POST.c.voice.is_(None), POST.c.voice != BRAND))
-        .where(brand_clause(None))  # competitors' posts are compared (resonanz competitors), not answered
-    )
-    if not counting or qf.classes:
-        query = query.outerjoin(lnk, lnk.c.identity_id == POST.c.identity_id).outerjoin(
-            val, val.c.customer_id == lnk.c.customer_id
-        )
+    segment = func.coalesce(ITEM.c.segment, literal(PROSPECT))
+    query = select(ITEM.c.id).select_from(ITEM)
+    closed = not qf.statuses or not set(qf.statuses) <= set(ACTIVE_STATUSES)
+    if qf.platforms or qf.topics or closed:
+        query = query.join(POST, POST.c.id == ITEM.c.post_id)
+    if closed:  # closed items include those of brand and competitors' posts: never shown
+        query = query.where(or_(POST.c.voice.is_(None), POST.c.voice != BRAND)).where(brand_clause(None))
     if qf.statuses:
         query = query.where(ITEM.c.status.in_(list(qf.statuses)))
     if qf.min_severity is not None:
@@ -132,8 +127,8 @@ def _base(qf: QueueFilter, dialect: str, counting: bool = False) -> tuple[Any, d
         query = query.where(ITEM.c.assignee == qf.assignee)
     if qf.topics:
         query = query.join(SCORE, SCORE.c.id == latest_score_id(qf.model_name)).where(has_topic(dialect, qf.topics))
-    cols = {"segment": segment, "weight": weight, "priority": priority, "customer_id": lnk.c.customer_id,
-            "revenue": func.coalesce(val.c.revenue, 0.0)}  # fmt: skip
+    cols = {"segment": segment, "weight": weight, "priority": priority, "customer_id": ITEM.c.customer_id,
+            "revenue": func.coalesce(ITEM.c.author_revenue, 0.0)}  # fmt: skip
     return query, cols
 
 
@@ -198,6 +193,7 @@ def _statements(shape: _Shape, dialect: str) -> tuple[Any, Any]:
             POST.c.platform,
             POST.c.created_at,
             func.coalesce(IDENTITY.c.handle, IDENTITY.c.display_name).label("author"),
+            CUSTOMER.c.id.label("shown_customer_id"),
             CUSTOMER.c.first_name,
             CUSTOMER.c.last_name,
             CUSTOMER.c.company,
@@ -209,7 +205,8 @@ def _statements(shape: _Shape, dialect: str) -> tuple[Any, Any]:
         .join(POST, POST.c.id == ITEM.c.post_id)
         .outerjoin(SCORE, SCORE.c.id == latest_score_id(qf.model_name))
         .outerjoin(IDENTITY, IDENTITY.c.id == POST.c.identity_id)
-        .outerjoin(CUSTOMER, CUSTOMER.c.id == ordered.c.customer_id)
+        # the customer only while the link may be shown (consent withdrawn since the last re-weighting: a prospect)
+        .outerjoin(CUSTOMER, and_(CUSTOMER.c.id == ordered.c.customer_id, linkable_clause()))
     )
     return count_q, rows_q
 
@@ -221,6 +218,9 @@ def list_queue(session: Session, qf: QueueFilter, page: int = 1, per_page: int =
     for the rows of the page.
     """
     dialect = session.get_bind().dialect.name
+    # items without a standing (opened outside a scoring run, an upgraded database): in this transaction; the
+    # scoring runs and the web app's start write it for good
+    refresh_standing(session, missing_only=True)
     count_q, rows_q = _statements(_Shape.of(qf), dialect)
     clock = recency_params(qf.now or utcnow())
     total = int(session.execute(count_q, clock).one()[0])
@@ -250,8 +250,8 @@ def list_queue(session: Session, qf: QueueFilter, page: int = 1, per_page: int =
             platform=m["platform"],
             created_at=m["created_at"],
             author=m["author"],
-            segment=str(m["segment"]),
-            customer_id=m["customer_id"],
+            segment=str(m["segment"]) if m["shown_customer_id"] is not None or m["customer_id"] is None else PROSPECT,
+            customer_id=m["shown_customer_id"],
             customer_name=customer_name(m["first_name"], m["last_name"], m["company"]),
             weight=float(m["weight"]),
             sentiment=m["sentiment"],

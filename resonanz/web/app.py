@@ -14,6 +14,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from resonanz.core.errors import NotFoundError
 from resonanz.core.settings import Settings
+from resonanz.review.standing import refresh_standing
 from resonanz.web import (
     routes_admin,
     routes_alerts,
@@ -29,6 +30,7 @@ from resonanz.web.pagecache import PageCache
 from resonanz.web.security import SecurityHeaders, secret_key
 from resonanz.web.sessions import LoginThrottle
 from resonanz.web.templating import make_templates, render
+from store.db import session_scope
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
 
         engine = engine_from_settings(settings)
     app.state.engine = engine
+    with session_scope(engine) as session:  # an upgraded database: the queue's order kept on its items, once
+        refresh_standing(session, missing_only=True)
     app.state.page_cache = PageCache(engine)
     app.state.login_throttle = LoginThrottle()
     app.add_middleware(

@@ -25,9 +25,16 @@ class ReviewItem(ReviewItemBase, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     post_id: int = Field(foreign_key="post.id", unique=True, index=True)
-    priority: float = Field(default=0.0, index=True, description="severity x customer value, for ordering")
+    priority: float = Field(default=0.0, index=True, description="a person's priority (> 0 overrides the order)")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # the author's standing, copied from the post, its link and the customer's current value so that the queue
+    # orders and filters its items without joining them (resonanz/review/standing.py keeps them current)
+    posted_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    customer_id: int | None = Field(default=None)
+    segment: str | None = Field(default=None, max_length=10, description="A/B/C, unvalued or prospect")
+    author_weight: float | None = Field(default=None, description="the customer's value weight; None: a prospect")
+    author_revenue: float | None = Field(default=None)
 
 
 class ReviewEvent(SQLModel, table=True):

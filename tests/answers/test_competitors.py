@@ -30,6 +30,7 @@ from resonanz.answers.sql import AnswerFilter
 from resonanz.core.errors import InvalidFilterError
 from resonanz.core.periods import iso_week
 from resonanz.pipeline.sources import BrandNameError, add_source, known_brands, tag_source
+from resonanz.review.competitors import close_competitor_items
 from resonanz.review.queue import QueueFilter, list_queue
 from tests.answers.competitor_world import BRIX, RL, World, build_world
 from tests.answers.factory import MONDAY, WEEK, Factory
@@ -182,10 +183,16 @@ def test_queue_and_alerts_leave_competitors_posts_out(world: tuple[Session, Worl
     session, w = world
     f = Factory(session)
     for key in ("own_anna", "own_p1", "rl_p2_neg", "brix_p1"):
-        f.review_item(w.posts[key])
+        f.review_item(w.posts[key])  # items opened before the sources were tagged
     session.commit()
+    # the rule closes them (run by every scoring pass and by tagging a source), the queue lists active items only
+    engine = session.get_bind()
+    assert isinstance(engine, Engine)
+    assert close_competitor_items(engine) == 2
     queued = {r.post_id for r in list_queue(session, QueueFilter()).rows}
     assert queued == {w.posts["own_anna"].id, w.posts["own_p1"].id}
+    everything = QueueFilter(statuses=("open", "dismissed"))  # a view of closed items leaves them out as well
+    assert {r.post_id for r in list_queue(session, everything).rows} == queued
     week = iso_week(WEEK)
     alerted = {p.post_id for p in load_posts(session, week.start, week.end, prospect_weight=0.5)}
     assert alerted == {w.posts["own_anna"].id, w.posts["own_p1"].id}
