@@ -106,7 +106,7 @@ def train_layer(args: argparse.Namespace, texts: list[str], labels: np.ndarray) 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, nargs="+",
-                    default=[DATA / f"written_flags{n}.tsv" for n in ("", "_2", "_3")])  # fmt: skip
+                    default=[DATA / f"written_flags{n}.tsv" for n in ("", "_2", "_3", "_4")])  # fmt: skip
     ap.add_argument("--out", type=Path, default=DEFAULT_FILE)
     ap.add_argument("--weak-churn-negatives", type=int, default=1500,
                     help="negative posts from SB-10k, PotTS, GermEval 2017 and hotel reviews without leaving "
