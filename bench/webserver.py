@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import time
@@ -21,8 +22,10 @@ def free_port() -> int:
 def serving(resonanz: str, env: Mapping[str, str], *args: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """Start ``resonanz serve *args`` and yield its base URL and process once the login page answers."""
     port = free_port()
+    log_path = os.environ.get("BENCH_SERVER_LOG")  # the server's output, for a failing benchmark
+    log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
     server = subprocess.Popen([resonanz, "serve", "--port", str(port), *args], env=dict(env),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+                              stdout=log, stderr=log)  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(120):
@@ -35,3 +38,5 @@ def serving(resonanz: str, env: Mapping[str, str], *args: str) -> Iterator[tuple
     finally:
         server.terminate()
         server.wait(timeout=30)
+        if log_path:
+            log.close()  # type: ignore[union-attr]
