@@ -111,8 +111,9 @@ def brand_clause(brand: str | None) -> ColumnElement[bool]:
     return POST.c.source_id.in_(select(SOURCE.c.id).where(SOURCE.c.brand == brand))
 
 
-def link_subquery() -> Subquery:
-    """identity_id -> the one customer it is linked to (confirmed before auto, then most probable)."""
+def link_subquery(identity_ids: Any = None) -> Subquery:
+    """identity_id -> the one customer it is linked to (confirmed before auto, then most probable).
+    ``identity_ids``: only these identities (a list or a subquery of ids), for queries about a few posts."""
     ranked = (
         select(
             LINK.c.identity_id.label("identity_id"),
@@ -132,16 +133,19 @@ def link_subquery() -> Subquery:
         .where(
             LINK.c.status.in_(LINKED_STATUSES),
             linkable_clause(),  # withdrawal counts at once, before the next link run
+            *([LINK.c.identity_id.in_(identity_ids)] if identity_ids is not None else []),
         )
         .subquery("ranked_link")
     )
     return select(ranked.c.identity_id, ranked.c.customer_id).where(ranked.c.rn == 1).subquery("lnk")
 
 
-def value_subquery() -> Subquery:
-    """customer_id -> the customer's current CustomerValue row (:func:`resonanz.core.tables.current_value_order`)."""
+def value_subquery(customer_ids: Any = None) -> Subquery:
+    """customer_id -> the customer's current CustomerValue row (:func:`resonanz.core.tables.current_value_order`);
+    ``customer_ids``: only these customers (a list or a subquery of ids)."""
     v = VALUE.c
-    return current_values(v.customer_id, v.abc_class, v.rfm_segment, v.is_loyal, v.weight, v.revenue, v.clv, name="val")
+    return current_values(v.customer_id, v.abc_class, v.rfm_segment, v.is_loyal, v.weight, v.revenue, v.clv,
+                          name="val", customer_ids=customer_ids)  # fmt: skip
 
 
 def latest_score_id(model_name: str | None = None) -> ColumnElement[Any]:

@@ -52,10 +52,14 @@ def current_value_order() -> tuple[ColumnElement[Any], ...]:
     return (func.coalesce(v.window_end, v.computed_at).desc(), v.computed_at.desc(), v.id.desc())
 
 
-def current_values(*columns: Any, name: str = "current_value") -> Subquery:
+def current_values(*columns: Any, name: str = "current_value", customer_ids: Any = None) -> Subquery:
     """``columns`` of every customer's current CustomerValue row (one row per customer, by
-    :func:`current_value_order`), for queries that must not read the whole history."""
-    ranked = select(
+    :func:`current_value_order`), for queries that must not read the whole history. ``customer_ids``: only these
+    customers (a list or a subquery of ids), for queries about a few posts."""
+    rows = select(
         *columns, func.row_number().over(partition_by=VALUE.c.customer_id, order_by=current_value_order()).label("rn")
-    ).subquery(f"ranked_{name}")
+    )
+    if customer_ids is not None:
+        rows = rows.where(VALUE.c.customer_id.in_(customer_ids))
+    ranked = rows.subquery(f"ranked_{name}")
     return select(*[c for c in ranked.c if c.name != "rn"]).where(ranked.c.rn == 1).subquery(name)

@@ -219,6 +219,7 @@ def score_posts(
     total = min(pending, limit) if limit is not None else pending
     log.info("%d posts to score with %s %s", total, name, version)
     last_id = ids[0] - 1 if ids is not None else 0
+    first_id: int | None = None
     until = ids[1] if ids is not None else None
     window = _LanguageWindow(
         lambda after, size: _next_chunk(engine, name, version, after, size, rescore, until),
@@ -231,6 +232,8 @@ def score_posts(
             rows = _next_chunk(engine, name, version, last_id, size, rescore, until)
             if not rows:
                 break
+            if first_id is None:
+                first_id = rows[0][0]
             known = rows  # the stored languages: the detected ones are written with the scores
             if window is not None:
                 budget = LANGUAGE_WINDOW if limit is None else max(size, min(LANGUAGE_WINDOW, limit - report.scored))
@@ -243,7 +246,8 @@ def score_posts(
             report.scored += len(rows)
             report.chunks += 1
             bar.update(len(rows))
-    watch_key_customers(engine, settings)  # key customers' negative posts, flag or no flag
+    if first_id is not None:  # key customers' negative posts among those just scored, flag or no flag
+        watch_key_customers(engine, settings, post_ids=(first_id, last_id))
     merge_duplicates(engine)  # one item per cross-post, one per spam cluster
     with session_scope(engine) as session:
         refresh_standing(session, missing_only=True)  # the new items' authors, for the queue's order

@@ -131,3 +131,15 @@ def test_rescoring_keeps_the_key_customer_reason(engine: Engine) -> None:
         assert _review(session, item, post_id, analysis, "default", "v2", events) == "updated"
         assert [r["flag"] for r in item.reasons] == ["complaint", KEY_FLAG]
         assert item.severity == NEGATIVE_SEVERITY
+
+
+def test_a_scoring_run_looks_only_at_the_posts_it_scored(engine: Engine) -> None:
+    with Session(engine, expire_on_commit=False) as session:
+        posts = _world(session)
+    answer = posts["a_answer"]
+    report = watch_key_customers(engine, Settings(), post_ids=(answer, answer))
+    assert (report.negative, report.replies) == (0, 1)
+    with Session(engine) as session:
+        assert set(_items(session)) == {answer}
+    # the whole store (after a re-weighting) finds the rest
+    assert watch_key_customers(engine, Settings()).negative == 1
