@@ -49,9 +49,9 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         from resonanz.core.db import engine_from_settings
 
         engine = engine_from_settings(settings)
+        with session_scope(engine) as session:  # an upgraded database: the queue's order kept on its items, once
+            refresh_standing(session, missing_only=True)
     app.state.engine = engine
-    with session_scope(engine) as session:  # an upgraded database: the queue's order kept on its items, once
-        refresh_standing(session, missing_only=True)
     app.state.page_cache = PageCache(engine)
     app.state.login_throttle = LoginThrottle()
     app.add_middleware(
