@@ -5,8 +5,8 @@ The one rule for *who speaks* (``Post.voice``):
 * ``brand``: the author is one of the brand's own accounts (a handle or profile URL recorded as an
   ``account`` marker), or the text carries a staff signature recorded as a ``signature`` marker
   (``^Lea``: matched as a whole token, so ``^Lena`` is not ``^Le``). Brand posts never count as
-  customer voice (``ask``, dashboard, digest), never enter the review queue, and an open review item
-  of a brand post is dismissed.
+  customer voice (``ask``, dashboard, digest), never enter the review queue, and an active review item
+  of a brand post (open, in progress or answered) is dismissed.
 * ``advocate``: the author is an employee recorded as an ``advocate`` marker. Their posts are
   reported apart (``resonanz ask --voice advocate``), never mixed into customer voice.
 * ``None``: customers and the public.
