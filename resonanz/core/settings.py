@@ -93,6 +93,7 @@ class NlpSettings(BaseModel):
     ``offensive_gate`` ('default': the bundled all-layer model; a hub id or directory); empty/None: the first
     model alone."""
     offensive_gate: float = Field(default=0.25, ge=0.0, lt=0.5)
+    """The first model's probability from which a post goes to the second (0 to below 0.5; lower: more posts)."""
     embedding_model: str | None = "default"
     """e5-style encoder for topic recall ('default' = bundled e5-small); empty/None: keyword topics only."""
     label_map: dict[str, str] = Field(default_factory=dict)
