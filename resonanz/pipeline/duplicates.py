@@ -57,8 +57,8 @@ from resonanz.core.tables import IDENTITY, ITEM, LINK, POST
 from resonanz.pipeline.brand import BRAND
 from resonanz.pipeline.link_decisions import LINKED_STATUSES
 from resonanz.review.competitors import competitor_posts
+from resonanz.review.items import open_item
 from resonanz.review.statuses import ACTIVE_STATUSES, ReviewStatus
-from store.bulk import conflict_insert
 from store.db import session_scope
 from store.models import ReviewEvent, ReviewItem
 from store.types import as_utc, utcnow
@@ -278,16 +278,8 @@ def _spam_cluster(session: Session, posts: list[dict[str, Any]], report: Duplica
 def _open_item(session: Session, post: dict[str, Any], flag: dict[str, Any]) -> dict[str, Any] | None:
     """Open the cluster's item on ``post``; if a concurrent writer opened one for it first, flag that one
     instead (module docstring). Returns ``post`` when it carries an active item now, else ``None``."""
-    values = ReviewItem(post_id=post["id"], reasons=[flag], severity=SPAM_SEVERITY).model_dump(exclude={"id"})
-    stmt = (
-        conflict_insert(session.get_bind().dialect.name)(ITEM)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=[ITEM.c.post_id])
-        .returning(ITEM.c.id)
-    )
-    item_id = session.execute(stmt).scalar_one_or_none()
+    item_id = open_item(session, post["id"], [flag], SPAM_SEVERITY, actor=ACTOR, detail={"flags": [SPAM_FLAG]})
     if item_id is not None:
-        session.add(ReviewEvent(review_item_id=item_id, actor=ACTOR, action="flagged", detail={"flags": [SPAM_FLAG]}))
         post["item_id"], post["status"] = item_id, ReviewStatus.OPEN.value
         return post
     won = session.execute(select(ITEM.c.id, ITEM.c.status).where(ITEM.c.post_id == post["id"])).one()

@@ -46,9 +46,8 @@ from resonanz.answers.sql import brand_clause, latest_score_id, link_subquery, v
 from resonanz.core.settings import Settings
 from resonanz.core.tables import ITEM, LINK, POST, SCORE
 from resonanz.pipeline.brand import BRAND
-from store.bulk import conflict_insert
+from resonanz.review.items import open_item
 from store.db import session_scope
-from store.models import ReviewEvent, ReviewItem
 
 log = logging.getLogger(__name__)
 
@@ -131,24 +130,12 @@ def watch_key_customers(
     if not classes:
         return report
     with session_scope(engine) as session:
-        dialect = session.get_bind().dialect.name
         for post_id, sentiment, p_negative, abc_class in _candidates(session, classes, post_ids):
             flag = KEY_FLAG if sentiment == "negative" else REPLY_FLAG
             reason = key_reason(flag, str(abc_class), p_negative)
-            values = ReviewItem(post_id=post_id, reasons=[reason], severity=reason["severity"]).model_dump(
-                exclude={"id"}
-            )
-            stmt = (
-                conflict_insert(dialect)(ITEM)
-                .values(**values)
-                .on_conflict_do_nothing(index_elements=[ITEM.c.post_id])  # another worker was first: its item stays
-                .returning(ITEM.c.id)
-            )
-            item_id = session.execute(stmt).scalar_one_or_none()
-            if item_id is None:
-                continue
             detail = {"flags": [flag], "severity": reason["severity"], "abc_class": abc_class}
-            session.add(ReviewEvent(review_item_id=item_id, actor=ACTOR, action="flagged", detail=detail))
+            if open_item(session, post_id, [reason], reason["severity"], actor=ACTOR, detail=detail) is None:
+                continue  # another worker was first: its item stays
             if flag == KEY_FLAG:
                 report.negative += 1
             else:
