@@ -3,7 +3,8 @@
 It computes what Hugging Face's implementation computes, from the same weights (to float
 rounding), with less memory traffic per layer:
 
-* one fused query/key/value matrix product, PyTorch's fused attention;
+* one fused query/key/value matrix product, PyTorch's fused attention (the model's own query, key and
+  value weights become views of the fused matrix, so it costs no second copy);
 * the key bias is dropped (it adds the same number to every score of a query, which softmax
   ignores) and the value bias is folded into the output bias (attention weights sum to 1);
 * residual connections accumulate in place (``(x + b).addmm_(h, W.T)``) and GELU runs in place,
@@ -108,8 +109,13 @@ class FastBert:
         att = layer.attention
         q, k, v = att.self.query, att.self.key, att.self.value
         out = att.output.dense
+        qkv_w = torch.cat([q.weight, k.weight, v.weight]).detach().contiguous()
+        with torch.no_grad():  # the model's own query, key and value weights become views of the fused matrix
+            rows = q.weight.shape[0]
+            for i, linear in enumerate((q, k, v)):
+                linear.weight.data = qkv_w[i * rows : (i + 1) * rows]
         return LayerWeights(
-            qkv_w=torch.cat([q.weight, k.weight, v.weight]).detach().contiguous(),
+            qkv_w=qkv_w,
             q_b=q.bias.detach(),
             out_w=out.weight.detach(),
             out_b=(out.bias + out.weight @ v.bias).detach(),

@@ -6,8 +6,10 @@ model, or a content hash of the weight files of a local directory. A non-default
 appended (``+bf16``) because it changes the numbers slightly.
 
 Memory: the default sentiment, offensive and embedding models carry the same e5 tokenizer files and the same
-embedding matrix (250k x 384). Identical tokenizer files give one tokenizer object (:func:`load_tokenizer`, ~350 MB
-each otherwise; without the Python copy of its vocabulary that transformers keeps), and a local single-file
+embedding matrix (250k x 384). Identical tokenizer files give one tokenizer object (:func:`load_tokenizer`); an
+XLM-R-style Unigram tokenizer (the e5 one) runs its vocabulary in SentencePiece (:mod:`nlp.lean_tokenizer`: a few
+MB instead of ~280 MB for 🤗 tokenizers' trie), any other keeps the 🤗 tokenizer without the Python copy of its
+vocabulary that transformers keeps. A local single-file
 ``.safetensors`` model is read tensor by tensor, in chunks, straight into its target dtype (no whole fp32 copy
 before a bf16 conversion), keeping one tensor for weights that are bit-identical to a tensor an already loaded
 model holds (:func:`read_weights`). The models are therefore for inference only: training one in place would
@@ -197,11 +199,41 @@ def load_tokenizer(source: str) -> Any:
     with _TOKENIZER_LOCK:
         tokenizer = _TOKENIZERS.get(key)
         if tokenizer is None:
-            tokenizer = _without_build_vocab(AutoTokenizer.from_pretrained(source))
+            tokenizer = _lean_tokenizer(source, key) or _without_build_vocab(AutoTokenizer.from_pretrained(source))
             _TOKENIZERS[key] = tokenizer
         else:
             log.debug("tokenizer of %s shared with an already loaded model", source)
         return tokenizer
+
+
+def _lean_tokenizer(source: str, key: str) -> Any | None:
+    """The :class:`~nlp.lean_tokenizer.LeanTokenizer` of ``source``'s tokenizer files (converted once into
+    ``<cache>/models/lean-tokenizer/``), or None where it does not apply: not an XLM-R-style Unigram tokenizer,
+    no cache directory, SentencePiece missing, or different ids on the conversion's probes."""
+    from transformers import AutoTokenizer
+
+    from nlp.default_model import models_dir
+    from nlp.runtime import trim_heap
+
+    try:
+        from nlp.lean_tokenizer import PIPELINE_FILE, LeanTokenizer, convert
+    except ImportError:  # sentencepiece is a dependency; without it the 🤗 tokenizer is used
+        return None
+    directory = models_dir() / "lean-tokenizer" / hashlib.sha256(key.encode()).hexdigest()[:16]
+    try:
+        if (directory / PIPELINE_FILE).is_file():
+            return LeanTokenizer.load(directory)
+        full = AutoTokenizer.from_pretrained(source)
+        lean = convert(full, directory)
+    except (OSError, ValueError, KeyError) as exc:
+        log.warning("the lean tokenizer is off for %s (%s); the 🤗 tokenizer is used", source, exc)
+        return None
+    if lean is not None:
+        del full
+        gc.collect()
+        trim_heap()  # the 🤗 tokenizer's ~280 MB go back to the OS
+        log.info("tokenizer of %s converted to SentencePiece (%s)", source, directory)
+    return lean
 
 
 def _without_build_vocab(tokenizer: Any) -> Any:

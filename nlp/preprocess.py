@@ -1,8 +1,9 @@
 """German preprocessing for social-media posts with a blank spaCy pipeline (no downloaded model needed).
 
-Pipeline: :class:`~nlp.social_tokenizer.SocialTokenizer` -> ``sentencizer`` -> lookup ``lemmatizer``
-(``spacy-lookups-data``) -> ``social_normaliser``. The original text is never changed; the
-normaliser puts its results in extension attributes:
+Pipeline: :class:`~nlp.social_tokenizer.SocialTokenizer` -> ``sentencizer`` -> ``social_normaliser``, which
+looks lemmas up in ``spacy-lookups-data``'s German table (:mod:`nlp.lemmas`, the table spaCy's lookup
+``lemmatizer`` reads, in a tenth of its memory). The original text is never changed; the normaliser puts its
+results in extension attributes:
 
 * ``token._.words``: the token's normalised words for rules: lower case, elongations collapsed
   (``suuuuper`` -> ``super``), hashtags split (``#DeutscheBahnFail`` -> ``deutsche bahn fail``),
@@ -25,10 +26,10 @@ from typing import TYPE_CHECKING
 import regex
 
 from nlp.emoji_map import emoji_word
+from nlp.lemmas import LemmaTable, german_lemmas
 
 if TYPE_CHECKING:  # spaCy (and torch under it) is imported on first use, not with this module
     from spacy.language import Language
-    from spacy.lookups import Table
     from spacy.tokens import Doc
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,7 @@ LEMMA_OVERRIDES: dict[str, str] = {
 class Lemmatiser:
     """Lemma lookup for normalised words, tolerant of social-media casing (``lieferungen``, ``ÄRGER``)."""
 
-    def __init__(self, table: Table) -> None:
+    def __init__(self, table: LemmaTable) -> None:
         self.table = table
         self._known: set[str] | None = None
 
@@ -95,7 +96,7 @@ class Lemmatiser:
 
     def is_known(self, word: str) -> bool:
         if self._known is None:  # all lemmas of the table (its keys are hashes, so forms are checked by lookup)
-            self._known = {value.lower() for value in self.table.values() if isinstance(value, str)}
+            self._known = {value.lower() for value in self.table.lemmas()}
         lower = word.lower()
         return lower in self._known or any(
             self.table.get(c) is not None for c in (word, lower, lower[:1].upper() + lower[1:])
@@ -132,8 +133,7 @@ class SocialNormaliser:
     @property
     def lemmatiser(self) -> Lemmatiser:
         if self._lemmatiser is None:
-            table = self.nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")  # type: ignore[attr-defined]
-            self._lemmatiser = Lemmatiser(table)
+            self._lemmatiser = Lemmatiser(german_lemmas())
         return self._lemmatiser
 
     def __call__(self, doc: Doc) -> Doc:
@@ -203,7 +203,6 @@ def get_nlp() -> Language:
     nlp = spacy.blank("de")
     nlp.tokenizer = SocialTokenizer(nlp.vocab, nlp.tokenizer)
     nlp.add_pipe("sentencizer")
-    nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
     nlp.add_pipe("social_normaliser")
     nlp.initialize()
     log.debug("German pipeline ready: %s", nlp.pipe_names)
