@@ -288,6 +288,10 @@ def main() -> None:
         "A-customers, 4 weeks (+4 before)": (AnswerFilter(period=four_weeks, classes=["A"]), "8 weeks"),
         # what `resonanz ask` without a period asks on the last day of END_WEEK: today and the 27 days before
         "all authors, default period (28 days +28 before)": (AnswerFilter(period=default_period), "8 weeks"),
+        "A-customers, default period (28 days +28 before)": (
+            AnswerFilter(period=default_period, classes=["A"]),
+            "8 weeks",
+        ),
     }
     now = iso_week(END_WEEK).start + timedelta(days=3)
 
@@ -319,7 +323,7 @@ def main() -> None:
     t0 = time.perf_counter()
     with Session(engine) as session:
         results["cache_entries"] = rollup_module.warm(
-            session, now=default_period.end - timedelta(hours=1), train_prior=PRIOR
+            session, now=default_period.end - timedelta(hours=1), train_prior=PRIOR, key_classes=["A"]
         )
         session.commit()
     results["cache_warm_s"] = round(time.perf_counter() - t0, 2)
@@ -332,6 +336,9 @@ def main() -> None:
     rows.append(("dashboard from the cache: 12 weeks", timed(board_call, args.repeat), "12 weeks"))
     rows.append(("ask from the cache: default period + EM shares (as resonanz ask)",
                  timed(ask_call(default_ask, PRIOR), args.repeat), "8 weeks"))  # fmt: skip
+    key_ask = rollup_cases["A-customers, default period (28 days +28 before)"][0]
+    rows.append(("ask from the cache: A-customers, default period + EM shares (as resonanz ask --class A)",
+                 timed(ask_call(key_ask, PRIOR), args.repeat), "8 weeks"))  # fmt: skip
     if args.answers_only:
         _report(rows, baselines, results, f"answers-{args.posts}.json")
         engine.dispose()

@@ -55,7 +55,7 @@ import logging
 import time as time_module
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -487,10 +487,12 @@ def refresh_rollups(
     train_prior: Sequence[float] | None = None,
     now: datetime | None = None,
     warm_every: float = WARM_EVERY_S,
+    key_classes: Sequence[str] = (),
 ) -> int:
     """:func:`refresh` in a transaction of its own (the end of a pipeline job), then :func:`warm` in another one
     (``default_weight``: the prospects' weight the answers use, ``settings.value.prospect_weight``;
-    ``train_prior``: the sentiment model's training prior, :func:`resonanz.pipeline.scoring.sentiment_train_prior`).
+    ``train_prior``: the sentiment model's training prior, :func:`resonanz.pipeline.scoring.sentiment_train_prior`;
+    ``key_classes``: ``settings.review.key_classes``).
 
     Warming is skipped when the cache already holds the current version (nothing changed) and when the last
     warming by this function was less than ``warm_every`` seconds ago: at a million posts it takes seconds, and
@@ -501,7 +503,7 @@ def refresh_rollups(
     try:
         with session_scope(engine) as session:
             if is_built(session) and _warm_due(session, warm_every):
-                warm(session, now=now, default_weight=default_weight, train_prior=train_prior)
+                warm(session, now=now, default_weight=default_weight, train_prior=train_prior, key_classes=key_classes)
                 _set_state(session, WARMED_AT, int(time_module.time() * 1000 // 60_000))  # minutes: an int column
     except SQLAlchemyError as exc:  # the answers stay exact without the cache, only slower
         log.warning("rollups: could not cache the default answers (they are computed when asked): %s", exc)
@@ -659,12 +661,15 @@ def warm(
     now: datetime | None = None,
     default_weight: float = DEFAULT_WEIGHT,
     train_prior: Sequence[float] | None = None,
+    key_classes: Sequence[str] = (),
 ) -> int:
     """Compute and cache the rollup sums of the answers users open most: the dashboard of the last
     :data:`DASHBOARD_WEEKS` weeks and ``ask`` for the default period, both without a filter (as the web pages and
     ``resonanz ask`` ask them on the day of ``now``; with ``train_prior``, the sentiment model's training prior, also
-    the EM-estimated shares that ``ask`` reads from the raw posts). Entries of older versions are deleted. Returns
-    the entries cached now."""
+    the EM-estimated shares that ``ask`` reads from the raw posts), and ``ask`` for the default period of the key
+    customers (``key_classes``, ``settings.review.key_classes``, e.g. ``resonanz ask --class A``: the product's
+    question, seconds uncached at a million posts). Entries of older versions are deleted. Returns the entries
+    cached now."""
     from resonanz.answers.ask import ask
     from resonanz.answers.dashboard import dashboard
 
@@ -677,6 +682,8 @@ def warm(
         dashboard(session, now=moment, weeks=DASHBOARD_WEEKS, tz=TZ, base=base)
         default = AnswerFilter(period=resolve_period(tz=TZ, now=moment), default_weight=default_weight)
         ask(session, default, train_prior=train_prior)
+        if key_classes:
+            ask(session, replace(default, classes=sorted(set(key_classes))), train_prior=train_prior)
     finally:
         _WARMING.reset(token)
     version = _state(session, VERSION) or 0

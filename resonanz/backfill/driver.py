@@ -133,8 +133,13 @@ def run_backfill(
             if started:
                 ray.shutdown()
         merge_duplicates(engine)  # each range ran these already; once more after the last actor's writes
-        refresh_rollups(engine, voices=True, default_weight=settings.value.prospect_weight,
-                        train_prior=sentiment_train_prior(settings))  # fmt: skip
+        refresh_rollups(
+            engine,
+            voices=True,
+            default_weight=settings.value.prospect_weight,
+            train_prior=sentiment_train_prior(settings),
+            key_classes=settings.review.key_classes,
+        )
         report.left = count_pending(engine, name, version, ids=(ranges[0].first_id, ranges[-1].last_id))
         report.scored = report.planned - report.left
     report.seconds = time.perf_counter() - start

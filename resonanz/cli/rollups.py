@@ -35,7 +35,12 @@ def rebuild_rollups() -> None:
             from resonanz.pipeline.scoring import sentiment_train_prior  # the model's prior: no torch, a file header
 
             settings = get_settings()
-            warm(session, default_weight=settings.value.prospect_weight, train_prior=sentiment_train_prior(settings))
+            warm(
+                session,
+                default_weight=settings.value.prospect_weight,
+                train_prior=sentiment_train_prior(settings),
+                key_classes=settings.review.key_classes,
+            )
     except SQLAlchemyError as exc:
         raise fail(
             _("could not rebuild the rollups ({error}); nothing was changed, run the command again").format(

@@ -252,8 +252,13 @@ def score_posts(
     with session_scope(engine) as session:
         refresh_standing(session, missing_only=True)  # the new items' authors, for the queue's order
     # the answers' daily rollups of the days scored here, and the cached default answers for the configured weight
-    refresh_rollups(engine, voices=True, default_weight=settings.value.prospect_weight,
-                    train_prior=sentiment_train_prior(settings))  # fmt: skip
+    refresh_rollups(
+        engine,
+        voices=True,
+        default_weight=settings.value.prospect_weight,
+        train_prior=sentiment_train_prior(settings),
+        key_classes=settings.review.key_classes,
+    )
     report.seconds = time.perf_counter() - start
     log.info(report.summary())
     return report

@@ -85,6 +85,30 @@ def test_warm_answers_are_served_from_the_cache_and_equal_the_raw_answers(
         _close(_from_posts(session, monkeypatch), cached)
 
 
+def test_the_key_customers_default_answer_is_cached_too(built: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    key = AnswerFilter(period=resolve_period(tz=rollup.TZ, now=NOW), classes=["A"])
+
+    def disabled() -> Any:
+        with monkeypatch.context() as patch:
+            for reader in READERS:
+                patch.setattr(rollup, reader, lambda *args, **kwargs: pytest.fail("read the rollups, not the cache"))
+            return ask(session, key).to_dict()
+
+    with Session(built) as session:
+        rollup.warm(session, now=NOW)
+        session.commit()
+        with pytest.raises(pytest.fail.Exception):  # without key classes only the unfiltered answers are cached
+            disabled()
+        entries = _cached_entries(session)
+        assert rollup.warm(session, now=NOW, key_classes=["A"]) > entries
+        session.commit()
+        cached = disabled()
+        assert cached == ask(session, key).to_dict() and cached["current"]["posts"] > 0
+        with monkeypatch.context() as patch:
+            patch.setattr(rollup, "prepare", lambda *args, **kwargs: False)
+            _close(ask(session, key).to_dict(), cached)  # the raw posts give the same answer
+
+
 def test_a_correction_is_seen_at_once(built: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     with Session(built) as session:
         rollup.warm(session, now=NOW)
@@ -146,6 +170,10 @@ def test_rebuild_rollups_command_caches_the_default_answers(tmp_path: Path, monk
             for reader in READERS:  # today's default ask with the configured weight comes from the cache alone
                 patch.setattr(rollup, reader, lambda *args, **kwargs: pytest.fail("not cached"))
             ask(session, AnswerFilter(period=resolve_period(tz=rollup.TZ), default_weight=0.3))
+            # and what a product team asks most: the key customers (settings.review.key_classes, default A), as the
+            # CLI asks it
+            asked = CliRunner().invoke(app, ["ask", "--class", "a"])
+            assert asked.exit_code == 0, asked.output
     finally:
         engine.dispose()
         reset_settings_cache()
