@@ -225,7 +225,7 @@ def _lean_tokenizer(source: str, key: str) -> Any | None:
             return LeanTokenizer.load(directory)
         full = AutoTokenizer.from_pretrained(source)
         lean = convert(full, directory)
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:  # RuntimeError: SentencePiece rejects the file
         log.warning("the lean tokenizer is off for %s (%s); the 🤗 tokenizer is used", source, exc)
         return None
     if lean is not None:
