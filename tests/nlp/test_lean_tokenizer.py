@@ -120,3 +120,21 @@ def test_other_tokenizers_are_left_to_transformers(tiny_family: dict[str, Path])
     tiny = AutoTokenizer.from_pretrained(tiny_family["sentiment"])
     assert not applies(tiny)
     assert not isinstance(loading.load_tokenizer(str(tiny_family["sentiment"])), LeanTokenizer)
+
+
+def test_a_damaged_conversion_falls_back_to_the_full_tokenizer(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("RESONANZ_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(loading, "_TOKENIZERS", weakref.WeakValueDictionary())
+    source = loading._source("default", "sentiment", None)
+    lean = loading.load_tokenizer(source)
+    assert isinstance(lean, LeanTokenizer)
+    expected = lean(["Lieferung kam zu spät"])["input_ids"]
+    (model,) = (tmp_path / "models" / "lean-tokenizer").glob("*/sentencepiece.model")
+    model.write_bytes(b"not a model")
+    del lean
+    monkeypatch.setattr(loading, "_TOKENIZERS", weakref.WeakValueDictionary())
+    full = loading.load_tokenizer(source)
+    assert not isinstance(full, LeanTokenizer) and "lean tokenizer is off" in caplog.text
+    assert [list(x) for x in full(["Lieferung kam zu spät"])["input_ids"]] == expected
