@@ -4,7 +4,7 @@
 Data (``from_items`` -> ``map_batches`` with :class:`~resonanz.backfill.scorer.RangeScorer` on a pool of
 ``actors`` actors, one range per call and per block, so an idle actor always takes the next range), sums the counts
 the actors return as they come, and at the end runs what a scoring pass ends with once more, in this process:
-:func:`~resonanz.pipeline.duplicates.merge_duplicates` and :func:`~resonanz.answers.rollup.refresh_rollups`.
+:func:`~resonanz.pipeline.duplicates.merge_duplicates` and :func:`~resonanz.pipeline.scoring.refresh_answers`.
 """
 
 from __future__ import annotations
@@ -21,14 +21,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.engine import Engine
 from tqdm.auto import tqdm
 
-from resonanz.answers.rollup import refresh_rollups
 from resonanz.backfill.cluster import LOCAL, actor_environment, check_capacity, connect, import_ray
 from resonanz.backfill.errors import BackfillModelMismatchError, RangeFailedError
 from resonanz.backfill.planning import PostRange, unscored_ranges
 from resonanz.backfill.scorer import RangeScorer
 from resonanz.core.settings import Settings
 from resonanz.pipeline.duplicates import merge_duplicates
-from resonanz.pipeline.scoring import build_analyzer, count_pending, sentiment_train_prior
+from resonanz.pipeline.scoring import build_analyzer, count_pending, refresh_answers
 
 if TYPE_CHECKING:
     from nlp.pipeline import Analyzer
@@ -133,13 +132,7 @@ def run_backfill(
             if started:
                 ray.shutdown()
         merge_duplicates(engine)  # each range ran these already; once more after the last actor's writes
-        refresh_rollups(
-            engine,
-            voices=True,
-            default_weight=settings.value.prospect_weight,
-            train_prior=sentiment_train_prior(settings),
-            key_classes=settings.review.key_classes,
-        )
+        refresh_answers(engine, settings)
         report.left = count_pending(engine, name, version, ids=(ranges[0].first_id, ranges[-1].last_id))
         report.scored = report.planned - report.left
     report.seconds = time.perf_counter() - start

@@ -140,6 +140,19 @@ def shared_analyzer(settings: Settings) -> Analyzer:
         return analyzer
 
 
+def refresh_answers(engine: Engine, settings: Settings) -> None:
+    """After scoring: the answers' daily rollups of the days scored, and the cached answers users open most
+    (unfiltered and for the key customers, ``settings.review.key_classes``) for the configured prospect weight and
+    the sentiment model's training prior (:func:`resonanz.answers.rollup.refresh_rollups`)."""
+    refresh_rollups(
+        engine,
+        voices=True,
+        default_weight=settings.value.prospect_weight,
+        train_prior=sentiment_train_prior(settings),
+        key_classes=settings.review.key_classes,
+    )
+
+
 def sentiment_train_prior(settings: Settings) -> list[float] | None:
     """The configured sentiment model's training prior (for EM-estimated shares in answers); None if unknown."""
     from nlp.loading import train_prior
@@ -251,14 +264,7 @@ def score_posts(
     merge_duplicates(engine)  # one item per cross-post, one per spam cluster
     with session_scope(engine) as session:
         refresh_standing(session, missing_only=True)  # the new items' authors, for the queue's order
-    # the answers' daily rollups of the days scored here, and the cached default answers for the configured weight
-    refresh_rollups(
-        engine,
-        voices=True,
-        default_weight=settings.value.prospect_weight,
-        train_prior=sentiment_train_prior(settings),
-        key_classes=settings.review.key_classes,
-    )
+    refresh_answers(engine, settings)
     report.seconds = time.perf_counter() - start
     log.info(report.summary())
     return report
