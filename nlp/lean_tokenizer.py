@@ -59,13 +59,20 @@ def _specials(data: dict[str, Any]) -> dict[str, int]:
     return {str(t["content"]): int(t["id"]) for t in data.get("added_tokens", []) if t.get("special")}
 
 
+def _backend_json(tokenizer: Any) -> dict[str, Any] | None:
+    """The serialised 🤗 fast tokenizer behind ``tokenizer`` (None: not a fast tokenizer)."""
+    backend = getattr(tokenizer, "_tokenizer", None) or getattr(tokenizer, "backend_tokenizer", None)
+    return None if backend is None else dict(json.loads(backend.to_str()))
+
+
 def applies(tokenizer: Any) -> bool:
     """Whether ``tokenizer`` is a 🤗 fast tokenizer of the shape this module reproduces (a Unigram model without
     byte fallback, special tokens only as added tokens, ``<s> $A </s>``)."""
-    backend = getattr(tokenizer, "_tokenizer", None) or getattr(tokenizer, "backend_tokenizer", None)
-    if backend is None:
-        return False
-    data = json.loads(backend.to_str())
+    data = _backend_json(tokenizer)
+    return data is not None and _applies(data)
+
+
+def _applies(data: dict[str, Any]) -> bool:
     model, post = data.get("model") or {}, data.get("post_processor") or {}
     single = [next(iter(x.values())).get("id") for x in post.get("single", [])]
     added = data.get("added_tokens", [])
@@ -84,10 +91,9 @@ def convert(tokenizer: Any, directory: Path) -> LeanTokenizer | None:
     ``directory``; the lean tokenizer when it gives ``tokenizer``'s ids on :data:`PROBES`, else None."""
     from sentencepiece import sentencepiece_model_pb2 as pb
 
-    if not applies(tokenizer):
+    data = _backend_json(tokenizer)  # the whole vocabulary as JSON (~17 MB): parsed once
+    if data is None or not _applies(data):
         return None
-    backend = getattr(tokenizer, "_tokenizer", None) or tokenizer.backend_tokenizer
-    data = json.loads(backend.to_str())
     specials = _specials(data)
     if any("\u2581" in piece[1:] for piece, _ in data["model"]["vocab"]):
         return None  # a piece across words: joining the words would let SentencePiece use it
@@ -155,6 +161,7 @@ class LeanTokenizer:
             "model": {"type": "WordLevel", "vocab": {"<unk>": 0}, "unk_token": "<unk>"},
         }  # fmt: skip
         self._frame = Tokenizer.from_str(json.dumps(frame))
+        self._normalizer, self._pre = self._frame.normalizer, self._frame.pre_tokenizer  # looked up once, not per text
         self.special_ids: dict[str, int] = {str(k): int(v) for k, v in pipeline["specials"].items()}
         self._split = re.compile("(" + "|".join(re.escape(s) for s in sorted(self.special_ids, key=len)[::-1]) + ")")
         self._size = int(pipeline["size"])
@@ -175,7 +182,7 @@ class LeanTokenizer:
         return self._size
 
     def _words(self, segment: str) -> str:
-        normalizer, pre = self._frame.normalizer, self._frame.pre_tokenizer
+        normalizer, pre = self._normalizer, self._pre
         text = normalizer.normalize_str(segment) if normalizer is not None else segment
         if pre is None:
             return text

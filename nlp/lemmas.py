@@ -23,6 +23,9 @@ class LemmaTable:
     """Form -> lemma, read like spaCy's ``Table.get`` (forms by their spaCy string hash)."""
 
     def __init__(self, table: Mapping[int, str]) -> None:
+        from spacy.strings import get_string_id
+
+        self._hash = get_string_id  # spaCy's string hash, the table's keys (spaCy is imported by then)
         keys = np.fromiter(table.keys(), dtype=np.uint64, count=len(table))
         order = np.argsort(keys, kind="stable")
         self._keys = keys[order]
@@ -35,9 +38,7 @@ class LemmaTable:
         return int(self._keys.shape[0])
 
     def get(self, form: str) -> str | None:
-        from spacy.strings import get_string_id
-
-        key = np.uint64(get_string_id(form))
+        key = np.uint64(self._hash(form))
         i = int(np.searchsorted(self._keys, key))
         if i < self._keys.shape[0] and self._keys[i] == key:
             return self._lemmas[int(self._index[i])]
