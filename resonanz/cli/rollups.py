@@ -32,15 +32,9 @@ def rebuild_rollups() -> None:
         with console.status(_("Recomputing the daily rollups …")), session_scope(engine) as session:
             report = rebuild(session)
         with console.status(_("Caching the default answers …")), session_scope(engine) as session:
-            from resonanz.pipeline.scoring import sentiment_train_prior  # the model's prior: no torch, a file header
+            from resonanz.pipeline.scoring import answer_cache_options  # the model's prior: no torch, a file header
 
-            settings = get_settings()
-            warm(
-                session,
-                default_weight=settings.value.prospect_weight,
-                train_prior=sentiment_train_prior(settings),
-                key_classes=settings.review.key_classes,
-            )
+            warm(session, **answer_cache_options(get_settings()))
     except SQLAlchemyError as exc:
         raise fail(
             _("could not rebuild the rollups ({error}); nothing was changed, run the command again").format(

@@ -140,17 +140,20 @@ def shared_analyzer(settings: Settings) -> Analyzer:
         return analyzer
 
 
+def answer_cache_options(settings: Settings) -> dict[str, Any]:
+    """What the cached answers depend on besides the rollups (:func:`resonanz.answers.rollup.warm`): the prospects'
+    weight, the sentiment model's training prior (EM shares) and the key customers' classes."""
+    return {
+        "default_weight": settings.value.prospect_weight,
+        "train_prior": sentiment_train_prior(settings),
+        "key_classes": settings.review.key_classes,
+    }
+
+
 def refresh_answers(engine: Engine, settings: Settings) -> None:
     """After scoring: the answers' daily rollups of the days scored, and the cached answers users open most
-    (unfiltered and for the key customers, ``settings.review.key_classes``) for the configured prospect weight and
-    the sentiment model's training prior (:func:`resonanz.answers.rollup.refresh_rollups`)."""
-    refresh_rollups(
-        engine,
-        voices=True,
-        default_weight=settings.value.prospect_weight,
-        train_prior=sentiment_train_prior(settings),
-        key_classes=settings.review.key_classes,
-    )
+    (:func:`answer_cache_options`; :func:`resonanz.answers.rollup.refresh_rollups`)."""
+    refresh_rollups(engine, voices=True, **answer_cache_options(settings))
 
 
 def sentiment_train_prior(settings: Settings) -> list[float] | None:
