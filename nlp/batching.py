@@ -92,3 +92,12 @@ def collate(ids: Sequence[Sequence[int]], batch: Batch, pad_id: int) -> tuple[to
         input_ids[row, : len(seq)] = torch.as_tensor(seq, dtype=torch.long)
         mask[row, : len(seq)] = 1
     return input_ids, mask
+
+
+def collate_segments(segments: Sequence[Sequence[int]], batch: Batch) -> torch.Tensor:
+    """Per-token segment numbers (0: none) for ``batch``, right-padded with 0 to ``batch.width``."""
+    out = torch.zeros((len(batch.indices), batch.width), dtype=torch.long)
+    for row, i in enumerate(batch.indices):
+        seq = segments[i]
+        out[row, : len(seq)] = torch.as_tensor(seq, dtype=torch.long)
+    return out

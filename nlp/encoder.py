@@ -2,7 +2,9 @@
 
 :class:`EncoderRunner` is shared by the sentiment scorer, the offensive-language classifier and the
 embedder. A *forward* function maps one padded batch ``(input_ids, attention_mask)`` to one tensor
-(or a tuple of tensors) with one row per text; the runner returns numpy arrays in input order.
+(or a tuple of tensors) with one row per text; the runner returns numpy arrays in input order. Given
+per-token *segment numbers* (e.g. which sentence a token belongs to), the forward gets them, padded the
+same way, as a third tensor.
 """
 
 from __future__ import annotations
@@ -13,20 +15,21 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
 from nlp import fast_bert
-from nlp.batching import Batch, RunStats, collate, plan_batches
+from nlp.batching import Batch, RunStats, collate, collate_segments, plan_batches
 from nlp.loading import DEFAULT, LoadedModel, resolve_precision
 from nlp.runtime import default_workers, single_threaded_torch, tune_allocator
 
 log = logging.getLogger(__name__)
 
 ForwardFn = Callable[[torch.Tensor, torch.Tensor], "torch.Tensor | tuple[torch.Tensor, ...]"]
+SegmentedForwardFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], "torch.Tensor | tuple[torch.Tensor, ...]"]
 
 PROGRESS_MIN_TEXTS = 512
 """Backlogs at least this large get a progress bar."""
@@ -73,8 +76,16 @@ class EncoderRunner:
         """Tokenise ``texts`` and :meth:`run_ids` them."""
         return self.run_ids(self.encode(texts), forward)
 
-    def run_ids(self, ids: Sequence[Sequence[int]], forward: ForwardFn) -> tuple[np.ndarray, ...]:
-        """Apply ``forward`` to all sequences in ``ids``; one output array per forward output, rows in input order."""
+    def run_ids(
+        self,
+        ids: Sequence[Sequence[int]],
+        forward: ForwardFn | SegmentedForwardFn,
+        segments: Sequence[Sequence[int]] | None = None,
+    ) -> tuple[np.ndarray, ...]:
+        """Apply ``forward`` to all sequences in ``ids``; one output array per forward output, rows in input order.
+        ``segments``: per-token numbers parallel to ``ids`` (then ``forward`` is a :data:`SegmentedForwardFn`)."""
+        if segments is not None and [len(s) for s in segments] != [len(s) for s in ids]:
+            raise ValueError("segments must be parallel to ids, one number per token")
         start = time.perf_counter()
         lengths = [len(seq) for seq in ids]
         batches = plan_batches(lengths, self.batch_tokens)
@@ -88,7 +99,7 @@ class EncoderRunner:
         if batches:
             tune_allocator()
             single_threaded_torch()
-            outputs = self._execute(ids, batches, forward)
+            outputs = self._execute(ids, batches, forward, segments)
         stats.seconds = time.perf_counter() - start
         self.last_stats = stats
         log.debug(
@@ -101,14 +112,23 @@ class EncoderRunner:
         )
         return tuple(outputs) if outputs is not None else ()
 
-    def _execute(self, ids: Sequence[Sequence[int]], batches: list[Batch], forward: ForwardFn) -> list[np.ndarray]:
+    def _execute(
+        self,
+        ids: Sequence[Sequence[int]],
+        batches: list[Batch],
+        forward: ForwardFn | SegmentedForwardFn,
+        segments: Sequence[Sequence[int]] | None,
+    ) -> list[np.ndarray]:
         n = len(ids)
         outputs: list[np.ndarray] = []
 
         def work(batch: Batch) -> tuple[Batch, tuple[np.ndarray, ...]]:
             input_ids, mask = collate(ids, batch, self.pad_id)
             with torch.inference_mode():
-                result = forward(input_ids, mask)
+                if segments is None:
+                    result = cast(ForwardFn, forward)(input_ids, mask)
+                else:
+                    result = cast(SegmentedForwardFn, forward)(input_ids, mask, collate_segments(segments, batch))
             tensors = result if isinstance(result, tuple) else (result,)
             return batch, tuple(t.float().numpy() for t in tensors)
 

@@ -218,6 +218,17 @@ class FastBert:
         summed = (x.view(b, length, -1) * mask).sum(1)
         return F.normalize(summed / mask.sum(1).clamp(min=1.0), dim=-1)
 
+    @staticmethod
+    def segment_pool(x: torch.Tensor, segments: torch.Tensor, count: int) -> torch.Tensor:
+        """``[B, count, H]``: per segment number ``1 .. count`` of ``segments`` (``[B, L]``; 0 and larger numbers
+        are left out) the mean of its token states, L2-normalised like :meth:`mean_pool` (zeros where a row has no
+        such segment)."""
+        b, length = segments.shape
+        numbers = torch.where(segments <= count, segments, torch.zeros_like(segments))
+        member = F.one_hot(numbers, count + 1)[..., 1:].to(x.dtype)  # [B, L, count]
+        summed = torch.bmm(member.transpose(1, 2), x.view(b, length, -1))
+        return F.normalize(summed / member.sum(1).unsqueeze(-1).clamp(min=1.0), dim=-1)
+
     def classify(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         """Logits of a sequence classifier, the full forward pass (last layer for ``[CLS]`` only)."""
         return self.head(self.first_token_states(self.embed(input_ids), self.attention_bias(attention_mask), 0))

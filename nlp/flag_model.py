@@ -101,9 +101,6 @@ def churn_phrase(text: str) -> bool:
     return any(not _NEGATED.search(text[: match.start()]) for match in _CHURN.finditer(text))
 
 
-_SENTENCE = re.compile(r"(?<=[.!?…])\s+|\n+")
-
-
 def extra_features(text: str, rule_hits: Mapping[str, object]) -> list[float]:
     """The non-embedding features of one post: rule hits in ``RULE_FEATURES`` order, '?', a link, and a
     strong churn phrase (the flag file's churn list also holds weak cues such as "bin raus"), and any
@@ -122,11 +119,6 @@ def feature_matrix(
     """``(n, dim + EXTRA_FEATURES)`` features for the heads."""
     extra = np.array([extra_features(t, h) for t, h in zip(texts, rule_hits, strict=True)], dtype=np.float64)
     return np.hstack([np.asarray(embeddings, dtype=np.float64) * EMBED_SCALE, extra.reshape(len(texts), -1)])
-
-
-def sentences(text: str) -> list[str]:
-    """The sentences of a post (for evidence), without empty pieces."""
-    return [s.strip() for s in _SENTENCE.split(text) if s and s.strip()]
 
 
 @dataclass

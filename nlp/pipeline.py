@@ -29,16 +29,17 @@ from nlp.embedder import Embedder
 from nlp.errors import ModelLoadError, NlpError
 from nlp.fast_bert import FastBert
 from nlp.flag_model import DEFAULT_FILE as DEFAULT_FLAG_MODEL
-from nlp.flag_model import EXTRA_FEATURES, REASON, SEVERITY, FlagModel, feature_matrix, sentences
+from nlp.flag_model import EXTRA_FEATURES, REASON, SEVERITY, FlagModel, feature_matrix
 from nlp.flags import Flag, FlagRules, max_severity
 from nlp.hybrid import LexicalMixer
 from nlp.loading import DEFAULT
 from nlp.offensive import DEFAULT_GATE, DeepOffensiveClassifier, OffensiveCascade, OffensiveClassifier
+from nlp.pieces import piece_segments
 from nlp.preprocess import Prepared, prepare
 from nlp.runtime import trim_heap
 from nlp.scorer import Scorer, SentimentResult, TransformerScorer
 from nlp.topics import TopicMatch, TopicModel
-from nlp.trunk import LOGITS, MEAN, SharedTrunk
+from nlp.trunk import LOGITS, MAX_PIECES, MEAN, PIECES, SharedTrunk
 
 log = logging.getLogger(__name__)
 
@@ -308,6 +309,7 @@ class Analyzer:
             models["embedding"], kinds["embedding"] = fast, MEAN
             if self._flag_branch is not None:  # the flag branch shares the embedder's lower layers
                 models["flags"], kinds["flags"] = self._flag_branch, MEAN
+                models["flag_pieces"], kinds["flag_pieces"] = self._flag_branch, PIECES  # evidence (nlp.pieces)
         trunk = SharedTrunk(models, kinds)
         if trunk.layer_passes == trunk.num_layers * len(models):
             log.info("the models share no layers; running them separately")
@@ -316,24 +318,34 @@ class Analyzer:
         return trunk
 
     def _transform(
-        self, texts: Sequence[str]
-    ) -> tuple[list[SentimentResult], np.ndarray | None, np.ndarray | None, np.ndarray | None]:
-        """Sentiment, p_offensive, passage embeddings and flag-branch vectors (None: no branch) for the model texts."""
-        scorer = self.scorer
-        if self._trunk is not None and isinstance(scorer, TransformerScorer):
-            outputs = dict(
-                zip(self._trunk.names, scorer.runner.run(scorer.model_inputs(texts), self._trunk), strict=True)
+        self, prepared: Sequence[Prepared]
+    ) -> tuple[list[SentimentResult], np.ndarray | None, np.ndarray | None, np.ndarray | None, dict[int, np.ndarray]]:
+        """Sentiment, p_offensive, passage embeddings, flag-branch vectors (None: no branch) and, by post, the flag
+        branch's vectors of its pieces where the shared pass pooled them (:mod:`nlp.pieces`)."""
+        texts = [p.model_text for p in prepared]
+        scorer, trunk = self.scorer, self._trunk
+        if trunk is not None and isinstance(scorer, TransformerScorer):
+            runner = scorer.runner
+            ids = runner.encode(scorer.model_inputs(texts))
+            segments, aligned = (
+                piece_segments(runner.tokenizer, scorer.prefix, prepared, ids, MAX_PIECES)
+                if trunk.wants_segments
+                else (None, set())
             )
+            outputs = dict(zip(trunk.names, runner.run_ids(ids, trunk, segments), strict=True))
             sentiment = scorer.results(outputs["sentiment"])
             p_off = self.offensive.probabilities(outputs["offensive"]) if self.offensive is not None else None
             flag_vectors = outputs.get("flags")
             if flag_vectors is None and self._flag_branch is not None:
                 flag_vectors = self._flag_vectors(texts)
-            return sentiment, self._refine_offensive(texts, p_off), outputs.get("embedding"), flag_vectors
+            pooled = outputs.get("flag_pieces")
+            pieces = {i: pooled[i, : len(prepared[i].pieces)] for i in aligned} if pooled is not None else {}
+            return sentiment, self._refine_offensive(texts, p_off), outputs.get("embedding"), flag_vectors, pieces
         sentiment = scorer.score(texts)
         p_off = self._refine_offensive(texts, self.offensive.p_offensive(texts) if self.offensive is not None else None)
         embeddings = self.embedder.embed_passages(texts) if self.embedder is not None else None
-        return sentiment, p_off, embeddings, self._flag_vectors(texts) if self._flag_branch is not None else None
+        flag_vectors = self._flag_vectors(texts) if self._flag_branch is not None else None
+        return sentiment, p_off, embeddings, flag_vectors, {}
 
     def _refine_offensive(self, texts: Sequence[str], p_off: np.ndarray | None) -> np.ndarray | None:
         cascade = self.offensive_cascade
@@ -354,7 +366,7 @@ class Analyzer:
         if not prepared:
             return []
         model_texts = [p.model_text for p in prepared]
-        sentiment, p_off, embeddings, flag_vectors = self._transform(model_texts)
+        sentiment, p_off, embeddings, flag_vectors, piece_vectors = self._transform(prepared)
         if self._lexical is not None:  # the lexical part sees the original texts (as in its training data)
             sentiment, p_off = self._lexical.apply([p.text for p in prepared], sentiment, p_off)
         memo = _EmbeddingMemo(self.embedder.embed_passages) if self.embedder is not None else None
@@ -365,7 +377,9 @@ class Analyzer:
             topics = AspectResolver(self.topics, self._score_spans, self._embed_clauses(memo)).resolve(
                 prepared, topics, sentiment
             )
-        model_flags = self._model_flags(prepared, embeddings if flag_vectors is None else flag_vectors, memo)
+        model_flags = self._model_flags(
+            prepared, embeddings if flag_vectors is None else flag_vectors, memo, piece_vectors
+        )
         out: list[Analysis] = []
         for i, post in enumerate(prepared):
             p_offensive = float(p_off[i]) if p_off is not None else None
@@ -385,43 +399,55 @@ class Analyzer:
         return out
 
     def _model_flags(
-        self, prepared: Sequence[Prepared], embeddings: np.ndarray | None, memo: _EmbeddingMemo | None = None
+        self,
+        prepared: Sequence[Prepared],
+        embeddings: np.ndarray | None,
+        memo: _EmbeddingMemo | None = None,
+        piece_vectors: Mapping[int, np.ndarray] | None = None,
     ) -> list[list[Flag]] | None:
-        """The classifier heads' flags per post, each with the sentence that carries it as evidence. ``embeddings``:
-        what the heads read (the flag branch's vectors where the flag model has fine-tuned layers)."""
+        """The classifier heads' flags per post, each with the piece (sentence, or line) that carries it as evidence.
+        ``embeddings``: what the heads read (the flag branch's vectors where the flag model has fine-tuned layers);
+        ``piece_vectors``: by post, the same vectors of its pieces pooled in the post's own pass (others: a pass
+        over each piece)."""
         model, embedder = self.flag_model, self.embedder
         if model is None or embedder is None or embeddings is None:
             return None
         embed: Callable[[Sequence[str]], np.ndarray] = memo if memo is not None else embedder.embed_passages
         if self._flag_branch is not None:
             embed = self._flag_vectors
+        pooled = piece_vectors or {}
         texts = [p.text for p in prepared]
         hits = [self.flags.rule_hits(p) for p in prepared]
         features = feature_matrix(embeddings, texts, hits)
         probs = model.probabilities(features)
         fired = model.decide(probs, features)
-        # evidence: of a post with several sentences, the sentence the fired head rates highest
-        pieces = [(i, s) for i in range(len(texts)) if fired[i].any() for s in sentences(texts[i])]
+        # evidence: of a post with several pieces, the piece the fired head rates highest
+        multi = [i for i in range(len(texts)) if fired[i].any() and len(prepared[i].pieces) > 1]
+        rows = [(i, k) for i in multi if i in pooled for k in range(len(prepared[i].pieces))]
+        todo = [(i, k) for i in multi if i not in pooled for k in range(len(prepared[i].pieces))]
+        parts = [np.stack([pooled[i][k] for i, k in rows])] if rows else []
+        if todo:
+            parts.append(np.asarray(embed([prepared[i].model_pieces[k] for i, k in todo])))
+        rows += todo
         best: dict[tuple[int, int], tuple[float, str]] = {}
-        by_post: dict[int, list[str]] = {}
-        for i, s in pieces:
-            by_post.setdefault(i, []).append(s)
-        multi = [(i, s) for i, s in pieces if len(by_post[i]) > 1]
-        if multi:
-            sentence_vectors = embed([s for _, s in multi])
-            sentence_probs = model.probabilities(
-                feature_matrix(sentence_vectors, [s for _, s in multi], [hits[i] for i, _ in multi])
+        if rows:
+            piece_probs = model.probabilities(
+                feature_matrix(
+                    np.concatenate(parts), [prepared[i].pieces[k] for i, k in rows], [hits[i] for i, _ in rows]
+                )
             )
-            for (i, s), row in zip(multi, sentence_probs, strict=True):
-                for k in np.flatnonzero(fired[i]):
-                    if (i, int(k)) not in best or row[k] > best[(i, int(k))][0]:
-                        best[(i, int(k))] = (float(row[k]), s)
+            for (i, k), row in zip(rows, piece_probs, strict=True):
+                piece = prepared[i].pieces[k]
+                for c in np.flatnonzero(fired[i]):
+                    if (i, int(c)) not in best or row[c] > best[(i, int(c))][0]:
+                        best[(i, int(c))] = (float(row[c]), piece)
         out: list[list[Flag]] = []
         for i in range(len(texts)):
             flags = []
-            for k in np.flatnonzero(fired[i]):
-                name = model.classes[int(k)]
-                sentence = best.get((i, int(k)), (0.0, texts[i]))[1]
+            for c in np.flatnonzero(fired[i]):
+                k = int(c)
+                name = model.classes[k]
+                sentence = best.get((i, k), (0.0, texts[i]))[1]
                 rule_evidence = hits[i].get("abusive_words" if name == "offensive" else name, [])
                 evidence = [sentence[:200], *rule_evidence[:3], f"Modell p={probs[i, k]:.2f}"]
                 flags.append(Flag(name, SEVERITY.get(name, 1), REASON.get(name, name), evidence))

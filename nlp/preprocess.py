@@ -11,6 +11,10 @@ results in extension attributes:
 * ``token._.lemmas``: the lemmas of those words (lower case).
 * ``doc._.model_text``: the text for the transformer: URLs -> ``http``, mentions -> ``@user``,
   hashtags as words, each emoji followed by its German word.
+* ``doc._.piece_starts``: where the post's *pieces* start (token indexes): its sentences, cut again at line
+  breaks, a piece with fewer than :data:`MIN_PIECE_WORDS` words (a trailing ``#Lieferchaos 🙄``) joined to the
+  one before; the units a flag's evidence is chosen from. ``doc._.model_pieces``: ``model_text`` cut there, so
+  that a model's token states over the whole post can be pooled per piece.
 
 :func:`prepare` turns texts into :class:`Prepared` records that the rules and models consume.
 """
@@ -37,13 +41,17 @@ log = logging.getLogger(__name__)
 URL_PLACEHOLDER = "http"
 MENTION_PLACEHOLDER = "@user"
 
+MIN_PIECE_WORDS = 2
+"""Words (not hashtags, emoji, links or mentions) a piece of a post needs to stand alone as evidence."""
+
 _RUN_RE = regex.compile(r"(\p{L})\1{2,}")
 _WORDLIKE_RE = regex.compile(r"[\p{L}\p{N}]")
 
 
 @dataclass(frozen=True)
 class Prepared:
-    """One post after preprocessing. ``lemmas`` and ``words`` are parallel; ``sentence_of`` maps them to sentences."""
+    """One post after preprocessing. ``lemmas`` and ``words`` are parallel; ``sentence_of`` maps them to sentences.
+    ``pieces``: the sentences cut again at line breaks; ``model_pieces``: their ``model_text`` (parallel)."""
 
     text: str
     model_text: str
@@ -52,6 +60,8 @@ class Prepared:
     lemmas: tuple[str, ...] = ()
     sentence_of: tuple[int, ...] = ()
     sentences: tuple[str, ...] = ()
+    pieces: tuple[str, ...] = ()
+    model_pieces: tuple[str, ...] = ()
     hashtags: tuple[str, ...] = ()
     mentions: tuple[str, ...] = ()
     urls: tuple[str, ...] = ()
@@ -142,8 +152,15 @@ class SocialNormaliser:
         parts: list[str] = []
         pending_words: list[str] = []  # the German words of a run of emoji, written after the run
         lem = self.lemmatiser
+        starts = {s.start for s in doc.sents} if len(doc) and doc.has_annotation("SENT_START") else set()
+        cuts: list[tuple[int, int, int]] = []  # a piece after the first: its first token, its place in ``parts``
+        words = 0  # and the words of the piece before it
         for token in doc:
+            if token.i and (token.i in starts or "\n" in doc[token.i - 1].text_with_ws):
+                cuts.append((token.i, len(parts), words))
+                words = 0
             kind = token._.kind
+            words += kind not in (URL, EMAIL, MENTION, HASHTAG, EMOJI) and bool(_WORDLIKE_RE.search(token.text))
             if kind in (URL, EMAIL):
                 parts.append(URL_PLACEHOLDER if kind == URL else token.text)
             elif kind == MENTION:
@@ -181,7 +198,26 @@ class SocialNormaliser:
                 parts.append(token.text)
             parts.append(token.whitespace_)
         doc._.model_text = "".join(parts).strip()
+        kept = _long_pieces(cuts, words)
+        bounds = [0, *(at for _, at in kept), len(parts)]
+        doc._.piece_starts = tuple(i for i, _ in kept)
+        doc._.model_pieces = tuple("".join(parts[a:b]).strip() for a, b in zip(bounds, bounds[1:], strict=False))
         return doc
+
+
+def _long_pieces(cuts: Sequence[tuple[int, int, int]], last_words: int) -> list[tuple[int, int]]:
+    """The cuts ``(token, part, words before)`` that leave no piece under :data:`MIN_PIECE_WORDS` words: a short piece
+    joins the one before it (the first, the one after it); ``last_words``: the words after the last cut."""
+    counts = [c[2] for c in cuts] + [last_words]
+    kept: list[tuple[int, int]] = []
+    words = counts[0]  # of the piece open so far
+    for (token, part, _), after in zip(cuts, counts[1:], strict=True):
+        if words >= MIN_PIECE_WORDS and after >= MIN_PIECE_WORDS:
+            kept.append((token, part))
+            words = after
+        else:  # a short piece after the cut joins the open one; a short open (first) piece joins the next
+            words += after
+    return kept
 
 
 @lru_cache(maxsize=1)
@@ -198,6 +234,9 @@ def get_nlp() -> Language:
             Token.set_extension(name, default=())
     if not Doc.has_extension("model_text"):
         Doc.set_extension("model_text", default="")
+    for name in ("piece_starts", "model_pieces"):
+        if not Doc.has_extension(name):
+            Doc.set_extension(name, default=())
     if not Language.has_factory("social_normaliser"):
         Language.factory("social_normaliser", func=make_social_normaliser)
     nlp = spacy.blank("de")
@@ -255,12 +294,26 @@ def _prepared(doc: Doc, language: str | None) -> Prepared:
         lemmas=tuple(lemmas),
         sentence_of=tuple(sentence_of),
         sentences=tuple(sentences),
+        **_pieces(doc),
         hashtags=tuple(hashtags),
         mentions=tuple(mentions),
         urls=tuple(urls),
         emoji=tuple(emoji),
         content_lemmas=content,
     )
+
+
+def _pieces(doc: Doc) -> dict[str, tuple[str, ...]]:
+    """``pieces`` and ``model_pieces`` of a :class:`Prepared` (pairs where either is blank are left out)."""
+    if not len(doc):
+        return {}
+    bounds = [0, *doc._.piece_starts, len(doc)]
+    pairs = [
+        (doc[a:b].text.strip(), model)
+        for (a, b), model in zip(zip(bounds, bounds[1:], strict=False), doc._.model_pieces, strict=True)
+    ]
+    kept = [(text, model) for text, model in pairs if text and model]
+    return {"pieces": tuple(t for t, _ in kept), "model_pieces": tuple(m for _, m in kept)}
 
 
 def prepare(

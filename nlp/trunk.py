@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 
 LOGITS = "logits"
 MEAN = "mean"
+PIECES = "pieces"
+MAX_PIECES = 8
+"""A ``"pieces"`` output pools the final token states per segment number 1 .. MAX_PIECES (the third input)."""
 
 
 @dataclass
@@ -70,7 +73,9 @@ def _partition(names: list[str], same: Mapping[tuple[str, str], bool]) -> list[l
 
 
 class SharedTrunk:
-    """Several fast-path BERT models with outputs ``kinds[name]``: ``"logits"`` or ``"mean"`` (see module doc)."""
+    """Several fast-path BERT models with outputs ``kinds[name]``: ``"logits"``, ``"mean"`` or ``"pieces"`` (see the
+    module doc and :data:`MAX_PIECES`). One model may appear under two names with different kinds (its mean and its
+    pieces): it runs once."""
 
     def __init__(self, models: Mapping[str, FastBert], kinds: Mapping[str, str]) -> None:
         if not models:
@@ -127,14 +132,23 @@ class SharedTrunk:
             walk(root)
         return out
 
-    def __call__(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    @property
+    def wants_segments(self) -> bool:
+        """Whether a ``"pieces"`` output needs the segment numbers as the third input."""
+        return PIECES in self.kinds.values()
+
+    def __call__(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, segments: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, ...]:
         """One output per model, in the order the models were given."""
+        if segments is None and self.wants_segments:
+            segments = torch.zeros_like(input_ids)  # no pieces given: every piece output is zeros
         results: dict[str, torch.Tensor] = {}
         batch = input_ids.shape[0]
         for root in self.roots:
             owner = self.models[root.owner]
             bias = owner.attention_bias(attention_mask)
-            self._walk(root, owner.embed(input_ids), bias, attention_mask, batch, results)
+            self._walk(root, owner.embed(input_ids), bias, (attention_mask, segments), batch, results)
         return tuple(results[name] for name in self.names)
 
     def _walk(
@@ -142,7 +156,7 @@ class SharedTrunk:
         node: _Node,
         x: torch.Tensor,
         bias: torch.Tensor,
-        mask: torch.Tensor,
+        masks: tuple[torch.Tensor, torch.Tensor | None],
         batch: int,
         results: dict[str, torch.Tensor],
     ) -> None:
@@ -155,8 +169,18 @@ class SharedTrunk:
         x = owner.run_layers(x, bias, node.start, node.stop)
         if not node.children:
             for name in node.members:
-                model = self.models[name]
-                results[name] = model.logits(x, batch) if self.kinds[name] == LOGITS else model.mean_pool(x, mask)
+                results[name] = self._output(name, x, masks, batch)
             return
         for child in node.children:
-            self._walk(child, x, bias, mask, batch, results)
+            self._walk(child, x, bias, masks, batch, results)
+
+    def _output(
+        self, name: str, x: torch.Tensor, masks: tuple[torch.Tensor, torch.Tensor | None], batch: int
+    ) -> torch.Tensor:
+        model, kind = self.models[name], self.kinds[name]
+        if kind == LOGITS:
+            return model.logits(x, batch)
+        mask, segments = masks
+        if kind == PIECES and segments is not None:
+            return model.segment_pool(x, segments, MAX_PIECES)
+        return model.mean_pool(x, mask)

@@ -66,3 +66,18 @@ def test_runtime_defaults() -> None:
     if hasattr(os, "sched_getaffinity"):
         assert available_cores() == len(os.sched_getaffinity(0))
     assert isinstance(tune_allocator(), bool)
+
+
+def test_segments_reach_the_forward_padded_like_the_ids(tokenizer) -> None:  # type: ignore[no-untyped-def]
+    ids = [[5, 6, 7], [5], [5, 6]]
+    segments = [[0, 1, 2], [3], [4, 4]]
+
+    def forward(input_ids: torch.Tensor, mask: torch.Tensor, numbers: torch.Tensor) -> torch.Tensor:
+        assert numbers.shape == input_ids.shape and torch.equal(numbers * (1 - mask), torch.zeros_like(numbers))
+        return numbers.sum(1, keepdim=True).float()
+
+    runner = EncoderRunner(tokenizer, batch_tokens=4, workers=2, progress=False)
+    (sums,) = runner.run_ids(ids, forward, segments)
+    assert sums[:, 0].tolist() == [3.0, 3.0, 8.0]
+    with pytest.raises(ValueError, match="parallel"):
+        runner.run_ids(ids, forward, [[0, 1, 2], [3], [4]])

@@ -115,3 +115,21 @@ def test_language_detection() -> None:
     assert detect_language("Danke!") == "de"
     assert detect_languages(["😡😡", "ok", "12345"]) == [None, None, None]  # too little to tell
     assert prepare(["Ich bin sehr zufrieden mit dem Service."])[0].language == "de"
+
+
+def test_pieces_are_sentences_and_lines_with_short_ones_joined() -> None:
+    from nlp.preprocess import MIN_PIECE_WORDS
+
+    text = "Der Kaffee war gut. Die Lieferung kam nie an!!! @dhl #Lieferchaos 🙄\nKundenservice antwortet nicht\nHallo?"
+    (p,) = prepare([text], detect_language=False)
+    assert p.pieces == (
+        "Der Kaffee war gut.",
+        "Die Lieferung kam nie an!!! @dhl #Lieferchaos 🙄",  # hashtag, mention and emoji are no words of their own
+        "Kundenservice antwortet nicht\nHallo?",  # a one-word line joins the piece before it
+    )
+    assert len(p.model_pieces) == len(p.pieces) and " ".join(p.model_pieces).split() == p.model_text.split()
+    assert "@user Liefer" in p.model_pieces[1] and MIN_PIECE_WORDS == 2
+    (short,) = prepare(["Danke! Super."], detect_language=False)
+    assert short.pieces == ("Danke! Super.",)  # two one-word sentences: one piece
+    (empty,) = prepare([""], detect_language=False)
+    assert empty.pieces == () and empty.model_pieces == ()

@@ -24,7 +24,7 @@ from nlp.training.flag_layer import (
     to_flag_model,
     train_flag_layer,
 )
-from nlp.trunk import MEAN, SharedTrunk
+from nlp.trunk import MAX_PIECES, MEAN, PIECES, SharedTrunk
 
 CHURN, SPAM = "kaputt mies", "super toll danke"
 
@@ -89,6 +89,20 @@ def test_branch_learns_round_trips_and_runs_in_the_trunk(tiny_base: Path, tmp_pa
     assert trunk.layer_passes == 3  # layer 0 once, then layer 1 for each
     assert torch.allclose(shared, alone, atol=1e-5)
     assert torch.allclose(embedding, base.embed_texts(enc["input_ids"], enc["attention_mask"]), atol=1e-5)
+    # the branch's states pooled per piece in the same pass (nlp.pieces): one model under two names runs once
+    segments = torch.zeros_like(enc["input_ids"])
+    segments[:, 1:3], segments[:, 3:5] = 1, 2
+    with torch.inference_mode():
+        both = SharedTrunk({"flags": branch, "flag_pieces": branch}, {"flags": MEAN, "flag_pieces": PIECES})
+        mean, pieces = both(enc["input_ids"], enc["attention_mask"], segments)
+        states = branch.run_layers(
+            branch.embed(enc["input_ids"]), branch.attention_bias(enc["attention_mask"]), 0, branch.num_layers
+        )
+    assert both.layer_passes == 2 and torch.allclose(mean, alone, atol=1e-5)
+    assert pieces.shape == (len(texts), MAX_PIECES, branch.hidden)
+    assert torch.allclose(pieces, branch.segment_pool(states, segments, MAX_PIECES), atol=1e-6)
+    second = torch.nn.functional.normalize(states.view(len(texts), -1, branch.hidden)[:, 3:5].mean(1), dim=-1)
+    assert torch.allclose(pieces[:, 1], second, atol=1e-5) and not pieces[:, 2].any()
     with torch.inference_mode():  # what training's heads read, text by text
         states = [torch.from_numpy(cache.get(i).astype(np.float32))[None] for i in range(len(texts))]
         pooled = [trained.pooled(h, torch.ones(1, h.shape[1])) for h in states]
