@@ -1,8 +1,10 @@
 """Issue 17, part 2: after ``resonanz demo`` the commands it suggests and ``resonanz serve`` show the demo's
-story week (2026-W47), whatever today's date: the demo becomes the default database while none is configured."""
+story week (2026-W47), whatever today's date: the demo becomes the default database while none is configured.
+And the demo's alert stage (one demo run for the module: it is the slowest fixture of the suite)."""
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from collections.abc import Iterator
@@ -26,9 +28,10 @@ from resonanz.core.settings import (
     remember_demo_database,
     reset_settings_cache,
 )
+from resonanz.demo.data import TRUTH
 from resonanz.demo.story import next_steps, story
 from store.db import open_engine
-from store.models import CustomerValue, Post, Source
+from store.models import Alert, CustomerValue, Post, SocialIdentity, Source
 
 runner = CliRunner()
 PASSWORD = "demo flow password 123"
@@ -144,6 +147,34 @@ def test_the_story_week_does_not_follow_the_clock(demo_env: DemoRun) -> None:
     assert week.start <= first.replace(tzinfo=UTC) <= last.replace(tzinfo=UTC) < week.end
     assert ends == {story().end()} and story().end() == datetime(2026, 11, 22, 23, 0, tzinfo=UTC)
     assert [p.name for p in (demo_env.data / "demo").glob("digest-*.html")] == [f"digest-{WEEK}.html"]
+
+
+@pytest.mark.slow
+def test_the_demo_raises_the_story_and_not_the_spam(demo_env: DemoRun) -> None:
+    """The demo's alert stage: the story's alerts are raised, the spam cluster raises none."""
+    engine = open_engine(f"sqlite:///{demo_env.data / 'demo.db'}")
+    story_truth = json.loads(TRUTH.read_text(encoding="utf-8"))["story"]
+    with Session(engine) as session:
+        alerts = list(session.execute(select(Alert).order_by(col(Alert.first_seen_at))).scalars())
+        spam = set(session.execute(select(col(Post.id)).where(col(Post.voice) == "spam")).scalars())
+        hotel_posts = set(session.execute(
+            select(col(Post.id)).join(SocialIdentity, col(SocialIdentity.id) == col(Post.identity_id))
+            .where(col(SocialIdentity.account_id) == story_truth["loud_top_customer"]["accounts"][0]["account_id"])
+        ).scalars())  # fmt: skip
+        session.expunge_all()
+    engine.dispose()
+
+    def texts(a: Alert) -> str:
+        return " ".join(p["text"] for p in (a.explanation or {}).get("top_posts", []))
+
+    bohnengate = [a for a in alerts if a.kind == "spike" and "#Bohnengate" in texts(a)]
+    assert bohnengate and bohnengate[0].first_seen_at.date() == datetime(2026, 10, 17, tzinfo=UTC).date()
+    price = [a for a in alerts if a.kind == "spike" and "Preis" in a.subject]
+    assert price and datetime(2026, 11, 3, tzinfo=UTC) <= price[0].first_seen_at <= datetime(2026, 11, 9, tzinfo=UTC)
+    hotel = [a for a in alerts if a.kind == "customer" and set(a.post_ids) & hotel_posts]
+    assert len(hotel) == 1 and hotel[0].severity == 3 and "Hotel Rheinblick" in hotel[0].title
+    assert any("Röstereien" in p["text"] for p in hotel[0].explanation["top_posts"])  # the W47 threat is in it
+    assert spam and all(not set(a.post_ids) & spam for a in alerts)
 
 
 @pytest.mark.slow
