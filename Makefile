@@ -32,8 +32,12 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy collectors nlp linker store resonanz
 
+# Two test processes (pytest-xdist): about half the wall time on two cores, as many tests wait on servers,
+# browsers and subprocesses. Each test file runs whole in one process (--dist loadfile), in its order and with its
+# module fixtures once (the demo run). TEST_WORKERS=0 runs everything in this process.
+TEST_WORKERS ?= 2
 pytest: setup
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 test: system setup lint typecheck pytest
 

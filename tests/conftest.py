@@ -18,6 +18,12 @@ from sqlalchemy.engine import Engine
 from store.db import open_engine
 from tests.pg import PostgresUnavailable, create_database, start_postgres
 
+# pytest-xdist's workers get COLUMNS=80 from their parent; rich's consoles (created when the CLI modules are imported)
+# would keep that width for good, and tables printed by the CLI would wrap where a serial run does not. The CLI
+# tests set the width they need per call (``env={"COLUMNS": ...}``).
+for _name in ("COLUMNS", "LINES"):
+    os.environ.pop(_name, None)
+
 
 @pytest.fixture(autouse=True)
 def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
