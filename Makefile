@@ -33,11 +33,12 @@ typecheck: setup
 	$(BIN)/mypy collectors nlp linker store resonanz
 
 # Two test processes (pytest-xdist): about half the wall time on two cores, as many tests wait on servers,
-# browsers and subprocesses. Each test file runs whole in one process (--dist loadfile), in its order and with its
-# module fixtures once (the demo run). TEST_WORKERS=0 runs everything in this process.
+# browsers and subprocesses. Tests are handed out one by one (--dist load): the file-wise modes key tests by node
+# id and would run only one of schemathesis' 36 generated tests, which share one id. So no test may rely on another
+# having run first in its process. TEST_WORKERS=0 runs everything in this process.
 TEST_WORKERS ?= 2
 pytest: setup
-	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist load
 
 test: system setup lint typecheck pytest
 

@@ -115,11 +115,14 @@ def test_serve_shows_the_demo(demo_env: DemoRun) -> None:
     serve_hint = next(s for s in next_steps(WEEK, "out") if s.command == "resonanz serve").shows
     paths = [re.sub(r"^http://[^/]+", "", url) for url in re.findall(r"http://\S+?(?=,|$)", serve_hint)]
     assert len(paths) == 4
+    # a user of its own: the suggested `resonanz users add admin` may run in another test process (pytest-xdist)
+    added = runner.invoke(app, ["users", "add", "pruefung", "--role", "admin"], env={"COLUMNS": "400"})
+    assert added.exit_code == 0, added.output
     settings = get_settings()  # what `resonanz serve` starts the app with
     with TestClient(create_app(settings), follow_redirects=False) as client:
         token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
         assert token
-        login = {"username": "admin", "password": PASSWORD, "csrf_token": token.group(1)}
+        login = {"username": "pruefung", "password": PASSWORD, "csrf_token": token.group(1)}
         assert client.post("/login", data=login).status_code == 303
         pages = {path: client.get(path) for path in paths}
     assert all(page.status_code == 200 for page in pages.values()), {p: r.status_code for p, r in pages.items()}
