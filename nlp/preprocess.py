@@ -25,6 +25,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 import regex
@@ -152,11 +153,10 @@ class SocialNormaliser:
         parts: list[str] = []
         pending_words: list[str] = []  # the German words of a run of emoji, written after the run
         lem = self.lemmatiser
-        starts = {s.start for s in doc.sents} if len(doc) and doc.has_annotation("SENT_START") else set()
         cuts: list[tuple[int, int, int]] = []  # a piece after the first: its first token, its place in ``parts``
         words = 0  # and the words of the piece before it
         for token in doc:
-            if token.i and (token.i in starts or "\n" in doc[token.i - 1].text_with_ws):
+            if token.i and (token.is_sent_start or "\n" in doc[token.i - 1].text_with_ws):
                 cuts.append((token.i, len(parts), words))
                 words = 0
             kind = token._.kind
@@ -201,7 +201,7 @@ class SocialNormaliser:
         kept = _long_pieces(cuts, words)
         bounds = [0, *(at for _, at in kept), len(parts)]
         doc._.piece_starts = tuple(i for i, _ in kept)
-        doc._.model_pieces = tuple("".join(parts[a:b]).strip() for a, b in zip(bounds, bounds[1:], strict=False))
+        doc._.model_pieces = tuple("".join(parts[a:b]).strip() for a, b in pairwise(bounds))
         return doc
 
 
@@ -308,10 +308,7 @@ def _pieces(doc: Doc) -> dict[str, tuple[str, ...]]:
     if not len(doc):
         return {}
     bounds = [0, *doc._.piece_starts, len(doc)]
-    pairs = [
-        (doc[a:b].text.strip(), model)
-        for (a, b), model in zip(zip(bounds, bounds[1:], strict=False), doc._.model_pieces, strict=True)
-    ]
+    pairs = [(doc[a:b].text.strip(), model) for (a, b), model in zip(pairwise(bounds), doc._.model_pieces, strict=True)]
     kept = [(text, model) for text, model in pairs if text and model]
     return {"pieces": tuple(t for t, _ in kept), "model_pieces": tuple(m for _, m in kept)}
 
