@@ -8,13 +8,14 @@ its aspect polarity (``topic`` NULL: the post itself), the number of posts, the 
 have no weight yet (they weigh the filter's ``default_weight``, so the rollup does not depend on it). Every sum
 ``ask``, the dashboard and the Pareto check compute per cell is a sum of these rows.
 
-``answer_rollup_voice``: the same per account (``identity_id``). Kish's effective n needs ``Σ W_v²`` over voices
-(a voice's weight summed over the *whole* period) and the author and customer counts are distinct counts: neither
-adds up across days, so they are kept exact by grouping this table by voice at read time. Trade-off: this table has
-about as many rows as there are (day, account, topic) combinations, so reading it is the larger part of an answer;
-still a scan of one narrow table without the joins (link ranking, current value, latest score, JSON unnesting)
-the raw query does per post. Posts without an account are their own voice; their squares add up per day and sit
-in ``answer_rollup.single_*``.
+``answer_rollup_pack``: the same per account (``identity_id``), packed per day, brand, voice and topic
+(:mod:`resonanz.answers.voicepack`). Kish's effective n needs ``Σ W_v²`` over voices (a voice's weight summed over
+the *whole* period) and the author and customer counts are distinct counts: neither adds up across days, so they
+are kept exact by grouping the accounts' rows by voice at read time, with numpy. Trade-off: a pack holds every
+class, platform and language of its cell, so a filter on them reads the whole pack; still one value per cell
+instead of a row per (day, account, topic), and none of the joins (link ranking, current value, latest score,
+JSON unnesting) the raw query does per post. Posts without an account are their own voice; their squares add up
+per day and sit in ``answer_rollup.single_*``.
 
 What is not served from the rollup (the raw query answers, exactly as before): a topic filter (which topics occur
 *together* is not in a per-topic rollup), RFM segments, loyalty, a specific model's scores, periods that do not
@@ -36,14 +37,14 @@ reads, by the answer itself (:func:`prepare`); recomputing a day replaces its ro
 Reading and the cache
 ---------------------
 
-The per-voice sums are read with one grouping per voice and a column per bucket (week, period), in the order of
-the covering index ``ix_answer_rollup_voice_by_voice`` when an answer reads most of the stored days (no sort).
-At a million posts that still takes seconds for the dashboard, so the sums of the answers users open most (the
-dashboard of the last :data:`DASHBOARD_WEEKS` weeks and ``ask`` for the default period, without a filter) are
-cached in ``answer_rollup_cache`` by :func:`warm`, which :func:`refresh_rollups` calls at the end of a pipeline
-job. An entry holds the rollups' ``version``, which every recomputation of a day raises in the same
-transaction (:func:`bump_version`); an answer reads the cache only after :func:`prepare` recomputed the dirty
-days it covers, so a correction or a new score is in the next answer. Quotes and revenues are read live.
+The per-voice sums are read from the packs of the days and cells asked for and grouped with one sort per answer
+(:func:`resonanz.answers.voicepack.weight_squares`, :func:`~resonanz.answers.voicepack.heads`). The sums of the
+answers users open most (the dashboard of the last :data:`DASHBOARD_WEEKS` weeks and ``ask`` for the default
+period, without a filter) are cached in ``answer_rollup_cache`` by :func:`warm`, which :func:`refresh_rollups`
+calls at the end of a pipeline job. An entry holds the rollups' ``version``, which every recomputation of a day
+raises in the same transaction (:func:`bump_version`); an answer reads the cache only after :func:`prepare`
+recomputed the dirty days it covers, so a correction or a new score is in the next answer. Quotes and revenues
+are read live.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ import heapq
 import json
 import logging
 import time as time_module
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
@@ -60,11 +62,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
+import numpy as np
 from sqlalchemy import Select, Table, case, delete, func, insert, literal, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql.elements import ColumnElement
 
+from resonanz.answers import voicepack
 from resonanz.answers.sql import (
     ALL_BRANDS,
     SOURCE,
@@ -79,7 +83,7 @@ from resonanz.core.periods import Period, resolve_period, zone
 from resonanz.core.tables import POST, SCORE
 from store.bulk import conflict_insert, insert_chunked
 from store.db import session_scope
-from store.models import AnswerRollup, AnswerRollupDirty, AnswerRollupQuote, AnswerRollupState, AnswerRollupVoice
+from store.models import AnswerRollup, AnswerRollupDirty, AnswerRollupPack, AnswerRollupQuote, AnswerRollupState
 from store.models.rollup import AnswerRollupCache
 
 log = logging.getLogger(__name__)
@@ -87,13 +91,11 @@ log = logging.getLogger(__name__)
 TZ = "Europe/Berlin"
 """The rollup's days are days in this time zone; periods must start and end at its midnights."""
 ROLLUP: Table = AnswerRollup.__table__  # type: ignore[attr-defined]
-VOICE: Table = AnswerRollupVoice.__table__  # type: ignore[attr-defined]
+PACK: Table = AnswerRollupPack.__table__  # type: ignore[attr-defined]
 DIRTY: Table = AnswerRollupDirty.__table__  # type: ignore[attr-defined]
 STATE: Table = AnswerRollupState.__table__  # type: ignore[attr-defined]
 QUOTE: Table = AnswerRollupQuote.__table__  # type: ignore[attr-defined]
 CACHE: Table = AnswerRollupCache.__table__  # type: ignore[attr-defined]
-VOICE_BY_VOICE, VOICE_BY_DAY = "ix_answer_rollup_voice_by_voice", "ix_answer_rollup_voice_read"
-"""The covering indexes of ``answer_rollup_voice`` in voice order (migration 0013) and led by the day (0012)."""
 QUOTE_POOL = 9
 """Candidates kept per day, cell and order: enough for ``quote_limit`` 3 (``quotes`` looks at 3 x limit)."""
 BUILT, WATERMARK, VERSION, WARMED_AT = "built", "score_watermark", "version", "warmed_at"
@@ -241,14 +243,19 @@ def mark_drift(session: Session) -> int:
     if not is_built(session):
         return 0
     now = _current_mapping(session)
-    stored = session.execute(select(VOICE.c.identity_id, VOICE.c.customer_id, VOICE.c.segment).distinct()).all()
-    changed = sorted(
-        {int(i) for i, c, s in stored if now.get(int(i), (None, "prospect")) != (None if c is None else int(c), s)}
-    )
     days: set[date] = set()
-    for start in range(0, len(changed), IN_CHUNK):
-        query = select(VOICE.c.day).where(VOICE.c.identity_id.in_(changed[start : start + IN_CHUNK])).distinct()
-        days |= {d for (d,) in session.execute(query).all()}
+    changed: set[int] = set()
+    # every account of a day is in the day's packs of the posts themselves (topic NULL)
+    query = select(PACK.c.day, PACK.c.vocab, PACK.c.data).where(PACK.c.topic.is_(None))
+    for day, vocab, data in session.execute(query):
+        packed = voicepack.unpack(vocab, data)
+        rows, segments = packed.rows, packed.vocab["segment"]
+        for identity, key, segment in zip(
+            rows["identity_id"].tolist(), rows["voice_key"].tolist(), rows["segment"].tolist(), strict=True
+        ):
+            if now.get(identity, (None, "prospect")) != (key if key > 0 else None, segments[segment]):
+                changed.add(identity)
+                days.add(day)
     # a post without a weight of its own weighs its customer's value weight, which a valuation may change
     # without changing the class (none such once the weighting ran)
     unweighted = (
@@ -414,13 +421,25 @@ def _cell_rows(cells: dict[tuple[Any, ...], list[Any]]) -> Iterator[dict[str, An
         }  # fmt: skip
 
 
-def _voice_rows(voices: dict[tuple[Any, ...], list[Any]]) -> Iterator[dict[str, Any]]:
+def _pack_rows(voices: dict[tuple[Any, ...], list[Any]]) -> Iterator[dict[str, Any]]:
+    """One row of :data:`PACK` per day, brand, voice and topic, its accounts packed (:func:`voicepack.pack`)."""
+    cells: dict[tuple[Any, ...], list[voicepack.VoiceRow]] = {}
     for (day, brand, who, segment, platform, language, topic, identity_id, customer_id), acc in voices.items():
+        cells.setdefault((day, brand, who, topic), []).append(
+            voicepack.VoiceRow(
+                voice_key=customer_id if customer_id is not None else -identity_id,
+                identity_id=identity_id,
+                segment=segment,
+                platform=platform,
+                language=language,
+                weight_sum=acc[1],
+                unweighted=acc[2],
+            )  # fmt: skip
+        )
+    for (day, brand, who, topic), rows in cells.items():
+        vocab, data = voicepack.pack(rows)
         yield {
-            "day": day, "brand": brand, "voice": who, "segment": segment, "platform": platform,
-            "language": language, "topic": topic, "identity_id": identity_id, "customer_id": customer_id,
-            "voice_key": customer_id if customer_id is not None else -identity_id,
-            "posts": acc[0], "weight_sum": acc[1], "unweighted": acc[2],
+            "day": day, "brand": brand, "voice": who, "topic": topic, "rows": len(rows), "vocab": vocab, "data": data,
         }  # fmt: skip
 
 
@@ -436,9 +455,9 @@ def recompute_days(session: Session, days: Iterable[date]) -> int:
     for run in _runs(days):
         rows = session.execute(_source_rows(day_start(run[0]), day_start(run[-1] + timedelta(days=1)))).all()
         cells, voices, candidates = _aggregate(rows)
-        for table in (ROLLUP, VOICE, QUOTE, DIRTY):
+        for table in (ROLLUP, PACK, QUOTE, DIRTY):
             session.execute(delete(table).where(table.c.day.in_(run)))
-        written += _insert(session, ROLLUP, _cell_rows(cells)) + _insert(session, VOICE, _voice_rows(voices))
+        written += _insert(session, ROLLUP, _cell_rows(cells)) + _insert(session, PACK, _pack_rows(voices))
         _insert(session, QUOTE, candidates)
     return written
 
@@ -529,7 +548,7 @@ class RebuildReport:
 def rebuild(session: Session) -> RebuildReport:
     """Recompute the rollups of every day from the raw tables and switch them on for the answers."""
     report = RebuildReport()
-    for table in (ROLLUP, VOICE, QUOTE, DIRTY, CACHE):
+    for table in (ROLLUP, PACK, QUOTE, DIRTY, CACHE):
         session.execute(delete(table))
     bump_version(session)
     first, last = session.execute(
@@ -706,29 +725,70 @@ def _spans(periods: Sequence[Period], *, by_bucket: bool) -> list[tuple[date, da
     return [(local_day(p.start), local_day(p.end)) for p in periods]
 
 
-def _in_span(value: ColumnElement[Any], spans: Sequence[tuple[date, date]], i: int) -> ColumnElement[Any]:
-    """``value`` on the rows of bucket ``i``, else NULL (one bucket: ``value``, the query reads only its days)."""
-    if len(spans) == 1:
-        return value
-    day = VOICE.c.day
-    return case(((day >= spans[i][0]) & (day < spans[i][1]), value))
+@dataclass
+class _Accounts:
+    """The packed account rows of an answer's days and cells, filtered: per row its bucket, class, topic (numbers
+    into ``segments`` and ``topics``), voice key, account and weight (the default weight for posts without one)."""
+
+    bucket: voicepack.Int64
+    segment: voicepack.Int64
+    topic: voicepack.Int64
+    voice_key: voicepack.Int64
+    identity_id: voicepack.Int64
+    weight: voicepack.Float64
+    segments: list[str]
+    topics: list[str]
 
 
-def _with_voice_index(session: Session, query: Select[Any], periods: Sequence[Period]) -> Select[Any]:
-    """SQLite: read ``answer_rollup_voice`` in voice order (:data:`VOICE_BY_VOICE`, no sort for the grouping by
-    voice) when the periods cover at least half of its days, else by day (:data:`VOICE_BY_DAY`: fewer rows). Named,
-    as SQLite's planner prefers the voice order (no sort) even for a few weeks of a long history. PostgreSQL plans
-    on its own (statistics)."""
-    if session.get_bind().dialect.name != "sqlite":
-        return query
-    days = [select(func.min(VOICE.c.day)).scalar_subquery(), select(func.max(VOICE.c.day)).scalar_subquery()]
-    first, last = session.execute(select(*days)).one()  # apart: SQLite reads the ends of the index for each
-    if first is None or last is None:
-        return query
-    stored = (last - first).days + 1
-    read = (min(local_day(periods[-1].end), last + timedelta(days=1)) - max(local_day(periods[0].start), first)).days
-    index = VOICE_BY_DAY if 2 * read < stored else VOICE_BY_VOICE
-    return query.with_hint(VOICE, f"INDEXED BY {index}", dialect_name="sqlite")
+def _accounts(
+    session: Session, flt: AnswerFilter, periods: Sequence[Period], *, topics: bool, by_bucket: bool
+) -> _Accounts:
+    """Read and unpack the packs of the periods' days that match the filter (brand, voice, topic rows or post rows
+    in the query; class, platform and language per account after unpacking)."""
+    spans = _spans(periods, by_bucket=by_bucket)
+    ends = [end for _, end in spans]
+    p = PACK.c
+    where = [p.day >= spans[0][0], p.day < spans[-1][1], p.voice == (flt.voice or "")]
+    where.append(p.topic.is_not(None) if topics else p.topic.is_(None))
+    if flt.brand != ALL_BRANDS:
+        where.append(p.brand == (flt.brand or ""))
+    segment_numbers: dict[str, int] = {}
+    topic_numbers: dict[str, int] = {}
+    parts: list[tuple[Any, ...]] = []
+    d = float(flt.default_weight)
+    for day, topic, vocab, data in session.execute(select(p.day, p.topic, p.vocab, p.data).where(*where)):
+        packed = voicepack.unpack(vocab, data)
+        rows = packed.rows
+        keep = np.ones(len(rows), dtype=bool)
+        for column, wanted in (("segment", flt.classes), ("platform", flt.platforms), ("language", flt.languages)):
+            if wanted:
+                keep &= packed.codes(column, wanted)
+        if not keep.all():
+            rows = rows[keep]
+            packed = voicepack.Pack(rows, packed.vocab)
+        if not len(rows):
+            continue
+        n = len(rows)
+        number = bisect_right(ends, day) if by_bucket else 0
+        topic_number = topic_numbers.setdefault(topic, len(topic_numbers)) if topic is not None else 0
+        parts.append(
+            (
+                np.full(n, number, dtype=np.int64),
+                packed.mapped("segment", segment_numbers),
+                np.full(n, topic_number, dtype=np.int64),
+                rows["voice_key"],
+                rows["identity_id"],
+                rows["weight_sum"] + rows["unweighted"] * d,
+            )  # fmt: skip
+        )
+    if not parts:
+        empty = np.zeros(0, dtype=np.int64)
+        return _Accounts(empty, empty, empty, empty, empty, np.zeros(0, dtype=np.float64), [], [])
+    bucket, segment, topic, voice_key, identity_id, weight = (np.concatenate(c) for c in zip(*parts, strict=True))
+    return _Accounts(
+        bucket, segment, topic, voice_key.astype(np.int64), identity_id.astype(np.int64), weight.astype(np.float64),
+        list(segment_numbers), list(topic_numbers),
+    )  # fmt: skip
 
 
 def sums_by_segment(
@@ -764,31 +824,13 @@ def _sums_by_segment(
     out = {(int(m["bucket"]), str(m["segment"])): dict(m) for m in (x._mapping for x in session.execute(query))}
     if not heads:
         return list(out.values())
-    v = VOICE.c
-    spans = _spans(periods, by_bucket=True)
-    # per voice, its accounts in each bucket; a voice with a positive key is a customer
-    per_voice = (
-        select(
-            v.voice_key,
-            v.segment,
-            *[func.count(func.distinct(_in_span(v.identity_id, spans, i))).label(f"a{i}") for i in range(len(spans))],
-        )
-        .where(*_where(VOICE, flt, periods, topics=False))
-        .group_by(v.voice_key, v.segment)
-    )
-    per_voice = _with_voice_index(session, per_voice, periods)
-    pv = per_voice.subquery("per_voice")
-    customer = pv.c.voice_key > 0
-    head_query = select(
-        pv.c.segment,
-        *[func.sum(pv.c[f"a{i}"]) for i in range(len(spans))],
-        *[func.sum(case(((pv.c[f"a{i}"] > 0) & customer, 1), else_=0)) for i in range(len(spans))],
-    ).group_by(pv.c.segment)
-    for found in session.execute(head_query).all():
-        for b in range(len(spans)):
-            row = out.get((b, str(found[0])))
-            if row is not None:
-                row.update(authors=int(found[1 + b] or 0), customers=int(found[1 + len(spans) + b] or 0))
+    accounts = _accounts(session, flt, periods, topics=False, by_bucket=True)
+    classes = len(accounts.segments)
+    found = voicepack.heads(accounts.bucket * classes + accounts.segment, accounts.voice_key, accounts.identity_id)
+    for group, (authors, customers) in found.items():
+        row = out.get((group // classes, accounts.segments[group % classes]))
+        if row is not None:
+            row.update(authors=authors, customers=customers)
     for row in out.values():
         row.setdefault("authors", 0)
         row.setdefault("customers", 0)
@@ -814,31 +856,18 @@ def _voice_sums(
     topics: bool,
 ) -> dict[tuple[Any, ...], tuple[int, float]]:
     d = float(flt.default_weight)
-    v = VOICE.c
-    groups: list[ColumnElement[Any]] = []
-    if topics:
-        groups.append(v.topic.label("topic"))
-    if by_segment:
-        groups.append(v.segment.label("segment"))
-    spans = _spans(periods, by_bucket=by_bucket)
-    # one row per voice with its weight in each bucket (NULL: not heard in it), in the covering index's order
-    per_voice = (
-        select(*groups, v.voice_key, *[func.sum(_in_span(_weight(VOICE, d), spans, i)).label(f"w{i}")
-                                       for i in range(len(spans))])
-        .where(*_where(VOICE, flt, periods, topics=topics))
-        .group_by(*groups[:1], v.voice_key, *groups[1:])
-    )  # fmt: skip
-    pv = _with_voice_index(session, per_voice, periods).subquery("per_voice")
-    outer = [pv.c[str(g.key)] for g in groups]
-    sums = [x for i in range(len(spans)) for x in (func.count(pv.c[f"w{i}"]), func.sum(pv.c[f"w{i}"] * pv.c[f"w{i}"]))]
+    accounts = _accounts(session, flt, periods, topics=topics, by_bucket=by_bucket)
+    classes, topic_count = max(1, len(accounts.segments)), max(1, len(accounts.topics))
+    segment = accounts.segment if by_segment else np.zeros_like(accounts.segment)
+    groups = (accounts.bucket * topic_count + accounts.topic) * classes + segment
     found: dict[tuple[Any, ...], tuple[int, float]] = {}
-    for row in session.execute(select(*outer, *sums).group_by(*outer)).all():
-        values = dict(zip([str(g.key) for g in groups], row[: len(groups)], strict=True))
-        for b in range(len(spans)):
-            voices = int(row[len(groups) + 2 * b] or 0)
-            if voices:
-                key = (b, *([values["segment"]] if by_segment else []), *([values["topic"]] if topics else []))
-                found[key] = (voices, float(row[len(groups) + 2 * b + 1] or 0.0))
+    for group, sums in voicepack.weight_squares(groups, accounts.voice_key, accounts.weight).items():
+        rest, number = divmod(group, classes)
+        bucket, topic = divmod(rest, topic_count)
+        key = (
+            bucket, *([accounts.segments[number]] if by_segment else []), *([accounts.topics[topic]] if topics else [])
+        )  # fmt: skip
+        found[key] = sums
     r = ROLLUP.c
     rkeys: list[ColumnElement[Any]] = [(_bucket(r.day, periods) if by_bucket else literal(0)).label("bucket")]
     if by_segment:

@@ -32,9 +32,9 @@ from store.models.review import (
 from store.models.rollup import (
     AnswerRollup,
     AnswerRollupDirty,
+    AnswerRollupPack,
     AnswerRollupQuote,
     AnswerRollupState,
-    AnswerRollupVoice,
 )
 from store.models.search import SavedSearch
 from store.models.social import (
@@ -61,7 +61,7 @@ __all__ = [
     "AnswerRollupDirty",
     "AnswerRollupQuote",
     "AnswerRollupState",
-    "AnswerRollupVoice",
+    "AnswerRollupPack",
     "BrandMarker",
     "CollectorRun",
     "Customer",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Date, Index
+from sqlalchemy import Date, Index, LargeBinary
 from sqlmodel import Field, SQLModel
 
 
@@ -43,46 +43,23 @@ class AnswerRollup(SQLModel, table=True):
     """Σ k² of those voices without a weight (each weighs k x the default weight)."""
 
 
-VOICE_READ_COLUMNS = (
-    "voice", "brand", "day", "topic", "segment", "platform", "language", "voice_key", "identity_id", "customer_id",
-    "weight_sum", "unweighted",
-)  # fmt: skip
-"""The covering index of ``answer_rollup_voice``: every column the answers filter, group and sum by, led by the
-equality filters and the period (migration 0012)."""
-VOICE_BY_VOICE_COLUMNS = (
-    "voice", "brand", "topic", "voice_key", "segment", "identity_id", "day", "platform", "language", "customer_id",
-    "weight_sum", "unweighted",
-)  # fmt: skip
-"""The same columns in voice order: a read of most of the days groups per voice without sorting (migration 0013)."""
+class AnswerRollupPack(SQLModel, table=True):
+    """Per day and cell (brand, voice, topic) what each account contributed: its customer, class, platform,
+    language and weights, packed into one value (resonanz/answers/voicepack.py). Kish's effective n, the authors
+    and the customers need these per-account sums; they do not add up across days. ``topic`` NULL: the posts
+    themselves, else one topic's elements."""
 
-
-class AnswerRollupVoice(SQLModel, table=True):
-    """Posts of one day and cell per account (``identity_id``): the per-voice sums Kish's effective n, the
-    authors and the customers need (they do not add up across days)."""
-
-    __tablename__ = "answer_rollup_voice"
-    __table_args__ = (
-        Index("ix_answer_rollup_voice_day_topic", "day", "topic"),
-        Index("ix_answer_rollup_voice_identity", "identity_id"),
-        # covers the answers' reads (rollup.py: filter by voice, brand and period, sum per voice) without the table
-        Index("ix_answer_rollup_voice_read", *VOICE_READ_COLUMNS),
-        Index("ix_answer_rollup_voice_by_voice", *VOICE_BY_VOICE_COLUMNS),
-    )
+    __tablename__ = "answer_rollup_pack"
+    __table_args__ = (Index("ix_answer_rollup_pack_read", "day", "voice", "brand", "topic"),)
 
     id: int | None = Field(default=None, primary_key=True)
     day: date = Field(sa_type=Date)
     brand: str = Field(default="", max_length=200)
     voice: str = Field(default="", max_length=40)
-    segment: str = Field(max_length=20)
-    platform: str = Field(max_length=40)
-    language: str = Field(default="", max_length=20)
     topic: str | None = None
-    identity_id: int
-    customer_id: int | None = None
-    voice_key: int = Field(description="the customer's id when linked, else minus the account's id")
-    posts: int = 0
-    weight_sum: float = 0.0
-    unweighted: int = 0
+    rows: int = Field(default=0, description="accounts in the pack")
+    vocab: str = Field(description="JSON: the class, platform and language names the pack's codes stand for")
+    data: bytes = Field(sa_type=LargeBinary, description="resonanz.answers.voicepack.PACK_DTYPE rows")
 
 
 class AnswerRollupDirty(SQLModel, table=True):

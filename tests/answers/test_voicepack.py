@@ -1,0 +1,103 @@
+"""The packed account rows of the rollups: written and read back unchanged, and the per-voice sums by hand and
+against a plain Python count (also with keys too large for the one-key sort)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from resonanz.answers.voicepack import PackError, VoiceRow, heads, pack, unpack, weight_squares
+
+
+def _ints(*values: int) -> np.ndarray:
+    return np.array(values, dtype=np.int64)
+
+
+def test_a_pack_reads_back_what_was_written() -> None:
+    rows = [
+        VoiceRow(voice_key=17, identity_id=3, segment="A", platform="mastodon", language="de", weight_sum=5.5,
+                 unweighted=0),
+        VoiceRow(voice_key=-4, identity_id=4, segment="prospect", platform="bluesky", language="en", weight_sum=0.0,
+                 unweighted=2),
+        VoiceRow(voice_key=17, identity_id=9, segment="A", platform="bluesky", language="de", weight_sum=1.25,
+                 unweighted=1),
+    ]  # fmt: skip
+    vocab, data = pack(rows)
+    packed = unpack(vocab, memoryview(data))
+    assert json.loads(vocab) == {"segment": ["A", "prospect"], "platform": ["mastodon", "bluesky"],
+                                 "language": ["de", "en"]}  # fmt: skip
+    assert packed.rows["voice_key"].tolist() == [17, -4, 17]
+    assert packed.rows["identity_id"].tolist() == [3, 4, 9]
+    assert packed.rows["weight_sum"].tolist() == [5.5, 0.0, 1.25]
+    assert packed.rows["unweighted"].tolist() == [0, 2, 1]
+    assert packed.codes("platform", ["bluesky"]).tolist() == [False, True, True]
+    assert packed.codes("segment", ["B"]).tolist() == [False, False, False]
+    numbering = {"prospect": 0}
+    assert packed.mapped("segment", numbering).tolist() == [1, 0, 1]
+    assert numbering == {"prospect": 0, "A": 1}
+
+
+def test_a_broken_pack_says_how_to_repair_it() -> None:
+    vocab, data = pack([VoiceRow(1, 1, "A", "rss", "de", 1.0, 0)])
+    with pytest.raises(PackError, match="rebuild-rollups"):
+        unpack(vocab, data[:-1])
+
+
+def test_more_than_256_values_in_a_column_is_refused() -> None:
+    rows = [VoiceRow(i, i, "A", f"plattform{i}", "de", 1.0, 0) for i in range(257)]
+    with pytest.raises(PackError, match="257 Werte in 'platform'"):
+        pack(rows)
+
+
+def test_weight_squares_by_hand() -> None:
+    # group 0: voice 7 weighs 1 + 2 = 3, voice -2 weighs 4 -> 2 voices, 9 + 16; group 1: voice 7 alone weighs 5
+    found = weight_squares(_ints(0, 0, 0, 1), _ints(7, 7, -2, 7), np.array([1.0, 2.0, 4.0, 5.0]))
+    assert found == {0: (2, 25.0), 1: (1, 25.0)}
+    assert weight_squares(_ints(), _ints(), np.zeros(0)) == {}
+
+
+def test_heads_by_hand() -> None:
+    # group 0: customer 5 with two accounts (2 authors, 1 customer), prospect -3 (1 author); group 2: customer 5
+    found = heads(_ints(0, 0, 0, 0, 2), _ints(5, 5, -3, 5, 5), _ints(1, 2, 3, 1, 1))
+    assert found == {0: (3, 1), 2: (1, 1)}
+    assert heads(_ints(), _ints(), _ints()) == {}
+
+
+rows_st = st.lists(
+    st.tuples(st.integers(0, 5), st.sampled_from([-(2**45), -9, -2, 1, 3, 2**45]), st.integers(1, 4),
+              st.floats(0.0, 10.0)),
+    max_size=40,
+)  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows=rows_st, big_groups=st.booleans())
+def test_the_sums_equal_a_plain_count(rows: list[tuple[int, int, int, float]], big_groups: bool) -> None:
+    """Voice keys beyond ±2^39 and group numbers beyond 2^23 take the slower path; both give the plain count."""
+    offset = 2**30 if big_groups else 0
+    groups = _ints(*[g + offset for g, _, _, _ in rows])
+    voices = _ints(*[v for _, v, _, _ in rows])
+    accounts = _ints(*[a for _, _, a, _ in rows])
+    weights = np.array([w for _, _, _, w in rows], dtype=np.float64)
+    per_voice: dict[tuple[int, int], float] = {}
+    for g, v, _, w in rows:
+        per_voice[(g + offset, v)] = per_voice.get((g + offset, v), 0.0) + w
+    expected: dict[int, tuple[int, float]] = {}
+    for (g, _), w in per_voice.items():
+        n, s = expected.get(g, (0, 0.0))
+        expected[g] = (n + 1, s + w * w)
+    found = weight_squares(groups, voices, weights)
+    assert found.keys() == expected.keys()
+    for g, (n, s) in expected.items():
+        assert found[g][0] == n
+        assert found[g][1] == pytest.approx(s)
+    pairs = {(g + offset, v, a) for g, v, a, _ in rows}
+    expected_heads = {
+        g: (sum(1 for p in pairs if p[0] == g), len({p[1] for p in pairs if p[0] == g and p[1] > 0}))
+        for g in {p[0] for p in pairs}
+    }
+    assert heads(groups, voices, accounts) == expected_heads
