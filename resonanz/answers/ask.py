@@ -211,11 +211,18 @@ def _estimate_shares(
     probabilities (one query)."""
     import numpy as np
 
+    query = select(rows.c.bucket, rows.c.p_negative, rows.c.p_positive, rows.c.weight)
+    data = np.array([tuple(r) for r in session.exec(query).all()], dtype=np.float64)  # type: ignore[call-overload]
+    return _shares(data, train_prior, buckets)
+
+
+def _shares(data: Any, train_prior: Sequence[float], buckets: int) -> list[list[list[float] | None]]:
+    """:func:`_estimate_shares` of an (n, 4) array: bucket, negative and positive probability, weight."""
+    import numpy as np
+
     from nlp.calibration import estimate_prior
 
     out: list[list[list[float] | None]] = [[None, None] for _ in range(buckets)]
-    query = select(rows.c.bucket, rows.c.p_negative, rows.c.p_positive, rows.c.weight)
-    data = np.array([tuple(r) for r in session.exec(query).all()], dtype=np.float64)  # type: ignore[call-overload]
     if data.size == 0:
         return out
     prior = np.asarray(train_prior, dtype=np.float64)
@@ -515,9 +522,8 @@ def ask(
             step = max(1, -(-max(previous.posts, current.posts) // EM_SAMPLE))
 
             def estimate() -> list[list[list[float] | None]]:
-                query = post_rows_select(flt, dialect, periods)
-                with materialized(session, query.where(POST.c.id % step == 0) if step > 1 else query) as rows:
-                    return _estimate_shares(session, rows, train_prior, len(periods))
+                data = rollup.probabilities(session, flt, periods, every=step)
+                return _shares(data, train_prior, len(periods))
 
             options = {"prior": [round(float(v), 9) for v in train_prior], "every": step}
             _set_shares(

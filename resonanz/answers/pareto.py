@@ -11,6 +11,8 @@ many silent customers the two differ a lot, so the verdict names both.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -18,10 +20,11 @@ from typing import Any
 from sqlalchemy import case, func, literal, select
 from sqlmodel import Session
 
+from resonanz.answers import rollup
 from resonanz.answers.sql import SEGMENTS, AnswerFilter, post_rows, ratio, value_subquery
 from resonanz.core import i18n
 from resonanz.core.i18n import _
-from resonanz.core.tables import CUSTOMER
+from resonanz.core.tables import CUSTOMER, VALUE
 
 
 @dataclass
@@ -103,8 +106,33 @@ class ParetoResult:
 def revenue_by_class(session: Session) -> dict[str, tuple[int, float, int]]:
     """segment -> (customers, revenue of their latest value row, customers with positive revenue).
 
-    Erased customers are left out.
+    Erased customers are left out. Cached with the default answers (:func:`resonanz.answers.rollup.warm`) under a
+    fingerprint of the customers and their value rows (how many, the highest id, how many erased): a valuation
+    replaces value rows (new ids), an erasure deletes them and marks the customer, an import adds customers. 0.2 s
+    live for 50,000 customers, whatever the filter of the answer.
     """
+    fingerprint = session.execute(
+        select(
+            select(func.count()).select_from(VALUE).scalar_subquery(),
+            select(func.max(VALUE.c.id)).scalar_subquery(),
+            select(func.count()).select_from(CUSTOMER).scalar_subquery(),
+            select(func.max(CUSTOMER.c.id)).scalar_subquery(),
+            select(func.count()).select_from(CUSTOMER).where(CUSTOMER.c.erased_at.is_not(None)).scalar_subquery(),
+        )
+    ).one()
+    key = hashlib.sha256(json.dumps(["revenue_by_class", *fingerprint], default=str).encode()).hexdigest()
+    return rollup.cached_key(session, key, lambda: _revenue_by_class(session), _pairs, _unpairs)
+
+
+def _pairs(found: dict[str, tuple[int, float, int]]) -> list[list[Any]]:
+    return [[k, *v] for k, v in found.items()]
+
+
+def _unpairs(pairs: list[list[Any]]) -> dict[str, tuple[int, float, int]]:
+    return {str(k): (int(n), float(rev), int(buyers)) for k, n, rev, buyers in pairs}
+
+
+def _revenue_by_class(session: Session) -> dict[str, tuple[int, float, int]]:
     val = value_subquery()
     segment = case((val.c.abc_class.is_(None), literal("unvalued")), else_=val.c.abc_class)
     revenue = func.coalesce(val.c.revenue, 0.0)

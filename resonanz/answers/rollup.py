@@ -9,7 +9,7 @@ have no weight yet (they weigh the filter's ``default_weight``, so the rollup do
 ``ask``, the dashboard and the Pareto check compute per cell is a sum of these rows.
 
 ``answer_rollup_pack``: the same per account (``identity_id``), packed per day, brand, voice and topic
-(:mod:`resonanz.answers.voicepack`). Kish's effective n needs ``Σ W_v²`` over voices (a voice's weight summed over
+(:mod:`resonanz.answers.packs`). Kish's effective n needs ``Σ W_v²`` over voices (a voice's weight summed over
 the *whole* period) and the author and customer counts are distinct counts: neither adds up across days, so they
 are kept exact by grouping the accounts' rows by voice at read time, with numpy. Trade-off: a pack holds every
 class, platform and language of its cell, so a filter on them reads the whole pack; still one value per cell
@@ -38,7 +38,7 @@ Reading and the cache
 ---------------------
 
 The per-voice sums are read from the packs of the days and cells asked for and grouped with one sort per answer
-(:func:`resonanz.answers.voicepack.weight_squares`, :func:`~resonanz.answers.voicepack.heads`). The sums of the
+(:func:`resonanz.answers.packs.weight_squares`, :func:`~resonanz.answers.packs.heads`). The sums of the
 answers users open most (the dashboard of the last :data:`DASHBOARD_WEEKS` weeks and ``ask`` for the default
 period, without a filter) are cached in ``answer_rollup_cache`` by :func:`warm`, which :func:`refresh_rollups`
 calls at the end of a pipeline job. An entry holds the rollups' ``version``, which every recomputation of a day
@@ -68,7 +68,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql.elements import ColumnElement
 
-from resonanz.answers import voicepack
+from resonanz.answers import packs
 from resonanz.answers.sql import (
     ALL_BRANDS,
     SOURCE,
@@ -99,6 +99,8 @@ CACHE: Table = AnswerRollupCache.__table__  # type: ignore[attr-defined]
 QUOTE_POOL = 9
 """Candidates kept per day, cell and order: enough for ``quote_limit`` 3 (``quotes`` looks at 3 x limit)."""
 BUILT, WATERMARK, VERSION, WARMED_AT = "built", "score_watermark", "version", "warmed_at"
+ACCOUNTS, POSTS = "accounts", "posts"
+"""The kinds of :data:`PACK` (:data:`resonanz.answers.packs.DTYPES`)."""
 DAYS_PER_QUERY = 7
 """Days recomputed with one query (bounds the memory of a rebuild)."""
 INSERT_ROWS = 5000
@@ -246,9 +248,9 @@ def mark_drift(session: Session) -> int:
     days: set[date] = set()
     changed: set[int] = set()
     # every account of a day is in the day's packs of the posts themselves (topic NULL)
-    query = select(PACK.c.day, PACK.c.vocab, PACK.c.data).where(PACK.c.topic.is_(None))
+    query = select(PACK.c.day, PACK.c.vocab, PACK.c.data).where(PACK.c.kind == ACCOUNTS, PACK.c.topic.is_(None))
     for day, vocab, data in session.execute(query):
-        packed = voicepack.unpack(vocab, data)
+        packed = packs.unpack(ACCOUNTS, vocab, data)
         rows, segments = packed.rows, packed.vocab["segment"]
         for identity, key, segment in zip(
             rows["identity_id"].tolist(), rows["voice_key"].tolist(), rows["segment"].tolist(), strict=True
@@ -338,7 +340,11 @@ def _elements(topics: Any, sval: int) -> list[tuple[str | None, int, bool]]:
     return out
 
 
-Aggregates = tuple[dict[tuple[Any, ...], list[Any]], dict[tuple[Any, ...], list[Any]], list[dict[str, Any]]]
+Aggregates = tuple[
+    dict[tuple[Any, ...], list[Any]],
+    dict[tuple[Any, ...], list[Any]],
+    dict[tuple[Any, ...], list[dict[str, Any]]],
+]
 
 
 def _known_weight(post: dict[str, Any]) -> float:
@@ -408,7 +414,7 @@ def _aggregate(rows: Iterable[Any]) -> Aggregates:
                 voice[2] += 1
             else:
                 voice[1] += w
-    return cells, voices, _quote_candidates(posts)
+    return cells, voices, posts
 
 
 def _cell_rows(cells: dict[tuple[Any, ...], list[Any]]) -> Iterator[dict[str, Any]]:
@@ -421,12 +427,15 @@ def _cell_rows(cells: dict[tuple[Any, ...], list[Any]]) -> Iterator[dict[str, An
         }  # fmt: skip
 
 
-def _pack_rows(voices: dict[tuple[Any, ...], list[Any]]) -> Iterator[dict[str, Any]]:
-    """One row of :data:`PACK` per day, brand, voice and topic, its accounts packed (:func:`voicepack.pack`)."""
-    cells: dict[tuple[Any, ...], list[voicepack.VoiceRow]] = {}
+def _pack_rows(
+    voices: dict[tuple[Any, ...], list[Any]], posts: dict[tuple[Any, ...], list[dict[str, Any]]]
+) -> Iterator[dict[str, Any]]:
+    """The rows of :data:`PACK`: per day, brand, voice and topic its accounts, per day, brand and voice its posts
+    (:func:`packs.pack`)."""
+    accounts: dict[tuple[Any, ...], list[packs.AccountRow]] = {}
     for (day, brand, who, segment, platform, language, topic, identity_id, customer_id), acc in voices.items():
-        cells.setdefault((day, brand, who, topic), []).append(
-            voicepack.VoiceRow(
+        accounts.setdefault((day, brand, who, topic), []).append(
+            packs.AccountRow(
                 voice_key=customer_id if customer_id is not None else -identity_id,
                 identity_id=identity_id,
                 segment=segment,
@@ -436,11 +445,27 @@ def _pack_rows(voices: dict[tuple[Any, ...], list[Any]]) -> Iterator[dict[str, A
                 unweighted=acc[2],
             )  # fmt: skip
         )
-    for (day, brand, who, topic), rows in cells.items():
-        vocab, data = voicepack.pack(rows)
-        yield {
-            "day": day, "brand": brand, "voice": who, "topic": topic, "rows": len(rows), "vocab": vocab, "data": data,
-        }  # fmt: skip
+    cells: dict[tuple[Any, ...], list[packs.PostRow]] = {}
+    for (day, brand, who, segment, platform, language), cell_posts in posts.items():
+        cells.setdefault((day, brand, who, None), []).extend(
+            packs.PostRow(
+                post_id=p["post_id"],
+                segment=segment,
+                platform=platform,
+                language=language,
+                p_negative=p["p_negative"],
+                p_positive=p["p_positive"],
+                weight=p["weight"],
+            )  # fmt: skip
+            for p in cell_posts
+        )
+    for kind, groups in ((ACCOUNTS, accounts), (POSTS, cells)):
+        for (day, brand, who, topic), rows in groups.items():
+            vocab, data = packs.pack(kind, rows)  # type: ignore[arg-type]
+            yield {
+                "day": day, "kind": kind, "brand": brand, "voice": who, "topic": topic, "rows": len(rows),
+                "vocab": vocab, "data": data,
+            }  # fmt: skip
 
 
 def _insert(session: Session, table: Table, rows: Iterable[dict[str, Any]]) -> int:
@@ -454,11 +479,11 @@ def recompute_days(session: Session, days: Iterable[date]) -> int:
     bump_version(session)
     for run in _runs(days):
         rows = session.execute(_source_rows(day_start(run[0]), day_start(run[-1] + timedelta(days=1)))).all()
-        cells, voices, candidates = _aggregate(rows)
+        cells, voices, posts = _aggregate(rows)
         for table in (ROLLUP, PACK, QUOTE, DIRTY):
             session.execute(delete(table).where(table.c.day.in_(run)))
-        written += _insert(session, ROLLUP, _cell_rows(cells)) + _insert(session, PACK, _pack_rows(voices))
-        _insert(session, QUOTE, candidates)
+        written += _insert(session, ROLLUP, _cell_rows(cells)) + _insert(session, PACK, _pack_rows(voices, posts))
+        _insert(session, QUOTE, _quote_candidates(posts))
     return written
 
 
@@ -659,8 +684,19 @@ def cached(
     computed (and stored while :func:`warm` runs). ``encode``/``decode``: to and from what JSON keeps (default:
     the value itself, for JSON-ready lists and dicts). The version is read first: an entry computed while another
     transaction changed the rollups is stored under the older version and never served."""
+    return cached_key(session, _cache_key(reader, flt, periods, options), compute, encode, decode)
+
+
+def cached_key(
+    session: Session,
+    key: str,
+    compute: Callable[[], T],
+    encode: Callable[[T], Any] = lambda value: value,
+    decode: Callable[[Any], T] = lambda value: value,
+) -> T:
+    """:func:`cached` for a result whose key the caller made (a sha256 of everything the result depends on besides
+    the rollups' rows, e.g. :func:`resonanz.answers.pareto.revenue_by_class`'s fingerprint of the customers)."""
     version = _state(session, VERSION) or 0
-    key = _cache_key(reader, flt, periods, options)
     hit = session.execute(
         select(CACHE.c.value).where(CACHE.c.key == key, CACHE.c.version == version)
     ).scalar_one_or_none()
@@ -727,53 +763,93 @@ def _spans(periods: Sequence[Period], *, by_bucket: bool) -> list[tuple[date, da
 
 @dataclass
 class _Accounts:
-    """The packed account rows of an answer's days and cells, filtered: per row its bucket, class, topic (numbers
-    into ``segments`` and ``topics``), voice key, account and weight (the default weight for posts without one)."""
+    """The packed account rows of some days and cells, filtered: per row its day (an ordinal), class and topic
+    (numbers into ``segments`` and ``topics``), voice key, account and weight (with the default weight for posts
+    without one)."""
 
-    bucket: voicepack.Int64
-    segment: voicepack.Int64
-    topic: voicepack.Int64
-    voice_key: voicepack.Int64
-    identity_id: voicepack.Int64
-    weight: voicepack.Float64
+    day: packs.Int64
+    segment: packs.Int64
+    topic: packs.Int64
+    voice_key: packs.Int64
+    identity_id: packs.Int64
+    weight: packs.Float64
     segments: list[str]
     topics: list[str]
 
+    def buckets(self, periods: Sequence[Period], *, by_bucket: bool) -> packs.Int64:
+        """Per row the number of its period (:func:`_bucket`), or 0 for all."""
+        if not by_bucket:
+            return np.zeros(len(self.day), dtype=np.int64)
+        ends = np.array([local_day(p.end).toordinal() for p in periods[:-1]], dtype=np.int64)
+        return np.searchsorted(ends, self.day, side="right").astype(np.int64)
 
-def _accounts(
-    session: Session, flt: AnswerFilter, periods: Sequence[Period], *, topics: bool, by_bucket: bool
-) -> _Accounts:
-    """Read and unpack the packs of the periods' days that match the filter (brand, voice, topic rows or post rows
-    in the query; class, platform and language per account after unpacking)."""
-    spans = _spans(periods, by_bucket=by_bucket)
-    ends = [end for _, end in spans]
+
+ACCOUNTS_MEMO = "resonanz_rollup_accounts"
+"""The key of :func:`_accounts`' last results in ``Session.info``: an answer reads the same packs for several sums
+(the dashboard: per week and class, over the span, the Pareto check)."""
+MEMO_SIZE = 3
+
+
+def _accounts(session: Session, flt: AnswerFilter, periods: Sequence[Period], *, topics: bool) -> _Accounts:
+    """:func:`_read_accounts` of the days from the first period's start to the last one's end, kept in the session
+    for the other sums of the same answer while the rollups' version is the same (the last :data:`MEMO_SIZE`)."""
+    span = [Period(periods[0].start, periods[-1].end, "")]
+    key = (_cache_key("accounts", flt, span, {"topics": topics}), _state(session, VERSION))
+    memo: dict[tuple[str, int | None], _Accounts] = session.info.setdefault(ACCOUNTS_MEMO, {})
+    if key not in memo:
+        if len(memo) >= MEMO_SIZE:
+            memo.pop(next(iter(memo)))
+        memo[key] = _read_accounts(session, flt, span[0], topics=topics)
+    return memo[key]
+
+
+def _pack_where(flt: AnswerFilter, span: Period, kind: str) -> list[ColumnElement[bool]]:
     p = PACK.c
-    where = [p.day >= spans[0][0], p.day < spans[-1][1], p.voice == (flt.voice or "")]
-    where.append(p.topic.is_not(None) if topics else p.topic.is_(None))
+    where = [p.day >= local_day(span.start), p.day < local_day(span.end), p.kind == kind, p.voice == (flt.voice or "")]
     if flt.brand != ALL_BRANDS:
         where.append(p.brand == (flt.brand or ""))
+    return where
+
+
+def probabilities(session: Session, flt: AnswerFilter, periods: Sequence[Period], *, every: int = 1) -> packs.Float64:
+    """Per post of the periods that matches the filter: its bucket (:func:`_bucket`), negative and positive
+    probability and weight (the filter's default weight for posts without one), as the columns of an (n, 4)
+    array; ``every``: only the posts whose id is a multiple of it (the sample of ``ask``'s EM-estimated shares)."""
+    span = Period(periods[0].start, periods[-1].end, "")
+    ends = [local_day(p.end) for p in periods[:-1]]
+    parts: list[packs.Float64] = []
+    query = select(PACK.c.day, PACK.c.vocab, PACK.c.data).where(*_pack_where(flt, span, POSTS), PACK.c.topic.is_(None))
+    for day, vocab, data in session.execute(query):
+        rows = packs.unpack(POSTS, vocab, data).matching(flt.classes, flt.platforms, flt.languages).rows
+        if every > 1:
+            rows = rows[rows["post_id"] % every == 0]
+        if len(rows):
+            weight = np.where(np.isnan(rows["weight"]), float(flt.default_weight), rows["weight"])
+            bucket = np.full(len(rows), float(bisect_right(ends, day)))
+            parts.append(np.stack([bucket, rows["p_negative"], rows["p_positive"], weight], axis=1))
+    return np.concatenate(parts) if parts else np.zeros((0, 4), dtype=np.float64)
+
+
+def _read_accounts(session: Session, flt: AnswerFilter, span: Period, *, topics: bool) -> _Accounts:
+    """Read and unpack the packs of the span's days that match the filter (brand, voice, topic rows or post rows
+    in the query; class, platform and language per account after unpacking)."""
+    p = PACK.c
+    where = _pack_where(flt, span, ACCOUNTS)
+    where.append(p.topic.is_not(None) if topics else p.topic.is_(None))
     segment_numbers: dict[str, int] = {}
     topic_numbers: dict[str, int] = {}
     parts: list[tuple[Any, ...]] = []
     d = float(flt.default_weight)
     for day, topic, vocab, data in session.execute(select(p.day, p.topic, p.vocab, p.data).where(*where)):
-        packed = voicepack.unpack(vocab, data)
+        packed = packs.unpack(ACCOUNTS, vocab, data).matching(flt.classes, flt.platforms, flt.languages)
         rows = packed.rows
-        keep = np.ones(len(rows), dtype=bool)
-        for column, wanted in (("segment", flt.classes), ("platform", flt.platforms), ("language", flt.languages)):
-            if wanted:
-                keep &= packed.codes(column, wanted)
-        if not keep.all():
-            rows = rows[keep]
-            packed = voicepack.Pack(rows, packed.vocab)
         if not len(rows):
             continue
         n = len(rows)
-        number = bisect_right(ends, day) if by_bucket else 0
         topic_number = topic_numbers.setdefault(topic, len(topic_numbers)) if topic is not None else 0
         parts.append(
             (
-                np.full(n, number, dtype=np.int64),
+                np.full(n, day.toordinal(), dtype=np.int64),
                 packed.mapped("segment", segment_numbers),
                 np.full(n, topic_number, dtype=np.int64),
                 rows["voice_key"],
@@ -784,9 +860,9 @@ def _accounts(
     if not parts:
         empty = np.zeros(0, dtype=np.int64)
         return _Accounts(empty, empty, empty, empty, empty, np.zeros(0, dtype=np.float64), [], [])
-    bucket, segment, topic, voice_key, identity_id, weight = (np.concatenate(c) for c in zip(*parts, strict=True))
+    day, segment, topic, voice_key, identity_id, weight = (np.concatenate(c) for c in zip(*parts, strict=True))
     return _Accounts(
-        bucket, segment, topic, voice_key.astype(np.int64), identity_id.astype(np.int64), weight.astype(np.float64),
+        day, segment, topic, voice_key.astype(np.int64), identity_id.astype(np.int64), weight.astype(np.float64),
         list(segment_numbers), list(topic_numbers),
     )  # fmt: skip
 
@@ -824,9 +900,10 @@ def _sums_by_segment(
     out = {(int(m["bucket"]), str(m["segment"])): dict(m) for m in (x._mapping for x in session.execute(query))}
     if not heads:
         return list(out.values())
-    accounts = _accounts(session, flt, periods, topics=False, by_bucket=True)
+    accounts = _accounts(session, flt, periods, topics=False)
     classes = len(accounts.segments)
-    found = voicepack.heads(accounts.bucket * classes + accounts.segment, accounts.voice_key, accounts.identity_id)
+    groups = accounts.buckets(periods, by_bucket=True) * classes + accounts.segment
+    found = packs.heads(groups, accounts.voice_key, accounts.identity_id)
     for group, (authors, customers) in found.items():
         row = out.get((group // classes, accounts.segments[group % classes]))
         if row is not None:
@@ -856,12 +933,12 @@ def _voice_sums(
     topics: bool,
 ) -> dict[tuple[Any, ...], tuple[int, float]]:
     d = float(flt.default_weight)
-    accounts = _accounts(session, flt, periods, topics=topics, by_bucket=by_bucket)
+    accounts = _accounts(session, flt, periods, topics=topics)
     classes, topic_count = max(1, len(accounts.segments)), max(1, len(accounts.topics))
     segment = accounts.segment if by_segment else np.zeros_like(accounts.segment)
-    groups = (accounts.bucket * topic_count + accounts.topic) * classes + segment
+    groups = (accounts.buckets(periods, by_bucket=by_bucket) * topic_count + accounts.topic) * classes + segment
     found: dict[tuple[Any, ...], tuple[int, float]] = {}
-    for group, sums in voicepack.weight_squares(groups, accounts.voice_key, accounts.weight).items():
+    for group, sums in packs.weight_squares(groups, accounts.voice_key, accounts.weight).items():
         rest, number = divmod(group, classes)
         bucket, topic = divmod(rest, topic_count)
         key = (

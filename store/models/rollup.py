@@ -44,22 +44,24 @@ class AnswerRollup(SQLModel, table=True):
 
 
 class AnswerRollupPack(SQLModel, table=True):
-    """Per day and cell (brand, voice, topic) what each account contributed: its customer, class, platform,
-    language and weights, packed into one value (resonanz/answers/voicepack.py). Kish's effective n, the authors
-    and the customers need these per-account sums; they do not add up across days. ``topic`` NULL: the posts
-    themselves, else one topic's elements."""
+    """Per day and cell (brand, voice, topic) packed into one value (resonanz/answers/packs.py): ``accounts``,
+    what each account contributed (its customer, class, platform, language and weights: Kish's effective n, the
+    authors and the customers need these per-account sums, they do not add up across days); ``posts`` (topic
+    NULL), each post's probabilities and weight (the EM-estimated shares). ``topic`` NULL: the posts themselves,
+    else one topic's elements."""
 
     __tablename__ = "answer_rollup_pack"
-    __table_args__ = (Index("ix_answer_rollup_pack_read", "day", "voice", "brand", "topic"),)
+    __table_args__ = (Index("ix_answer_rollup_pack_read", "day", "kind", "voice", "brand", "topic"),)
 
     id: int | None = Field(default=None, primary_key=True)
     day: date = Field(sa_type=Date)
+    kind: str = Field(max_length=20, description="accounts or posts (resonanz.answers.packs.DTYPES)")
     brand: str = Field(default="", max_length=200)
     voice: str = Field(default="", max_length=40)
     topic: str | None = None
-    rows: int = Field(default=0, description="accounts in the pack")
+    rows: int = Field(default=0, description="accounts or posts in the pack")
     vocab: str = Field(description="JSON: the class, platform and language names the pack's codes stand for")
-    data: bytes = Field(sa_type=LargeBinary, description="resonanz.answers.voicepack.PACK_DTYPE rows")
+    data: bytes = Field(sa_type=LargeBinary, description="rows of resonanz.answers.packs.DTYPES[kind]")
 
 
 class AnswerRollupDirty(SQLModel, table=True):

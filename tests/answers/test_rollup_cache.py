@@ -192,9 +192,9 @@ def test_warm_caches_the_em_estimated_shares_of_the_default_ask(built: Engine, m
         rollup.warm(session, now=NOW, train_prior=prior)
         session.commit()
         with monkeypatch.context() as patch:
-            for reader in (*READERS, "_estimate_shares"):
-                module = ask_module if reader == "_estimate_shares" else rollup
-                patch.setattr(module, reader, lambda *args, **kwargs: pytest.fail("not cached"))
+            for reader in (*READERS, "probabilities"):  # the rollups' readers, the posts' probabilities among them
+                patch.setattr(rollup, reader, lambda *args, **kwargs: pytest.fail("not cached"))
+            patch.setattr(ask_module, "_estimate_shares", lambda *args, **kwargs: pytest.fail("read the raw posts"))
             assert ask(session, flt, train_prior=prior).to_dict() == live
             with pytest.raises(pytest.fail.Exception):  # another prior is another answer
                 ask(session, flt, train_prior=[0.2, 0.5, 0.3])

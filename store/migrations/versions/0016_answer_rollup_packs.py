@@ -1,10 +1,12 @@
-"""answer rollups: the per-account rows packed per day and cell (answer_rollup_pack) instead of a table row each
+"""answer rollups: the per-account rows packed per day and cell (answer_rollup_pack) instead of a table row each,
+and the posts' probabilities for the EM-estimated shares packed the same way
 
 At a million posts an answer grouped one to 2.5 million rows of ``answer_rollup_voice`` by voice (1.5-6 s on
 SQLite). ``answer_rollup_pack`` holds the same rows packed per (day, brand, voice, topic) and is grouped with numpy
-(``resonanz.answers.voicepack``). The packs are written when a day is recomputed: every day the rollups hold is
-marked dirty here, so the next pipeline job or the next answer of those days recomputes it (or run
-``resonanz db rebuild-rollups`` at once). The cached answers are dropped.
+(``resonanz.answers.packs``); the EM-estimated shares read its ``posts`` packs instead of the raw posts. The packs
+are written when a day is recomputed: every day the rollups hold is marked dirty here, so the next pipeline job or
+the next answer of those days recomputes it (or run ``resonanz db rebuild-rollups`` at once). The cached answers
+are dropped.
 
 Revision ID: 0016
 Revises: 0015
@@ -44,6 +46,7 @@ def upgrade() -> None:
         "answer_rollup_pack",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("brand", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("voice", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
         sa.Column("topic", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
@@ -53,7 +56,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("answer_rollup_pack", schema=None) as batch_op:
-        batch_op.create_index("ix_answer_rollup_pack_read", ["day", "voice", "brand", "topic"], unique=False)
+        batch_op.create_index("ix_answer_rollup_pack_read", ["day", "kind", "voice", "brand", "topic"], unique=False)
     with op.batch_alter_table("answer_rollup_voice", schema=None) as batch_op:
         for name in ("by_voice", "read", "identity", "day_topic"):
             batch_op.drop_index(f"ix_answer_rollup_voice_{name}")

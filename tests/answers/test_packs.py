@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from resonanz.answers.voicepack import PackError, VoiceRow, heads, pack, unpack, weight_squares
+from resonanz.answers.packs import AccountRow, PackError, PostRow, heads, pack, unpack, weight_squares
 
 
 def _ints(*values: int) -> np.ndarray:
@@ -19,15 +19,15 @@ def _ints(*values: int) -> np.ndarray:
 
 def test_a_pack_reads_back_what_was_written() -> None:
     rows = [
-        VoiceRow(voice_key=17, identity_id=3, segment="A", platform="mastodon", language="de", weight_sum=5.5,
+        AccountRow(voice_key=17, identity_id=3, segment="A", platform="mastodon", language="de", weight_sum=5.5,
                  unweighted=0),
-        VoiceRow(voice_key=-4, identity_id=4, segment="prospect", platform="bluesky", language="en", weight_sum=0.0,
+        AccountRow(voice_key=-4, identity_id=4, segment="prospect", platform="bluesky", language="en", weight_sum=0.0,
                  unweighted=2),
-        VoiceRow(voice_key=17, identity_id=9, segment="A", platform="bluesky", language="de", weight_sum=1.25,
+        AccountRow(voice_key=17, identity_id=9, segment="A", platform="bluesky", language="de", weight_sum=1.25,
                  unweighted=1),
     ]  # fmt: skip
-    vocab, data = pack(rows)
-    packed = unpack(vocab, memoryview(data))
+    vocab, data = pack("accounts", rows)
+    packed = unpack("accounts", vocab, memoryview(data))
     assert json.loads(vocab) == {"segment": ["A", "prospect"], "platform": ["mastodon", "bluesky"],
                                  "language": ["de", "en"]}  # fmt: skip
     assert packed.rows["voice_key"].tolist() == [17, -4, 17]
@@ -42,15 +42,29 @@ def test_a_pack_reads_back_what_was_written() -> None:
 
 
 def test_a_broken_pack_says_how_to_repair_it() -> None:
-    vocab, data = pack([VoiceRow(1, 1, "A", "rss", "de", 1.0, 0)])
+    vocab, data = pack("accounts", [AccountRow(1, 1, "A", "rss", "de", 1.0, 0)])
     with pytest.raises(PackError, match="rebuild-rollups"):
-        unpack(vocab, data[:-1])
+        unpack("accounts", vocab, data[:-1])
+    with pytest.raises(PackError, match="rebuild-rollups"):
+        unpack("posts", vocab, data)  # 31 bytes are no post row (35)
 
 
 def test_more_than_256_values_in_a_column_is_refused() -> None:
-    rows = [VoiceRow(i, i, "A", f"plattform{i}", "de", 1.0, 0) for i in range(257)]
+    rows = [AccountRow(i, i, "A", f"plattform{i}", "de", 1.0, 0) for i in range(257)]
     with pytest.raises(PackError, match="257 Werte in 'platform'"):
-        pack(rows)
+        pack("accounts", rows)
+
+
+def test_a_post_pack_keeps_missing_weights_and_filters_by_class() -> None:
+    rows = [PostRow(11, "A", "rss", "de", 0.7, 0.1, 4.0), PostRow(12, "prospect", "rss", "en", 0.2, 0.5, None)]
+    vocab, data = pack("posts", rows)
+    packed = unpack("posts", vocab, data)
+    assert packed.rows["post_id"].tolist() == [11, 12]
+    assert packed.rows["p_negative"].tolist() == [0.7, 0.2]
+    assert packed.rows["weight"][0] == 4.0 and np.isnan(packed.rows["weight"][1])
+    assert packed.matching(classes=["prospect"]).rows["post_id"].tolist() == [12]
+    assert packed.matching(languages=["de"], platforms=["rss"]).rows["post_id"].tolist() == [11]
+    assert packed.matching() is packed
 
 
 def test_weight_squares_by_hand() -> None:
