@@ -439,10 +439,11 @@ def quotes(session: Session, rows: FromClause, limit: int = 3, bucket: int | Non
 
 QUOTE_LIMIT_FROM_ROLLUP = 3
 EM_SAMPLE = 20_000
-"""When the rollups answer, the EM-estimated shares read at most about this many posts per period: every k-th
-post by id (deterministic; ids follow collection order, not sentiment). 20,000 posts give a standard error of
-about 0.35 percentage points on a share, far below the model's own error; at a million posts the full read took
-8 s of the 9.5 s of ``resonanz ask``. Smaller periods read every post (exact, as from the raw posts)."""
+"""When the rollups answer, the EM-estimated shares use at most about this many posts per period: every k-th
+post by id (deterministic; ids follow collection order, not sentiment) of the rollups' post packs
+(:func:`resonanz.answers.rollup.probabilities`). 20,000 posts give a standard error of about 0.35 percentage
+points on a share, far below the model's own error. Smaller periods use every post (exact, as from the raw
+posts)."""
 """Up to this ``quote_limit`` the quotes come from the rollup's candidates (``rollup.QUOTE_POOL`` = 3 x 3)."""
 
 

@@ -754,13 +754,6 @@ def _unpairs(pairs: list[list[Any]]) -> dict[tuple[Any, ...], tuple[int, float]]
     return {tuple(k): (int(v[0]), float(v[1])) for k, v in pairs}
 
 
-def _spans(periods: Sequence[Period], *, by_bucket: bool) -> list[tuple[date, date]]:
-    """The days of each bucket (:func:`_bucket`), or of all periods together as bucket 0."""
-    if not by_bucket:
-        return [(local_day(periods[0].start), local_day(periods[-1].end))]
-    return [(local_day(p.start), local_day(p.end)) for p in periods]
-
-
 @dataclass
 class _Accounts:
     """The packed account rows of some days and cells, filtered: per row its day (an ordinal), class and topic
@@ -871,7 +864,7 @@ def sums_by_segment(
     session: Session, flt: AnswerFilter, periods: Sequence[Period], *, heads: bool = True
 ) -> list[dict[str, Any]]:
     """Per (bucket, segment) the columns of :func:`resonanz.answers.sql.sentiment_aggregates` (``heads=False``:
-    without ``authors`` and ``customers``, which need the per-voice table)."""
+    without ``authors`` and ``customers``, which need the accounts' packs)."""
     compute = lambda: _sums_by_segment(session, flt, periods, heads=heads)  # noqa: E731
     return cached(session, "sums_by_segment", flt, periods, {"heads": heads}, compute)
 
