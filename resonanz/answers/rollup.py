@@ -43,8 +43,9 @@ answers users open most (the dashboard of the last :data:`DASHBOARD_WEEKS` weeks
 period, without a filter) are cached in ``answer_rollup_cache`` by :func:`warm`, which :func:`refresh_rollups`
 calls at the end of a pipeline job. An entry holds the rollups' ``version``, which every recomputation of a day
 raises in the same transaction (:func:`bump_version`); an answer reads the cache only after :func:`prepare`
-recomputed the dirty days it covers, so a correction or a new score is in the next answer. Quotes and revenues
-are read live.
+recomputed the dirty days it covers, so a correction or a new score is in the next answer. Quotes are read live;
+the revenue per class is cached with them under a fingerprint of the customers
+(:func:`resonanz.answers.pareto.revenue_by_class`).
 """
 
 from __future__ import annotations
@@ -444,7 +445,7 @@ def _pack_rows(
                 language=language,
                 weight_sum=acc[1],
                 unweighted=acc[2],
-            )  # fmt: skip
+            )
         )
     cells: dict[tuple[Any, ...], list[packs.PostRow]] = {}
     for (day, brand, who, segment, platform, language), cell_posts in posts.items():
@@ -457,7 +458,7 @@ def _pack_rows(
                 p_negative=p["p_negative"],
                 p_positive=p["p_positive"],
                 weight=p["weight"],
-            )  # fmt: skip
+            )
             for p in cell_posts
         )
     for kind, groups in ((ACCOUNTS, accounts), (POSTS, cells)):

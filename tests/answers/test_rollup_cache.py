@@ -251,3 +251,38 @@ def test_em_shares_of_a_large_period_come_from_every_kth_post(built: Engine, mon
             expected = ask_module._estimate_shares(session, rows, prior, 2)
         assert [sampled.previous.estimated_shares, sampled.current.estimated_shares] == [e[0] for e in expected]
         assert sampled.current.estimated_shares != full.current.estimated_shares or step == 1
+
+
+def test_the_cached_revenue_per_class_follows_a_valuation_and_an_erasure(built: Engine) -> None:
+    """The revenue per class is cached with the default answers but does not depend on the rollups: a valuation
+    that changes revenues and no class (no day is recomputed, the rollups' version stays) and an erasure must
+    still be in the next answer."""
+    from resonanz.answers.pareto import _revenue_by_class, revenue_by_class
+    from store.models import Customer, CustomerValue
+
+    with Session(built) as session:
+        rollup.warm(session, now=NOW)
+        session.commit()
+        version = rollup._state(session, rollup.VERSION)
+        before = revenue_by_class(session)
+        assert before == _revenue_by_class(session)
+        with pytest.MonkeyPatch.context() as patch:  # served from the cache while nothing changed
+            patch.setattr("resonanz.answers.pareto._revenue_by_class", lambda *args: pytest.fail("not cached"))
+            assert revenue_by_class(session) == before
+        latest = session.exec(select_model(CustomerValue).order_by(col(CustomerValue.id).desc())).first()
+        assert latest is not None and latest.abc_class is not None
+        session.add(
+            CustomerValue(
+                customer_id=latest.customer_id, computed_at=latest.computed_at + timedelta(hours=1),
+                abc_class=latest.abc_class, revenue=latest.revenue + 1000.0, weight=latest.weight,
+            )
+        )  # fmt: skip
+        session.commit()
+        assert rollup._state(session, rollup.VERSION) == version  # the cache of this version is still read
+        fresh = _revenue_by_class(session)
+        assert revenue_by_class(session) == fresh
+        customer = session.get(Customer, latest.customer_id)
+        assert customer is not None
+        customer.erased_at = MONDAY
+        session.commit()
+        assert revenue_by_class(session) == _revenue_by_class(session) != fresh
