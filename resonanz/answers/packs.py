@@ -220,3 +220,41 @@ def heads(groups: Int64, voice_keys: Int64, identity_ids: Int64) -> dict[int, tu
     authors = np.bincount(np.cumsum(first) - 1)
     customers = np.bincount(np.searchsorted(found, customer_groups), minlength=len(found))
     return {int(g): (int(a), int(c)) for g, a, c in zip(found, authors, customers, strict=True)}
+
+
+@dataclass
+class Standing:
+    """Every linked account's customer and class as the answers see them now (accounts not in it are prospects),
+    for comparing with what the packs hold (:func:`drifted`)."""
+
+    identity_ids: Int64
+    customer_ids: Int64
+    segments: Int64
+    numbering: dict[str, int]
+
+    @classmethod
+    def of(cls, mapping: Mapping[int, tuple[int, str]]) -> Standing:
+        """From identity -> (customer, class)."""
+        numbering: dict[str, int] = {"prospect": 0}
+        ids = np.array(sorted(mapping), dtype=np.int64)
+        customers = np.array([mapping[i][0] for i in ids.tolist()], dtype=np.int64)
+        segments = np.array([numbering.setdefault(mapping[i][1], len(numbering)) for i in ids.tolist()], dtype=np.int64)
+        return cls(ids, customers, segments, numbering)
+
+
+def drifted(pack: Pack, now: Standing) -> Int64:
+    """The accounts of an ``accounts`` pack whose customer or class is not the one in ``now`` any more. E.g. a
+    pack row (account 4, voice -4, prospect) drifted once account 4 is linked to customer 9."""
+    rows = pack.rows
+    ids = rows["identity_id"].astype(np.int64)
+    if not len(ids):
+        return ids
+    stored_customer = np.where(rows["voice_key"] > 0, rows["voice_key"], 0)
+    stored_segment = pack.mapped("segment", now.numbering)
+    if not len(now.identity_ids):
+        return np.asarray(ids[(stored_customer != 0) | (stored_segment != now.numbering["prospect"])], dtype=np.int64)
+    at = np.minimum(np.searchsorted(now.identity_ids, ids), len(now.identity_ids) - 1)
+    known = now.identity_ids[at] == ids
+    customer = np.where(known, now.customer_ids[at], 0)
+    segment = np.where(known, now.segments[at], now.numbering["prospect"])
+    return np.asarray(ids[(customer != stored_customer) | (segment != stored_segment)], dtype=np.int64)

@@ -10,7 +10,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from resonanz.answers.packs import AccountRow, PackError, PostRow, heads, pack, unpack, weight_squares
+from resonanz.answers.packs import (
+    AccountRow,
+    PackError,
+    PostRow,
+    Standing,
+    drifted,
+    heads,
+    pack,
+    unpack,
+    weight_squares,
+)
 
 
 def _ints(*values: int) -> np.ndarray:
@@ -65,6 +75,20 @@ def test_a_post_pack_keeps_missing_weights_and_filters_by_class() -> None:
     assert packed.matching(classes=["prospect"]).rows["post_id"].tolist() == [12]
     assert packed.matching(languages=["de"], platforms=["rss"]).rows["post_id"].tolist() == [11]
     assert packed.matching() is packed
+
+
+def test_drifted_accounts_by_hand() -> None:
+    rows = [
+        AccountRow(-4, 4, "prospect", "rss", "de", 1.0, 0),  # a prospect, linked since to customer 9
+        AccountRow(7, 5, "A", "rss", "de", 1.0, 0),  # customer 7, still A
+        AccountRow(7, 6, "A", "rss", "de", 1.0, 0),  # customer 7, this account unlinked since
+        AccountRow(8, 3, "B", "rss", "de", 1.0, 0),  # customer 8, now C
+        AccountRow(-2, 2, "prospect", "rss", "de", 1.0, 0),  # still a prospect
+    ]
+    packed = unpack("accounts", *pack("accounts", rows))
+    now = Standing.of({4: (9, "B"), 5: (7, "A"), 3: (8, "C")})
+    assert sorted(drifted(packed, now).tolist()) == [3, 4, 6]
+    assert sorted(drifted(packed, Standing.of({})).tolist()) == [3, 5, 6]  # every link gone
 
 
 def test_weight_squares_by_hand() -> None:
