@@ -438,13 +438,13 @@ def quotes(session: Session, rows: FromClause, limit: int = 3, bucket: int | Non
 
 
 QUOTE_LIMIT_FROM_ROLLUP = 3
+"""Up to this ``quote_limit`` the quotes come from the rollup's candidates (``rollup.QUOTE_POOL`` = 3 x 3)."""
 EM_SAMPLE = 20_000
 """When the rollups answer, the EM-estimated shares use at most about this many posts per period: every k-th
 post by id (deterministic; ids follow collection order, not sentiment) of the rollups' post packs
 (:func:`resonanz.answers.rollup.probabilities`). 20,000 posts give a standard error of about 0.35 percentage
 points on a share, far below the model's own error. Smaller periods use every post (exact, as from the raw
 posts)."""
-"""Up to this ``quote_limit`` the quotes come from the rollup's candidates (``rollup.QUOTE_POOL`` = 3 x 3)."""
 
 
 def _add_segments(by_segment: list[dict[str, Any]]) -> list[dict[str, float]]:
