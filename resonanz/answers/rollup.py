@@ -55,7 +55,6 @@ import heapq
 import json
 import logging
 import time as time_module
-from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
@@ -790,11 +789,16 @@ class _Accounts:
     topics: list[str]
 
     def buckets(self, periods: Sequence[Period], *, by_bucket: bool) -> packs.Int64:
-        """Per row the number of its period (:func:`_bucket`), or 0 for all."""
+        """Per row the number of its period (:func:`_day_buckets`), or 0 for all."""
         if not by_bucket:
             return np.zeros(len(self.day), dtype=np.int64)
-        ends = np.array([local_day(p.end).toordinal() for p in periods[:-1]], dtype=np.int64)
-        return np.searchsorted(ends, self.day, side="right").astype(np.int64)
+        return _day_buckets(self.day, periods)
+
+
+def _day_buckets(days: npt.NDArray[np.int32] | packs.Int64, periods: Sequence[Period]) -> packs.Int64:
+    """Per day (an ordinal) the number of its period, as :func:`_bucket` numbers the rollup's rows."""
+    ends = np.array([local_day(p.end).toordinal() for p in periods[:-1]], dtype=np.int64)
+    return np.searchsorted(ends, days, side="right").astype(np.int64)
 
 
 ACCOUNTS_MEMO = "resonanz_rollup_accounts"
@@ -816,12 +820,21 @@ def _accounts(session: Session, flt: AnswerFilter, periods: Sequence[Period], *,
     return memo[key]
 
 
-def _pack_where(flt: AnswerFilter, span: Period, kind: str) -> list[ColumnElement[bool]]:
+def _matching_packs(
+    session: Session, flt: AnswerFilter, span: Period, kind: str, *, topics: bool
+) -> Iterator[tuple[date, str | None, packs.Pack]]:
+    """The packs of ``kind`` of the span's days that match the filter, with their day and topic: brand, voice and
+    topic rows (or the posts' rows) chosen in the query, class, platform and language per row after unpacking;
+    packs left empty by that are skipped."""
     p = PACK.c
     where = [p.day >= local_day(span.start), p.day < local_day(span.end), p.kind == kind, p.voice == (flt.voice or "")]
+    where.append(p.topic.is_not(None) if topics else p.topic.is_(None))
     if flt.brand != ALL_BRANDS:
         where.append(p.brand == (flt.brand or ""))
-    return where
+    for day, topic, vocab, data in session.execute(select(p.day, p.topic, p.vocab, p.data).where(*where)):
+        packed = packs.unpack(kind, vocab, data).matching(flt.classes, flt.platforms, flt.languages)
+        if len(packed.rows):
+            yield day, topic, packed
 
 
 def probabilities(session: Session, flt: AnswerFilter, periods: Sequence[Period], *, every: int = 1) -> packs.Float64:
@@ -829,16 +842,12 @@ def probabilities(session: Session, flt: AnswerFilter, periods: Sequence[Period]
     probability and weight (the filter's default weight for posts without one), as the columns of an (n, 4)
     array; ``every``: only the posts whose id is a multiple of it (the sample of ``ask``'s EM-estimated shares)."""
     span = Period(periods[0].start, periods[-1].end, "")
-    ends = [local_day(p.end) for p in periods[:-1]]
     parts: list[packs.Float64] = []
-    query = select(PACK.c.day, PACK.c.vocab, PACK.c.data).where(*_pack_where(flt, span, POSTS), PACK.c.topic.is_(None))
-    for day, vocab, data in session.execute(query):
-        rows = packs.unpack(POSTS, vocab, data).matching(flt.classes, flt.platforms, flt.languages).rows
-        if every > 1:
-            rows = rows[rows["post_id"] % every == 0]
+    for day, _, packed in _matching_packs(session, flt, span, POSTS, topics=False):
+        rows = packed.rows[packed.rows["post_id"] % every == 0] if every > 1 else packed.rows
         if len(rows):
             weight = np.where(np.isnan(rows["weight"]), float(flt.default_weight), rows["weight"])
-            bucket = np.full(len(rows), float(bisect_right(ends, day)))
+            bucket = np.full(len(rows), float(_day_buckets(np.array([day.toordinal()]), periods)[0]))
             parts.append(np.stack([bucket, rows["p_negative"], rows["p_positive"], weight], axis=1))
     return np.concatenate(parts) if parts else np.zeros((0, 4), dtype=np.float64)
 
@@ -846,23 +855,17 @@ def probabilities(session: Session, flt: AnswerFilter, periods: Sequence[Period]
 def _read_accounts(session: Session, flt: AnswerFilter, span: Period, *, topics: bool) -> _Accounts:
     """Read and unpack the packs of the span's days that match the filter (brand, voice, topic rows or post rows
     in the query; class, platform and language per account after unpacking)."""
-    p = PACK.c
-    where = _pack_where(flt, span, ACCOUNTS)
-    where.append(p.topic.is_not(None) if topics else p.topic.is_(None))
     segment_numbers: dict[str, int] = {}
     topic_numbers: dict[str, int] = {}
     parts: list[tuple[Any, ...]] = []
     d = float(flt.default_weight)
-    for day, topic, vocab, data in session.execute(select(p.day, p.topic, p.vocab, p.data).where(*where)):
-        packed = packs.unpack(ACCOUNTS, vocab, data).matching(flt.classes, flt.platforms, flt.languages)
+    for pack_day, topic_name, packed in _matching_packs(session, flt, span, ACCOUNTS, topics=topics):
         rows = packed.rows
-        if not len(rows):
-            continue
         n = len(rows)
-        topic_number = topic_numbers.setdefault(topic, len(topic_numbers)) if topic is not None else 0
+        topic_number = topic_numbers.setdefault(topic_name, len(topic_numbers)) if topic_name is not None else 0
         parts.append(
             (
-                np.full(n, day.toordinal(), dtype=np.int32),
+                np.full(n, pack_day.toordinal(), dtype=np.int32),
                 packed.mapped("segment", segment_numbers).astype(np.int32),
                 np.full(n, topic_number, dtype=np.int32),
                 rows["voice_key"],
