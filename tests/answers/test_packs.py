@@ -115,7 +115,8 @@ rows_st = st.lists(
 @settings(max_examples=200, deadline=None)
 @given(rows=rows_st, big_groups=st.booleans())
 def test_the_sums_equal_a_plain_count(rows: list[tuple[int, int, int, float]], big_groups: bool) -> None:
-    """Voice keys beyond ±2^39 and group numbers beyond 2^23 take the slower path; both give the plain count."""
+    """Groups beyond 2^30 with voice keys ±2^45 do not fit one 63-bit sort number with the row number and take
+    the ``lexsort`` path; both paths give the plain count."""
     offset = 2**30 if big_groups else 0
     groups = _ints(*[g + offset for g, _, _, _ in rows])
     voices = _ints(*[v for _, v, _, _ in rows])
