@@ -79,7 +79,7 @@ class Replay:
                 assert customer.id is not None
                 revenue = {"A": 20000.0, "B": 4000.0, "C": 600.0}[cls]
                 session.add(CustomerValue(customer_id=customer.id, abc_class=cls, revenue=revenue,
-                                          weight=CLASS_WEIGHT[cls]))  # fmt: skip
+                                          weight=CLASS_WEIGHT[cls], is_current=True))  # fmt: skip
                 ident = SocialIdentity(platform="mastodon", account_id=f"acct-{key}", handle=f"@{key}@example.social")
                 session.add(ident)
                 session.flush()

@@ -42,7 +42,7 @@ from resonanz.answers.dashboard import dashboard
 from resonanz.answers.rollup import rebuild
 from resonanz.core.periods import iso_week, resolve_period
 from resonanz.core.settings import Settings, WebSettings
-from resonanz.core.tables import CUSTOMER, IDENTITY, ITEM, LINK, POST, SCORE, VALUE
+from resonanz.core.tables import CUSTOMER, IDENTITY, ITEM, LINK, POST, SCORE, VALUE, mark_current_values
 from resonanz.web import create_app
 from resonanz.web.accounts import hash_password
 from store.db import open_engine
@@ -93,6 +93,7 @@ def generate(engine: Engine, posts: int, seed: int = 7) -> dict[str, int]:
             )  # fmt: skip
         for chunk in _chunks(values):
             conn.execute(insert(VALUE), chunk)
+        mark_current_values(conn)
         identities = [
             {"id": i, "platform": PLATFORMS[i % len(PLATFORMS)], "account_id": f"acct-{i}", "handle": f"@user{i}",
              "display_name": f"User {i}", "first_seen": now, "last_seen": now}

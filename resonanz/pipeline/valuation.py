@@ -27,7 +27,7 @@ from linker.value.orders import OrderRecord
 from linker.value.snapshot import ValueSnapshot, value_snapshot
 from resonanz.answers.rollup import mark_drift
 from resonanz.core.settings import Settings, get_settings
-from resonanz.core.tables import CUSTOMER, EVENT, LINK, ORDER, POST, SCORE, VALUE
+from resonanz.core.tables import CUSTOMER, EVENT, LINK, ORDER, POST, SCORE, VALUE, mark_current_values
 from resonanz.pipeline.consent import linkable_clause
 from resonanz.pipeline.domain_config import value_config
 from resonanz.pipeline.link_decisions import LINKED_STATUSES
@@ -211,6 +211,7 @@ def _value_rows(snapshot: ValueSnapshot, computed_at: datetime) -> Iterator[dict
 def _persist(session: Any, snapshot: ValueSnapshot, computed_at: datetime) -> int:
     _compact(session, snapshot.window.end)
     written = insert_chunked(session, VALUE, _value_rows(snapshot, computed_at), PERSIST_ROWS)
+    mark_current_values(session)  # before the drift marks: they read the current classes
     mark_drift(session)  # answer rollups: days of accounts whose class changed
     return written
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from store.types import JSONType, UTCDateTime, utcnow
@@ -48,9 +48,11 @@ class Order(OrderBase, table=True):
 
 
 class CustomerValue(SQLModel, table=True):
-    """A snapshot of one customer's value; every recomputation adds a row (history)."""
+    """A snapshot of one customer's value; every recomputation adds a row (history). ``is_current`` marks the one
+    row per customer the answers, the weights and the queue read (``resonanz.core.tables.mark_current_values``)."""
 
     __tablename__ = "customer_value"
+    __table_args__ = (Index("ix_customer_value_current", "is_current", "customer_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id", index=True)
@@ -72,6 +74,7 @@ class CustomerValue(SQLModel, table=True):
     is_loyal: bool = False
     weight: float = 1.0
     details: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    is_current: bool = Field(default=False, description="the customer's current standing (one row per customer)")
 
 
 class IdentityLinkBase(SQLModel):

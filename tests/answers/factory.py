@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from resonanz.core.tables import mark_current_values
 from store.models import (
     Customer,
     CustomerValue,
@@ -84,6 +85,7 @@ class Factory:
                 )
             )
         self.session.flush()
+        mark_current_values(self.session)
         return c
 
     def identity(self, handle: str, platform: str = "mastodon") -> SocialIdentity:

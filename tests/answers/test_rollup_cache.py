@@ -22,7 +22,7 @@ from resonanz.answers.sql import AnswerFilter
 from resonanz.cli.main import app
 from resonanz.core.periods import resolve_period
 from resonanz.core.settings import reset_settings_cache
-from resonanz.core.tables import POST
+from resonanz.core.tables import POST, mark_current_values
 from resonanz.review.corrections import apply_corrections
 from store.db import open_engine
 from store.models import LabelFeedback, Post
@@ -277,6 +277,8 @@ def test_the_cached_revenue_per_class_follows_a_valuation_and_an_erasure(built: 
                 abc_class=latest.abc_class, revenue=latest.revenue + 1000.0, weight=latest.weight,
             )
         )  # fmt: skip
+        session.flush()
+        mark_current_values(session)
         session.commit()
         assert rollup._state(session, rollup.VERSION) == version  # the cache of this version is still read
         fresh = _revenue_by_class(session)

@@ -26,6 +26,7 @@ from resonanz.answers.dashboard import dashboard, weekly_periods
 from resonanz.answers.sql import ALL_BRANDS, AnswerFilter
 from resonanz.core.periods import Period, iso_week, resolve_period
 from resonanz.core.settings import Settings
+from resonanz.core.tables import mark_current_values
 from resonanz.pipeline.weighting import apply_weights
 from resonanz.review.corrections import apply_corrections
 from store.db import open_engine
@@ -214,6 +215,7 @@ def test_rollup_answers_equal_the_raw_answers(
                 )
             )
         session.flush()
+        mark_current_values(session)
         rollup.mark_drift(session)
         session.commit()
         for flt in filters:

@@ -15,6 +15,7 @@ from resonanz.answers.ask import AnswerFilter, ask
 from resonanz.answers.uncertainty import Z95, effective_n, net_band, voice_n_eff, wilson
 from resonanz.core.periods import iso_week
 from resonanz.core.settings import WEIGHT_MODES, ConfigError, Settings, ValueSettings, _load_settings
+from resonanz.core.tables import mark_current_values
 from resonanz.pipeline.domain_config import weight_config
 from resonanz.pipeline.weighting import apply_weights, explain_weight
 from resonanz.review.detail import item_detail
@@ -86,6 +87,8 @@ def _valued(f: Factory, name: str, revenue: float, abc: str, n_customers: int, t
             weight=0.0, details={"revenue_share": revenue / total, "n_customers": n_customers},
         )
     )  # fmt: skip
+    f.session.flush()
+    mark_current_values(f.session)
     return c
 
 

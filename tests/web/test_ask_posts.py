@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from resonanz.answers.posts import POST_COLUMNS
 from resonanz.core.settings import Settings
+from resonanz.core.tables import mark_current_values
 from resonanz.pipeline.weighting import apply_weights
 from store.models import CustomerValue
 from tests.answers.factory import MONDAY, WEEK, Scenario
@@ -123,6 +124,8 @@ def test_item_view_shows_the_effective_weight(client: TestClient, session: Sessi
             weight=8.0, details={"revenue_share": 0.32, "n_customers": 25},
         )
     )  # fmt: skip
+    session.flush()
+    mark_current_values(session)
     session.commit()
     apply_weights(session.get_bind(), Settings())  # type: ignore[arg-type]
     item = scenario.items["anna1"]
