@@ -55,7 +55,7 @@ import heapq
 import json
 import logging
 import time as time_module
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -995,8 +995,47 @@ def topic_sums(
 def _topic_sums(
     session: Session, flt: AnswerFilter, periods: Sequence[Period], *, by_bucket: bool, voices: bool
 ) -> tuple[list[dict[str, Any]], dict[tuple[Any, ...], tuple[int, float]]]:
+    rows = _topic_rows(session, flt, periods) if by_bucket else _fold_buckets(_topic_rows(session, flt, periods))
+    if not voices:
+        return rows, {}
+    return rows, _voice_sums(session, flt, periods, by_bucket=by_bucket, topics=True)
+
+
+TOPIC_ROWS_MEMO = "resonanz_rollup_topic_rows"
+"""The key of :func:`_topic_rows`' last results in ``Session.info``: the dashboard asks for the topics per week and
+over its whole span; the span's rows are the weeks' rows added up (:func:`_fold_buckets`), one query for both."""
+
+
+def _topic_rows(session: Session, flt: AnswerFilter, periods: Sequence[Period]) -> list[dict[str, Any]]:
+    """The rows of :func:`resonanz.answers.ask.topic_table`'s query per (bucket, topic), kept in the session for
+    the other sums of the same answer while the rollups' version is the same (the last :data:`MEMO_SIZE`)."""
+    key = (_cache_key("topic_rows", flt, periods, {}), _state(session, VERSION))
+    memo: dict[tuple[str, int | None], list[dict[str, Any]]] = session.info.setdefault(TOPIC_ROWS_MEMO, {})
+    if key not in memo:
+        if len(memo) >= MEMO_SIZE:
+            memo.pop(next(iter(memo)))
+        memo[key] = _query_topic_rows(session, flt, periods)
+    return [dict(row) for row in memo[key]]
+
+
+def _fold_buckets(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Per topic the sum of its rows over every bucket, as bucket 0 (every column but ``bucket`` and ``topic`` is
+    a sum). E.g. [{bucket 0, t, posts 2}, {bucket 1, t, posts 3}] -> [{bucket 0, t, posts 5}]."""
+    folded: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        held = folded.get(row["topic"])
+        if held is None:
+            folded[row["topic"]] = {**row, "bucket": 0}
+            continue
+        for name, value in row.items():
+            if name not in ("bucket", "topic") and value is not None:
+                held[name] = value if held[name] is None else held[name] + value
+    return list(folded.values())
+
+
+def _query_topic_rows(session: Session, flt: AnswerFilter, periods: Sequence[Period]) -> list[dict[str, Any]]:
     r, w = ROLLUP.c, _weight(ROLLUP, flt.default_weight)
-    bucket = (_bucket(r.day, periods) if by_bucket else literal(0)).label("bucket")
+    bucket = _bucket(r.day, periods).label("bucket")
     query = (
         select(
             bucket,
@@ -1018,10 +1057,7 @@ def _topic_sums(
         .where(*_where(ROLLUP, flt, periods, topics=True))
         .group_by(bucket, r.topic)
     )
-    rows = [dict(x._mapping) for x in session.execute(query).all()]
-    if not voices:
-        return rows, {}
-    return rows, _voice_sums(session, flt, periods, by_bucket=by_bucket, topics=True)
+    return [dict(x._mapping) for x in session.execute(query).all()]
 
 
 def quote_rows(flt: AnswerFilter, period: Period) -> Any:
