@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Subquery, Table, func, select, update
+from sqlalchemy import Connection, Subquery, Table, func, select, union_all, update
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import SelectBase
 
 from store.models import (
     Customer,
@@ -49,7 +50,11 @@ def current_value_order() -> tuple[ColumnElement[Any], ...]:
     history but never replaces today's standing for weighting, the queue and the answers (it is used
     only while it is the only run there is).
     """
-    v = VALUE.c
+    return _newest_first(VALUE.c)
+
+
+def _newest_first(v: Any) -> tuple[ColumnElement[Any], ...]:
+    """:func:`current_value_order` over the columns ``v`` (of the table or of a subquery of its rows)."""
     return (func.coalesce(v.window_end, v.computed_at).desc(), v.computed_at.desc(), v.id.desc())
 
 
@@ -63,25 +68,52 @@ def current_values(*columns: Any, name: str = "current_value", customer_ids: Any
     return rows.subquery(name)
 
 
-def mark_current_values(executor: Connection | OrmSession) -> int:
+def mark_current_values(executor: Connection | OrmSession, *, since_id: int | None = None) -> int:
     """Mark each customer's current value row (:func:`current_value_order`) ``is_current`` and unmark every other
     row; returns how many rows changed. Whoever writes or deletes value rows calls it in the same transaction (the
-    valuation does).
+    valuation does, with ``since_id``).
 
-    Trade-off: the ranking runs once per valuation over the whole history (about 90 rows per customer with a
-    daily valuation) instead of in every reader's query: an answer, a weighting or a queue refresh then reads
-    one row per customer through ``ix_customer_value_current``."""
-    ranked = select(
-        VALUE.c.id,
-        func.row_number().over(partition_by=VALUE.c.customer_id, order_by=current_value_order()).label("rn"),
-    ).subquery("ranked")
-    best = select(ranked.c.id).where(ranked.c.rn == 1)
+    ``since_id``: the highest row id after any deletes and before the rows just written (SQLite gives a deleted
+    highest id to the next row), when the marks were right before. Then the customers without a marked row (new
+    ones, or a delete took theirs) are ranked over their whole history, and every other customer's marked row
+    against their new rows only (the old rows ranked below it). Without it the whole history is ranked.
+
+    Trade-off: the ranking runs once per valuation instead of in every reader's query: an answer, a weighting or a
+    queue refresh then reads one row per customer through ``ix_customer_value_current``."""
     v = VALUE.c
+    columns = (v.id, v.customer_id, v.window_end, v.computed_at, v.is_current)
+    if since_id is None:
+        return _mark_first(executor, select(*columns))
+    # first the customers without a marked row (new ones, or theirs was deleted): over their whole history
+    has_marked = select(v.id).where(v.is_current, v.customer_id == CUSTOMER.c.id).exists()
+    has_rows = select(v.id).where(v.customer_id == CUSTOMER.c.id).exists()
+    unmarked = select(CUSTOMER.c.id).where(~has_marked, has_rows)
+    changed = _mark_first(executor, select(*columns).where(v.customer_id.in_(unmarked)), unmark=False)
+    # then every customer's marked row against their new rows
+    candidates = union_all(select(*columns).where(v.is_current), select(*columns).where(v.id > since_id, ~v.is_current))
+    return changed + _mark_first(executor, candidates)
+
+
+def _mark_first(executor: Connection | OrmSession, rows: SelectBase, *, unmark: bool = True) -> int:
+    """Among ``rows`` (value rows: id, customer, analysis date, computation time, mark) mark each customer's first
+    by :func:`current_value_order`; with ``unmark``, unmark the others; how many rows changed. Both updates find
+    their rows by id (a ranking of the candidates), not by a scan of every unmarked row."""
+    candidates = rows.subquery("candidates")
+    ranked = select(
+        candidates.c.id,
+        candidates.c.is_current,
+        func.row_number().over(partition_by=candidates.c.customer_id, order_by=_newest_first(candidates.c)).label("rn"),
+    ).subquery("ranked")
+    statements = [
+        update(VALUE)
+        .where(VALUE.c.id.in_(select(ranked.c.id).where(ranked.c.rn == 1, ~ranked.c.is_current)))
+        .values(is_current=True)
+    ]
+    if unmark:
+        demoted = select(ranked.c.id).where(ranked.c.rn > 1, ranked.c.is_current)
+        statements.insert(0, update(VALUE).where(VALUE.c.id.in_(demoted)).values(is_current=False))
     changed = 0
-    for stmt in (
-        update(VALUE).where(v.is_current, v.id.not_in(best)).values(is_current=False),
-        update(VALUE).where(~v.is_current, v.id.in_(best)).values(is_current=True),
-    ):
+    for stmt in statements:
         result: Any = executor.execute(stmt)
         changed += int(result.rowcount or 0)
     return changed

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Engine
 
 from linker.value.loyalty import Activity
@@ -210,8 +210,10 @@ def _value_rows(snapshot: ValueSnapshot, computed_at: datetime) -> Iterator[dict
 
 def _persist(session: Any, snapshot: ValueSnapshot, computed_at: datetime) -> int:
     _compact(session, snapshot.window.end)
+    before = session.execute(select(func.max(VALUE.c.id))).scalar_one_or_none()
     written = insert_chunked(session, VALUE, _value_rows(snapshot, computed_at), PERSIST_ROWS)
-    mark_current_values(session)  # before the drift marks: they read the current classes
+    # before the drift marks: they read the current classes
+    mark_current_values(session, since_id=int(before) if before is not None else None)
     mark_drift(session)  # answer rollups: days of accounts whose class changed
     return written
 
