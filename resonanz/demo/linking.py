@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 
 from resonanz.core.i18n import _, compact, currency, number
 from resonanz.core.messages import link_evidence
-from resonanz.core.tables import CUSTOMER, IDENTITY, VALUE, current_value_order
+from resonanz.core.tables import CUSTOMER, IDENTITY, VALUE
 from resonanz.pipeline.link_decisions import LINKED_STATUSES
 from resonanz.pipeline.link_export import link_rows
 from store.db import session_scope
@@ -32,9 +32,9 @@ def demo_linking_summary(engine: Engine, limit: int = 15) -> Any:
         for value_row in session.execute(
             select(
                 v.customer_id, v.abc_class, v.revenue, v.rfm_segment, v.clv, v.loyalty_points, v.is_loyal, v.weight
-            ).order_by(*current_value_order())
+            ).where(v.is_current)  # each customer's current row (current_value_order, marked by the valuation)
         ).all():
-            values.setdefault(value_row[0], value_row)  # the first row per customer is the current one
+            values[value_row[0]] = value_row
         links = link_rows(session)
         n_identities = session.execute(select(func.count()).select_from(IDENTITY)).scalar_one()
     value_table = Table(title=_("Customer value (latest calculation)"), title_justify="left")

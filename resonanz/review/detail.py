@@ -13,7 +13,6 @@ from resonanz.core.errors import NotFoundError
 from resonanz.core.i18n import _
 from resonanz.core.messages import evidence_source, flag_reason, link_evidence
 from resonanz.core.settings import Settings
-from resonanz.core.tables import current_value_order
 from resonanz.pipeline.consent import customer_is_linkable
 from resonanz.pipeline.domain_config import weight_config
 from resonanz.pipeline.duplicates import places
@@ -118,9 +117,9 @@ def latest_score(session: Session, post_id: int, model_name: str | None = None) 
 
 
 def latest_value(session: Session, customer_id: int) -> CustomerValue | None:
-    query = (
-        select(CustomerValue).where(CustomerValue.customer_id == customer_id).order_by(*current_value_order()).limit(1)
-    )
+    """The customer's current value row (:func:`resonanz.core.tables.current_value_order`, marked by the
+    valuation)."""
+    query = select(CustomerValue).where(CustomerValue.customer_id == customer_id, col(CustomerValue.is_current))
     return session.exec(query).first()
 
 
