@@ -85,8 +85,9 @@ def mark_current_values(executor: Connection | OrmSession, *, since_id: int | No
     if since_id is None:
         return _mark_first(executor, select(*columns))
     # first the customers without a marked row (new ones, or theirs was deleted): over their whole history
-    has_marked = select(v.id).where(v.is_current, v.customer_id == CUSTOMER.c.id).exists()
-    has_rows = select(v.id).where(v.customer_id == CUSTOMER.c.id).exists()
+    own = VALUE.alias("own")
+    has_marked = select(own.c.id).where(own.c.is_current, own.c.customer_id == CUSTOMER.c.id).exists()
+    has_rows = select(own.c.id).where(own.c.customer_id == CUSTOMER.c.id).exists()
     unmarked = select(CUSTOMER.c.id).where(~has_marked, has_rows)
     changed = _mark_first(executor, select(*columns).where(v.customer_id.in_(unmarked)), unmark=False)
     # then every customer's marked row against their new rows
