@@ -811,13 +811,20 @@ def _accounts(session: Session, flt: AnswerFilter, periods: Sequence[Period], *,
     """:func:`_read_accounts` of the days from the first period's start to the last one's end, kept in the session
     for the other sums of the same answer while the rollups' version is the same (the last :data:`MEMO_SIZE`)."""
     span = [Period(periods[0].start, periods[-1].end, "")]
-    key = (_cache_key("accounts", flt, span, {"topics": topics}), _state(session, VERSION))
-    memo: dict[tuple[str, int | None], _Accounts] = session.info.setdefault(ACCOUNTS_MEMO, {})
-    if key not in memo:
+    key = _cache_key("accounts", flt, span, {"topics": topics})
+    return _memoized(session, ACCOUNTS_MEMO, key, lambda: _read_accounts(session, flt, span[0], topics=topics))
+
+
+def _memoized(session: Session, name: str, key: str, compute: Callable[[], T]) -> T:
+    """``compute()`` kept in ``Session.info[name]`` under ``key`` and the rollups' version: the last
+    :data:`MEMO_SIZE` results, for the other sums of the same answer."""
+    memo: dict[tuple[str, int | None], T] = session.info.setdefault(name, {})
+    versioned = (key, _state(session, VERSION))
+    if versioned not in memo:
         if len(memo) >= MEMO_SIZE:
             memo.pop(next(iter(memo)))
-        memo[key] = _read_accounts(session, flt, span[0], topics=topics)
-    return memo[key]
+        memo[versioned] = compute()
+    return memo[versioned]
 
 
 def _matching_packs(
@@ -847,9 +854,13 @@ def probabilities(session: Session, flt: AnswerFilter, periods: Sequence[Period]
         rows = packed.rows[packed.rows["post_id"] % every == 0] if every > 1 else packed.rows
         if len(rows):
             weight = np.where(np.isnan(rows["weight"]), float(flt.default_weight), rows["weight"])
-            bucket = np.full(len(rows), float(_day_buckets(np.array([day.toordinal()]), periods)[0]))
-            parts.append(np.stack([bucket, rows["p_negative"], rows["p_positive"], weight], axis=1))
-    return np.concatenate(parts) if parts else np.zeros((0, 4), dtype=np.float64)
+            ordinal = np.full(len(rows), float(day.toordinal()))
+            parts.append(np.stack([ordinal, rows["p_negative"], rows["p_positive"], weight], axis=1))
+    if not parts:
+        return np.zeros((0, 4), dtype=np.float64)
+    found = np.concatenate(parts)
+    found[:, 0] = _day_buckets(found[:, 0].astype(np.int64), periods)  # each day's period, for all days at once
+    return found
 
 
 def _read_accounts(session: Session, flt: AnswerFilter, span: Period, *, topics: bool) -> _Accounts:
@@ -1009,13 +1020,9 @@ over its whole span; the span's rows are the weeks' rows added up (:func:`_fold_
 def _topic_rows(session: Session, flt: AnswerFilter, periods: Sequence[Period]) -> list[dict[str, Any]]:
     """The rows of :func:`resonanz.answers.ask.topic_table`'s query per (bucket, topic), kept in the session for
     the other sums of the same answer while the rollups' version is the same (the last :data:`MEMO_SIZE`)."""
-    key = (_cache_key("topic_rows", flt, periods, {}), _state(session, VERSION))
-    memo: dict[tuple[str, int | None], list[dict[str, Any]]] = session.info.setdefault(TOPIC_ROWS_MEMO, {})
-    if key not in memo:
-        if len(memo) >= MEMO_SIZE:
-            memo.pop(next(iter(memo)))
-        memo[key] = _query_topic_rows(session, flt, periods)
-    return [dict(row) for row in memo[key]]
+    key = _cache_key("topic_rows", flt, periods, {})
+    rows = _memoized(session, TOPIC_ROWS_MEMO, key, lambda: _query_topic_rows(session, flt, periods))
+    return [dict(row) for row in rows]
 
 
 def _fold_buckets(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
