@@ -3,7 +3,7 @@ plus what the span's posts say about each top topic itself (aspect polarity, :mo
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -105,7 +105,7 @@ def _fill(session: Session, board: Dashboard, rows: FromClause, n: int, top_topi
     cells = [dict(r._mapping) for r in session.exec(query).all()]  # type: ignore[call-overload]
     totals = _fill_classes(board, cells, voices, n)
 
-    def span_topics(span_n_eff: float | None) -> list[TopicRow]:
+    def span_topics(span_n_eff: float | None, _top: Sequence[str]) -> list[TopicRow]:
         return topic_table(session, rows, [sum(totals)], by_bucket=False, n_effs=[span_n_eff]).get(0, [])
 
     everything = session.exec(voice_weight_sums(rows)).one()  # type: ignore[call-overload]
@@ -129,8 +129,8 @@ def _fill_from_rollups(
     found, _ = rollup.topic_sums(session, flt, periods, voices=False)
     by_bucket = topic_rows(found, {}, totals)
 
-    def span_topics(span_n_eff: float | None) -> list[TopicRow]:
-        found, topic_voices = rollup.topic_sums(session, flt, periods, by_bucket=False)
+    def span_topics(span_n_eff: float | None, top: Sequence[str]) -> list[TopicRow]:
+        found, topic_voices = rollup.topic_sums(session, flt, periods, by_bucket=False, only=top)
         return topic_rows(found, topic_voices, [sum(totals)], [span_n_eff]).get(0, [])
 
     span_w2 = rollup.voice_sums(session, flt, periods, by_bucket=False).get((0,), (0, 0.0))[1]
@@ -166,10 +166,11 @@ def _fill_topics(
     by_bucket: dict[int, list[TopicRow]],
     totals: list[float],
     span_w2: float | None,
-    span_topics: Callable[[float | None], list[TopicRow]],
+    span_topics: Callable[[float | None, Sequence[str]], list[TopicRow]],
     top_topics: int,
 ) -> None:
-    """The top topics' weekly shares and their aspect figures over the whole span."""
+    """The top topics' weekly shares and their aspect figures over the whole span (``span_topics(n_eff, top)``: the
+    span's rows of at least the ``top`` topics)."""
     n = len(totals)
     weight_by_topic: dict[str, float] = {}
     for items in by_bucket.values():
@@ -184,7 +185,7 @@ def _fill_topics(
                     series[b] = t.weighted_share
         board.topic_share[topic] = [v if v is not None else (0.0 if totals[i] else None) for i, v in enumerate(series)]
     span_n_eff = effective_n(sum(totals), span_w2)
-    span = {t.topic: t for t in span_topics(span_n_eff)}
+    span = {t.topic: t for t in span_topics(span_n_eff, top)}
     board.topic_aspects = [span[topic] for topic in top if topic in span]
     for t in board.topic_aspects:
         t.share = ratio(t.posts, sum(board.posts))

@@ -191,21 +191,38 @@ def _starts(ordered: Int64) -> npt.NDArray[np.bool_]:
     return new
 
 
+DENSE_CELLS = 1 << 21
+"""The most (group, voice) cells :func:`weight_squares` counts in an array instead of sorting (each cell 16 bytes
+while counting: 32 MB)."""
+
+
 def weight_squares(groups: Int64, voice_keys: Int64, weights: Float64) -> dict[int, tuple[int, float]]:
     """Per group: how many distinct voices it has and ``Σ_v W_v²``, ``W_v`` the sum of the voice's ``weights`` in
     the group. E.g. groups [0, 0, 1], voices [7, 7, 7], weights [1, 2, 5] -> {0: (1, 9.0), 1: (1, 25.0)}.
 
-    One sort (:func:`_by_group_and_voice`); numpy's ``unique`` is not used: it hashes without ``return_inverse``
-    (1.2 s for a million keys here, a sort takes 0.03 s)."""
+    Few groups (e.g. the whole span, or per class), with voices from a range of keys small enough that groups x
+    keys fit :data:`DENSE_CELLS`: each (group, voice)'s sum is counted into an array with ``bincount``, no sort
+    (a million rows, 250,000 keys: about 10 ms instead of 70). Otherwise one sort (:func:`_by_group_and_voice`).
+    Both add a voice's weights in the order of the rows. numpy's ``unique`` is not used: it hashes without
+    ``return_inverse`` (1.2 s for a million keys here, a sort takes 0.03 s)."""
     if not len(groups):
         return {}
+    low, keys = int(voice_keys.min()), int(voice_keys.max()) - int(voice_keys.min()) + 1
+    group_count = int(groups.max()) + 1
+    if int(groups.min()) >= 0 and group_count * keys <= DENSE_CELLS:
+        cell = groups * keys + (voice_keys - low)
+        rows = np.bincount(cell, minlength=group_count * keys).reshape(group_count, keys)
+        per_voice = np.bincount(cell, weights=weights, minlength=group_count * keys).reshape(group_count, keys)
+        voices, squares = np.count_nonzero(rows, axis=1), np.einsum("gv,gv->g", per_voice, per_voice)
+        return {g: (int(voices[g]), float(squares[g])) for g in np.flatnonzero(voices).tolist()}
     ranked = _by_group_and_voice(groups, voice_keys)
     if ranked is not None:
         order, new = ranked.order, _starts(ranked.key)
+        group_of = ranked.key[new] >> ranked.group_shift  # sorted
     else:
         order, new = _first_of_runs(groups, voice_keys)
+        group_of = groups[order][new]  # sorted
     per_voice = np.bincount(np.cumsum(new) - 1, weights=weights[order])
-    group_of = groups[order][new]  # sorted
     first = _starts(group_of)
     index = np.cumsum(first) - 1
     voices = np.bincount(index)
@@ -215,9 +232,15 @@ def weight_squares(groups: Int64, voice_keys: Int64, weights: Float64) -> dict[i
 
 def heads(groups: Int64, voice_keys: Int64, identity_ids: Int64) -> dict[int, tuple[int, int]]:
     """Per group: its authors (distinct (voice, account) pairs) and customers (distinct voices with a positive
-    key, i.e. linked to a customer). E.g. groups [0, 0, 0], voices [5, 5, -3], accounts [1, 2, 3] -> {0: (3, 1)}."""
+    key, i.e. linked to a customer). E.g. groups [0, 0, 0], voices [5, 5, -3], accounts [1, 2, 3] -> {0: (3, 1)}.
+
+    When every account has one voice (as the rollups write them) and groups x accounts and groups x voices fit
+    :data:`DENSE_CELLS`, both are counted in arrays (:func:`_dense_heads`); otherwise by sorting."""
     if not len(groups):
         return {}
+    dense = _dense_heads(groups, voice_keys, identity_ids)
+    if dense is not None:
+        return dense
     ranked = _by_group_and_voice(groups, voice_keys)
     if ranked is None or identity_ids.min() < 0 or identity_ids.max() >= 1 << 32 or len(groups) >= 1 << 31:
         order, new = _first_of_runs(groups, voice_keys, identity_ids)
@@ -235,6 +258,32 @@ def heads(groups: Int64, voice_keys: Int64, identity_ids: Int64) -> dict[int, tu
     authors = np.bincount(np.cumsum(first) - 1)
     customers = np.bincount(np.searchsorted(found, customer_groups), minlength=len(found))
     return {int(g): (int(a), int(c)) for g, a, c in zip(found, authors, customers, strict=True)}
+
+
+def _dense_heads(groups: Int64, voice_keys: Int64, identity_ids: Int64) -> dict[int, tuple[int, int]] | None:
+    """:func:`heads` counted in arrays, or None where that does not apply: an account with several voices (its
+    pairs are then no longer its groups' accounts), negative groups, or too many cells. A million rows in five
+    groups: about 40 ms instead of 130."""
+    group_count = int(groups.max()) + 1
+    low_id, ids = int(identity_ids.min()), int(identity_ids.max()) - int(identity_ids.min()) + 1
+    low_voice, voices = int(voice_keys.min()), int(voice_keys.max()) - int(voice_keys.min()) + 1
+    if int(groups.min()) < 0 or group_count * max(ids, voices) > DENSE_CELLS:
+        return None
+    account = identity_ids - low_id
+    least, most = np.full(ids, voices, dtype=np.int64), np.full(ids, -1, dtype=np.int64)
+    np.minimum.at(least, account, voice_keys - low_voice)
+    np.maximum.at(most, account, voice_keys - low_voice)
+    if bool(((least != most) & (most >= 0)).any()):  # an account with rows under two voices
+        return None
+    authors = np.count_nonzero(
+        np.bincount(groups * ids + account, minlength=group_count * ids).reshape(group_count, ids), axis=1
+    )
+    linked = voice_keys > 0
+    cells = groups[linked] * voices + (voice_keys[linked] - low_voice)
+    customers = np.count_nonzero(
+        np.bincount(cells, minlength=group_count * voices).reshape(group_count, voices), axis=1
+    )
+    return {g: (int(authors[g]), int(customers[g])) for g in np.flatnonzero(authors).tolist()}
 
 
 @dataclass

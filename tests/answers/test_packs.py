@@ -4,12 +4,14 @@ against a plain Python count (also with keys too large for the one-key sort)."""
 from __future__ import annotations
 
 import json
+from unittest.mock import patch
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from resonanz.answers import packs as packs_module
 from resonanz.answers.packs import (
     AccountRow,
     PackError,
@@ -91,18 +93,26 @@ def test_drifted_accounts_by_hand() -> None:
     assert sorted(drifted(packed, Standing.of({})).tolist()) == [3, 5, 6]  # every link gone
 
 
-def test_weight_squares_by_hand() -> None:
-    # group 0: voice 7 weighs 1 + 2 = 3, voice -2 weighs 4 -> 2 voices, 9 + 16; group 1: voice 7 alone weighs 5
-    found = weight_squares(_ints(0, 0, 0, 1), _ints(7, 7, -2, 7), np.array([1.0, 2.0, 4.0, 5.0]))
-    assert found == {0: (2, 25.0), 1: (1, 25.0)}
-    assert weight_squares(_ints(), _ints(), np.zeros(0)) == {}
+@pytest.mark.parametrize("dense", [True, False], ids=["counted", "sorted"])
+def test_weight_squares_by_hand(dense: bool) -> None:
+    # group 0: voice 7 weighs 1 + 2 = 3, voice -2 weighs 4 -> 2 voices, 9 + 16; group 1: voice 7 alone weighs 5;
+    # group 2 has no rows and is not reported
+    with patch.object(packs_module, "DENSE_CELLS", 1 << 20 if dense else 0):
+        found = weight_squares(_ints(0, 0, 0, 3), _ints(7, 7, -2, 7), np.array([1.0, 2.0, 4.0, 5.0]))
+        assert found == {0: (2, 25.0), 3: (1, 25.0)}
+        assert weight_squares(_ints(0), _ints(4), np.zeros(1)) == {0: (1, 0.0)}  # a voice that weighs nothing
+        assert weight_squares(_ints(), _ints(), np.zeros(0)) == {}
 
 
-def test_heads_by_hand() -> None:
-    # group 0: customer 5 with two accounts (2 authors, 1 customer), prospect -3 (1 author); group 2: customer 5
-    found = heads(_ints(0, 0, 0, 0, 2), _ints(5, 5, -3, 5, 5), _ints(1, 2, 3, 1, 1))
-    assert found == {0: (3, 1), 2: (1, 1)}
-    assert heads(_ints(), _ints(), _ints()) == {}
+@pytest.mark.parametrize("dense", [True, False], ids=["counted", "sorted"])
+def test_heads_by_hand(dense: bool) -> None:
+    with patch.object(packs_module, "DENSE_CELLS", 1 << 20 if dense else 0):
+        # group 0: customer 5 with two accounts (2 authors, 1 customer), prospect -3 (1 author); group 2: customer 5
+        found = heads(_ints(0, 0, 0, 0, 2), _ints(5, 5, -3, 5, 5), _ints(1, 2, 3, 1, 1))
+        assert found == {0: (3, 1), 2: (1, 1)}
+        # account 1 wrote as customer 5 and, unlinked, as -1: two authors, one customer (always sorted)
+        assert heads(_ints(0, 0), _ints(5, -1), _ints(1, 1)) == {0: (2, 1)}
+        assert heads(_ints(), _ints(), _ints()) == {}
 
 
 rows_st = st.lists(
@@ -112,11 +122,12 @@ rows_st = st.lists(
 )  # fmt: skip
 
 
-@settings(max_examples=200, deadline=None)
-@given(rows=rows_st, big_groups=st.booleans())
-def test_the_sums_equal_a_plain_count(rows: list[tuple[int, int, int, float]], big_groups: bool) -> None:
+@settings(max_examples=300, deadline=None)
+@given(rows=rows_st, big_groups=st.booleans(), dense=st.booleans())
+def test_the_sums_equal_a_plain_count(rows: list[tuple[int, int, int, float]], big_groups: bool, dense: bool) -> None:
     """Groups beyond 2^30 with voice keys ±2^45 do not fit one 63-bit sort number with the row number and take
-    the ``lexsort`` path; both paths give the plain count."""
+    the ``lexsort`` path; few groups and voice keys are counted in an array (``dense``); every path gives the plain
+    count."""
     offset = 2**30 if big_groups else 0
     groups = _ints(*[g + offset for g, _, _, _ in rows])
     voices = _ints(*[v for _, v, _, _ in rows])
@@ -129,7 +140,8 @@ def test_the_sums_equal_a_plain_count(rows: list[tuple[int, int, int, float]], b
     for (g, _), w in per_voice.items():
         n, s = expected.get(g, (0, 0.0))
         expected[g] = (n + 1, s + w * w)
-    found = weight_squares(groups, voices, weights)
+    with patch.object(packs_module, "DENSE_CELLS", 1 << 16 if dense else 0):
+        found = weight_squares(groups, voices, weights)
     assert found.keys() == expected.keys()
     for g, (n, s) in expected.items():
         assert found[g][0] == n
@@ -139,4 +151,5 @@ def test_the_sums_equal_a_plain_count(rows: list[tuple[int, int, int, float]], b
         g: (sum(1 for p in pairs if p[0] == g), len({p[1] for p in pairs if p[0] == g and p[1] > 0}))
         for g in {p[0] for p in pairs}
     }
-    assert heads(groups, voices, accounts) == expected_heads
+    with patch.object(packs_module, "DENSE_CELLS", 1 << 16 if dense else 0):
+        assert heads(groups, voices, accounts) == expected_heads
