@@ -915,25 +915,8 @@ def sums_by_segment(
 def _sums_by_segment(
     session: Session, flt: AnswerFilter, periods: Sequence[Period], *, heads: bool
 ) -> list[dict[str, Any]]:
-    r, w = ROLLUP.c, _weight(ROLLUP, flt.default_weight)
-    query = (
-        select(
-            r.day.label("day"),
-            r.segment.label("segment"),
-            func.sum(r.posts).label("posts"),
-            func.sum(r.sval * r.posts).label("s_sum"),
-            func.sum(w).label("w_sum"),
-            func.sum(r.sval * w).label("ws_sum"),
-            func.sum(case((r.sval == -1, r.posts), else_=0)).label("neg"),
-            func.sum(case((r.sval == 1, r.posts), else_=0)).label("pos"),
-            func.sum(case((r.sval == -1, w), else_=0.0)).label("w_neg"),
-            func.sum(case((r.sval == 1, w), else_=0.0)).label("w_pos"),
-        )
-        .where(*_where(ROLLUP, flt, periods, topics=False))
-        .group_by(r.day, r.segment)
-    )
-    per_period = _per_period((x._mapping for x in session.execute(query)), periods, ("segment",))
-    out = {(int(m["bucket"]), str(m["segment"])): m for m in per_period}
+    per_period = _per_period(_day_rows(session, flt, periods, topics=False), periods, ("segment",))
+    out = {(int(m["bucket"]), str(m["segment"])): _without_singles(m) for m in per_period}
     if not heads:
         return list(out.values())
     accounts = _accounts(session, flt, periods, topics=False)
@@ -969,7 +952,8 @@ def _voice_sums(
     topics: bool,
     only: Sequence[str] | None = None,
 ) -> dict[tuple[Any, ...], tuple[int, float]]:
-    d = float(flt.default_weight)
+    if topics and by_segment:
+        raise ValueError("Die Rollups führen die Stimmen nicht nach Thema und Klasse zugleich.")
     accounts = _accounts(session, flt, periods, topics=topics, only=only)
     classes, topic_count = max(1, len(accounts.segments)), max(1, len(accounts.topics))
     segment = accounts.segment if by_segment else np.zeros_like(accounts.segment)
@@ -982,29 +966,17 @@ def _voice_sums(
             bucket, *([accounts.segments[number]] if by_segment else []), *([accounts.topics[topic]] if topics else [])
         )  # fmt: skip
         found[key] = sums
-    r = ROLLUP.c
-    rkeys: list[ColumnElement[Any]] = [r.day.label("day")]
-    if by_segment:
-        rkeys.append(r.segment.label("segment"))
-    if topics:
-        rkeys.append(r.topic.label("topic"))
-    singles = (
-        select(
-            *rkeys,
-            func.sum(r.single_posts).label("voices"),
-            func.sum(r.single_w2 + r.single_unweighted * literal(d * d)).label("w2"),
-        )
-        .where(*_where(ROLLUP, flt, periods, topics=topics), r.single_posts > 0)
-        .where(*([] if only is None else [r.topic.in_(list(only))]))
-        .group_by(*rkeys)
-    )
-    keys = [str(k.name) for k in rkeys[1:]]
-    rows = (x._mapping for x in session.execute(singles))
-    per_bucket = _per_period(rows, periods, keys) if by_bucket else _add_up(rows, keys, lambda _: 0)
-    for row in per_bucket:
+    # the voices of the posts without an account, one per post (rollup rows, not packs)
+    keys = ("topic",) if topics else ("segment",) if by_segment else ()
+    rows = [
+        row
+        for row in _day_rows(session, flt, periods, topics=topics)
+        if row["single_voices"] and (only is None or row["topic"] in only)
+    ]
+    for row in _per_period(rows, periods, keys) if by_bucket else _add_up(rows, keys, lambda _: 0):
         key = (row["bucket"], *(row[k] for k in keys))
         voices, w2 = found.get(key, (0, 0.0))
-        found[key] = (voices + int(row["voices"]), w2 + float(row["w2"] or 0.0))
+        found[key] = (voices + int(row["single_voices"]), w2 + float(row["single_w2"] or 0.0))
     return found
 
 
@@ -1046,17 +1018,65 @@ def _topic_sums(
     return rows, _voice_sums(session, flt, periods, by_bucket=by_bucket, topics=True, only=only)
 
 
-TOPIC_ROWS_MEMO = "resonanz_rollup_topic_rows"
-"""The key of :func:`_topic_rows`' last results in ``Session.info``: the dashboard asks for the topics per week and
-over its whole span; the span's rows are the weeks' rows added up (:func:`_fold_buckets`), one query for both."""
+DAY_ROWS_MEMO = "resonanz_rollup_day_rows"
+"""The key of :func:`_day_rows`' last results in ``Session.info``: an answer adds up the same days per period, over
+its span, and for the voices without an account (the dashboard: per week and class, over the span, the Pareto
+check, the topics per week and over the span); one query per kind of row instead of one per sum."""
+SINGLES = ("single_voices", "single_w2")
+"""The day rows' columns of the voices without an account (:func:`_voice_sums`); the other readers drop them."""
+
+
+def _day_rows(session: Session, flt: AnswerFilter, periods: Sequence[Period], *, topics: bool) -> list[dict[str, Any]]:
+    """The rollup rows of the periods' days summed per (day, class), or per (day, topic) with ``topics``, kept in
+    the session for the other sums of the same answer while the rollups' version is the same (the last
+    :data:`MEMO_SIZE`). Shared: callers copy before they change a row (:func:`_add_up` does)."""
+    span = Period(periods[0].start, periods[-1].end, "")
+    key = _cache_key("day_rows", flt, [span], {"topics": topics})
+    return _memoized(session, DAY_ROWS_MEMO, key, lambda: _query_day_rows(session, flt, span, topics=topics))
+
+
+def _query_day_rows(session: Session, flt: AnswerFilter, span: Period, *, topics: bool) -> list[dict[str, Any]]:
+    r, w, d = ROLLUP.c, _weight(ROLLUP, flt.default_weight), float(flt.default_weight)
+    key = r.topic.label("topic") if topics else r.segment.label("segment")
+    columns = [
+        func.sum(r.posts).label("posts"),
+        func.sum(w).label("w_sum"),
+        func.sum(r.sval * r.posts).label("s_sum"),
+        func.sum(r.sval * w).label("ws_sum"),
+        func.sum(case((r.sval == -1, w), else_=0.0)).label("w_neg"),
+        func.sum(case((r.sval == 1, w), else_=0.0)).label("w_pos"),
+        func.sum(r.single_posts).label("single_voices"),
+        func.sum(r.single_w2 + r.single_unweighted * literal(d * d)).label("single_w2"),
+    ]
+    if topics:
+        columns += [
+            func.sum(case((r.has_polarity.is_(True), r.posts), else_=0)).label("a_posts"),
+            func.sum(r.aval * r.posts).label("a_sum"),
+            func.sum(r.aval * w).label("wa_sum"),
+            func.sum(case((r.aval == -1, r.posts), else_=0)).label("a_neg"),
+            func.sum(case((r.aval == 1, r.posts), else_=0)).label("a_pos"),
+            func.sum(case((r.aval == -1, w), else_=0.0)).label("wa_neg"),
+            func.sum(case((r.aval == 1, w), else_=0.0)).label("wa_pos"),
+        ]
+    else:
+        columns += [
+            func.sum(case((r.sval == -1, r.posts), else_=0)).label("neg"),
+            func.sum(case((r.sval == 1, r.posts), else_=0)).label("pos"),
+        ]
+    query = select(r.day.label("day"), key, *columns).where(*_where(ROLLUP, flt, [span], topics=topics))
+    return [dict(x._mapping) for x in session.execute(query.group_by(r.day, key))]
+
+
+def _without_singles(row: dict[str, Any]) -> dict[str, Any]:
+    for name in SINGLES:
+        row.pop(name, None)
+    return row
 
 
 def _topic_rows(session: Session, flt: AnswerFilter, periods: Sequence[Period]) -> list[dict[str, Any]]:
-    """The rows of :func:`resonanz.answers.ask.topic_table`'s query per (bucket, topic), kept in the session for
-    the other sums of the same answer while the rollups' version is the same (the last :data:`MEMO_SIZE`)."""
-    key = _cache_key("topic_rows", flt, periods, {})
-    rows = _memoized(session, TOPIC_ROWS_MEMO, key, lambda: _query_topic_rows(session, flt, periods))
-    return [dict(row) for row in rows]
+    """The rows of :func:`resonanz.answers.ask.topic_table`'s query per (bucket, topic)."""
+    days = _day_rows(session, flt, periods, topics=True)
+    return [_without_singles(row) for row in _per_period(days, periods, ("topic",))]
 
 
 def _fold_buckets(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -1100,32 +1120,6 @@ def _add_up(
             if name not in ("bucket", "day", *keys) and value is not None:
                 held[name] = value if held[name] is None else held[name] + value
     return list(folded.values())
-
-
-def _query_topic_rows(session: Session, flt: AnswerFilter, periods: Sequence[Period]) -> list[dict[str, Any]]:
-    r, w = ROLLUP.c, _weight(ROLLUP, flt.default_weight)
-    query = (
-        select(
-            r.day.label("day"),
-            r.topic.label("topic"),
-            func.sum(r.posts).label("posts"),
-            func.sum(w).label("w_sum"),
-            func.sum(r.sval * r.posts).label("s_sum"),
-            func.sum(r.sval * w).label("ws_sum"),
-            func.sum(case((r.sval == -1, w), else_=0.0)).label("w_neg"),
-            func.sum(case((r.sval == 1, w), else_=0.0)).label("w_pos"),
-            func.sum(case((r.has_polarity.is_(True), r.posts), else_=0)).label("a_posts"),
-            func.sum(r.aval * r.posts).label("a_sum"),
-            func.sum(r.aval * w).label("wa_sum"),
-            func.sum(case((r.aval == -1, r.posts), else_=0)).label("a_neg"),
-            func.sum(case((r.aval == 1, r.posts), else_=0)).label("a_pos"),
-            func.sum(case((r.aval == -1, w), else_=0.0)).label("wa_neg"),
-            func.sum(case((r.aval == 1, w), else_=0.0)).label("wa_pos"),
-        )
-        .where(*_where(ROLLUP, flt, periods, topics=True))
-        .group_by(r.day, r.topic)
-    )
-    return _per_period((x._mapping for x in session.execute(query)), periods, ("topic",))
 
 
 def quote_rows(flt: AnswerFilter, period: Period) -> Any:

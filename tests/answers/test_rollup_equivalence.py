@@ -104,24 +104,26 @@ def _close(a: Any, b: Any, path: str = "") -> None:
 
 def _raw_and_rollup(session: Session, monkeypatch: pytest.MonkeyPatch, flt: AnswerFilter) -> None:
     assert rollup.prepare(session, flt, [flt.period.previous(rollup.TZ), flt.period])  # the rollup really answers
-    from_rollup = ask(session, flt, train_prior=PRIOR).to_dict()  # with the EM-estimated shares (rollup packs)
-    assert from_rollup["current"]["estimated_shares"] is not None or not from_rollup["current"]["posts"]
-    with monkeypatch.context() as patch:
-        patch.setattr(rollup, "prepare", lambda *args, **kwargs: False)
-        from_posts = ask(session, flt, train_prior=PRIOR).to_dict()
-    _close(from_posts, from_rollup)
+    for top in (10, 1):  # 1 of the 3 topics: the rollups read the voices of the shown topic only
+        from_rollup = ask(session, flt, train_prior=PRIOR, top_topics=top).to_dict()  # EM shares: rollup packs
+        assert from_rollup["current"]["estimated_shares"] is not None or not from_rollup["current"]["posts"]
+        with monkeypatch.context() as patch:
+            patch.setattr(rollup, "prepare", lambda *args, **kwargs: False)
+            from_posts = ask(session, flt, train_prior=PRIOR, top_topics=top).to_dict()
+        _close(from_posts, from_rollup)
 
 
 def _dashboards(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
     # 6 weeks: back to W42, across the change to winter time; 12: the one rollup.warm caches
-    for count in (6, rollup.DASHBOARD_WEEKS):
+    # and the top topic alone: the span's topic voices are read for the shown topics only
+    for count, top in ((6, 5), (rollup.DASHBOARD_WEEKS, 5), (rollup.DASHBOARD_WEEKS, 1)):
         weeks = weekly_periods("2026-W47", count, "Europe/Berlin")
         span = AnswerFilter(period=Period(weeks[0].start, weeks[-1].end, f"{count} Wochen"))
         assert rollup.prepare(session, span, weeks)  # the rollup really answers
-        from_rollup = asdict(dashboard(session, now=NOW, weeks=count))
+        from_rollup = asdict(dashboard(session, now=NOW, weeks=count, top_topics=top))
         with monkeypatch.context() as patch:
             patch.setattr(rollup, "prepare", lambda *args, **kwargs: False)
-            from_posts = asdict(dashboard(session, now=NOW, weeks=count))
+            from_posts = asdict(dashboard(session, now=NOW, weeks=count, top_topics=top))
         _close(from_posts, from_rollup)
 
 
