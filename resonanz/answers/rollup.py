@@ -870,6 +870,19 @@ def probabilities(session: Session, flt: AnswerFilter, periods: Sequence[Period]
     return found
 
 
+def post_weights(session: Session, flt: AnswerFilter, period: Period) -> tuple[packs.Int64, packs.Float64]:
+    """The ids and weights (the filter's default weight for posts without one) of the posts of ``period`` that
+    match the filter, from the posts' packs: what :func:`resonanz.answers.posts.posts_behind` picks a page among."""
+    ids: list[packs.Int64] = []
+    weights: list[packs.Float64] = []
+    for _, _, packed in _matching_packs(session, flt, period, POSTS, topics=False):
+        ids.append(packed.rows["post_id"].astype(np.int64))
+        weights.append(np.where(np.isnan(packed.rows["weight"]), float(flt.default_weight), packed.rows["weight"]))
+    if not ids:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+    return np.concatenate(ids), np.concatenate(weights).astype(np.float64)
+
+
 def _read_accounts(
     session: Session, flt: AnswerFilter, span: Period, *, topics: bool, only: Sequence[str] | None = None
 ) -> _Accounts:

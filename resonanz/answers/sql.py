@@ -209,14 +209,22 @@ def post_rows(flt: AnswerFilter, dialect: str, periods: Sequence[Period] | None 
     return post_rows_select(flt, dialect, periods).subquery("rows")
 
 
-def post_rows_select(flt: AnswerFilter, dialect: str, periods: Sequence[Period] | None = None) -> Select[Any]:
-    """One row per scored, not deleted post in ``periods`` (default: the filter's period) matching the filter.
+def post_rows_select(
+    flt: AnswerFilter, dialect: str, periods: Sequence[Period] | None = None, *, post_ids: Sequence[int] | None = None
+) -> Select[Any]:
+    """One row per scored, not deleted post in ``periods`` (default: the filter's period) matching the filter;
+    ``post_ids``: of these posts only (the links are then ranked for their authors only, not for everyone).
 
     Columns: post_id, score_id, identity_id, customer_id, created_at, platform, bucket, segment, weight,
     sentiment, sval (+1/0/-1), p_negative, p_positive, topics.
     """
     periods = list(periods or [flt.period])
-    lnk, val = link_subquery(), value_subquery()
+    if post_ids is None:
+        lnk, val = link_subquery(), value_subquery()
+    else:
+        authors = select(POST.c.identity_id).where(POST.c.id.in_(list(post_ids)), POST.c.identity_id.is_not(None))
+        lnk = link_subquery(identity_ids=authors)
+        val = value_subquery(customer_ids=select(lnk.c.customer_id))
     segment = segment_expr(lnk, val)
     weight = cast(func.coalesce(SCORE.c.weight, val.c.weight, flt.default_weight), Float)
     query: Select[Any] = (
@@ -248,6 +256,8 @@ def post_rows_select(flt: AnswerFilter, dialect: str, periods: Sequence[Period] 
             POST.c.voice.is_(None) if flt.voice is None else POST.c.voice == flt.voice,
         )
     )
+    if post_ids is not None:
+        query = query.where(POST.c.id.in_(list(post_ids)))
     if flt.brand != ALL_BRANDS:
         query = query.where(brand_clause(flt.brand))
     if flt.classes:

@@ -23,6 +23,7 @@ from sqlmodel import Session, SQLModel, select
 from resonanz.answers import rollup
 from resonanz.answers.ask import ask
 from resonanz.answers.dashboard import dashboard, weekly_periods
+from resonanz.answers.posts import posts_behind
 from resonanz.answers.sql import ALL_BRANDS, AnswerFilter
 from resonanz.core.periods import Period, iso_week, resolve_period
 from resonanz.core.settings import Settings
@@ -111,6 +112,21 @@ def _raw_and_rollup(session: Session, monkeypatch: pytest.MonkeyPatch, flt: Answ
             patch.setattr(rollup, "prepare", lambda *args, **kwargs: False)
             from_posts = ask(session, flt, train_prior=PRIOR, top_topics=top).to_dict()
         _close(from_posts, from_rollup)
+    _pages(session, monkeypatch, flt)
+
+
+def _pages(session: Session, monkeypatch: pytest.MonkeyPatch, flt: AnswerFilter) -> None:
+    """The posts behind the answer, a page at a time: picked among the rollups' candidates (the heaviest, ordered
+    by their times) as from the query over every post (ties in weight are many: posts without a weight, and a
+    customer's posts weigh alike)."""
+    for offset, limit in ((0, 3), (2, 4), (5, 25)):
+        from_rollup = posts_behind(session, flt, limit=limit, offset=offset)
+        with monkeypatch.context() as patch:
+            patch.setattr(rollup, "prepare", lambda *args, **kwargs: False)
+            from_posts = posts_behind(session, flt, limit=limit, offset=offset)
+        assert from_rollup.total == from_posts.total
+        assert [p.post_id for p in from_rollup.posts] == [p.post_id for p in from_posts.posts], (offset, limit)
+        assert from_rollup.posts == from_posts.posts
 
 
 def _dashboards(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
