@@ -7,11 +7,16 @@ plain PNG).
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import io
+import json
 import struct
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypedDict
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, is_dataclass
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, cast
 
 from resonanz.answers.format import segment_short
 from resonanz.answers.pareto import ParetoResult
@@ -29,6 +34,42 @@ CLASS_COLOURS = {"A": "#1565c0", "B": "#ef6c00", "C": "#8e24aa", "prospect": "#9
 def _series_label(name: str) -> str:
     """A class code in words (A, B, C, prospects ...); topics stay as they are."""
     return segment_short(name) if name in CLASS_COLOURS else name
+
+
+CHARTS_KEPT = 64
+"""How many drawn charts a process keeps (:func:`remembered`; a PNG is 20-60 KB)."""
+_kept: OrderedDict[str, Any] = OrderedDict()
+_kept_lock = threading.Lock()
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _plain(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
+    return str(value)
+
+
+def remembered(draw: F) -> F:
+    """``draw`` with its last :data:`CHARTS_KEPT` results kept per process, keyed by its arguments and the current
+    language (a chart is a pure function of both). Why: matplotlib takes 0.1-0.5 s a chart, and the dashboard page
+    draws three for every view, also when its numbers come from the answer cache in 20 ms."""
+
+    @functools.wraps(draw)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        what = [draw.__qualname__, i18n.current_language(), args, sorted(kwargs.items())]
+        key = hashlib.sha256(json.dumps(what, default=_plain, sort_keys=True).encode()).hexdigest()
+        with _kept_lock:
+            if key in _kept:
+                _kept.move_to_end(key)
+                return _kept[key]
+        drawn = draw(*args, **kwargs)
+        with _kept_lock:
+            _kept[key] = drawn
+            while len(_kept) > CHARTS_KEPT:
+                _kept.popitem(last=False)
+        return drawn
+
+    return cast(F, wrapper)
 
 
 DPI = 100
@@ -80,6 +121,7 @@ def _empty(fig: Figure, message: str) -> bytes:
     return _png(fig)
 
 
+@remembered
 def pareto_chart(pareto: ParetoResult, title: str | None = None) -> bytes:
     from matplotlib.figure import Figure
 
@@ -107,6 +149,7 @@ def pareto_chart(pareto: ParetoResult, title: str | None = None) -> bytes:
     return _png(fig)
 
 
+@remembered
 def trend_chart(
     labels: Sequence[str],
     series: Mapping[str, Sequence[float | None]],
@@ -125,6 +168,7 @@ def trend_chart(
     return _png(fig)
 
 
+@remembered
 def trend_chart_points(
     labels: Sequence[str],
     series: Mapping[str, Sequence[float | None]],
@@ -233,6 +277,7 @@ class _Style(TypedDict):
     ylim: tuple[float, float] | None
 
 
+@remembered
 def bar_chart(items: Sequence[tuple[str, float]], *, title: str, xlabel: str, colour: str = "#c62828") -> bytes:
     """Horizontal bars, largest on top."""
     from matplotlib.figure import Figure

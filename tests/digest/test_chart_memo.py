@@ -1,0 +1,47 @@
+"""Charts are drawn once per input and language in a process (the dashboard page redraws three per view)."""
+
+from __future__ import annotations
+
+import pytest
+
+from resonanz.answers.pareto import ParetoResult, ParetoRow
+from resonanz.core import i18n
+from resonanz.digest import charts
+
+
+def test_the_same_input_and_language_draw_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[tuple[list[str], str]] = []
+
+    @charts.remembered
+    def draw(labels: list[str], *, title: str) -> str:
+        calls.append((labels, title))
+        return f"{title}: {','.join(labels)} ({i18n.current_language()})"
+
+    with i18n.language("de"):
+        assert draw(["W1", "W2"], title="Stimmung") == "Stimmung: W1,W2 (de)"
+        assert draw(["W1", "W2"], title="Stimmung") == "Stimmung: W1,W2 (de)"
+        assert len(calls) == 1
+        draw(["W1", "W3"], title="Stimmung")  # other data
+        draw(["W1", "W2"], title="Themen")  # other title
+        assert len(calls) == 3
+    with i18n.language("en"):
+        assert draw(["W1", "W2"], title="Stimmung") == "Stimmung: W1,W2 (en)"  # other language
+    assert len(calls) == 4
+
+    monkeypatch.setattr(charts, "CHARTS_KEPT", 2)  # the oldest are dropped
+    with i18n.language("de"):
+        draw(["a"], title="x")
+        draw(["b"], title="x")
+        draw(["W1", "W2"], title="Stimmung")  # dropped by now: drawn again
+    assert len(calls) == 7
+
+
+def test_a_pareto_chart_is_kept_and_a_changed_one_drawn_again() -> None:
+    row = ParetoRow(segment="A", customers=2, revenue=800.0, posts=3, weighted_posts=9.0, authors=2,
+                    customer_share=0.2, buyers=2, buyer_share=0.2, revenue_share=0.8, voice_share=0.3)  # fmt: skip
+    result = ParetoResult(rows=[row], total_posts=10, total_revenue=1000.0, total_customers=10, total_buyers=10)
+    first = charts.pareto_chart(result)
+    assert first.startswith(b"\x89PNG")
+    assert charts.pareto_chart(result) is first
+    changed = ParetoResult(rows=[row], total_posts=11, total_revenue=1000.0, total_customers=10, total_buyers=10)
+    assert charts.pareto_chart(changed) is not first
