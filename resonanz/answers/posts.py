@@ -147,8 +147,8 @@ def _page_from_rollups(session: Session, flt: AnswerFilter, offset: int, limit: 
     if len(ids) > CANDIDATES:
         return None
     weight_of = dict(zip(ids.tolist(), heavy.tolist(), strict=True))
-    # the times as the database orders them: SQLite's stored text (no conversion, 0.2 s for 22,000), PostgreSQL's
-    # timestamps
+    # the times as the database orders them: SQLite's stored text, PostgreSQL's timestamps (converting SQLite's
+    # text to datetimes took 0.2 s for 22,000 posts)
     stored = type_coerce(POST.c.created_at, String)
     times: dict[int, Any] = {}
     listed = sorted(weight_of)
