@@ -263,7 +263,7 @@ def heads(groups: Int64, voice_keys: Int64, identity_ids: Int64) -> dict[int, tu
 def _dense_heads(groups: Int64, voice_keys: Int64, identity_ids: Int64) -> dict[int, tuple[int, int]] | None:
     """:func:`heads` counted in arrays, or None where that does not apply: an account with several voices (its
     pairs are then no longer its groups' accounts), negative groups, or too many cells. A million rows in five
-    groups: about 40 ms instead of 130."""
+    groups: 35-80 ms instead of about 130 (profiled)."""
     group_count = int(groups.max()) + 1
     low_id, ids = int(identity_ids.min()), int(identity_ids.max()) - int(identity_ids.min()) + 1
     low_voice, voices = int(voice_keys.min()), int(voice_keys.max()) - int(voice_keys.min()) + 1
