@@ -165,7 +165,8 @@ def posts_behind(session: Session, flt: AnswerFilter, *, limit: int | None = PAG
     flt = checked_filter(session, flt)
     dialect = session.get_bind().dialect.name
     offset = max(0, offset)
-    page = _page_from_rollups(session, flt, offset, max(1, min(limit, MAX_PAGE_SIZE))) if limit else None
+    size = None if limit is None else max(1, min(limit, MAX_PAGE_SIZE))
+    page = _page_from_rollups(session, flt, offset, size) if size is not None else None
     skip = offset
     if page is not None:
         total, page_ids = page
@@ -210,8 +211,8 @@ def posts_behind(session: Session, flt: AnswerFilter, *, limit: int | None = PAG
         .order_by(rows.c.weight.desc(), POST.c.created_at.desc(), rows.c.post_id.desc())
         .offset(skip)
     )
-    if limit is not None:
-        query = query.limit(max(1, min(limit, MAX_PAGE_SIZE)))
+    if size is not None:
+        query = query.limit(size)
     lines = []
     for r in session.exec(query).all():  # type: ignore[call-overload]
         m = r._mapping

@@ -854,7 +854,7 @@ def probabilities(session: Session, flt: AnswerFilter, periods: Sequence[Period]
     for day, _, packed in _matching_packs(session, flt, span, POSTS, topics=False):
         rows = packed.rows[packed.rows["post_id"] % every == 0] if every > 1 else packed.rows
         if len(rows):
-            weight = np.where(np.isnan(rows["weight"]), float(flt.default_weight), rows["weight"])
+            weight = _post_weight(rows, flt)
             ordinal = np.full(len(rows), float(day.toordinal()))
             parts.append(np.stack([ordinal, rows["p_negative"], rows["p_positive"], weight], axis=1))
     if not parts:
@@ -864,6 +864,11 @@ def probabilities(session: Session, flt: AnswerFilter, periods: Sequence[Period]
     return found
 
 
+def _post_weight(rows: np.ndarray, flt: AnswerFilter) -> packs.Float64:
+    """Per post row of a pack its weight, the filter's default weight where it has none yet (NaN)."""
+    return np.where(np.isnan(rows["weight"]), float(flt.default_weight), rows["weight"])
+
+
 def post_weights(session: Session, flt: AnswerFilter, period: Period) -> tuple[packs.Int64, packs.Float64]:
     """The ids and weights (the filter's default weight for posts without one) of the posts of ``period`` that
     match the filter, from the posts' packs: what :func:`resonanz.answers.posts.posts_behind` picks a page among."""
@@ -871,7 +876,7 @@ def post_weights(session: Session, flt: AnswerFilter, period: Period) -> tuple[p
     weights: list[packs.Float64] = []
     for _, _, packed in _matching_packs(session, flt, period, POSTS, topics=False):
         ids.append(packed.rows["post_id"].astype(np.int64))
-        weights.append(np.where(np.isnan(packed.rows["weight"]), float(flt.default_weight), packed.rows["weight"]))
+        weights.append(_post_weight(packed.rows, flt))
     if not ids:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
     return np.concatenate(ids), np.concatenate(weights).astype(np.float64)
