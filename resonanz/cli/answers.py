@@ -161,7 +161,7 @@ def serve_command(
             secret_key(settings)
             app: object = "resonanz.web.app:app_from_settings"
         else:
-            app = create_app(settings)
+            app = create_app(settings, preload=True)
     except (AnswersError, StoreError) as exc:
         raise fail(exc) from None
     if not is_loopback(bind) and not settings.web.secure_cookies:

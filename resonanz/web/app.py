@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -14,6 +15,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from resonanz.core.errors import NotFoundError
 from resonanz.core.settings import Settings
+from resonanz.digest import charts
 from resonanz.review.standing import refresh_standing
 from resonanz.web import (
     routes_admin,
@@ -29,7 +31,7 @@ from resonanz.web.deps import LoginRequired
 from resonanz.web.pagecache import PageCache
 from resonanz.web.security import SecurityHeaders, secret_key
 from resonanz.web.sessions import LoginThrottle
-from resonanz.web.templating import make_templates, render
+from resonanz.web.templating import compile_templates, make_templates, render
 from store.db import session_scope
 
 log = logging.getLogger(__name__)
@@ -40,11 +42,18 @@ SESSION_MAX_AGE = 12 * 3600
 """The cookie's lifetime; the server-side session (resonanz.web.sessions) ends at the same age or at logout."""
 
 
-def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
-    """The web app. Without ``engine`` the configured database is opened (and migrated) at startup."""
+def create_app(settings: Settings, engine: Engine | None = None, *, preload: bool = False) -> FastAPI:
+    """The web app. Without ``engine`` the configured database is opened (and migrated) at startup.
+    ``preload``: load in background threads now what the first pages would load (what ``resonanz serve`` does):
+    matplotlib (:func:`resonanz.digest.charts.preload`) and the compiled templates."""
     app = FastAPI(title="Resonanz", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
     app.state.templates = make_templates()
+    if preload:
+        charts.preload()
+        threading.Thread(
+            target=compile_templates, args=(app.state.templates,), name="resonanz-templates-preload", daemon=True
+        ).start()
     if engine is None:
         from resonanz.core.db import engine_from_settings
 
@@ -92,7 +101,7 @@ def app_from_settings() -> FastAPI:
     """The app of the configured settings: the factory each ``resonanz serve --workers N`` process calls."""
     from resonanz.core.settings import get_settings
 
-    return create_app(get_settings())
+    return create_app(get_settings(), preload=True)
 
 
 def _quote(path: str) -> str:

@@ -38,6 +38,16 @@ def make_templates() -> Jinja2Templates:
     return Jinja2Templates(env=env)
 
 
+def compile_templates(templates: Jinja2Templates) -> int:
+    """Compile every template now and keep them in the environment's cache; returns how many. Jinja compiles a
+    template at its first render (the ask page's took 100-150 ms more on its first view than on later ones)."""
+    env = templates.env
+    names = env.list_templates(extensions=["html"])
+    for name in names:
+        env.get_template(name)
+    return len(names)
+
+
 def _request_language(request: Request) -> str:
     settings = getattr(request.app.state, "settings", None)
     return str(getattr(settings, "language", i18n.DEFAULT_LANGUAGE))

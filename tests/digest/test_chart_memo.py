@@ -45,3 +45,33 @@ def test_a_pareto_chart_is_kept_and_a_changed_one_drawn_again() -> None:
     assert charts.pareto_chart(result) is first
     changed = ParetoResult(rows=[row], total_posts=11, total_revenue=1000.0, total_customers=10, total_buyers=10)
     assert charts.pareto_chart(changed) is not first
+
+
+PRELOAD = """
+import sys
+from resonanz.core.settings import Settings
+from resonanz.web.app import create_app
+from store.db import open_engine
+
+engine = open_engine("sqlite://")
+plain = create_app(Settings(database_url="sqlite://"), engine=engine)
+print("plain", "matplotlib" in sys.modules, len(plain.state.templates.env.cache))
+served = create_app(Settings(database_url="sqlite://"), engine=engine, preload=True)
+threads = [t for t in __import__("threading").enumerate() if t.name.endswith("-preload")]
+for thread in threads:
+    thread.join(60)
+modules = ("matplotlib.figure" in sys.modules, "matplotlib.backends.backend_agg" in sys.modules)
+print("preloaded", len(threads), *modules, "ask.html" in [t.name for t in served.state.templates.env.cache.values()])
+"""
+
+
+def test_the_served_app_preloads_matplotlib_and_templates_and_a_plain_app_does_not() -> None:
+    """``resonanz serve`` imports matplotlib (0.75-0.9 s that the first chart page paid) and compiles the templates
+    in the background; the app itself, the CLI and the tests start without. In a fresh interpreter, where nothing
+    imported matplotlib yet."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", PRELOAD], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split("\n")[:2] == ["plain False 0", "preloaded 2 True True True"]
