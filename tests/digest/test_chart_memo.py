@@ -57,11 +57,11 @@ engine = open_engine("sqlite://")
 plain = create_app(Settings(database_url="sqlite://"), engine=engine)
 print("plain", "matplotlib" in sys.modules, len(plain.state.templates.env.cache))
 served = create_app(Settings(database_url="sqlite://"), engine=engine, preload=True)
-threads = [t for t in __import__("threading").enumerate() if t.name.endswith("-preload")]
-for thread in threads:
-    thread.join(60)
+for thread in __import__("threading").enumerate():
+    if thread.name.endswith("-preload"):  # those still running (the templates may be compiled already)
+        thread.join(60)
 modules = ("matplotlib.figure" in sys.modules, "matplotlib.backends.backend_agg" in sys.modules)
-print("preloaded", len(threads), *modules, "ask.html" in [t.name for t in served.state.templates.env.cache.values()])
+print("preloaded", *modules, "ask.html" in [t.name for t in served.state.templates.env.cache.values()])
 """
 
 
@@ -74,4 +74,4 @@ def test_the_served_app_preloads_matplotlib_and_templates_and_a_plain_app_does_n
 
     done = subprocess.run([sys.executable, "-c", PRELOAD], capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.split("\n")[:2] == ["plain False 0", "preloaded 2 True True True"]
+    assert done.stdout.split("\n")[:2] == ["plain False 0", "preloaded True True True"]
