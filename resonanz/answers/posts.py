@@ -119,6 +119,12 @@ def _customer_name(company: str | None, first: str | None, last: str | None) -> 
     return company or name or None
 
 
+def _heaviest_first(weight: ColumnElement[Any], post_id: ColumnElement[Any]) -> tuple[ColumnElement[Any], ...]:
+    """The order of the posts behind an answer: weight, then newest (the stored time), then id, all descending.
+    Both the query over every post and the rollups' candidates (:func:`_ordered_page`) sort by it."""
+    return weight.desc(), POST.c.created_at.desc(), post_id.desc()
+
+
 CANDIDATES = 1_000_000
 """The most posts a page is picked among by id (:func:`_page_from_rollups`); more take the query over every post of
 the period. At a million posts a page 4,000 deep among the 333,561 equally weighted posts of 4 weeks took 1-2 s
@@ -181,7 +187,7 @@ def _ordered_page(session: Session, ids: np.ndarray, weights: np.ndarray, offset
     query = (
         select(POST.c.id)
         .select_from(candidates.join(POST, POST.c.id == post_id))
-        .order_by(weight.desc(), POST.c.created_at.desc(), POST.c.id.desc())
+        .order_by(*_heaviest_first(weight, POST.c.id))
         .offset(offset)
         .limit(limit)
     )
@@ -237,7 +243,7 @@ def posts_behind(session: Session, flt: AnswerFilter, *, limit: int | None = PAG
         .outerjoin(CUSTOMER, CUSTOMER.c.id == rows.c.customer_id)
         .outerjoin(val, val.c.customer_id == rows.c.customer_id)
         .outerjoin(ITEM, ITEM.c.post_id == rows.c.post_id)
-        .order_by(rows.c.weight.desc(), POST.c.created_at.desc(), rows.c.post_id.desc())
+        .order_by(*_heaviest_first(rows.c.weight, rows.c.post_id))
         .offset(skip)
     )
     if size is not None:
