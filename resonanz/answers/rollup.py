@@ -869,17 +869,21 @@ def _post_weight(rows: np.ndarray, flt: AnswerFilter) -> packs.Float64:
     return np.where(np.isnan(rows["weight"]), float(flt.default_weight), rows["weight"])
 
 
-def post_weights(session: Session, flt: AnswerFilter, period: Period) -> tuple[packs.Int64, packs.Float64]:
-    """The ids and weights (the filter's default weight for posts without one) of the posts of ``period`` that
-    match the filter, from the posts' packs: what :func:`resonanz.answers.posts.posts_behind` picks a page among."""
+def post_weights(session: Session, flt: AnswerFilter, period: Period) -> tuple[packs.Int64, packs.Float64, packs.Int64]:
+    """The ids, weights (the filter's default weight for posts without one) and days (local, as ordinals) of the posts
+    of ``period`` that match the filter, from the posts' packs: what :func:`resonanz.answers.posts.posts_behind` picks
+    a page among."""
     ids: list[packs.Int64] = []
     weights: list[packs.Float64] = []
-    for _, _, packed in _matching_packs(session, flt, period, POSTS, topics=False):
+    days: list[packs.Int64] = []
+    for pack_day, _, packed in _matching_packs(session, flt, period, POSTS, topics=False):
         ids.append(packed.rows["post_id"].astype(np.int64))
         weights.append(_post_weight(packed.rows, flt))
+        days.append(np.full(len(packed.rows), pack_day.toordinal(), dtype=np.int64))
     if not ids:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
-    return np.concatenate(ids), np.concatenate(weights).astype(np.float64)
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, np.zeros(0, dtype=np.float64), empty
+    return np.concatenate(ids), np.concatenate(weights).astype(np.float64), np.concatenate(days)
 
 
 def _read_accounts(

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete
 from sqlalchemy.engine import Engine
@@ -68,6 +68,24 @@ world_st = st.fixed_dictionaries(
         "new_class": st.sampled_from(["A", "B", "C"]),
     }
 )
+
+
+def _post(author: int, hours: int, weight: float | None) -> dict[str, Any]:
+    return {
+        "author": author, "hours": hours, "sentiment": "negative", "topics": [], "weight": weight,
+        "platform": "mastodon", "language": "de", "source": None, "advocate": False,
+    }  # fmt: skip
+
+
+TIED_DAYS = {
+    "classes": ["A"],
+    "links": [(0, 0, "confirmed")],
+    "posts": [_post(0, day * 24 + hour, 5.0) for day in (0, 1, 2) for hour in (9, 11, 13, 15)]
+    + [_post(-1, 30 + hour, None) for hour in range(4)],
+    "corrected": 0,
+    "new_class": "A",
+}
+"""Many posts of the same weight on each of three days: the pages (2, 4) and (5, 25) start inside such a group."""
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -186,6 +204,7 @@ def _build(session: Session, world: dict[str, Any]) -> list[int]:
     phases=[Phase.explicit, Phase.reuse, Phase.generate],  # shrinking these worlds takes minutes
 )
 @given(world=world_st)
+@example(world=TIED_DAYS)
 def test_rollup_answers_equal_the_raw_answers(
     engine: Engine, monkeypatch: pytest.MonkeyPatch, world: dict[str, Any]
 ) -> None:
