@@ -86,7 +86,18 @@ def preload() -> threading.Thread:
     def load() -> None:
         from matplotlib.figure import Figure
 
-        _empty(Figure(figsize=(1, 1)), "")  # the fonts and the PNG writer too
+        # what the charts draw (bars with labels, a line, ticks, a title, a legend), so the fonts, the text layout
+        # and the PNG writer are loaded too: the first chart of a process took 70-160 ms longer than the next
+        fig = Figure(figsize=(2, 1.5))
+        ax = fig.subplots()
+        bars = ax.bar([0, 1], [30, 60], 0.4, label="a")
+        ax.bar_label(bars, labels=["30 %", "60 %"], fontsize=7, padding=1)
+        ax.plot([0, 1], [20, 40], marker="o", label="b")
+        ax.set_xticks([0, 1], ["A", "B"])
+        ax.set_ylabel("%")
+        ax.set_title("Resonanz", fontsize=11)
+        ax.legend(fontsize=8, frameon=False, loc="upper right")
+        _png(fig)
         log.debug("matplotlib preloaded")
 
     thread = threading.Thread(target=load, name="resonanz-charts-preload", daemon=True)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
@@ -45,7 +47,8 @@ SESSION_MAX_AGE = 12 * 3600
 def create_app(settings: Settings, engine: Engine | None = None, *, preload: bool = False) -> FastAPI:
     """The web app. Without ``engine`` the configured database is opened (and migrated) at startup.
     ``preload``: load in background threads now what the first pages would load (what ``resonanz serve`` does):
-    matplotlib (:func:`resonanz.digest.charts.preload`) and the compiled templates."""
+    matplotlib (:func:`resonanz.digest.charts.preload`) and the compiled templates; and it sends itself one request
+    before it returns (:func:`warm_routes`)."""
     app = FastAPI(title="Resonanz", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
     app.state.templates = make_templates()
@@ -94,7 +97,44 @@ def create_app(settings: Settings, engine: Engine | None = None, *, preload: boo
     async def _http(request: Request, exc: HTTPException) -> Response:
         return render(request, "error.html", status_code=exc.status_code, message=str(exc.detail))
 
+    if preload:  # before the app serves: in a thread of its own, as the factory may run inside uvicorn's event loop
+        warm_up = threading.Thread(target=warm_routes, args=(app,), name="resonanz-routes-warm-up", daemon=True)
+        warm_up.start()
+        warm_up.join()
     return app
+
+
+WARM_PATH = "/.well-known/resonanz-warm-up"
+"""The path of :func:`warm_routes`' request: no route has it, so every router is matched against it."""
+
+
+def warm_routes(app: FastAPI) -> int:
+    """Send the app one request for a path no route has (:data:`WARM_PATH`, answered 404 with the error page), in
+    this thread, and return its status.
+
+    Why: FastAPI (0.165) works out each router's routes and their dependencies when a request first meets them,
+    and Starlette builds the middleware stack on the first request: 0.35-0.5 s on a 2-core machine that the first
+    page of every web worker paid. A request that matches nothing meets every router. It goes through the ASGI
+    interface only, with no client, cookie or session. :func:`create_app` waits for it (the server starts that much
+    later) rather than running it beside the first requests: building the routes swaps the process's warning filters,
+    which is not safe while another thread does the same."""
+    scope: dict[str, Any] = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+        "path": WARM_PATH, "raw_path": WARM_PATH.encode(), "root_path": "", "query_string": b"", "headers": [],
+        "client": None, "server": ("warm-up", 80), "app": app,
+    }  # fmt: skip
+    status: list[int] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            status.append(int(message["status"]))
+
+    asyncio.run(app(scope, receive, send))
+    log.debug("routes warmed up (%s)", status[0] if status else "no answer")
+    return status[0] if status else 0
 
 
 def app_from_settings() -> FastAPI:

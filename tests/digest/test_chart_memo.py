@@ -55,23 +55,25 @@ from store.db import open_engine
 
 engine = open_engine("sqlite://")
 plain = create_app(Settings(database_url="sqlite://"), engine=engine)
-print("plain", "matplotlib" in sys.modules, len(plain.state.templates.env.cache))
+print("plain", "matplotlib" in sys.modules, len(plain.state.templates.env.cache), plain.middleware_stack is not None)
 served = create_app(Settings(database_url="sqlite://"), engine=engine, preload=True)
 for thread in __import__("threading").enumerate():
     if thread.name.endswith("-preload"):  # those still running (the templates may be compiled already)
         thread.join(60)
 modules = ("matplotlib.figure" in sys.modules, "matplotlib.backends.backend_agg" in sys.modules)
-print("preloaded", *modules, "ask.html" in [t.name for t in served.state.templates.env.cache.values()])
+compiled = "ask.html" in [t.name for t in served.state.templates.env.cache.values()]
+print("preloaded", *modules, compiled, served.middleware_stack is not None)  # the routes: a request went through
 """
 
 
 def test_the_served_app_preloads_matplotlib_and_templates_and_a_plain_app_does_not() -> None:
-    """``resonanz serve`` imports matplotlib (0.75-0.9 s that the first chart page paid) and compiles the templates
-    in the background; the app itself, the CLI and the tests start without. In a fresh interpreter, where nothing
-    imported matplotlib yet."""
+    """``resonanz serve`` imports matplotlib (0.75-0.9 s that the first chart page paid), compiles the templates
+    and sends the app one warm-up request (``warm_routes``: the routes and the middleware stack are built on the
+    first request) in the background; the app itself, the CLI and the tests start without. In a fresh interpreter,
+    where nothing imported matplotlib yet."""
     import subprocess
     import sys
 
     done = subprocess.run([sys.executable, "-c", PRELOAD], capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.split("\n")[:2] == ["plain False 0", "preloaded True True True"]
+    assert done.stdout.split("\n")[:2] == ["plain False 0 False", "preloaded True True True True"]

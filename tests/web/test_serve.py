@@ -47,3 +47,26 @@ def test_session_secret_is_created_once_and_private(tmp_path: Path, monkeypatch:
     first = secret_key(Settings())
     assert len(first) >= 40 and secret_key(Settings()) == first
     assert (tmp_path / "web-secret-key").stat().st_mode & 0o777 == 0o600
+
+
+def test_the_warm_up_request_meets_every_router_and_leaves_no_session(tmp_path: Path) -> None:
+    """``warm_routes`` (what a served app sends itself at start) is answered 404 for its path, builds the middleware
+    stack, writes no session and no user; a real request afterwards is answered as before."""
+    from fastapi.testclient import TestClient
+    from sqlmodel import Session, select
+
+    from resonanz.core.settings import Settings
+    from resonanz.web.app import create_app, warm_routes
+    from store.db import open_engine
+    from store.models import User, WebSession
+
+    url = f"sqlite:///{tmp_path / 'warm.db'}"
+    engine = open_engine(url)
+    web = create_app(Settings(database_url=url), engine=engine)
+    assert web.middleware_stack is None
+    assert warm_routes(web) == 404
+    assert web.middleware_stack is not None
+    with Session(engine) as session:
+        assert session.exec(select(WebSession)).all() == []
+        assert session.exec(select(User)).all() == []
+    assert TestClient(web).get("/login").status_code == 200
