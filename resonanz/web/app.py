@@ -99,7 +99,7 @@ def create_app(settings: Settings, engine: Engine | None = None, *, preload: boo
         return render(request, "error.html", status_code=exc.status_code, message=str(exc.detail))
 
     if preload:  # before the app serves: in a thread of its own, as the factory may run inside uvicorn's event loop
-        warm_up = threading.Thread(target=warm_routes, args=(app,), name="resonanz-routes-warm-up", daemon=True)
+        warm_up = threading.Thread(target=_warm_up, args=(app,), name="resonanz-routes-warm-up", daemon=True)
         warm_up.start()
         warm_up.join()
     return app
@@ -136,6 +136,14 @@ def warm_routes(app: FastAPI) -> int:
     asyncio.run(app(scope, receive, send))
     log.debug("routes warmed up (%s)", status[0] if status else "no answer")
     return status[0] if status else 0
+
+
+def _warm_up(app: FastAPI) -> None:
+    """:func:`warm_routes`; a failure is logged and the app served all the same (its first request does the work)."""
+    try:
+        warm_routes(app)
+    except Exception:
+        log.warning("the warm-up request failed; the first page builds the routes instead", exc_info=True)
 
 
 def app_from_settings() -> FastAPI:

@@ -70,3 +70,23 @@ def test_the_warm_up_request_meets_every_router_and_leaves_no_session(tmp_path: 
         assert session.exec(select(WebSession)).all() == []
         assert session.exec(select(User)).all() == []
     assert TestClient(web).get("/login").status_code == 200
+
+
+def test_a_failed_warm_up_is_logged_and_the_app_served(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from resonanz.core.settings import Settings
+    from resonanz.web import app as web_app
+    from store.db import open_engine
+
+    def broken(app: Any) -> int:
+        raise RuntimeError("kaputt")
+
+    monkeypatch.setattr(web_app, "warm_routes", broken)
+    url = f"sqlite:///{tmp_path / 'warm.db'}"
+    with caplog.at_level("WARNING", logger="resonanz.web.app"):
+        web = web_app.create_app(Settings(database_url=url), engine=open_engine(url), preload=True)
+    assert "the warm-up request failed" in caplog.text
+    assert TestClient(web).get("/login").status_code == 200
