@@ -67,10 +67,10 @@ print("preloaded", *modules, compiled, served.middleware_stack is not None)  # t
 
 
 def test_the_served_app_preloads_matplotlib_and_templates_and_a_plain_app_does_not() -> None:
-    """``resonanz serve`` imports matplotlib (0.75-0.9 s that the first chart page paid), compiles the templates
-    and sends the app one warm-up request (``warm_routes``: the routes and the middleware stack are built on the
-    first request) in the background; the app itself, the CLI and the tests start without. In a fresh interpreter,
-    where nothing imported matplotlib yet."""
+    """``resonanz serve`` imports matplotlib (0.75-0.9 s that the first chart page paid) and compiles the templates
+    in the background, and sends the app one warm-up request before it serves (``warm_routes``: the routes and the
+    middleware stack are built on the first request); the app itself, the CLI and the tests start without. In a
+    fresh interpreter, where nothing imported matplotlib yet."""
     import subprocess
     import sys
 
