@@ -39,6 +39,7 @@ from sqlmodel import Session
 from resonanz.answers import rollup as rollup_module
 from resonanz.answers.ask import AnswerFilter, ask
 from resonanz.answers.dashboard import dashboard
+from resonanz.answers.posts import PAGE_SIZE, posts_behind
 from resonanz.answers.rollup import rebuild
 from resonanz.core.periods import iso_week, resolve_period
 from resonanz.core.settings import Settings, WebSettings
@@ -320,6 +321,24 @@ def main() -> None:
                          timed(ask_call(default_flt, PRIOR), args.repeat), "8 weeks"))  # fmt: skip
         finally:
             rollup_module.prepare = original
+
+    # the posts behind an answer, a page of the ask page (not cached): picked from the rollups' post packs
+    def list_call(flt: AnswerFilter, offset: int) -> Callable[[], Any]:
+        def run() -> Any:
+            with Session(engine) as session:
+                return posts_behind(session, flt, limit=PAGE_SIZE, offset=offset)
+
+        return run
+
+    deep = min(100_000, int(sizes["posts"]) // 10)
+    for name, flt, offset in (
+        ("all authors, 4 weeks, page 1", AnswerFilter(period=four_weeks), 0),
+        ("A-customers, 2 weeks, page 3", AnswerFilter(period=two_weeks, classes=["A"]), 2 * PAGE_SIZE),
+        (f"all authors, 4 weeks, {deep:,} posts deep", AnswerFilter(period=four_weeks), deep),
+    ):
+        with Session(engine) as session:
+            assert rollup_module.prepare(session, flt, [flt.period])
+        rows.append((f"posts behind the answer: {name}", timed(list_call(flt, offset), args.repeat), "4 weeks"))
     # warm: the two answers rollup.warm caches (the pipeline does it at the end of refresh_rollups)
     t0 = time.perf_counter()
     with Session(engine) as session:
