@@ -15,6 +15,7 @@ from sqlmodel import Session, col
 from sqlmodel import select as select_model
 from typer.testing import CliRunner
 
+from resonanz.answers import ask as ask_module
 from resonanz.answers import rollup
 from resonanz.answers.ask import ask
 from resonanz.answers.dashboard import dashboard
@@ -67,6 +68,7 @@ def _from_cache_only(session: Session, monkeypatch: pytest.MonkeyPatch) -> tuple
     with monkeypatch.context() as patch:
         for reader in READERS:
             patch.setattr(rollup, reader, no_read)
+        patch.setattr(ask_module, "quotes", no_read)  # which posts are quoted is cached too (their texts are not)
         return _answers(session)
 
 
@@ -288,3 +290,20 @@ def test_the_cached_revenue_per_class_follows_a_valuation_and_an_erasure(built: 
         customer.erased_at = MONDAY
         session.commit()
         assert revenue_by_class(session) == _revenue_by_class(session) != fresh
+
+
+def test_the_cached_quotes_show_the_posts_as_they_are_now(built: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default answer's quotes are cached as posts (which ones, under which heading); their texts, links and
+    authors are read with each answer, so an edited text is in the next cached answer."""
+    with Session(built) as session:
+        rollup.warm(session, now=NOW)
+        session.commit()
+        before = _from_cache_only(session, monkeypatch)[0]["quotes"]
+        assert before
+        post = session.get(Post, before[0]["post_id"])
+        assert post is not None
+        post.text = "Nachträglich bearbeitet."
+        session.commit()
+        after = _from_cache_only(session, monkeypatch)[0]["quotes"]
+        assert [(q["kind"], q["post_id"]) for q in after] == [(q["kind"], q["post_id"]) for q in before]
+        assert after[0]["text"] == "Nachträglich bearbeitet." and after[1:] == before[1:]
