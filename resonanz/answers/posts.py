@@ -147,19 +147,15 @@ def _page_from_rollups(session: Session, flt: AnswerFilter, offset: int, limit: 
     if not rollup.prepare(session, flt, [flt.period]):
         return None
     ids, weights, days = rollup.post_weights(session, flt, flt.period)
-    end = offset + limit
-    if offset >= len(weights):
-        return len(weights), []
-    if end < len(weights):  # only the heaviest posts can be on the page: narrow before sorting
-        lightest = float(np.partition(weights, len(weights) - end)[len(weights) - end])
+    total, end = len(weights), offset + limit
+    if end < total:  # only the heaviest posts can be on the page: narrow before sorting
+        lightest = float(np.partition(weights, total - end)[total - end])
         chosen = weights >= lightest - 1e-9 * max(1.0, abs(lightest))  # stored and computed weights alike
-        ids, weights_chosen, days = ids[chosen], weights[chosen], days[chosen]
-    else:
-        weights_chosen = weights
-    spanned, skip = page_groups(weights_chosen, days, offset, limit)
+        ids, weights, days = ids[chosen], weights[chosen], days[chosen]
+    spanned, skip = page_groups(weights, days, offset, limit)
     if len(spanned) > CANDIDATES:
         return None
-    return len(weights), _ordered_page(session, ids[spanned], weights_chosen[spanned], skip, limit)
+    return total, _ordered_page(session, ids[spanned], weights[spanned], skip, limit) if len(spanned) else []
 
 
 def page_groups(weights: np.ndarray, days: np.ndarray, offset: int, limit: int) -> tuple[np.ndarray, int]:
